@@ -1,0 +1,1 @@
+"""One module per subcommand (registered in scanner.cli.COMMANDS)."""

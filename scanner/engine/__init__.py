@@ -1,0 +1,189 @@
+"""The engine: chunks in, findings out.
+
+One multi-pattern pass (Hyperscan, or the keyword fallback) says which rules may match; each
+candidate rule's precise ``re`` pattern then extracts the secret group; entropy thresholds,
+false-positive filters, inline allow pragmas and the configured allowlist decide what is
+reported. Context-aware detectors (Dockerfiles, env and config files) add findings for values
+assigned to credential-like keys.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence
+
+from scanner.config import Config
+from scanner.engine.backends import Backend, cache_dir, load_cached, make_backend
+from scanner.engine.entropy import shannon
+from scanner.engine.filters import Candidate, is_false_positive
+from scanner.errors import LeakstopError
+from scanner.models import Chunk, Finding, fingerprint, mask, value_hash
+from scanner.rules import Rule, files_digest, load_rules, parse_rule, rule_files
+
+# Same-line annotations that suppress a finding; the last two keep detect-secrets' and
+# gitleaks' annotations working for repositories migrating to leakstop.
+ALLOW_PRAGMAS = (b"leakstop:allow", b"pragma: allowlist secret", b"gitleaks:allow")
+
+
+@dataclass(frozen=True)
+class Match:
+    """A located value before filtering: byte offsets into the chunk's data."""
+
+    rule: Rule
+    start: int
+    end: int
+    key: Optional[str] = None
+
+
+def load_ruleset(config: Config) -> list[Rule]:
+    """Built-in packs + configured packs + inline rules, minus disabled ones (cached on disk)."""
+    files = rule_files(config.rule_files)
+    key = files_digest(files)
+
+    def build() -> list[Rule]:
+        return load_rules(files)
+
+    rules = list(load_cached(key, build, cache_dir()))  # type: ignore[arg-type]
+    for raw in config.inline_rules:
+        rules.append(parse_rule(raw, str(config.source or "config")))
+    known = {r.id for r in rules}
+    unknown = sorted(config.disabled_rules - known)
+    if unknown:
+        where = f"{config.source}: " if config.source else ""
+        raise LeakstopError(f"{where}'disabled_rules': unknown rule id '{unknown[0]}'")
+    return [r for r in rules if r.id not in config.disabled_rules]
+
+
+class Engine:
+    def __init__(self, config: Config, rules: Optional[Sequence[Rule]] = None, backend: Optional[str] = None):
+        self.config = config
+        self.rules: list[Rule] = list(rules) if rules is not None else load_ruleset(config)
+        if not self.rules:
+            raise LeakstopError("no rules to scan with (all disabled?)")
+        self.backend: Backend = make_backend(backend or config.backend, self.rules, cache_dir())
+        self._allow_regexes = [re.compile(rx.encode()) for rx in config.allowlist.regexes]
+        self._stopwords = [s.encode() for s in config.allowlist.stopwords]
+        self._allow_paths = None
+        if config.allowlist.paths:
+            import pathspec
+
+            self._allow_paths = pathspec.PathSpec.from_lines("gitwildmatch", config.allowlist.paths)
+
+    # -- matching -------------------------------------------------------------------------
+    def matches(self, chunk: Chunk) -> Iterator[Match]:
+        data = chunk.data
+        for idx in sorted(self.backend.candidates(data)):
+            rule = self.rules[idx]
+            has_key = "key" in rule.pattern.groupindex
+            for m in rule.pattern.finditer(data):
+                start, end = m.span("secret")
+                if start < 0 or start == end:
+                    continue
+                key = None
+                if has_key and m.group("key"):
+                    key = m.group("key").decode("utf-8", "replace")
+                yield Match(rule, start, end, key)
+        from scanner.detectors import detect  # context-aware detectors, chosen by file name
+
+        yield from detect(chunk, self.rules)
+
+    # -- the pipeline -----------------------------------------------------------------------
+    def scan(self, chunk: Chunk) -> list[Finding]:
+        if self._allow_paths is not None and self._allow_paths.match_file(chunk.path):
+            return []
+        data = chunk.data
+        newlines: Optional[list[int]] = None
+        kept: list[tuple[Match, bytes, int]] = []
+        for match in self.matches(chunk):
+            if newlines is None:
+                newlines = [i for i, b in enumerate(data) if b == 10] if len(data) < 4096 else _newlines(data)
+            line_no = bisect.bisect_right(newlines, match.start - 1) + 1
+            if chunk.lines is not None and line_no not in chunk.lines:
+                continue
+            line_start = newlines[line_no - 2] + 1 if line_no > 1 else 0
+            line_end = newlines[line_no - 1] if line_no - 1 < len(newlines) else len(data)
+            line = data[line_start:line_end]
+            if not self._keep(match, data[match.start : match.end], line, chunk.path):
+                continue
+            kept.append((match, line, line_start))
+        findings = []
+        for match, line, line_start in _dedupe(kept):
+            value = data[match.start : match.end]
+            col = len(data[line_start : match.start].decode("utf-8", "replace")) + 1
+            end_col = col + len(value.decode("utf-8", "replace"))
+            line_no = data.count(b"\n", 0, line_start) + 1
+            text = value.decode("utf-8", "replace")
+            rule = match.rule
+            findings.append(
+                Finding(
+                    rule_id=rule.id,
+                    provider=rule.provider,
+                    description=rule.summary,
+                    severity=rule.severity,
+                    category=rule.category,
+                    path=chunk.path,
+                    line=line_no,
+                    column=col,
+                    end_column=end_col,
+                    masked=mask(text),
+                    fingerprint=fingerprint(rule.id, value),
+                    secret_hash=value_hash(value),
+                    key=match.key,
+                    commit=chunk.commit,
+                    secret=value,
+                )
+            )
+        return findings
+
+    def _keep(self, match: Match, value: bytes, line: bytes, path: str) -> bool:
+        if any(p in line for p in ALLOW_PRAGMAS):
+            return False
+        rule = match.rule
+        if rule.min_entropy and shannon(value) < rule.min_entropy:
+            return False
+        if is_false_positive(Candidate(rule, value, line, path, match.key)):
+            return False
+        lowered = value.lower()
+        if any(s in lowered for s in self._stopwords):
+            return False
+        return not any(rx.search(value) for rx in self._allow_regexes)
+
+    def scan_all(self, chunks: Iterable[Chunk]) -> Iterator[Finding]:
+        for chunk in chunks:
+            yield from self.scan(chunk)
+
+
+def _newlines(data: bytes) -> list[int]:
+    out = []
+    i = data.find(b"\n")
+    while i != -1:
+        out.append(i)
+        i = data.find(b"\n", i + 1)
+    return out
+
+
+def _dedupe(kept: list[tuple[Match, bytes, int]]) -> list[tuple[Match, bytes, int]]:
+    """One finding per value location: specific rules beat generic ones, earlier rules win ties."""
+    kept.sort(key=lambda t: (t[0].start, t[0].rule.generic, -(t[0].end - t[0].start)))
+    out: list[tuple[Match, bytes, int]] = []
+    for item in kept:
+        m = item[0]
+        clash = False
+        for prev in out[-8:]:
+            p = prev[0]
+            overlap = m.start < p.end and p.start < m.end
+            if not overlap:
+                continue
+            if (p.start, p.end) == (m.start, m.end) or m.rule.generic or p.rule.generic:
+                clash = True
+                if p.rule.generic and not m.rule.generic:
+                    out.remove(prev)
+                    clash = False
+                break
+        if not clash:
+            out.append(item)
+    out.sort(key=lambda t: t[0].start)
+    return out

@@ -1,0 +1,174 @@
+"""Multi-pattern backends: which rules may match a buffer.
+
+A backend answers one question fast -- "which rules could match here?" -- and the engine then
+confirms each candidate with the rule's precise ``re`` pattern to extract the secret group. Both
+backends implement :class:`Backend`; they are listed in the plain-dict registry ``BACKENDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import Callable, Protocol, Sequence
+
+from scanner.rules import Rule
+
+
+class Backend(Protocol):
+    name: str
+
+    def candidates(self, data: bytes) -> set[int]:
+        """Indexes of rules that may match ``data`` (a superset of those that do)."""
+        ...
+
+
+def to_hyperscan(regex: str) -> bytes:
+    """Python named groups mean nothing to Hyperscan; plain groups are equivalent for matching."""
+    return regex.replace("(?P<secret>", "(").encode()
+
+
+class KeywordBackend:
+    """Fallback without Hyperscan: a rule is a candidate when one of its keywords occurs."""
+
+    name = "keywords"
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self._always = {i for i, r in enumerate(rules) if not r.keywords}
+        self._by_keyword: dict[bytes, list[int]] = {}
+        for i, rule in enumerate(rules):
+            for kw in rule.keywords:
+                self._by_keyword.setdefault(kw.encode(), []).append(i)
+
+    def candidates(self, data: bytes) -> set[int]:
+        lowered = data.lower()
+        out = set(self._always)
+        for kw, idxs in self._by_keyword.items():
+            if kw in lowered:
+                out.update(idxs)
+        return out
+
+
+class HyperscanBackend:
+    """All rules in one Hyperscan block-mode database, one pass per buffer.
+
+    Patterns that Hyperscan cannot compile exactly are compiled in prefilter mode (a superset
+    of matches), which is still correct because every hit is confirmed with ``re``.
+    """
+
+    name = "hyperscan"
+
+    def __init__(self, rules: Sequence[Rule], cache_dir: Path | None) -> None:
+        import hyperscan
+
+        self._hs = hyperscan
+        key = hashlib.sha256(
+            b"\0".join(r.regex.encode() for r in rules) + b"\0" + str(hyperscan.__version__).encode()
+        ).hexdigest()
+        self.db = None
+        cache = cache_dir / f"hs-{key}.db" if cache_dir else None
+        if cache and cache.is_file():
+            try:
+                self.db = hyperscan.loadb(cache.read_bytes())
+            except Exception:  # a corrupt or foreign cache entry is rebuilt, not fatal
+                self.db = None
+        if self.db is None:
+            self.db = self._compile(rules)
+            if cache:
+                _atomic_write(cache, hyperscan.dumpb(self.db))
+        self.scratch = hyperscan.Scratch(self.db)
+
+    def _compile(self, rules: Sequence[Rule]):
+        hs = self._hs
+        base = hs.HS_FLAG_SINGLEMATCH | hs.HS_FLAG_ALLOWEMPTY
+        exprs = [to_hyperscan(r.regex) for r in rules]
+        flags = [base] * len(rules)
+        try:
+            return _compile_db(hs, exprs, flags)
+        except hs.error:
+            pass
+        # Hyperscan does not say which expression failed: find them one by one (rare, and the
+        # result is cached).
+        for i, expr in enumerate(exprs):
+            for extra in (0, hs.HS_FLAG_PREFILTER):
+                try:
+                    _compile_db(hs, [expr], [base | extra])
+                except hs.error:
+                    continue
+                flags[i] = base | extra
+                break
+            else:
+                from scanner.errors import LeakstopError
+
+                raise LeakstopError(f"rule '{rules[i].id}': regex cannot be compiled by Hyperscan")
+        return _compile_db(hs, exprs, flags)
+
+    def candidates(self, data: bytes) -> set[int]:
+        hits: set[int] = set()
+
+        def on_match(idx: int, _from: int, _to: int, _flags: int, _ctx: object) -> None:
+            hits.add(idx)
+
+        self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
+        return hits
+
+
+def _compile_db(hs, exprs: list[bytes], flags: list[int]):
+    db = hs.Database(mode=hs.HS_MODE_BLOCK)
+    db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+    return db
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # the cache is an optimisation; a read-only home must not break a scan
+
+
+BACKENDS: dict[str, Callable[..., Backend]] = {
+    "hyperscan": HyperscanBackend,
+    "keywords": KeywordBackend,
+}
+
+
+def make_backend(name: str, rules: Sequence[Rule], cache_dir: Path | None) -> Backend:
+    """``auto`` prefers Hyperscan and falls back to keywords when it cannot be imported."""
+    if name == "auto":
+        try:
+            import hyperscan  # noqa: F401
+        except ImportError:
+            name = "keywords"
+        else:
+            name = "hyperscan"
+    if name == "hyperscan":
+        return HyperscanBackend(rules, cache_dir)
+    return KeywordBackend(rules)
+
+
+def cache_dir() -> Path | None:
+    env = os.environ.get("LEAKSTOP_CACHE_DIR")
+    if env == "":
+        return None
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "leakstop"
+
+
+def load_cached(key: str, build: Callable[[], object], directory: Path | None) -> object:
+    """Pickle cache for parsed rules (YAML parsing 300 rules costs more than the scan)."""
+    path = directory / f"rules-{key}.pickle" if directory else None
+    if path and path.is_file():
+        try:
+            return pickle.loads(path.read_bytes())
+        except Exception:
+            pass
+    value = build()
+    if path:
+        _atomic_write(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return value

@@ -1,0 +1,137 @@
+"""False-positive filters: small pure predicates over one candidate.
+
+Each filter answers "is this candidate a false positive?". A rule can opt out of a filter by
+name (``skip_filters``), e.g. a provider whose real tokens are UUIDs skips ``uuid``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from scanner.rules import Rule
+
+
+@dataclass(frozen=True)
+class Candidate:
+    rule: Rule
+    value: bytes
+    line: bytes  # the whole line the value starts on
+    path: str
+    key: Optional[str] = None
+
+
+_PLACEHOLDER_WORDS = re.compile(
+    rb"(?i)(x{4,}|\*{4,}|\.{3}|changeme|change_me|change-me|replace_?me|your[_-]|<[^>]*>|placeholder|"
+    rb"redacted|dummy|sample|fixme|todo|insert[_-]|enter[_-]?your|put[_-]?your|notreal|not[_-]real|"
+    rb"fake[_-]?(key|token|secret|password)|example|secret[_-]?here|token[_-]?here|key[_-]?here|"
+    rb"password[_-]?here|^(test|testing|secret|password|passw0rd|pass|admin|root|none|null|nil|"
+    rb"undefined|true|false|empty|default|string|value|token|apikey|api_key|key)$)"
+)
+_TEMPLATE = re.compile(
+    rb"(\$\{[^}]*\}|\{\{.*?\}\}|%\([^)]*\)[sd]|<%=?.*?%>|#\{[^}]*\}|\$\([^)]*\)|^\$[A-Za-z_][A-Za-z0-9_]*$|"
+    rb"^%[A-Za-z_][A-Za-z0-9_]*%$|^@[A-Za-z_][A-Za-z0-9_]*@$|^\{[A-Za-z_][A-Za-z0-9_.]*\}$)"
+)
+# Vendor documentation examples that appear verbatim in countless READMEs and tests.
+KNOWN_EXAMPLES = frozenset(
+    {
+        b"AKIAIOSFODNN7EXAMPLE",
+        b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        b"AKIAI44QH8DHBEXAMPLE",
+        b"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+        b"sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+        b"pk_test_TYooMQauvdEDq54NiTphI7jx",
+        b"xoxb-not-a-real-token-this-will-not-work",
+    }
+)
+_UUID = re.compile(rb"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_INTEGRITY = re.compile(rb"^(sha1|sha256|sha384|sha512)-[A-Za-z0-9+/=]+$|^h1:[A-Za-z0-9+/=]+$")
+_LOCKFILES = (
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "poetry.lock",
+    "Pipfile.lock",
+    "Cargo.lock",
+    "go.sum",
+    "composer.lock",
+    "Gemfile.lock",
+    "uv.lock",
+    "pdm.lock",
+    "packages.lock.json",
+)
+_REFERENCE = re.compile(
+    rb"(os\.environ|os\.getenv|getenv\(|process\.env|ENV\[|ENV\.fetch|System\.getenv|Environment\.Get|"
+    rb"\$_ENV|\$_SERVER|secrets\.|vault:|!Ref|Fn::|\{\{resolve:|arn:aws:secretsmanager:|arn:aws:ssm:)"
+)
+_IDENTIFIER_PATH = re.compile(rb"^[A-Za-z_][A-Za-z_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\(\))?$|^[a-z_]+(\(\))?$|^[A-Z_]+$")
+_TEST_PATH = re.compile(r"(^|/)(fixtures?|testdata|test_data|__fixtures__|__mocks__|__snapshots__|mocks?)(/|$)")
+
+
+def placeholder(c: Candidate) -> bool:
+    return bool(_PLACEHOLDER_WORDS.search(c.value))
+
+
+def template(c: Candidate) -> bool:
+    return bool(_TEMPLATE.search(c.value))
+
+
+def known_example(c: Candidate) -> bool:
+    return c.value in KNOWN_EXAMPLES
+
+
+def uuid(c: Candidate) -> bool:
+    return bool(_UUID.match(c.value))
+
+
+def lockfile_hash(c: Candidate) -> bool:
+    return bool(_INTEGRITY.match(c.value)) or c.path.rsplit("/", 1)[-1] in _LOCKFILES
+
+
+def filler(c: Candidate) -> bool:
+    """Sequential or repeated filler such as aaaaaaaa, 12345678, abcdefgh, abcd1234abcd1234."""
+    v = c.value.lower()
+    if len(v) < 6:
+        return False
+    if max(v.count(ch) for ch in set(v)) / len(v) > 0.6:
+        return True
+    for unit in (1, 2, 3, 4, 8):
+        if len(v) >= unit * 3 and v == (v[:unit] * (len(v) // unit + 1))[: len(v)]:
+            return True
+    steps = sum(1 for a, b in zip(v, v[1:]) if b - a == 1)
+    return steps / (len(v) - 1) > 0.7
+
+
+def reference(c: Candidate) -> bool:
+    """The value points elsewhere (environment lookups, identifiers), it is not itself a secret."""
+    if _REFERENCE.search(c.value):
+        return True
+    # Only assignment detectors see identifiers as values (password = user.password).
+    return c.rule.generic and bool(_IDENTIFIER_PATH.match(c.value))
+
+
+def test_fixture(c: Candidate) -> bool:
+    """Generic detectors stay quiet in fixture and mock data; provider-specific rules do not."""
+    return c.rule.generic and bool(_TEST_PATH.search(c.path))
+
+
+FILTERS: dict[str, Callable[[Candidate], bool]] = {
+    "placeholder": placeholder,
+    "template": template,
+    "known_example": known_example,
+    "uuid": uuid,
+    "lockfile_hash": lockfile_hash,
+    "filler": filler,
+    "reference": reference,
+    "test_fixture": test_fixture,
+}
+
+
+def is_false_positive(c: Candidate) -> Optional[str]:
+    """Name of the first filter that rejects the candidate, or None."""
+    for name, pred in FILTERS.items():
+        if name not in c.rule.skip_filters and pred(c):
+            return name
+    return None

@@ -1,0 +1,1 @@
+"""Remediation: move leaked values into a secret store, rewrite the code, flag for rotation."""

@@ -1,0 +1,59 @@
+"""Validate rules against their own examples (``leakstop rules check``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from scanner.config import Config
+from scanner.models import Chunk, mask
+from scanner.rules import Rule
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.message}"
+
+
+def example_hits(rule: Rule, text: str) -> bool:
+    """Does the full pipeline (keyword prefilter, regex, entropy, filters) report ``rule`` here?"""
+    from scanner.engine import Engine
+
+    engine = Engine(Config(), rules=[rule], backend="keywords")
+    return any(f.rule_id == rule.id for f in engine.scan(Chunk(path="example.txt", data=text.encode())))
+
+
+def hyperscan_problem(rule: Rule) -> str | None:
+    try:
+        import hyperscan as hs
+    except ImportError:
+        return None
+    from scanner.engine.backends import _compile_db, to_hyperscan
+
+    base = hs.HS_FLAG_SINGLEMATCH | hs.HS_FLAG_ALLOWEMPTY
+    for extra in (0, hs.HS_FLAG_PREFILTER):
+        try:
+            _compile_db(hs, [to_hyperscan(rule.regex)], [base | extra])
+            return None
+        except hs.error as exc:
+            err = str(exc)
+    return f"Hyperscan cannot compile the regex: {err}"
+
+
+def check_rules(rules: Sequence[Rule]) -> list[Problem]:
+    problems: list[Problem] = []
+    for rule in rules:
+        hp = hyperscan_problem(rule)
+        if hp:
+            problems.append(Problem(rule.id, hp))
+        for i, ex in enumerate(rule.examples, 1):
+            if not example_hits(rule, ex):
+                problems.append(Problem(rule.id, f"example {i} ({mask(ex)}) is not detected"))
+        for i, ex in enumerate(rule.negative_examples, 1):
+            if example_hits(rule, ex):
+                problems.append(Problem(rule.id, f"negative example {i} ({mask(ex)}) is detected"))
+    return problems

@@ -1,0 +1,217 @@
+"""Rules are data: YAML packs under rules/, validated against their own examples.
+
+A pack is a mapping with one key, ``rules``, holding a list of rule mappings (see README, "Rule
+format"). Regexes are Python ``re`` syntax applied to bytes (ASCII semantics, matching the fast
+engine's), with exactly one named group ``secret``; they must not use look-arounds or
+back-references so the multi-pattern engine can compile them exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from scanner.errors import LeakstopError
+
+SEVERITIES = ("critical", "high", "medium", "low")
+CATEGORIES = (
+    "cloud",
+    "database",
+    "api-keys",
+    "vcs",
+    "ci-cd",
+    "payment",
+    "messaging",
+    "monitoring",
+    "ai",
+    "auth",
+    "crypto-keys",
+    "package-registry",
+    "generic",
+)
+REQUIRED = ("id", "name", "provider", "regex", "keywords", "severity", "rotation", "examples", "negative_examples")
+OPTIONAL = ("description", "min_entropy", "category", "skip_filters", "generic")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+_FORBIDDEN = (
+    (re.compile(r"\(\?<?[=!]"), "look-arounds are not supported by the multi-pattern engine"),
+    (re.compile(r"\\[1-9]|\(\?P=\w+\)"), "back-references are not supported by the multi-pattern engine"),
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One detection rule. ``generic`` rules (entropy/assignment detectors) yield to specific ones."""
+
+    id: str
+    name: str
+    provider: str
+    regex: str
+    keywords: tuple[str, ...]
+    severity: str
+    rotation: str
+    examples: tuple[str, ...]
+    negative_examples: tuple[str, ...]
+    description: str = ""
+    category: str = "api-keys"
+    min_entropy: float = 0.0
+    skip_filters: tuple[str, ...] = ()
+    generic: bool = False
+    source: str = ""  # the file the rule came from
+    _compiled: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def pattern(self) -> "re.Pattern[bytes]":
+        # Compiled lazily and memoised on the frozen instance: most rules never fire in a scan.
+        if self._compiled is None:
+            object.__setattr__(self, "_compiled", re.compile(self.regex.encode()))
+        return self._compiled
+
+    @property
+    def summary(self) -> str:
+        return self.description or self.name
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_compiled"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+
+
+def _err(where: str, msg: str) -> LeakstopError:
+    return LeakstopError(f"{where}: {msg}")
+
+
+def _as_str_list(value: Any, where: str, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _err(where, f"'{key}' must be a list of strings")
+    return tuple(value)
+
+
+def parse_rule(raw: Any, where: str) -> Rule:
+    """Build a Rule from one YAML mapping, rejecting unknown keys and invalid values."""
+    if not isinstance(raw, dict):
+        raise _err(where, "a rule must be a mapping")
+    rid = raw.get("id", "?")
+    where = f"{where}: rule '{rid}'"
+    unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise _err(where, f"unknown key '{unknown[0]}'")
+    for key in REQUIRED:
+        if key not in raw or raw[key] in (None, "", []):
+            raise _err(where, f"missing required key '{key}'")
+    for key in ("id", "name", "provider", "regex", "severity", "rotation"):
+        if not isinstance(raw[key], str):
+            raise _err(where, f"'{key}' must be a string")
+    if not _ID_RE.match(raw["id"]):
+        raise _err(where, "'id' must be lower-case kebab-case")
+    if raw["severity"] not in SEVERITIES:
+        raise _err(where, f"'severity' must be one of {', '.join(SEVERITIES)}")
+    category = raw.get("category", "api-keys")
+    if category not in CATEGORIES:
+        raise _err(where, f"'category' must be one of {', '.join(CATEGORIES)}")
+    regex = raw["regex"]
+    for bad, why in _FORBIDDEN:
+        if bad.search(regex):
+            raise _err(where, f"'regex': {why}")
+    try:
+        compiled = re.compile(regex.encode())
+    except re.error as exc:
+        raise _err(where, f"'regex' does not compile: {exc}") from None
+    if "secret" not in compiled.groupindex:
+        raise _err(where, "'regex' needs a named group (?P<secret>...)")
+    min_entropy = raw.get("min_entropy", 0.0)
+    if not isinstance(min_entropy, (int, float)) or not 0 <= min_entropy <= 8:
+        raise _err(where, "'min_entropy' must be a number between 0 and 8")
+    generic = raw.get("generic", False)
+    if not isinstance(generic, bool):
+        raise _err(where, "'generic' must be true or false")
+    keywords = _as_str_list(raw["keywords"], where, "keywords")
+    if any(not k for k in keywords):
+        raise _err(where, "'keywords' must not contain empty strings")
+    rule = Rule(
+        id=raw["id"],
+        name=raw["name"],
+        provider=raw["provider"],
+        regex=regex,
+        keywords=tuple(k.lower() for k in keywords),
+        severity=raw["severity"],
+        rotation=raw["rotation"].strip(),
+        examples=_as_str_list(raw["examples"], where, "examples"),
+        negative_examples=_as_str_list(raw["negative_examples"], where, "negative_examples"),
+        description=str(raw.get("description", "") or ""),
+        category=category,
+        min_entropy=float(min_entropy),
+        skip_filters=_as_str_list(raw.get("skip_filters", []), where, "skip_filters"),
+        generic=generic,
+        source=where.split(":")[0],
+    )
+    object.__setattr__(rule, "_compiled", compiled)
+    return rule
+
+
+def load_pack(path: Path) -> list[Rule]:
+    """Parse one rule pack file."""
+    import yaml  # imported here: the cached path never needs YAML
+
+    try:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except OSError as exc:
+        raise LeakstopError(f"{path}: cannot read rule file: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        pos = f" (line {mark.line + 1})" if mark else ""
+        raise LeakstopError(f"{path}: invalid YAML{pos}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
+        raise LeakstopError(f"{path}: a rule file must be a mapping with a 'rules' list")
+    extra = sorted(set(doc) - {"rules"})
+    if extra:
+        raise LeakstopError(f"{path}: unknown key '{extra[0]}'")
+    return [parse_rule(r, str(path)) for r in doc["rules"]]
+
+
+def builtin_rules_dir() -> Path:
+    """rules/ of a source checkout, else the copy shipped in the wheel."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "rules"
+    if checkout.is_dir():
+        return checkout
+    return here / "rulepacks"
+
+
+def rule_files(extra: Sequence[Path] = (), builtin: bool = True) -> list[Path]:
+    files = sorted(builtin_rules_dir().glob("*.yaml")) if builtin else []
+    return files + [Path(p) for p in extra]
+
+
+def load_rules(files: Iterable[Path]) -> list[Rule]:
+    """Load every pack; rule ids must be unique across packs."""
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        for rule in load_pack(Path(path)):
+            if rule.id in seen:
+                raise LeakstopError(f"{path}: rule id '{rule.id}' is already defined in {seen[rule.id]}")
+            seen[rule.id] = str(path)
+            rules.append(rule)
+    return rules
+
+
+def files_digest(files: Iterable[Path]) -> str:
+    """Hash of the rule files' names and bytes: the key of the compiled-database cache."""
+    h = hashlib.sha256()
+    for path in files:
+        h.update(str(path).encode() + b"\0")
+        try:
+            h.update(Path(path).read_bytes())
+        except OSError as exc:
+            raise LeakstopError(f"{path}: cannot read rule file: {exc.strerror}") from None
+        h.update(b"\0")
+    return h.hexdigest()
