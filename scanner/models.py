@@ -79,7 +79,6 @@ class Finding:
             "end_column": self.end_column,
             "masked": self.masked,
             "fingerprint": self.fingerprint,
-            "secret_sha256": self.secret_hash,
         }
         if self.key:
             d["key"] = self.key

@@ -1,1 +1,58 @@
-"""report"""
+"""Reporters: one module per output format, listed in the plain-dict registry ``REPORTERS``.
+
+Each reporter is a function ``render(findings, ctx) -> str``. None of them ever sees a raw value:
+they serialise :meth:`Finding.to_dict`, which holds only the masked value and hashes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+from scanner.errors import LeakstopError
+from scanner.models import Finding
+
+# format name -> "module:function"
+REPORTERS: dict[str, str] = {
+    "text": "scanner.report.text:render",
+    "json": "scanner.report.json:render",
+    "jsonl": "scanner.report.jsonl:render",
+    "sarif": "scanner.report.sarif:render",
+}
+
+
+@dataclass
+class ReportContext:
+    command: str  # e.g. "scan", "diff", "history"
+    rules: Sequence = ()  # the active rules (SARIF lists them)
+    stats: dict = field(default_factory=dict)
+    color: bool = False
+
+
+def render(fmt: str, findings: Sequence[Finding], ctx: ReportContext) -> str:
+    target = REPORTERS.get(fmt)
+    if target is None:
+        raise LeakstopError(f"unknown format '{fmt}' (choose from {', '.join(sorted(REPORTERS))})")
+    module, attr = target.split(":")
+    return getattr(importlib.import_module(module), attr)(findings, ctx)
+
+
+def write_report(fmt: str, findings: Sequence[Finding], ctx: ReportContext, output: Optional[Path]) -> None:
+    """Render and write to ``output`` (atomically) or stdout."""
+    text = render(fmt, findings, ctx)
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    output = Path(output)
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LeakstopError(f"{output}: cannot write report: {exc.strerror}") from None

@@ -1,0 +1,41 @@
+"""Options shared by scan, diff and history."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable
+
+import click
+
+FORMATS = ["text", "json", "jsonl", "sarif"]
+
+
+def output_options(formats: list[str] = FORMATS) -> Callable:
+    def wrap(fn: Callable) -> Callable:
+        fn = click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
+                          help="Report only findings not in this baseline file.")(fn)
+        fn = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                          help="Write the report here instead of stdout.")(fn)
+        fn = click.option("-f", "--format", "fmt", type=click.Choice(formats), default="text", show_default=True,
+                          help="Report format.")(fn)
+        fn = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                          help="Configuration file (default: .leakstop.yaml at the repository root).")(fn)
+        return fn
+
+    return wrap
+
+
+def summary(outcome, quiet: bool = False) -> None:
+    """One line on stderr: how many findings, how much was scanned and what was skipped."""
+    if quiet:
+        return
+    s = outcome.stats
+    skipped = s.get("skipped") or {}
+    skip = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items()))
+    scanned = s.get("files_scanned", s.get("blobs_scanned", 0))
+    unit = "files" if "files_scanned" in s else "blobs"
+    msg = f"leakstop: {len(outcome.findings)} finding(s) in {scanned} {unit} scanned"
+    if skip:
+        msg += f"; skipped {skip}"
+    print(msg, file=sys.stderr)

@@ -1,0 +1,37 @@
+"""``leakstop scan PATH...``: files and directories (``-`` for stdin)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from scanner.commands.common import output_options, summary
+
+
+@click.command()
+@click.argument("paths", nargs=-1)
+@output_options()
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this gitignore-style glob (repeatable).")
+@click.option("--max-file-size", default=None, metavar="SIZE", help="Skip files larger than this (default 10MB).")
+@click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
+@click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
+def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, engine, quiet) -> int:
+    """Scan files and directories for secrets (exit 1 when any is found)."""
+    from scanner.config import load_config, parse_size
+    from scanner.engine import Engine
+    from scanner.pipeline import apply_baseline, report, scan_paths
+
+    paths = list(paths) or ["."]
+    start = Path(paths[0]) if paths[0] != "-" else Path.cwd()
+    config = load_config(config_path, start if start.exists() else Path.cwd())
+    size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
+    config = config.with_options(
+        max_file_size=size, exclude=tuple(config.exclude) + tuple(exclude) if exclude else None, backend=engine
+    )
+    eng = Engine(config)
+    outcome = scan_paths(paths, config, eng)
+    outcome.findings = apply_baseline(outcome.findings, baseline)
+    rc = report(outcome, "scan", fmt, output, eng.rules)
+    summary(outcome, quiet)
+    return rc

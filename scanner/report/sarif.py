@@ -1,0 +1,91 @@
+"""SARIF 2.1.0 for code-scanning UIs (validated against the OASIS schema in the tests)."""
+
+from __future__ import annotations
+
+import json
+from typing import Sequence
+from urllib.parse import quote
+
+from scanner import __version__
+from scanner.models import Finding
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+# GitHub code scanning ranks security results by this number (0.0-10.0).
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+
+
+def _rule_descriptor(rule) -> dict:
+    return {
+        "id": rule.id,
+        "name": "".join(part.capitalize() for part in rule.id.split("-")),
+        "shortDescription": {"text": rule.name},
+        "fullDescription": {"text": rule.summary},
+        "help": {"text": f"Rotate: {rule.rotation}", "markdown": f"**Rotate:** {rule.rotation}"},
+        "defaultConfiguration": {"level": LEVELS.get(rule.severity, "error")},
+        "properties": {
+            "provider": rule.provider,
+            "category": rule.category,
+            "tags": ["security", "secret", rule.provider],
+            "security-severity": SECURITY_SEVERITY.get(rule.severity, "8.0"),
+        },
+    }
+
+
+def uri(path: str) -> str:
+    """A relative URI reference: forward slashes, reserved characters percent-encoded."""
+    return quote(path.replace("\\", "/").lstrip("/") if not path.startswith("/") else path, safe="/:@-._~")
+
+
+def result(f: Finding, rule_index: dict[str, int]) -> dict:
+    region = {"startLine": max(f.line, 1), "startColumn": max(f.column, 1), "endColumn": max(f.end_column, f.column + 1)}
+    msg = f"{f.description}: {f.masked}" + (f" assigned to {f.key}" if f.key else "")
+    if f.commit:
+        msg += f" (commit {f.commit.sha[:12]} by {f.commit.author}, {f.commit.date})"
+    res = {
+        "ruleId": f.rule_id,
+        "level": LEVELS.get(f.severity, "error"),
+        "message": {"text": msg},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(f.path)}, "region": region}}],
+        "partialFingerprints": {"leakstop/v1": f.fingerprint},
+        "properties": {"provider": f.provider, **({"key": f.key} if f.key else {})},
+    }
+    if f.rule_id in rule_index:
+        res["ruleIndex"] = rule_index[f.rule_id]
+    if f.commit:
+        res["properties"]["commit"] = {"sha": f.commit.sha, "author": f.commit.author, "date": f.commit.date}
+    for k, v in f.extra.items():
+        res["properties"][k] = v
+    return res
+
+
+def document(findings: Sequence[Finding], ctx) -> dict:
+    rules = list(ctx.rules)
+    # Only the rules that fired, plus any we lack a descriptor for, keep reports small.
+    fired = {f.rule_id for f in findings}
+    descriptors = [_rule_descriptor(r) for r in rules if r.id in fired]
+    index = {d["id"]: i for i, d in enumerate(descriptors)}
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "leakstop",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": "https://github.com/leakstop/leakstop",
+                        "rules": descriptors,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": [result(f, index) for f in findings],
+                "properties": {"command": ctx.command, "stats": ctx.stats},
+            }
+        ],
+    }
+
+
+def render(findings: Sequence[Finding], ctx) -> str:
+    return json.dumps(document(findings, ctx), indent=2, ensure_ascii=False) + "\n"

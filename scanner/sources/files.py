@@ -1,0 +1,199 @@
+"""Files and directories (and ``-`` for stdin) as chunks.
+
+A directory walk honours ``.gitignore`` files (nested ones too, relative to their own folder),
+``--exclude`` globs and the allowlist's paths, and skips binary files and files over the size
+limit, counting each skip by reason.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional, Sequence
+
+from scanner.errors import LeakstopError
+from scanner.models import Chunk
+
+BINARY_SNIFF = 8192
+
+
+def is_binary(head: bytes) -> bool:
+    """Git's own heuristic: a NUL byte in the first 8 KB."""
+    return b"\0" in head[:BINARY_SNIFF]
+
+
+@dataclass
+class WalkStats:
+    scanned: int = 0
+    bytes: int = 0
+    skipped: Counter = field(default_factory=Counter)  # reason -> count
+
+    def skip_summary(self) -> str:
+        if not self.skipped:
+            return ""
+        return ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
+
+
+class _Ignore:
+    """The stack of .gitignore specs in force for one directory."""
+
+    def __init__(self, specs: tuple = ()) -> None:
+        self.specs = specs  # tuple of (base_dir, PathSpec)
+
+    def child(self, directory: str) -> "_Ignore":
+        gi = os.path.join(directory, ".gitignore")
+        try:
+            with open(gi, encoding="utf-8", errors="replace") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            return self
+        import pathspec
+
+        return _Ignore(self.specs + ((directory, pathspec.GitIgnoreSpec.from_lines(lines)),))
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        for base, spec in self.specs:
+            rel = os.path.relpath(path, base).replace(os.sep, "/")
+            if is_dir:
+                rel += "/"
+            if spec.match_file(rel):
+                return True
+        return False
+
+
+class FileSource:
+    """Yields one chunk per readable text file under the given paths."""
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        max_file_size: int,
+        exclude: Sequence[str] = (),
+        use_gitignore: bool = True,
+        stdin_name: str = "<stdin>",
+    ) -> None:
+        self.paths = list(paths) or ["."]
+        self.max_file_size = max_file_size
+        self.use_gitignore = use_gitignore
+        self.stdin_name = stdin_name
+        self.stats = WalkStats()
+        self._exclude = None
+        if exclude:
+            import pathspec
+
+            self._exclude = pathspec.GitIgnoreSpec.from_lines(list(exclude))
+        for p in self.paths:
+            if p != "-" and not os.path.lexists(p):
+                raise LeakstopError(f"{p}: no such file or directory")
+
+    def __iter__(self) -> Iterator[Chunk]:
+        for p in self.paths:
+            if p == "-":
+                data = sys.stdin.buffer.read()
+                yield from self._emit(self.stdin_name, data)
+            elif os.path.isdir(p):
+                yield from self._walk(p)
+            else:
+                # Files named explicitly (pre-commit passes them) are scanned even if ignored.
+                yield from self._file(p, explicit=True)
+
+    def _excluded(self, display: str, is_dir: bool) -> bool:
+        if self._exclude is None:
+            return False
+        rel = display[2:] if display.startswith("./") else display
+        return self._exclude.match_file(rel + ("/" if is_dir else ""))
+
+    def _walk(self, root: str) -> Iterator[Chunk]:
+        ignore = _Ignore()
+        if self.use_gitignore:
+            # .gitignore files above the starting directory, up to the repository root, apply too.
+            chain = []
+            cur = os.path.abspath(root)
+            while True:
+                chain.append(cur)
+                if os.path.exists(os.path.join(cur, ".git")):
+                    break
+                parent = os.path.dirname(cur)
+                if parent == cur:
+                    chain = chain[:1]
+                    break
+                cur = parent
+            for d in reversed(chain[1:]):
+                ignore = ignore.child(d)
+        stack = [(root, ignore)]
+        while stack:
+            directory, ign = stack.pop()
+            if self.use_gitignore:
+                ign = ign.child(directory)
+            try:
+                entries = sorted(os.scandir(directory), key=lambda e: e.name, reverse=True)
+            except OSError as exc:
+                self.stats.skipped["unreadable"] += 1
+                print(f"leakstop: warning: cannot read {directory}: {exc.strerror}", file=sys.stderr)
+                continue
+            subdirs = []
+            for entry in reversed(entries):
+                path = entry.path
+                display = path[2:] if path.startswith("./") and root == "." else path
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    continue
+                if is_dir and entry.name == ".git":
+                    continue
+                if entry.is_symlink():
+                    continue
+                if self._excluded(display, is_dir):
+                    self.stats.skipped["excluded"] += 1
+                    continue
+                if self.use_gitignore and ign.ignored(path, is_dir):
+                    continue
+                if is_dir:
+                    subdirs.append((path, ign))
+                else:
+                    yield from self._file(path, explicit=False, display=display)
+            stack.extend(reversed(subdirs))
+
+    def _file(self, path: str, explicit: bool, display: Optional[str] = None) -> Iterator[Chunk]:
+        display = display or path
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            if explicit:
+                raise LeakstopError(f"{path}: {exc.strerror}") from None
+            self.stats.skipped["unreadable"] += 1
+            return
+        if not stat.S_ISREG(st.st_mode):
+            self.stats.skipped["not a regular file"] += 1
+            return
+        if st.st_size > self.max_file_size:
+            self.stats.skipped["too large"] += 1
+            return
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            if explicit:
+                raise LeakstopError(f"{path}: {exc.strerror}") from None
+            self.stats.skipped["unreadable"] += 1
+            return
+        yield from self._emit(display, data)
+
+    def _emit(self, display: str, data: bytes) -> Iterator[Chunk]:
+        if len(data) > self.max_file_size:
+            self.stats.skipped["too large"] += 1
+            return
+        if is_binary(data):
+            self.stats.skipped["binary"] += 1
+            return
+        self.stats.scanned += 1
+        self.stats.bytes += len(data)
+        yield Chunk(path=display.replace(os.sep, "/"), data=data)
+
+
+def as_posix(path: Path) -> str:
+    return str(path).replace(os.sep, "/")

@@ -1,0 +1,67 @@
+"""Shared test helpers: run the CLI in-process, build scratch git repositories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    # One compiled-rules cache for the session, never the user's ~/.cache.
+    monkeypatch.setenv("LEAKSTOP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "leakstop-cache"))
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Invoke ``leakstop ARGS`` in-process; returns exit code, stdout and stderr."""
+    from scanner.cli import main
+
+    def run(*args: str, cwd: Path | None = None) -> CliResult:
+        old = os.getcwd()
+        if cwd:
+            os.chdir(cwd)
+        try:
+            code = main(list(args))
+        finally:
+            os.chdir(old)
+        cap = capsys.readouterr()
+        return CliResult(code, cap.out, cap.err)
+
+    return run
+
+
+def git(repo: Path, *args: str, env: dict | None = None) -> str:
+    e = {**os.environ, "GIT_AUTHOR_NAME": "Dev One", "GIT_AUTHOR_EMAIL": "dev@example.com",
+         "GIT_COMMITTER_NAME": "Dev One", "GIT_COMMITTER_EMAIL": "dev@example.com", **(env or {})}
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=e).stdout
+
+
+@pytest.fixture
+def make_repo(tmp_path):
+    """A fresh git repository with identity configured; returns its path."""
+
+    def make(name: str = "repo") -> Path:
+        repo = tmp_path / name
+        repo.mkdir()
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "config", "user.name", "Dev One")
+        git(repo, "config", "user.email", "dev@example.com")
+        git(repo, "config", "commit.gpgsign", "false")
+        return repo
+
+    return make
