@@ -65,3 +65,7 @@ def make_repo(tmp_path):
         return repo
 
     return make
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False, help="rewrite tests/golden/* from current output")

@@ -56,12 +56,15 @@ class _Ignore:
         return _Ignore(self.specs + ((directory, pathspec.GitIgnoreSpec.from_lines(lines)),))
 
     def ignored(self, path: str, is_dir: bool) -> bool:
-        for base, spec in self.specs:
+        # As in git, the deepest .gitignore with a matching pattern decides (so a nested
+        # "!keep.log" re-includes what a parent's "*.log" excluded).
+        for base, spec in reversed(self.specs):
             rel = os.path.relpath(path, base).replace(os.sep, "/")
             if is_dir:
                 rel += "/"
-            if spec.match_file(rel):
-                return True
+            verdict = spec.check_file(rel).include
+            if verdict is not None:
+                return verdict
         return False
 
 

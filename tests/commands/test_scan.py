@@ -1,0 +1,111 @@
+"""``leakstop scan``: exit codes, formats, output file, configuration, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+KEY = "AKIAZ5QW2XHC7RJK3MNB"
+
+
+@pytest.fixture
+def leaky(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(f"import os\nAWS = '{KEY}'\n")
+    (tmp_path / "clean.py").write_text("print('hello')\n")
+    return tmp_path
+
+
+def test_exit_codes(run_cli, leaky: Path, tmp_path: Path):
+    r = run_cli("scan", str(leaky))
+    assert r.code == 1
+    assert f"{leaky}/app.py:2:8: aws-access-key-id" in r.out and "AKIA…" in r.out and KEY not in r.out + r.err
+    assert "1 finding(s) in 2 files scanned" in r.err
+    assert run_cli("scan", str(leaky / "clean.py")).code == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["scan", "/definitely/not/here"], "no such file or directory"),
+    (["scan", "--format", "xml", "."], "Invalid value for '-f' / '--format'"),
+    (["scan", "--max-file-size", "lots", "."], "invalid size"),
+    (["scan", "--config", "/nope.yaml", "."], "configuration file not found"),
+    (["nosuchcommand"], "No such command"),
+])
+def test_usage_errors_exit_2_with_one_line(run_cli, args, message):
+    r = run_cli(*args)
+    assert r.code == 2
+    assert message in r.err and "Traceback" not in r.err
+    assert len(r.err.strip().splitlines()) == 1
+
+
+def test_json_output_file(run_cli, leaky: Path, tmp_path: Path):
+    out = tmp_path / "report.json"
+    r = run_cli("scan", str(leaky), "--format", "json", "--output", str(out))
+    assert r.code == 1 and r.out == ""
+    doc = json.loads(out.read_text())
+    [f] = doc["findings"]
+    assert f["rule_id"] == "aws-access-key-id" and f["line"] == 2 and f["masked"] == "AKIA…"
+    assert set(f) >= {"rule_id", "provider", "description", "path", "line", "column", "masked", "fingerprint"}
+    assert doc["stats"]["files_scanned"] == 2
+    assert KEY not in out.read_text()
+
+
+def test_stdin(run_cli, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(f"x={KEY}\n".encode())))
+    r = run_cli("scan", "-", "--format", "jsonl")
+    assert r.code == 1 and json.loads(r.out)["path"] == "<stdin>"
+
+
+def test_config_disables_rule_and_allowlists(run_cli, leaky: Path):
+    cfg = leaky / "cfg.yaml"
+    cfg.write_text("disabled_rules: [aws-access-key-id]\n")
+    assert run_cli("scan", str(leaky), "--config", str(cfg)).code == 0
+    cfg.write_text("allowlist:\n  paths: ['app.py']\n")
+    (leaky / ".git").mkdir()
+    (leaky / ".leakstop.yaml").write_text("allowlist:\n  stopwords: ['7rjk3mnb']\n")
+    assert run_cli("scan", str(leaky)).code == 0  # .leakstop.yaml at the repository root
+
+
+@pytest.mark.parametrize("content, message", [
+    ("colour: red\n", "unknown key 'colour'"),
+    ("allowlist:\n  pathz: [x]\n", "unknown key 'allowlist.pathz'"),
+    ("allowlist:\n  regexes: ['(']\n", "'allowlist.regexes': invalid regex"),
+    ("disabled_rules: [no-such-rule]\n", "unknown rule id 'no-such-rule'"),
+    ("max_file_size: -4\n", "'max_file_size' must be a positive"),
+    ("rules:\n  - id: x\n", "missing required key"),
+    ("rules: [\n", "invalid YAML"),
+])
+def test_config_errors_name_file_and_key(run_cli, leaky: Path, content, message):
+    cfg = leaky / "bad.yaml"
+    cfg.write_text(content)
+    r = run_cli("scan", str(leaky), "--config", str(cfg))
+    assert r.code == 2 and message in r.err and str(cfg) in r.err
+
+
+def test_config_adds_inline_rule(run_cli, tmp_path: Path):
+    (tmp_path / "x.txt").write_text("tok = acme_Q8zr2Lm5Xw9Tb3Nc7Kp1\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "rules:\n  - id: acme-token\n    name: Acme token\n    provider: acme\n    regex: '(?P<secret>acme_[A-Za-z0-9]{20})'\n"
+        "    keywords: [acme_]\n    severity: high\n    rotation: Revoke it in the Acme console.\n"
+        "    examples: ['acme_Q8zr2Lm5Xw9Tb3Nc7Kp1']\n    negative_examples: ['acme_short']\n")
+    r = run_cli("scan", str(tmp_path / "x.txt"), "--config", str(cfg), "-f", "jsonl")
+    assert r.code == 1 and json.loads(r.out)["rule_id"] == "acme-token"
+
+
+def test_skipped_files_are_reported(run_cli, tmp_path: Path):
+    (tmp_path / "big.txt").write_text("a" * 5000)
+    (tmp_path / "bin.dat").write_bytes(b"\0\1\2")
+    r = run_cli("scan", str(tmp_path), "--max-file-size", "1KB")
+    assert r.code == 0 and "skipped 1 binary, 1 too large" in r.err
+
+
+def test_real_process_entry_point(leaky: Path):
+    """The installed console script and ``python -m scanner`` behave the same."""
+    proc = subprocess.run([sys.executable, "-m", "scanner", "scan", str(leaky), "-q"], capture_output=True, text=True)
+    assert proc.returncode == 1 and "AKIA…" in proc.stdout and proc.stderr == ""

@@ -1,0 +1,67 @@
+"""The Hyperscan backend and the keyword fallback give the same findings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scanner.config import Config
+from scanner.engine import Engine
+from scanner.engine.backends import HyperscanBackend
+from scanner.models import Chunk
+from scanner.rules import load_rules, rule_files
+from tests.conftest import SHARED
+
+RULES = load_rules(rule_files())
+
+
+def texts():
+    for r in RULES:
+        yield from r.examples
+        yield from r.negative_examples
+    cases = SHARED / "corpus" / "cases.jsonl"
+    if cases.is_file():
+        for line in cases.read_text().splitlines():
+            yield json.loads(line)["text"]
+
+
+def key(findings):
+    return sorted((f.rule_id, f.line, f.column, f.fingerprint) for f in findings)
+
+
+def test_fast_and_fallback_engines_agree():
+    fast = Engine(Config(), rules=RULES, backend="hyperscan")
+    slow = Engine(Config(), rules=RULES, backend="keywords")
+    n = 0
+    for i, text in enumerate(texts()):
+        chunk = Chunk(path=f"case{i}.txt", data=text.encode())
+        a, b = key(fast.scan(chunk)), key(slow.scan(chunk))
+        assert a == b, f"text #{i}: engines disagree on rules {sorted({x[0] for x in a} ^ {x[0] for x in b})}"
+        n += bool(a)
+    assert n > 100  # the comparison saw plenty of findings
+
+
+def test_hyperscan_database_is_cached(tmp_path):
+    HyperscanBackend(RULES[:5], tmp_path)
+    cached = list(tmp_path.glob("hs-*.db"))
+    assert len(cached) == 1
+    # A corrupt cache entry is rebuilt, not fatal.
+    cached[0].write_bytes(b"garbage")
+    HyperscanBackend(RULES[:5], tmp_path)
+    assert cached[0].read_bytes() != b"garbage"
+
+
+def test_keyword_backend_without_hyperscan(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *a, **kw):
+        if name == "hyperscan":
+            raise ImportError("no hyperscan")
+        return real_import(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    e = Engine(Config(), rules=RULES)
+    assert e.backend.name == "keywords"

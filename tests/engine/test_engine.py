@@ -1,0 +1,88 @@
+"""The engine pipeline: extraction, line/column, entropy, pragmas, allowlist, dedupe, line filters."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from scanner.config import Allowlist, Config
+from scanner.engine import Engine
+from scanner.models import Chunk, fingerprint
+from scanner.rules import load_rules, rule_files
+
+AWS = [r for r in load_rules(rule_files()) if r.id == "aws-access-key-id"]
+KEY = "AKIAZ5QW2XHC7RJK3MNB"
+
+
+@pytest.fixture(params=["hyperscan", "keywords"])
+def engine(request):
+    return Engine(Config(), rules=AWS, backend=request.param)
+
+
+def scan(engine, text: str, path: str = "app.py", **kw):
+    return engine.scan(Chunk(path=path, data=text.encode(), **kw))
+
+
+def test_finding_fields(engine):
+    [f] = scan(engine, f"# config\n  key = '{KEY}'\n")
+    assert (f.rule_id, f.provider, f.path, f.line, f.column, f.end_column) == ("aws-access-key-id", "aws", "app.py", 2, 10, 30)
+    assert f.masked == "AKIA…"
+    assert f.fingerprint == fingerprint("aws-access-key-id", KEY.encode())
+    assert KEY not in str(f.to_dict())
+
+
+def test_fingerprint_survives_moves(engine):
+    a = scan(engine, f"k = '{KEY}'\n")[0]
+    b = scan(engine, f"\n\n\nother = 1\nk = '{KEY}'\n")[0]
+    assert a.fingerprint == b.fingerprint and a.line != b.line
+
+
+def test_column_counts_characters_not_bytes(engine):
+    [f] = scan(engine, f"s = 'héllo' ; k = '{KEY}'\n")
+    assert f.column == len("s = 'héllo' ; k = '") + 1
+
+
+@pytest.mark.parametrize("pragma", ["# leakstop:allow", "# pragma: allowlist secret", "// gitleaks:allow"])
+def test_inline_allow_pragmas(engine, pragma):
+    assert scan(engine, f"k = '{KEY}'  {pragma}\n") == []
+    assert len(scan(engine, f"k = '{KEY}'\n# {pragma} on another line\n")) == 1
+
+
+def test_lines_restricts_reporting(engine):
+    text = f"a = '{KEY}'\nb = 2\n"
+    assert scan(engine, text, lines=frozenset({2})) == []
+    assert len(scan(engine, text, lines=frozenset({1}))) == 1
+
+
+def test_allowlist_paths_regexes_stopwords():
+    cfg = Config(allowlist=Allowlist(paths=("vendor/**",), regexes=("^AKIAZ5",), stopwords=("zzz",)))
+    e = Engine(cfg, rules=AWS, backend="keywords")
+    assert scan(e, f"k = '{KEY}'", path="vendor/lib/x.py") == []
+    assert scan(e, f"k = '{KEY}'") == []  # regex
+    e2 = Engine(replace(cfg, allowlist=Allowlist(stopwords=("7rjk",))), rules=AWS, backend="keywords")
+    assert scan(e2, f"k = '{KEY}'") == []  # stopword, case-insensitive
+
+
+def test_min_entropy_applies():
+    low = replace(AWS[0], min_entropy=4.5)
+    e = Engine(Config(), rules=[low], backend="keywords")
+    assert scan(e, f"k = '{KEY}'") == []
+
+
+def test_specific_rule_beats_generic_on_same_value():
+    from scanner.rules import Rule
+
+    generic = Rule(id="generic-key", name="g", provider="generic", regex=r"key\s*=\s*'(?P<secret>[A-Z0-9]{20})'",
+                   keywords=("key",), severity="medium", rotation="r", examples=("x",), negative_examples=("y",), generic=True)
+    e = Engine(Config(), rules=[generic, AWS[0]], backend="keywords")
+    [f] = scan(e, f"key = '{KEY}'")
+    assert f.rule_id == "aws-access-key-id"
+
+
+def test_all_rules_disabled_is_an_error(tmp_path: Path):
+    from scanner.errors import LeakstopError
+
+    with pytest.raises(LeakstopError, match="no rules"):
+        Engine(Config(), rules=[])

@@ -1,0 +1,88 @@
+"""Each false-positive filter is a pure predicate, tested on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner.engine import filters as F
+from scanner.rules import Rule
+
+SPECIFIC = Rule(id="x-token", name="x", provider="x", regex=r"(?P<secret>x)", keywords=("x",), severity="high",
+                rotation="r", examples=("x",), negative_examples=("y",))
+GENERIC = Rule(id="generic-x", name="x", provider="generic", regex=r"(?P<secret>x)", keywords=("x",),
+               severity="medium", rotation="r", examples=("x",), negative_examples=("y",), generic=True)
+
+
+def cand(value: str, rule=SPECIFIC, path="src/app.py", line=None) -> F.Candidate:
+    return F.Candidate(rule, value.encode(), (line or value).encode(), path)
+
+
+@pytest.mark.parametrize("value", ["xxxxxxxxxxxxxxxx", "changeme", "<your-api-key>", "YOUR_TOKEN_HERE", "sk_live_xxxx1234",
+                                   "********", "REDACTED", "dummy-password-1", "password", "example-key-9f8e7d"])
+def test_placeholder_rejects(value):
+    assert F.placeholder(cand(value))
+
+
+@pytest.mark.parametrize("value", ["ghp_4Fh2kLq9ZxW8mN3bV7cR1tY6uI0oP5aS2dE9", "Tr0ub4dor&3-horse-staple"])
+def test_placeholder_keeps_real_values(value):
+    assert not F.placeholder(cand(value))
+
+
+@pytest.mark.parametrize("value", ["${DB_PASSWORD}", "{{ vault_token }}", "%(password)s", "$API_KEY", "<%= ENV['X'] %>",
+                                   "#{secret}", "$(cat /run/secrets/key)", "%TOKEN%"])
+def test_template(value):
+    assert F.template(cand(value))
+
+
+def test_template_keeps_dollar_inside_real_value():
+    assert not F.template(cand("aB3$kL9mQ2xZ"))
+
+
+def test_known_examples():
+    assert F.known_example(cand("AKIAIOSFODNN7EXAMPLE"))
+    assert not F.known_example(cand("AKIAZ5QW2XHC7RJK3MNB"))
+
+
+def test_uuid():
+    assert F.uuid(cand("123e4567-e89b-12d3-a456-426614174000"))
+    assert not F.uuid(cand("123e4567e89b12d3a456426614174000x"))
+
+
+def test_lockfile_hash():
+    assert F.lockfile_hash(cand("sha512-Xj3kq9Lw7Vb2Nn0Rr8Tt6Yy4Uu2Ii0Oo8Pp6Aa4Ss2Dd0Ff8Gg6Hh4Jj2Kk0Ll8Zz6=="))
+    assert F.lockfile_hash(cand("f0e9d8c7b6a5", path="web/package-lock.json"))
+    assert not F.lockfile_hash(cand("f0e9d8c7b6a5", path="web/config.json"))
+
+
+@pytest.mark.parametrize("value", ["aaaaaaaaaaaa", "123456789012", "abcdefghijkl", "abcd1234abcd1234", "0101010101010101"])
+def test_filler(value):
+    assert F.filler(cand(value))
+
+
+def test_filler_keeps_random():
+    assert not F.filler(cand("q8Zr2Lm5Xw9Tb3Nc"))
+
+
+@pytest.mark.parametrize("value", ["os.environ['DB_PASS']", "process.env.API_TOKEN", "{{resolve:secretsmanager:prod/db}}",
+                                   "arn:aws:secretsmanager:us-east-1:123456789012:secret:db", "!Ref DbPassword"])
+def test_reference(value):
+    assert F.reference(cand(value))
+
+
+def test_identifier_is_reference_only_for_generic_rules():
+    assert F.reference(cand("settings.db_password", rule=GENERIC))
+    assert not F.reference(cand("settings.db_password", rule=SPECIFIC))
+
+
+def test_test_fixture_only_for_generic_rules():
+    assert F.test_fixture(cand("q8Zr2Lm5Xw9Tb3Nc", rule=GENERIC, path="app/tests/fixtures/db.yaml"))
+    assert not F.test_fixture(cand("q8Zr2Lm5Xw9Tb3Nc", rule=SPECIFIC, path="app/tests/fixtures/db.yaml"))
+    assert not F.test_fixture(cand("q8Zr2Lm5Xw9Tb3Nc", rule=GENERIC, path="app/src/db.yaml"))
+
+
+def test_skip_filters_opt_out():
+    from dataclasses import replace
+
+    heroku_like = replace(SPECIFIC, skip_filters=("uuid",))
+    assert F.is_false_positive(cand("123e4567-e89b-12d3-a456-426614174000")) == "uuid"
+    assert F.is_false_positive(cand("123e4567-e89b-12d3-a456-426614174000", rule=heroku_like)) is None

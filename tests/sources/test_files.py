@@ -1,0 +1,73 @@
+"""Directory walks: .gitignore (nested), --exclude, binary and size skips, stdin."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from scanner.errors import LeakstopError
+from scanner.sources.files import FileSource
+
+
+def tree(root: Path, files: dict[str, bytes | str]) -> None:
+    for rel, content in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+
+def paths(src: FileSource) -> list[str]:
+    return sorted(c.path for c in src)
+
+
+def test_walk_honours_gitignore_and_nested(tmp_path: Path):
+    (tmp_path / ".git").mkdir()
+    tree(tmp_path, {
+        ".gitignore": "*.log\nbuild/\n",
+        "a.py": "x", "debug.log": "x", "build/out.py": "x",
+        "sub/.gitignore": "local.txt\n!keep.log\n", "sub/local.txt": "x", "sub/b.py": "x", "sub/keep.log": "x",
+        ".git/config": "x",
+    })
+    os.chdir(tmp_path)
+    assert paths(FileSource(["."], 10**6)) == [".gitignore", "a.py", "sub/.gitignore", "sub/b.py", "sub/keep.log"]
+
+
+def test_gitignore_above_start_dir_applies(tmp_path: Path):
+    (tmp_path / ".git").mkdir()
+    tree(tmp_path, {".gitignore": "secret.txt\n", "pkg/secret.txt": "x", "pkg/ok.txt": "x"})
+    assert paths(FileSource([str(tmp_path / "pkg")], 10**6)) == [str(tmp_path / "pkg/ok.txt")]
+
+
+def test_exclude_and_skip_counts(tmp_path: Path):
+    tree(tmp_path, {"a.txt": "x", "vendor/b.txt": "x", "img.png": b"\x89PNG\0\0\0", "big.txt": "y" * 2000})
+    src = FileSource([str(tmp_path)], max_file_size=1000, exclude=["vendor/"])
+    got = paths(src)
+    assert got == [str(tmp_path / "a.txt")]
+    assert src.stats.skipped == {"excluded": 1, "binary": 1, "too large": 1}
+    assert src.stats.scanned == 1
+
+
+def test_explicit_file_is_scanned_even_if_ignored(tmp_path: Path):
+    (tmp_path / ".git").mkdir()
+    tree(tmp_path, {".gitignore": "*.env\n", "prod.env": "x"})
+    assert paths(FileSource([str(tmp_path / "prod.env")], 10**6)) == [str(tmp_path / "prod.env")]
+
+
+def test_missing_path_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(LeakstopError, match="no such file or directory"):
+        FileSource([str(tmp_path / "nope")], 10**6)
+
+
+def test_stdin(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"hello\n")))
+    [chunk] = list(FileSource(["-"], 10**6))
+    assert chunk.path == "<stdin>" and chunk.data == b"hello\n"
+
+
+def test_odd_file_names(tmp_path: Path):
+    tree(tmp_path, {"with space.txt": "x", "new\nline.txt": "x"})
+    (tmp_path / os.fsdecode(b"caf\xe9.txt")).write_text("x")
+    assert len(paths(FileSource([str(tmp_path)], 10**6))) == 3

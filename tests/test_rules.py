@@ -1,0 +1,102 @@
+"""Every rule in rules/ is validated against its own examples, and the rule schema rejects bad data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.errors import LeakstopError
+from scanner.rulecheck import example_hits, hyperscan_problem
+from scanner.rules import load_rules, parse_rule, rule_files
+
+ALL_RULES = load_rules(rule_files())
+MIN_RULES, MIN_PROVIDERS = 300, 150
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.id)
+def test_rule_examples(rule):
+    assert rule.examples and rule.negative_examples, "every rule ships examples and negative examples"
+    for i, ex in enumerate(rule.examples, 1):
+        assert example_hits(rule, ex), f"{rule.id}: example {i} not detected"
+    for i, ex in enumerate(rule.negative_examples, 1):
+        assert not example_hits(rule, ex), f"{rule.id}: negative example {i} detected"
+    assert hyperscan_problem(rule) is None
+
+
+def test_rule_pack_size():
+    providers = {r.provider for r in ALL_RULES}
+    assert len(ALL_RULES) >= MIN_RULES, f"{len(ALL_RULES)} rules"
+    assert len(providers) >= MIN_PROVIDERS, f"{len(providers)} providers"
+
+
+def test_every_rule_has_rotation_guidance():
+    assert all(len(r.rotation) > 20 for r in ALL_RULES)
+
+
+GOOD = {
+    "id": "demo-token",
+    "name": "Demo token",
+    "provider": "demo",
+    "regex": r"\b(?P<secret>dmo_[a-z0-9]{20})\b",
+    "keywords": ["dmo_"],
+    "severity": "high",
+    "rotation": "Revoke it in the demo console.",
+    "examples": ["t = dmo_k3j4h5g6f7d8s9a0q1w2"],
+    "negative_examples": ["t = dmo_short"],
+}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"colour": "red"}, "unknown key 'colour'"),
+        ({"regex": r"(?P<secret>a(b"}, "does not compile"),
+        ({"regex": r"dmo_[a-z]+"}, "named group"),
+        ({"regex": r"(?<=x)(?P<secret>dmo_[a-z]+)"}, "look-arounds"),
+        ({"severity": "urgent"}, "'severity' must be one of"),
+        ({"id": "Demo Token"}, "kebab-case"),
+        ({"examples": []}, "missing required key 'examples'"),
+        ({"min_entropy": 12}, "min_entropy"),
+        ({"category": "misc"}, "'category' must be one of"),
+    ],
+)
+def test_schema_errors(change, message):
+    with pytest.raises(LeakstopError) as exc:
+        parse_rule({**GOOD, **change}, "pack.yaml")
+    assert message in str(exc.value)
+    assert str(exc.value).startswith("pack.yaml: rule '")
+
+
+def test_duplicate_ids_rejected(tmp_path: Path):
+    import yaml
+
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text(yaml.safe_dump({"rules": [GOOD]}))
+    with pytest.raises(LeakstopError, match="already defined"):
+        load_rules([tmp_path / "a.yaml", tmp_path / "b.yaml"])
+
+
+def test_rules_check_cli(run_cli, tmp_path: Path):
+    import yaml
+
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump({"rules": [GOOD]}))
+    r = run_cli("rules", "check", str(good))
+    assert r.code == 0, r.err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"rules": [{**GOOD, "negative_examples": ["t = dmo_k3j4h5g6f7d8s9a0q1w9"]}]}))
+    r = run_cli("rules", "check", str(bad))
+    assert r.code == 1
+    assert "negative example 1" in r.out and "dmo_k3j4" not in r.out  # masked
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("rules: [\n")
+    r = run_cli("rules", "check", str(broken))
+    assert r.code == 2 and "invalid YAML" in r.err and "Traceback" not in r.err
+
+
+def test_rules_list_cli(run_cli):
+    r = run_cli("rules", "list")
+    assert r.code == 0
+    assert "aws-access-key-id\taws\t" in r.out
+    assert len(r.out.splitlines()) == len(ALL_RULES)
