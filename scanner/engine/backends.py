@@ -70,7 +70,7 @@ class HyperscanBackend:
         cache = cache_dir / f"hs-{key}.db" if cache_dir else None
         if cache and cache.is_file():
             try:
-                self.db = hyperscan.loadb(cache.read_bytes())
+                self.db = hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK)
             except Exception:  # a corrupt or foreign cache entry is rebuilt, not fatal
                 self.db = None
         if self.db is None:

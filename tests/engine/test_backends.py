@@ -65,3 +65,15 @@ def test_keyword_backend_without_hyperscan(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     e = Engine(Config(), rules=RULES)
     assert e.backend.name == "keywords"
+
+
+def test_cached_database_is_loaded_not_recompiled(tmp_path, monkeypatch):
+    aws = [r for r in RULES if r.id == "aws-access-key-id"]
+    HyperscanBackend(aws, tmp_path)
+
+    def no_compile(self, rules):
+        raise AssertionError("recompiled despite a cache entry")
+
+    monkeypatch.setattr(HyperscanBackend, "_compile", no_compile)
+    b = HyperscanBackend(aws, tmp_path)
+    assert b.candidates(b"k = AKIAZ5QW2XHC7RJK3MNB") == {0}

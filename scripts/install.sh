@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Create .venv (if missing) and install leakstop into it, editable; pass "test" to add test extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+extra=${1:-}
+spec=.
+[ "$extra" = test ] && spec='.[test]'
+if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
+log=$(mktemp)
+if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e "$spec"; } >"$log" 2>&1; then
+  cat "$log" >&2; rm -f "$log"; echo "install failed" >&2; exit 2
+fi
+rm -f "$log"
