@@ -24,24 +24,37 @@ def example_hits(rule: Rule, text: str) -> bool:
     from scanner.engine import Engine
 
     engine = Engine(Config(), rules=[rule], backend="keywords")
-    return any(f.rule_id == rule.id for f in engine.scan(Chunk(path="example.txt", data=text.encode())))
+    path = rule.example_path or "example.txt"  # context rules are checked as e.g. a Dockerfile
+    return any(f.rule_id == rule.id for f in engine.scan(Chunk(path=path, data=text.encode())))
+
+
+# One slow pattern makes every cold start (and every rule-set change) slow for every user.
+MAX_COMPILE_SECONDS = 0.5
 
 
 def hyperscan_problem(rule: Rule) -> str | None:
+    """Does the rule's multi-pattern expression compile in Hyperscan, quickly?"""
     try:
         import hyperscan as hs
     except ImportError:
         return None
+    import time
+
     from scanner.engine.backends import _compile_db, to_hyperscan
 
     base = hs.HS_FLAG_SINGLEMATCH | hs.HS_FLAG_ALLOWEMPTY
     for extra in (0, hs.HS_FLAG_PREFILTER):
+        start = time.perf_counter()
         try:
-            _compile_db(hs, [to_hyperscan(rule.regex)], [base | extra])
-            return None
+            _compile_db(hs, [to_hyperscan(rule)], [base | extra])
         except hs.error as exc:
             err = str(exc)
-    return f"Hyperscan cannot compile the regex: {err}"
+            continue
+        took = time.perf_counter() - start
+        if took > MAX_COMPILE_SECONDS:
+            return f"Hyperscan needs {took:.1f} s to compile the regex: add a simpler 'prefilter:' pattern"
+        return None
+    return f"Hyperscan cannot compile the regex ({err}): add a simpler 'prefilter:' pattern"
 
 
 def check_rules(rules: Sequence[Rule]) -> list[Problem]:

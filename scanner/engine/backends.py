@@ -24,9 +24,12 @@ class Backend(Protocol):
         ...
 
 
-def to_hyperscan(regex: str) -> bytes:
-    """Python named groups mean nothing to Hyperscan; plain groups are equivalent for matching."""
-    return regex.replace("(?P<secret>", "(").encode()
+def to_hyperscan(rule: Rule) -> bytes:
+    """The rule's expression for the multi-pattern pass: its ``prefilter`` if it has one, else its
+    regex with Python's named groups made plain (equivalent for matching)."""
+    import re
+
+    return re.sub(r"\(\?P<\w+>", "(", rule.prefilter or rule.regex).encode()
 
 
 class KeywordBackend:
@@ -64,7 +67,7 @@ class HyperscanBackend:
 
         self._hs = hyperscan
         key = hashlib.sha256(
-            b"\0".join(r.regex.encode() for r in rules) + b"\0" + str(hyperscan.__version__).encode()
+            b"\0".join(to_hyperscan(r) for r in rules) + b"\0" + str(hyperscan.__version__).encode()
         ).hexdigest()
         self.db = None
         cache = cache_dir / f"hs-{key}.db" if cache_dir else None
@@ -82,7 +85,7 @@ class HyperscanBackend:
     def _compile(self, rules: Sequence[Rule]):
         hs = self._hs
         base = hs.HS_FLAG_SINGLEMATCH | hs.HS_FLAG_ALLOWEMPTY
-        exprs = [to_hyperscan(r.regex) for r in rules]
+        exprs = [to_hyperscan(r) for r in rules]
         flags = [base] * len(rules)
         try:
             return _compile_db(hs, exprs, flags)
