@@ -1,0 +1,66 @@
+"""``leakstop history [REPO]``: audit every commit of every ref, each blob scanned once."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from scanner.commands.common import FORMATS, output_options, summary
+
+
+@click.command()
+@click.argument("repo", required=False, default=".")
+@output_options(FORMATS + ["html"])
+@click.option("--all-refs", "all_refs", is_flag=True, default=True,
+              help="Scan commits reachable from every ref: branches, tags, remotes, stash (default).")
+@click.option("--branch", "branches", multiple=True, metavar="NAME",
+              help="Scan only commits reachable from this branch or ref (repeatable).")
+@click.option("--since", metavar="REV", help="Skip commits reachable from REV (scan REV..refs).")
+@click.option("--incremental", is_flag=True,
+              help="Skip commits and blobs scanned by an earlier --incremental run (state in .git/leakstop/).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this gitignore-style glob (repeatable).")
+@click.option("--max-file-size", default=None, metavar="SIZE", help="Skip blobs larger than this (default 10MB).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when it is a terminal).")
+@click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
+@click.option("-q", "--quiet", is_flag=True, help="No summary or notes on stderr.")
+def history(repo, config_path, fmt, output, baseline, all_refs, branches, since, incremental, jobs, exclude,
+            max_file_size, progress, engine, quiet) -> int:
+    """Audit the whole git history: every secret ever committed (exit 1 when any is found).
+
+    Each finding names the commit that first introduced it (sha, author, date, path), how many
+    commits and paths it appears in, and whether it is still present at HEAD.
+    """
+    from scanner.config import load_config, parse_size
+    from scanner.engine import Engine
+    from scanner.pipeline import Outcome, apply_baseline, report
+    from scanner.sources.history import HistoryOptions, open_repo, resolve_branch, resolve_commit
+    from scanner.sources.history_state import run_history
+
+    info = open_repo(repo)
+    config = load_config(config_path, Path(repo))
+    size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
+    config = config.with_options(
+        max_file_size=size, exclude=tuple(config.exclude) + tuple(exclude) if exclude else None, backend=engine
+    )
+    refs = tuple(resolve_branch(repo, b) for b in branches)
+    excludes = (resolve_commit(repo, since, "--since"),) if since else ()
+    eng = Engine(config)
+    options = HistoryOptions(
+        refs=refs,
+        excludes=excludes,
+        jobs=jobs or 0,
+        progress=sys.stderr.isatty() if progress is None else progress,
+    )
+    result = run_history(repo, eng, options, info, incremental=incremental)
+    stats = result.stats.as_dict()
+    outcome = Outcome(apply_baseline(result.findings, baseline), stats)
+    rc = report(outcome, "history", fmt, output, eng.rules)
+    if not quiet:
+        for note in result.stats.notes:
+            print(f"leakstop: note: {note}", file=sys.stderr)
+        summary(outcome)
+        print(f"leakstop: {result.stats.commits} commit(s) walked", file=sys.stderr)
+    return rc

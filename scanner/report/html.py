@@ -1,0 +1,255 @@
+"""A self-contained HTML audit report: inline CSS, SVG and a little JS, no network access.
+
+Sections: summary cards; a timeline of secrets introduced (above the axis) and removed (below) per
+month; counts by provider, author and path; the finding table (masked values only) with a filter
+box, a "live at HEAD only" switch and sortable columns. Everything renders without JavaScript
+too; the script only filters and sorts.
+"""
+
+from __future__ import annotations
+
+import collections
+from datetime import datetime, timezone
+from html import escape
+from typing import Optional, Sequence
+
+from scanner import __version__
+from scanner.models import Finding
+
+CSS = """
+:root{--fg:#1d2330;--muted:#667085;--line:#e4e7ec;--bad:#c0362c;--ok:#5b6b7f;--accent:#2f5bd3;--bg:#f7f8fa}
+*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
+header{background:#151b2c;color:#fff;padding:18px 28px}header h1{margin:0;font-size:20px}header p{margin:4px 0 0;color:#b8c0d4;font-size:13px}
+main{padding:20px 28px;max-width:1400px}section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px 18px;margin-bottom:18px}
+h2{font-size:15px;margin:0 0 12px}.cards{display:flex;gap:12px;flex-wrap:wrap}.card{flex:1 1 150px;background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 14px}
+.card b{display:block;font-size:24px}.card span{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}.card.bad b{color:var(--bad)}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:18px}
+.bars{list-style:none;margin:0;padding:0}.bars li{display:grid;grid-template-columns:minmax(90px,42%) 1fr 36px;gap:8px;align-items:center;margin:3px 0;font-size:13px}
+.bars .name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.bars .bar{height:10px;background:var(--accent);border-radius:3px;min-width:2px}.bars .n{text-align:right;color:var(--muted)}
+svg text{font-size:11px;fill:var(--muted)}.legend{font-size:12px;color:var(--muted)}.legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px;vertical-align:-1px}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{cursor:pointer;user-select:none;white-space:nowrap;background:#fafbfc}th:after{content:" \\2195";color:#c0c6d0}
+td code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f1f3f7;padding:1px 4px;border-radius:3px;word-break:break-all}
+.sev{font-weight:600;text-transform:uppercase;font-size:11px}.sev.critical,.sev.high{color:var(--bad)}.sev.medium{color:#b7791f}.sev.low{color:var(--ok)}
+.live{color:#fff;background:var(--bad);border-radius:10px;padding:1px 8px;font-size:11px;white-space:nowrap}.gone{color:var(--ok);font-size:12px;white-space:nowrap}
+.tools{display:flex;gap:16px;align-items:center;margin-bottom:10px}.tools input[type=search]{padding:6px 8px;border:1px solid var(--line);border-radius:6px;width:320px}
+.muted{color:var(--muted)}footer{color:var(--muted);font-size:12px;padding:0 28px 24px}
+"""
+
+# Filter and sort only; the page is complete without it. Sets data-ready so a headless browser
+# test can tell the script ran without errors.
+JS = """
+(function(){
+  var table=document.getElementById('findings'); if(!table){document.body.setAttribute('data-ready','1');return;}
+  var rows=[].slice.call(table.tBodies[0].rows), q=document.getElementById('q'), live=document.getElementById('liveonly');
+  var count=document.getElementById('shown');
+  function apply(){
+    var t=(q.value||'').toLowerCase(), n=0;
+    rows.forEach(function(r){
+      var ok=(!t||r.textContent.toLowerCase().indexOf(t)>=0)&&(!live.checked||r.getAttribute('data-live')==='1');
+      r.style.display=ok?'':'none'; if(ok)n++;
+    });
+    count.textContent=n;
+  }
+  q.addEventListener('input',apply); live.addEventListener('change',apply);
+  [].forEach.call(table.tHead.rows[0].cells,function(th,i){
+    th.addEventListener('click',function(){
+      var asc=th.getAttribute('data-dir')!=='asc'; th.setAttribute('data-dir',asc?'asc':'desc');
+      rows.sort(function(a,b){
+        var x=a.cells[i].getAttribute('data-k')||a.cells[i].textContent, y=b.cells[i].getAttribute('data-k')||b.cells[i].textContent;
+        var nx=parseFloat(x), ny=parseFloat(y);
+        var c=(!isNaN(nx)&&!isNaN(ny)&&String(nx)===x&&String(ny)===y)?nx-ny:x.localeCompare(y);
+        return asc?c:-c;
+      });
+      rows.forEach(function(r){table.tBodies[0].appendChild(r);});
+    });
+  });
+  apply();
+  document.body.setAttribute('data-ready','1');
+})();
+"""
+
+SEV_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def _when(iso: str) -> Optional[datetime]:
+    if not iso:
+        return None
+    try:
+        d = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
+
+def _events(findings: Sequence[Finding]) -> tuple[list[datetime], list[datetime]]:
+    introduced, removed = [], []
+    for f in findings:
+        d = _when(f.commit.date if f.commit else "")
+        if d:
+            introduced.append(d)
+        r = f.extra.get("removed_commit")
+        if isinstance(r, dict):
+            d = _when(r.get("date", ""))
+            if d:
+                removed.append(d)
+    return introduced, removed
+
+
+def _month(d: datetime) -> int:
+    d = d.astimezone(timezone.utc)
+    return d.year * 12 + d.month - 1
+
+
+def timeline_svg(findings: Sequence[Finding], width: int = 1100, height: int = 220) -> str:
+    """Monthly bars: secrets introduced above the axis, removed below it."""
+    introduced, removed = _events(findings)
+    if not introduced:
+        return '<p class="muted">No commit dates to draw (findings without history).</p>'
+    ins = collections.Counter(_month(d) for d in introduced)
+    outs = collections.Counter(_month(d) for d in removed)
+    lo = min(min(ins), min(outs) if outs else min(ins))
+    hi = max(max(ins), max(outs) if outs else max(ins))
+    lo, hi = lo - 1, hi + 1  # a month of air on both sides
+    span = hi - lo + 1
+    left, right, top, bottom = 34, 10, 14, 22
+    plot_w = width - left - right
+    half = (height - top - bottom) / 2
+    axis_y = top + half
+    peak = max(max(ins.values()), max(outs.values()) if outs else 1)
+    bw = max(plot_w / span, 1.0)
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="timeline of secrets '
+             f'introduced and removed" id="timeline">']
+    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{axis_y:.1f}" y2="{axis_y:.1f}" stroke="#98a2b3"/>')
+    parts.append(f'<text x="{left - 4}" y="{top + 8}" text-anchor="end">{peak}</text>')
+    parts.append(f'<text x="{left - 4}" y="{height - bottom}" text-anchor="end">{peak}</text>')
+    for month, n in sorted(ins.items()):
+        x = left + (month - lo) * bw
+        h = n / peak * (half - 2)
+        label = f"{month // 12}-{month % 12 + 1:02d}: {n} introduced"
+        parts.append(f'<rect class="in" x="{x:.1f}" y="{axis_y - h:.1f}" width="{max(bw - 1, 1):.1f}" height="{h:.1f}" '
+                     f'fill="#c0362c"><title>{label}</title></rect>')
+    for month, n in sorted(outs.items()):
+        x = left + (month - lo) * bw
+        h = n / peak * (half - 2)
+        label = f"{month // 12}-{month % 12 + 1:02d}: {n} removed"
+        parts.append(f'<rect class="out" x="{x:.1f}" y="{axis_y:.1f}" width="{max(bw - 1, 1):.1f}" height="{h:.1f}" '
+                     f'fill="#98a2b3"><title>{label}</title></rect>')
+    # Year ticks, thinned so labels never overlap.
+    years = range(lo // 12, hi // 12 + 1)
+    step = max(1, int(len(years) * 40 / plot_w) + 1)
+    for y in years:
+        if (y - years[0]) % step:
+            continue
+        m = y * 12
+        if m < lo:
+            continue
+        x = left + (m - lo) * bw
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{axis_y - 3:.1f}" y2="{axis_y + 3:.1f}" stroke="#98a2b3"/>')
+        parts.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{y}</text>')
+    parts.append("</svg>")
+    legend = ('<div class="legend"><i style="background:#c0362c"></i>introduced'
+              '<i style="background:#98a2b3"></i>removed (still in history: rotate)</div>')
+    return "".join(parts) + legend
+
+
+def _bars(title: str, counter: collections.Counter, top: int = 12) -> str:
+    items = counter.most_common(top)
+    if not items:
+        return ""
+    peak = items[0][1]
+    rows = "".join(
+        f'<li><span class="name" title="{escape(name)}">{escape(name)}</span>'
+        f'<span><span class="bar" style="display:block;width:{n / peak * 100:.1f}%"></span></span>'
+        f'<span class="n">{n}</span></li>'
+        for name, n in items
+    )
+    more = f'<p class="muted">and {len(counter) - top} more</p>' if len(counter) > top else ""
+    return f'<div><h2>{escape(title)}</h2><ul class="bars">{rows}</ul>{more}</div>'
+
+
+def _row(f: Finding) -> str:
+    live = f.extra.get("live_at_head")
+    c = f.commit
+    first = f.extra.get("first_commit") or {}
+    when = c.date if c else ""
+    commit = (f'<code title="{escape(c.sha)}">{escape(c.sha[:10])}</code><br>{escape(c.author)}'
+              f'<br><span class="muted">{escape(when[:10])}</span>') if c else '<span class="muted">-</span>'
+    if live is True:
+        status = '<span class="live">live at HEAD</span>'
+    elif live is False:
+        r = f.extra.get("removed_commit") or {}
+        status = (f'<span class="gone">removed {escape(str(r.get("date", ""))[:10])}'
+                  + (f' in <code>{escape(str(r.get("sha", ""))[:10])}</code>' if r.get("sha") else "")
+                  + "</span>")
+    else:
+        status = '<span class="muted">-</span>'
+    path = first.get("path") or f.path
+    key = f'<br><span class="muted">key {escape(f.key)}</span>' if f.key else ""
+    return (
+        f'<tr data-live="{1 if live else 0}">'
+        f'<td data-k="{SEV_RANK.get(f.severity, 9)}"><span class="sev {escape(f.severity)}">{escape(f.severity)}</span></td>'
+        f'<td>{escape(f.provider)}<br><span class="muted">{escape(f.rule_id)}</span></td>'
+        f'<td><code>{escape(f.masked)}</code>{key}</td>'
+        f'<td><code>{escape(path)}:{f.line}</code></td>'
+        f'<td data-k="{escape(when)}">{commit}</td>'
+        f'<td data-k="{f.extra.get("commits", "")}">{escape(str(f.extra.get("commits", "-")))}</td>'
+        f'<td data-k="{f.extra.get("paths", "")}">{escape(str(f.extra.get("paths", "-")))}</td>'
+        f'<td data-k="{1 if live else 0}">{status}</td></tr>'
+    )
+
+
+def render(findings: Sequence[Finding], ctx) -> str:
+    stats = ctx.stats or {}
+    findings = sorted(findings, key=lambda f: (SEV_RANK.get(f.severity, 9), f.commit.date if f.commit else "", f.path))
+    n_live = sum(1 for f in findings if f.extra.get("live_at_head") is True)
+    n_removed = sum(1 for f in findings if f.extra.get("live_at_head") is False)
+    cards = [
+        ("Secrets found", len(findings), bool(findings)),
+        ("Live at HEAD", n_live, bool(n_live)),
+        ("Removed, still in history", n_removed, False),
+        ("Providers", len({f.provider for f in findings}), False),
+    ]
+    if "commits_scanned" in stats:
+        cards.append(("Commits walked", stats["commits_scanned"], False))
+    if "blobs_scanned" in stats:
+        cards.append(("Blobs scanned", stats["blobs_scanned"], False))
+    elif "files_scanned" in stats:
+        cards.append(("Files scanned", stats["files_scanned"], False))
+    card_html = "".join(
+        f'<div class="card{" bad" if bad else ""}"><b>{n}</b><span>{escape(label)}</span></div>' for label, n, bad in cards
+    )
+    providers = collections.Counter(f.provider for f in findings)
+    authors = collections.Counter(f.commit.author or f.commit.email for f in findings if f.commit)
+    paths = collections.Counter((f.extra.get("first_commit") or {}).get("path") or f.path for f in findings)
+    breakdown = _bars("By provider", providers) + _bars("By author (who introduced it)", authors) + _bars("By path", paths)
+    skipped = stats.get("skipped") or {}
+    notes = [escape(str(n)) for n in stats.get("notes") or []]
+    if skipped:
+        notes.append("Skipped: " + escape(", ".join(f"{n} {why}" for why, n in sorted(skipped.items()))))
+    notes_html = "".join(f"<li>{n}</li>" for n in notes)
+    table = (
+        '<div class="tools"><input type="search" id="q" placeholder="Filter: path, provider, author, sha…">'
+        '<label><input type="checkbox" id="liveonly"> live at HEAD only</label>'
+        f'<span class="muted"><span id="shown">{len(findings)}</span> of {len(findings)} shown</span></div>'
+        '<table id="findings"><thead><tr><th>Severity</th><th>Provider / rule</th><th>Value (masked)</th>'
+        '<th>First seen at</th><th>Introduced by</th><th>Commits</th><th>Paths</th><th>Status</th></tr></thead><tbody>'
+        + "".join(_row(f) for f in findings)
+        + "</tbody></table>"
+    ) if findings else '<p>No secrets found.</p>'
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>leakstop {escape(ctx.command)} report</title><style>{CSS}</style></head><body>'
+        f'<header><h1>leakstop {escape(ctx.command)} audit</h1>'
+        f'<p>{len(findings)} secret(s); every one was committed and must be rotated, even if removed since. '
+        f'Report by leakstop {escape(__version__)}.</p></header><main>'
+        f'<section><div class="cards">{card_html}</div>'
+        + (f'<ul class="muted">{notes_html}</ul>' if notes_html else "")
+        + '</section>'
+        f'<section><h2>Timeline</h2>{timeline_svg(findings) if findings else "<p class=muted>Nothing to draw.</p>"}</section>'
+        + (f'<section class="grid">{breakdown}</section>' if breakdown else "")
+        + f'<section><h2>Findings</h2>{table}</section></main>'
+        '<footer>Values are masked (first four characters); identity is a hash of the value.</footer>'
+        f'<script>{JS}</script></body></html>\n'
+    )

@@ -1,0 +1,666 @@
+"""Full-history audit: every blob reachable from the selected refs, each scanned exactly once.
+
+Design (measured against the patch-based alternative in docs/history.md):
+
+1. ``git log --raw -c --no-renames -z`` over the selected refs lists, for every commit, the blob
+   ids it introduced per path (merges: only what differs from *all* parents, i.e. conflict
+   resolutions and evil merges; everything else a merge carries was introduced by a parent).
+   Raw diffs compare tree entries only, so this is cheap even on 100k commits.
+2. Each blob id seen for the first time is dispatched to worker processes (one per core); each
+   worker owns one long-lived ``git cat-file --batch`` and runs the engine over the blob's bytes.
+   Enumeration (main process) and reading/scanning (workers) run concurrently.
+3. Findings are keyed by fingerprint (rule + value). Every (blob, commit, path) introduction of a
+   blob holding the value is an occurrence: the earliest commit is "first introduced", the
+   distinct commits/paths are counted, and the value is live when one of its blobs is in HEAD's
+   tree. Removal events (the blob replaced or deleted at its path) give the timeline's "removed".
+"""
+
+from __future__ import annotations
+
+import collections
+import fcntl
+import multiprocessing
+import os
+import struct
+import subprocess
+import sys
+import threading
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Optional, Sequence
+
+from scanner.errors import LeakstopError
+from scanner.models import Chunk, CommitInfo, Finding
+from scanner.sources.files import is_binary
+from scanner.sources.gitobjects import run_git
+
+ZERO = "0" * 40
+GITLINK = "160000"
+SYMLINK = "120000"
+BATCH = 256  # blobs per message to a worker: amortises queue pickling
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    git_dir: Path
+    bare: bool
+    shallow: bool
+    head: Optional[str]  # None when HEAD is unborn
+    head_ref: Optional[str]  # e.g. refs/heads/main; None when detached
+
+
+@dataclass
+class HistoryStats:
+    commits: int = 0
+    commits_skipped: int = 0  # already scanned in an earlier incremental run
+    blobs: int = 0
+    bytes: int = 0
+    skipped: collections.Counter = field(default_factory=collections.Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "commits_scanned": self.commits,
+            "commits_skipped": self.commits_skipped,
+            "blobs_scanned": self.blobs,
+            "bytes_scanned": self.bytes,
+            "skipped": dict(self.skipped),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class HistoryResult:
+    findings: list[Finding]
+    stats: HistoryStats
+    tips: list[str]  # the ref tips this scan covered (incremental state)
+    scanned: set[bytes]  # raw ids of every blob read (and earlier runs'), for the incremental state
+    # fingerprint -> (blobs holding the value, every path it was at)
+    where: dict[str, tuple[set[bytes], set[str]]] = field(default_factory=dict)
+
+
+# -- repository discovery ---------------------------------------------------------------------
+
+
+def open_repo(path: Path | str) -> RepoInfo:
+    """Check that ``path`` is a git repository (work tree or bare) and describe it."""
+    p = Path(path)
+    if not p.exists():
+        raise LeakstopError(f"{path}: no such directory")
+    if not p.is_dir():
+        raise LeakstopError(f"{path}: not a directory")
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(p), "rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-shallow-repository"],
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise LeakstopError("git is not installed or not on PATH") from None
+    if proc.returncode != 0:
+        raise LeakstopError(f"{path}: not a git repository")
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    git_dir, bare, shallow = Path(lines[0]), lines[1] == "true", lines[2] == "true"
+    head = run_git(p, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False).strip().decode() or None
+    head_ref = run_git(p, ["symbolic-ref", "--quiet", "HEAD"], check=False).strip().decode() or None
+    return RepoInfo(git_dir, bare, shallow, head, head_ref)
+
+
+def resolve_commit(repo: Path | str, rev: str, what: str) -> str:
+    """A revision name to a commit id, or a one-line error naming the option."""
+    if not rev or rev.startswith("-"):
+        raise LeakstopError(f"{what}: invalid revision {rev!r}")
+    out = run_git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], check=False)
+    sha = out.strip().decode()
+    if not sha:
+        raise LeakstopError(f"{what}: unknown revision '{rev}'")
+    return sha
+
+
+def resolve_branch(repo: Path | str, name: str) -> str:
+    """A branch (or any ref) name to the full ref name, preferring local branches."""
+    if not name or name.startswith("-"):
+        raise LeakstopError(f"--branch: invalid branch name {name!r}")
+    for cand in (f"refs/heads/{name}", f"refs/remotes/{name}", f"refs/tags/{name}", name):
+        out = run_git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{cand}^{{commit}}"], check=False)
+        if out.strip():
+            return cand
+    raise LeakstopError(f"--branch: no branch or ref named '{name}'")
+
+
+def ref_tips(repo: Path | str, refs: Sequence[str]) -> list[str]:
+    """Commit ids at the tips of the given refs (all refs + HEAD when empty)."""
+    if refs:
+        out = run_git(repo, ["rev-parse", "--end-of-options", *[f"{r}^{{commit}}" for r in refs]])
+        return sorted(set(out.decode().split()))
+    out = run_git(repo, ["for-each-ref", "--format=%(objecttype):%(objectname):%(*objecttype):%(*objectname)"])
+    tips = set()
+    for line in out.decode().splitlines():
+        kind, sha, peeled_kind, peeled = line.split(":")
+        # Annotated tags are peeled; refs to trees or blobs have no history to walk (a tag of a
+        # tag is peeled by git all the way down).
+        if kind == "commit":
+            tips.add(sha)
+        elif peeled_kind == "commit":
+            tips.add(peeled)
+    head = run_git(repo, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False).strip().decode()
+    if head:
+        tips.add(head)
+    return sorted(tips)
+
+
+def head_blobs(repo: Path | str, head: Optional[str]) -> set[bytes]:
+    """Raw ids of the blobs in HEAD's tree (what is still 'live')."""
+    if not head:
+        return set()
+    out = run_git(repo, ["ls-tree", "-r", "-z", "--full-tree", head])
+    blobs = set()
+    for entry in out.split(b"\0"):
+        if not entry:
+            continue
+        meta = entry.split(b"\t", 1)[0].split()
+        if len(meta) == 3 and meta[1] == b"blob":
+            blobs.add(bytes.fromhex(meta[2].decode()))
+    return blobs
+
+
+def commit_infos(repo: Path | str, shas: Sequence[str]) -> dict[str, CommitInfo]:
+    """Author and date of the given commits, in one git call."""
+    if not shas:
+        return {}
+    out = run_git(
+        repo,
+        ["log", "--no-walk=unsorted", "--stdin", "-z", "--format=%H%x00%an%x00%ae%x00%aI"],
+        input="\n".join(shas).encode() + b"\n",
+    )
+    infos = {}
+    fields = out.split(b"\0")
+    for i in range(0, len(fields) - 3, 4):
+        sha = fields[i].strip().decode()
+        infos[sha] = CommitInfo(
+            sha=sha,
+            author=fields[i + 1].decode("utf-8", "replace"),
+            email=fields[i + 2].decode("utf-8", "replace"),
+            date=fields[i + 3].decode(),
+        )
+    return infos
+
+
+# -- enumeration: git log --raw -----------------------------------------------------------------
+
+
+class CommitLog:
+    """What ``git log --raw`` says, stored compactly (rails: ~1M entries in a few dozen MB).
+
+    ``commits`` holds (sha, commit time) in log order; additions and removals are parallel arrays
+    of (raw blob id, commit index, path index).
+    """
+
+    def __init__(self) -> None:
+        self.commits: list[tuple[str, int]] = []
+        self.paths: list[bytes] = []
+        self._path_ids: dict[bytes, int] = {}
+        self.add_blob = bytearray()
+        self.add_commit = array("I")
+        self.add_path = array("I")
+        self.del_blob = bytearray()
+        self.del_commit = array("I")
+        self.del_path = array("I")
+
+    def path_id(self, path: bytes) -> int:
+        pid = self._path_ids.get(path)
+        if pid is None:
+            pid = self._path_ids[path] = len(self.paths)
+            self.paths.append(path)
+        return pid
+
+    def occurrences(self, wanted: set[bytes], removals: bool = False) -> dict[bytes, list[tuple[int, int]]]:
+        """For each wanted raw blob id, its (commit index, path index) additions (or removals)."""
+        blob, com, pth = (self.del_blob, self.del_commit, self.del_path) if removals else (
+            self.add_blob, self.add_commit, self.add_path)
+        out: dict[bytes, list[tuple[int, int]]] = collections.defaultdict(list)
+        if not wanted:
+            return out
+        mv = memoryview(blob)
+        for i in range(len(com)):
+            b = bytes(mv[20 * i : 20 * i + 20])
+            if b in wanted:
+                out[b].append((com[i], pth[i]))
+        return out
+
+
+def log_command(revs: Sequence[str], excludes: Sequence[str]) -> list[str]:
+    # -c: merges list only paths whose result differs from every parent; --root: a root (or
+    # shallow boundary) commit introduces its whole tree; -z: paths with newlines or any bytes.
+    return ["log", "--raw", "-c", "--root", "--no-renames", "--no-abbrev", "-z", "--no-textconv",
+            "--no-ext-diff", "--format=%x01%H %ct", *revs, *(f"^{e}" for e in excludes), "--"]
+
+
+def parse_log(stream, log: CommitLog, on_blob: Callable[[str, bytes, bytes], None], stats: HistoryStats) -> None:
+    """Parse ``git log --raw -z`` output; call ``on_blob(hex id, path, raw id)`` for each added blob."""
+    commit_idx = -1
+    pending_meta: Optional[bytes] = None
+    rest = b""
+    submodules: set[bytes] = set()
+    add_blob, add_commit, add_path = log.add_blob, log.add_commit, log.add_path
+    del_blob, del_commit, del_path = log.del_blob, log.del_commit, log.del_path
+    path_id = log.path_id
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            break
+        tokens = (rest + chunk).split(b"\0")
+        rest = tokens.pop()
+        for tok in tokens:
+            if pending_meta is not None:
+                meta, pending_meta = pending_meta, None
+                fields = meta.split()
+                ncolon = len(meta) - len(meta.lstrip(b":"))
+                nparents = max(ncolon, 1)
+                modes = fields[: nparents + 1]
+                shas = fields[nparents + 1 : 2 * nparents + 2]
+                dst_mode, dst = modes[-1].lstrip(b":"), shas[-1]
+                pid = -1
+                if dst_mode == b"160000":
+                    submodules.add(tok)
+                elif dst != b"0" * 40 and dst_mode != b"120000":
+                    pid = path_id(tok)
+                    raw = bytes.fromhex(dst.decode())
+                    add_blob += raw
+                    add_commit.append(commit_idx)
+                    add_path.append(pid)
+                    on_blob(dst.decode(), tok, raw)
+                if nparents == 1:
+                    src_mode, src = modes[0].lstrip(b":"), shas[0]
+                    if src != dst and src != b"0" * 40 and src_mode not in (b"160000", b"120000"):
+                        if pid < 0:
+                            pid = path_id(tok)
+                        del_blob += bytes.fromhex(src.decode())
+                        del_commit.append(commit_idx)
+                        del_path.append(pid)
+                continue
+            if not tok:
+                continue
+            if tok[0] == 10:  # "\n" separates a commit's header from its first raw entry
+                tok = tok[1:]
+            if tok[:1] == b"\x01":
+                sha, _, ct = tok[1:].partition(b" ")
+                log.commits.append((sha.decode(), int(ct or 0)))
+                commit_idx += 1
+                stats.commits += 1
+            elif tok[:1] == b":":
+                pending_meta = tok
+    if submodules:
+        stats.skipped["submodule"] += len(submodules)
+        names = ", ".join(sorted(p.decode("utf-8", "backslashreplace") for p in submodules)[:5])
+        stats.notes.append(f"{len(submodules)} submodule path(s) skipped (scan them separately): {names}")
+
+
+# -- workers: one git cat-file --batch each --------------------------------------------------
+
+
+def _grow_pipe(fd: int) -> None:
+    try:  # fewer context switches between git and us; best effort (Linux only)
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, 1 << 20)
+    except OSError:
+        pass
+
+
+def _worker(repo: str, engine, max_size: int, inq, outq) -> None:
+    try:
+        _work(repo, engine, max_size, inq, outq)
+    except BaseException as exc:  # reported by the parent as one line, not a child traceback
+        outq.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _work(repo: str, engine, max_size: int, inq, outq) -> None:
+    """Read blobs named on ``inq`` through one cat-file process, scan them, report on ``outq``."""
+    proc = subprocess.Popen(
+        ["git", "-C", repo, "cat-file", "--batch", "--buffer"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        bufsize=1 << 20,
+    )
+    _grow_pipe(proc.stdout.fileno())
+    pending: collections.deque = collections.deque()
+
+    def feed() -> None:
+        try:
+            for batch in iter(inq.get, None):
+                pending.extend(batch)
+                proc.stdin.write(b"".join(name.encode() + b"\n" for name, _ in batch))
+            proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    out = proc.stdout
+    results: list = []
+    counts = collections.Counter()
+    nbytes = 0
+    done = 0
+    while True:
+        header = out.readline()
+        if not header:
+            break
+        name, path = pending.popleft()
+        parts = header.split()
+        if len(parts) != 3:
+            counts["missing"] += 1
+        else:
+            size = int(parts[2])
+            if parts[1] != b"blob":
+                _drain(out, size + 1)
+                counts["not a blob"] += 1
+            elif size > max_size:
+                _drain(out, size + 1)
+                counts["too large"] += 1
+            else:
+                data = out.read(size)
+                out.read(1)
+                if is_binary(data):
+                    counts["binary"] += 1
+                else:
+                    nbytes += size
+                    counts["scanned"] += 1
+                    found = engine.scan(Chunk(path=path, data=data, blob=name))
+                    if found:
+                        for f in found:
+                            f.secret = b""  # never leaves this process; identity is the hash
+                        results.append((name, found))
+        done += 1
+        if done >= BATCH:
+            outq.put(("progress", done, nbytes, counts, results))
+            results, counts, nbytes, done = [], collections.Counter(), 0, 0
+    proc.wait()
+    outq.put(("progress", done, nbytes, counts, results))
+    outq.put(("done",))
+
+
+def _drain(stream, n: int) -> None:
+    while n > 0:
+        got = stream.read(min(n, 1 << 20))
+        if not got:
+            return
+        n -= len(got)
+
+
+# -- the scan ------------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryOptions:
+    refs: tuple[str, ...] = ()  # full ref names; empty = all refs and HEAD
+    excludes: tuple[str, ...] = ()  # commits whose ancestry is not scanned (--since, incremental)
+    jobs: int = 0  # 0 = one worker per core
+    progress: bool = False
+    known_blobs: frozenset[bytes] = frozenset()  # already scanned (incremental)
+    prior: dict = field(default_factory=dict)  # fingerprint -> Prior, from earlier runs (incremental)
+
+
+def decode_path(path: bytes) -> str:
+    """Paths are bytes in git; non-UTF-8 bytes are shown as escapes, never lost."""
+    return path.decode("utf-8", "backslashreplace")
+
+
+def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Optional[RepoInfo] = None) -> HistoryResult:
+    """Scan every blob introduced by the selected commits once, and attribute the findings."""
+    info = info or open_repo(repo)
+    repo = str(repo)
+    stats = HistoryStats()
+    if info.shallow:
+        stats.notes.append("shallow clone: history before the shallow boundary is not available; scanned what exists")
+    if info.head is None:
+        stats.notes.append(
+            "HEAD is unborn" + (f" ({info.head_ref} has no commits)" if info.head_ref else "") + ": nothing is live at HEAD"
+        )
+    tips = ref_tips(repo, options.refs)
+    if not tips:
+        stats.notes.append("empty repository: no commits to scan")
+        return HistoryResult([], stats, [], set(options.known_blobs))
+
+    config = engine.config
+    exclude_spec = None
+    if config.exclude:
+        import pathspec
+
+        exclude_spec = pathspec.GitIgnoreSpec.from_lines(list(config.exclude))
+    allow_spec = getattr(engine, "_allow_paths", None)  # the engine would drop these paths anyway
+    path_ok_cache: dict[bytes, bool] = {}
+
+    def path_ok(path: bytes) -> bool:
+        ok = path_ok_cache.get(path)
+        if ok is None:
+            text = decode_path(path)
+            ok = not ((exclude_spec is not None and exclude_spec.match_file(text))
+                      or (allow_spec is not None and allow_spec.match_file(text)))
+            path_ok_cache[path] = ok
+        return ok
+
+    jobs = options.jobs or os.cpu_count() or 1
+    ctx = multiprocessing.get_context("fork")
+    inq, outq = ctx.Queue(), ctx.Queue()
+    workers = [
+        ctx.Process(target=_worker, args=(repo, engine, config.max_file_size, inq, outq), daemon=True)
+        for _ in range(jobs)
+    ]
+    for w in workers:
+        w.start()
+
+    log = CommitLog()
+    seen: set[bytes] = set(options.known_blobs)
+    batch: list[tuple[str, str]] = []
+    dispatched = 0
+    blob_findings: dict[bytes, list[Finding]] = {}
+    bar = _progress(options.progress)
+    finished = 0
+
+    def on_blob(hexid: str, path: bytes, raw: bytes) -> None:
+        nonlocal dispatched
+        if raw in seen or not path_ok(path):
+            return  # an excluded path does not mark the blob: it may appear elsewhere
+        seen.add(raw)
+        batch.append((hexid, decode_path(path)))
+        if len(batch) >= BATCH:
+            inq.put(list(batch))
+            dispatched += len(batch)
+            batch.clear()
+
+    def handle(msg) -> None:
+        nonlocal finished
+        if msg[0] == "done":
+            finished += 1
+            return
+        if msg[0] == "error":
+            raise LeakstopError(f"history: a scanning worker failed: {msg[1]}")
+        _, done, nbytes, counts, results = msg
+        stats.blobs += counts.pop("scanned", 0)
+        stats.bytes += nbytes
+        stats.skipped.update(counts)
+        for name, found in results:
+            blob_findings[bytes.fromhex(name)] = found
+        if bar is not None:
+            bar.total = max(dispatched + len(batch), bar.n + done)
+            bar.set_postfix_str(f"{stats.commits} commits", refresh=False)
+            bar.update(done)
+
+    def drain_results(block: bool) -> None:
+        import queue as _queue
+
+        while finished < jobs:
+            try:
+                msg = outq.get(timeout=0.5) if block else outq.get_nowait()
+            except _queue.Empty:
+                if block:
+                    if not any(w.is_alive() for w in workers) and outq.empty():
+                        raise LeakstopError("history: a scanning worker died unexpectedly") from None
+                    continue
+                return
+            handle(msg)
+
+    cmd = ["git", "-C", repo, *log_command(tips, options.excludes)]
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20)
+        _grow_pipe(proc.stdout.fileno())
+
+        class _Stream:  # lets the parser poll worker results between reads
+            def read(self, n: int) -> bytes:
+                data = proc.stdout.read1(n)
+                drain_results(block=False)
+                return data
+
+        parse_log(_Stream(), log, on_blob, stats)
+        err = proc.stderr.read()
+        if proc.wait() != 0:
+            msg = err.decode("utf-8", "replace").strip().splitlines()
+            raise LeakstopError(f"git log: {(msg[0] if msg else 'failed').removeprefix('fatal: ')}")
+        if batch:
+            inq.put(list(batch))
+            dispatched += len(batch)
+            batch.clear()
+        for _ in workers:
+            inq.put(None)
+        drain_results(block=True)
+    finally:
+        for w in workers:
+            w.join(timeout=5)
+            if w.is_alive():
+                w.kill()
+        if bar is not None:
+            bar.close()
+
+    for rec in options.prior.values():  # known blobs re-introduced by new commits
+        for raw in rec.blobs:
+            blob_findings.setdefault(raw, []).append(rec.finding)
+    findings, where = attribute(repo, log, blob_findings, info, engine, options.prior, path_ok)
+    return HistoryResult(findings, stats, tips, seen, where)
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=0, unit="blob", desc="leakstop history", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
+# -- attribution ------------------------------------------------------------------------------
+
+
+@dataclass
+class Prior:
+    """A finding reported by an earlier incremental run, with what is needed to merge it."""
+
+    finding: Finding  # first introduction as reported then (commit, path, line)
+    commits: int
+    paths: set[str]
+    blobs: set[bytes]
+    removed: Optional[dict] = None
+
+
+def attribute(
+    repo: str,
+    log: CommitLog,
+    blob_findings: dict[bytes, list[Finding]],
+    info: RepoInfo,
+    engine,
+    prior: Optional[dict[str, Prior]] = None,
+    keep_path: Optional[Callable[[bytes], bool]] = None,
+) -> tuple[list[Finding], dict[str, tuple[set[bytes], set[str]]]]:
+    """One finding per value: first introduction, counts, removal and liveness; also, per
+    fingerprint, every blob holding the value and every path it was at (for the state file).
+
+    ``prior`` (incremental runs) holds the findings of the commits not walked this time: their
+    counts are added to the new occurrences and their first introduction wins (older commits).
+    """
+    prior = prior or {}
+    wanted = set(blob_findings)
+    for rec in prior.values():
+        wanted |= rec.blobs
+    adds = log.occurrences(wanted)
+    dels = log.occurrences(wanted, removals=True)
+
+    def order(ci: int) -> tuple[int, int]:
+        # Earliest = oldest commit time; on ties the one git listed later (closer to the root).
+        return (log.commits[ci][1], -ci)
+
+    groups: dict[str, dict] = {}
+
+    def group(fp: str) -> dict:
+        return groups.setdefault(fp, {"finding": None, "first": None, "commits": set(), "paths": set(),
+                                      "blobs": set(), "removed": []})
+
+    for blob, found in blob_findings.items():
+        occ = adds.get(blob, [])
+        if keep_path is not None:  # excluded or allowlisted paths: such occurrences do not count
+            occ = [(c, p) for c, p in occ if keep_path(log.paths[p])]
+        if not occ:
+            continue
+        for f in found:
+            g = group(f.fingerprint)
+            g["blobs"].add(blob)
+            for ci, pi in occ:
+                g["commits"].add(ci)
+                g["paths"].add(decode_path(log.paths[pi]))
+                key = order(ci)
+                if g["first"] is None or key < g["first"][0]:
+                    g["first"] = (key, ci, pi)
+                    g["finding"] = f
+    for fp, rec in prior.items():
+        group(fp)["blobs"] |= rec.blobs
+    for g in groups.values():
+        for blob in g["blobs"]:
+            g["removed"].extend(dels.get(blob, []))
+
+    live = head_blobs(repo, info.head)
+    need = {log.commits[g["first"][1]][0] for fp, g in groups.items() if g["first"] and fp not in prior}
+    need |= {log.commits[max(g["removed"], key=lambda r: order(r[0]))[0]][0] for g in groups.values() if g["removed"]}
+    infos = commit_infos(repo, sorted(need))
+    out = []
+    for fp, g in groups.items():
+        rec = prior.get(fp)
+        is_live = bool(g["blobs"] & live)
+        if rec is not None:
+            base = rec.finding
+            commit, path = base.commit, base.path
+            ncommits = rec.commits + len(g["commits"])
+            paths = rec.paths | g["paths"]
+        else:
+            base = g["finding"]
+            _, ci, pi = g["first"]
+            sha = log.commits[ci][0]
+            commit = infos.get(sha) or CommitInfo(sha=sha, author="", email="", date="")
+            path = decode_path(log.paths[pi])
+            ncommits, paths = len(g["commits"]), g["paths"]
+        extra = {
+            "first_commit": {"sha": commit.sha, "author": commit.author, "email": commit.email, "date": commit.date,
+                             "path": path},
+            "commits": ncommits,
+            "paths": len(paths),
+            "path_list": sorted(paths)[:50],
+            "live_at_head": is_live,
+        }
+        if not is_live:
+            if g["removed"]:
+                rci, rpi = max(g["removed"], key=lambda r: order(r[0]))
+                rsha = log.commits[rci][0]
+                rinfo = infos.get(rsha)
+                extra["removed_commit"] = {"sha": rsha, "author": rinfo.author if rinfo else "",
+                                           "date": rinfo.date if rinfo else "", "path": decode_path(log.paths[rpi])}
+            elif rec is not None and rec.removed:
+                extra["removed_commit"] = rec.removed
+        out.append(Finding(
+            rule_id=base.rule_id, provider=base.provider, description=base.description, severity=base.severity,
+            category=base.category, path=path, line=base.line, column=base.column, end_column=base.end_column,
+            masked=base.masked, fingerprint=fp, secret_hash=base.secret_hash, key=base.key, commit=commit,
+            extra=extra,
+        ))
+        g["paths"] = paths
+    out.sort(key=lambda f: (f.commit.date if f.commit else "", f.path, f.line, f.rule_id))
+    return out, {fp: (g["blobs"], g["paths"]) for fp, g in groups.items()}

@@ -1,0 +1,135 @@
+"""Incremental history audits: what an earlier run covered, kept under ``.git/leakstop/``.
+
+``history.json`` holds the ref tips scanned, a key (rules, configuration, ref selection) and the
+findings as reported (masked values and hashes only, never a raw value); ``history-blobs.bin``
+holds the raw 20-byte ids of every blob already read. A re-run walks only commits not reachable
+from the old tips (``git log NEW --not OLD``), skips blobs already read, and merges the earlier
+findings in, so its report equals a full run's. A different key (rules or configuration changed)
+means a full scan. Files are replaced atomically, so a crash leaves the previous state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Optional
+
+from scanner import __version__
+from scanner.models import CommitInfo, Finding
+from scanner.sources.history import HistoryOptions, HistoryResult, Prior, RepoInfo, scan_history
+from scanner.sources.gitobjects import run_git
+
+STATE_VERSION = 1
+
+
+def state_key(engine, options: HistoryOptions) -> str:
+    """Anything that changes what a blob yields or which commits are walked invalidates the state."""
+    h = hashlib.sha256()
+    h.update(f"{STATE_VERSION}\0{__version__}\0".encode())
+    for r in engine.rules:
+        h.update(f"{r.id}\0{r.regex}\0{r.min_entropy}\0{r.skip_filters}\0{r.generic}\0".encode())
+    c = engine.config
+    h.update(repr((c.allowlist, c.exclude, c.max_file_size, sorted(c.disabled_rules))).encode())
+    h.update(repr((options.refs, options.excludes)).encode())
+    return h.hexdigest()
+
+
+def _finding_from(d: dict, secret_hash: str) -> Finding:
+    c = d.get("commit") or {}
+    return Finding(
+        rule_id=d["rule_id"], provider=d["provider"], description=d["description"], severity=d["severity"],
+        category=d["category"], path=d["path"], line=d["line"], column=d["column"], end_column=d["end_column"],
+        masked=d["masked"], fingerprint=d["fingerprint"], secret_hash=secret_hash, key=d.get("key"),
+        commit=CommitInfo(sha=c.get("sha", ""), author=c.get("author", ""), email=c.get("email", ""),
+                          date=c.get("date", "")),
+    )
+
+
+class HistoryState:
+    def __init__(self, git_dir: Path) -> None:
+        self.dir = git_dir / "leakstop"
+        self.json = self.dir / "history.json"
+        self.blobs = self.dir / "history-blobs.bin"
+
+    def load(self, key: str, repo: str) -> Optional[tuple[list[str], frozenset[bytes], dict[str, Prior]]]:
+        """(old tips still present, blobs read, prior findings), or None for a full scan."""
+        try:
+            doc = json.loads(self.json.read_text(encoding="utf-8"))
+            raw = self.blobs.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if not isinstance(doc, dict) or doc.get("version") != STATE_VERSION or doc.get("key") != key:
+            return None
+        tips = [t for t in doc.get("tips", []) if isinstance(t, str)]
+        if tips:  # a tip rewritten away (force-push, gc) no longer bounds anything
+            out = run_git(repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                          input="\n".join(tips).encode() + b"\n", check=False).decode()
+            tips = [line.split()[0] for line in out.splitlines() if line.endswith(" commit")]
+        blobs = frozenset(raw[i : i + 20] for i in range(0, len(raw) - len(raw) % 20, 20))
+        prior = {}
+        for rec in doc.get("findings", []):
+            f = _finding_from(rec["finding"], rec["secret_hash"])
+            prior[f.fingerprint] = Prior(
+                finding=f, commits=int(rec["commits"]), paths=set(rec["paths"]),
+                blobs={bytes.fromhex(b) for b in rec["blobs"]}, removed=rec.get("removed"),
+            )
+        return tips, blobs, prior
+
+    def save(self, key: str, result: HistoryResult) -> None:
+        findings = []
+        for f in result.findings:
+            blobs, paths = result.where.get(f.fingerprint, (set(), set()))
+            d = f.to_dict()
+            for k in ("first_commit", "commits", "paths", "path_list", "live_at_head", "removed_commit"):
+                d.pop(k, None)
+            findings.append({
+                "finding": d, "secret_hash": f.secret_hash, "commits": f.extra.get("commits", 0),
+                "paths": sorted(paths), "blobs": sorted(b.hex() for b in blobs),
+                "removed": f.extra.get("removed_commit"),
+            })
+        doc = {"version": STATE_VERSION, "key": key, "tips": result.tips, "findings": findings}
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            _atomic(self.blobs, b"".join(sorted(result.scanned)))
+            _atomic(self.json, json.dumps(doc, indent=1).encode())
+        except OSError as exc:
+            from scanner.errors import LeakstopError
+
+            raise LeakstopError(f"{self.dir}: cannot save incremental state: {exc.strerror}") from None
+
+
+def _atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incremental: bool = False) -> HistoryResult:
+    """A full scan, or (``incremental``) one that resumes from and then updates the saved state."""
+    if not incremental:
+        return scan_history(repo, engine, options, info)
+    state = HistoryState(info.git_dir)
+    key = state_key(engine, options)
+    loaded = state.load(key, repo)
+    if loaded is None:
+        result = scan_history(repo, engine, options, info)
+        result.stats.notes.append("incremental: no usable earlier state, scanned everything")
+    else:
+        tips, blobs, prior = loaded
+        run_opts = replace(options, excludes=tuple(options.excludes) + tuple(tips), known_blobs=blobs, prior=prior)
+        result = scan_history(repo, engine, run_opts, info)
+        result.stats.notes.append(
+            f"incremental: skipped commits reachable from {len(tips)} earlier tip(s) and {len(blobs)} blob(s) already read"
+        )
+    state.save(key, result)
+    return result

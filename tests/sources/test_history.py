@@ -1,0 +1,260 @@
+"""History source: every blob of every ref scanned once, findings attributed to their first commit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scanner.config import Config
+from scanner.errors import LeakstopError
+from scanner.models import value_hash
+from scanner.sources.history import HistoryOptions, open_repo, resolve_branch, resolve_commit, scan_history
+from scanner.sources.history_state import run_history
+from tests.sources.history_helpers import KEY1, KEY2, KEY3, Repo, small_engine
+
+
+def scan(repo: Path, engine=None, **opts):
+    engine = engine or small_engine()
+    return scan_history(repo, engine, HistoryOptions(jobs=2, **opts), open_repo(repo))
+
+
+def by_value(result) -> dict:
+    """findings keyed by the hash of their value (never the value itself)."""
+    return {f.secret_hash: f for f in result.findings}
+
+
+def hv(value: str) -> str:
+    return value_hash(value.encode())
+
+
+def test_secret_added_then_removed_is_found_with_first_commit(tmp_path):
+    r = Repo(tmp_path / "r")
+    r.commit("init", **{"app.py": "print('hi')\n"})
+    added = r.commit("add config", author="Alice", **{"config.py": f"x = 1\naws = '{KEY1}'\n"})
+    r.rm("config.py")
+    removed = r.commit("remove it")
+    res = scan(r.path)
+    found = by_value(res)
+    assert set(found) == {hv(KEY1)}
+    f = found[hv(KEY1)]
+    assert f.commit.sha == added and f.commit.author == "Alice" and f.commit.date.startswith("2024-01-02")
+    assert f.path == "config.py" and f.line == 2
+    assert f.extra["first_commit"]["sha"] == added and f.extra["first_commit"]["path"] == "config.py"
+    assert f.extra["live_at_head"] is False
+    assert f.extra["removed_commit"]["sha"] == removed
+    assert f.extra["commits"] == 1 and f.extra["paths"] == 1
+    assert f.masked == KEY1[:4] + "…"
+    assert f.secret == b""  # raw values never leave the workers
+
+
+def test_counts_commits_paths_and_liveness(tmp_path):
+    r = Repo(tmp_path / "r")
+    first = r.commit("one", **{"a.py": f"k = '{KEY1}'\n"})
+    r.commit("two", **{"a.py": f"# edited\nk = '{KEY1}'\n"})  # new blob, same secret
+    r.commit("three", **{"dir/b.env": f"KEY={KEY1}\n"})  # another path
+    r.commit("four", **{"c.txt": "nothing\n"})
+    f = by_value(scan(r.path))[hv(KEY1)]
+    assert f.commit.sha == first and f.path == "a.py" and f.line == 1
+    assert f.extra["commits"] == 3
+    assert f.extra["paths"] == 2 and f.extra["path_list"] == ["a.py", "dir/b.env"]
+    assert f.extra["live_at_head"] is True and "removed_commit" not in f.extra
+
+
+def test_each_unique_blob_is_read_once(tmp_path):
+    r = Repo(tmp_path / "r")
+    r.commit("one", **{"a.py": f"k = '{KEY1}'\n", "same.py": f"k = '{KEY1}'\n"})  # one blob, two paths
+    r.commit("two", **{"a.py": "clean\n"})
+    r.git("revert", "--no-edit", "HEAD", env=r.env())  # brings the first blob back
+    r.git("mv", "same.py", "moved.py")
+    r.commit("rename")  # same blob at a new path
+    res = scan(r.path)
+    # Unique blobs: the secret one and "clean\n".
+    assert res.stats.blobs == 2
+    f = by_value(res)[hv(KEY1)]
+    assert f.extra["paths"] == 3 and f.extra["commits"] == 3  # one, revert, rename
+
+
+def test_all_refs_by_default_branch_narrows(tmp_path):
+    r = Repo(tmp_path / "r")
+    r.commit("base", **{"a.py": "x = 1\n"})
+    r.git("checkout", "-q", "-b", "feature")
+    r.commit("side", **{"f.py": f"k = '{KEY1}'\n"})
+    r.git("checkout", "-q", "main")
+    r.git("checkout", "-q", "--detach")
+    r.commit("tagged only", **{"t.py": f"k = '{KEY2}'\n"})
+    r.git("tag", "-a", "-m", "t", "v1")
+    r.git("checkout", "-q", "main")
+    r.write("s.py", f"k = '{KEY3}'\n")
+    r.git("add", "s.py")
+    r.git("stash", "-q", env=r.env())  # secrets in a stash are history too
+    assert set(by_value(scan(r.path))) == {hv(KEY1), hv(KEY2), hv(KEY3)}
+    only_main = scan(r.path, refs=(resolve_branch(r.path, "main"),))
+    assert only_main.findings == []
+    feature = scan(r.path, refs=(resolve_branch(r.path, "feature"),))
+    assert set(by_value(feature)) == {hv(KEY1)}
+
+
+def test_secret_only_in_a_merge_resolution_is_attributed_to_the_merge(tmp_path):
+    r = Repo(tmp_path / "r")
+    r.commit("base", **{"a.py": "x = 1\n"})
+    r.git("checkout", "-q", "-b", "side")
+    r.commit("side", **{"a.py": "x = 2\n"})
+    r.git("checkout", "-q", "main")
+    r.commit("main", **{"a.py": "x = 3\n"})
+    subprocess.run(["git", "-C", str(r.path), "merge", "-q", "side"], capture_output=True, env=r.env())
+    r.write("a.py", f"x = '{KEY1}'\n")  # the "resolution" adds a secret no parent had
+    r.git("add", "a.py")
+    r.git("commit", "-q", "--no-edit", env=r.env())
+    merge = r.git("rev-parse", "HEAD")
+    f = by_value(scan(r.path))[hv(KEY1)]
+    assert f.commit.sha == merge and f.extra["commits"] == 1 and f.extra["live_at_head"] is True
+
+
+def test_since_skips_older_commits(tmp_path):
+    r = Repo(tmp_path / "r")
+    r.commit("old", **{"a.py": f"k = '{KEY1}'\n"})
+    mid = r.commit("mid", **{"b.py": "x\n"})
+    r.commit("new", **{"c.py": f"k = '{KEY2}'\n"})
+    res = scan(r.path, excludes=(resolve_commit(r.path, mid, "--since"),))
+    assert set(by_value(res)) == {hv(KEY2)}
+    assert res.stats.commits == 1
+
+
+def test_odd_file_names(tmp_path):
+    r = Repo(tmp_path / "r")
+    r.write("with space.py", f"k = '{KEY1}'\n")
+    r.write("new\nline.py", f"k = '{KEY2}'\n")
+    r.write(b"latin1-\xe9.py", f"k = '{KEY3}'\n".encode())
+    r.git("add", "-A")
+    r.git("commit", "-q", "-m", "odd", env=r.env())
+    paths = {f.secret_hash: f.path for f in scan(r.path).findings}
+    assert paths == {hv(KEY1): "with space.py", hv(KEY2): "new\nline.py", hv(KEY3): "latin1-\\xe9.py"}
+
+
+def test_submodule_binary_and_oversized_are_skipped_and_counted(tmp_path):
+    sub = Repo(tmp_path / "sub")
+    sub.commit("s", **{"s.py": f"k = '{KEY2}'\n"})
+    r = Repo(tmp_path / "r")
+    r.commit("base", **{"a.py": "x\n"})
+    r.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub.path), "vendor/sub")
+    r.write("big.txt", f"k = '{KEY1}'\n" + "x" * 5000)
+    r.write("bin.dat", b"\0\1\2" + f"k = '{KEY3}'".encode())
+    r.commit("more")
+    res = scan(r.path, engine=small_engine(Config(max_file_size=1000)))
+    assert res.findings == []  # the submodule's own history is not walked; big and binary skipped
+    assert res.stats.skipped["submodule"] == 1
+    assert res.stats.skipped["too large"] == 1 and res.stats.skipped["binary"] == 1
+    assert any("submodule" in n and "vendor/sub" in n for n in res.stats.notes)
+
+
+def test_bare_detached_and_shallow(tmp_path):
+    r = Repo(tmp_path / "r")
+    r.commit("one", **{"a.py": f"k = '{KEY1}'\n"})
+    r.commit("two", **{"b.py": f"k = '{KEY2}'\n"})
+    r.commit("three", **{"c.py": "x\n"})
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(r.path), str(bare)], check=True)
+    assert set(by_value(scan(bare))) == {hv(KEY1), hv(KEY2)}
+    r.git("checkout", "-q", "--detach", "HEAD~1")
+    res = scan(r.path)
+    assert set(by_value(res)) == {hv(KEY1), hv(KEY2)} and all(f.extra["live_at_head"] for f in res.findings)
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "main", f"file://{r.path}", str(shallow)],
+                   check=True)
+    res = scan(shallow)
+    # The boundary commit introduces its whole tree: both secrets are still there.
+    assert set(by_value(res)) == {hv(KEY1), hv(KEY2)} and res.stats.commits == 1
+    assert any("shallow" in n for n in res.stats.notes)
+
+
+def test_empty_repository_and_unborn_head(tmp_path):
+    r = Repo(tmp_path / "r")
+    res = scan(r.path)
+    assert res.findings == [] and any("empty repository" in n for n in res.stats.notes)
+    r.commit("one", **{"a.py": f"k = '{KEY1}'\n"})
+    r.git("checkout", "-q", "--orphan", "fresh")  # HEAD now names a branch with no commits
+    res = scan(r.path)
+    f = by_value(res)[hv(KEY1)]
+    assert f.extra["live_at_head"] is False
+    assert any("unborn" in n for n in res.stats.notes)
+
+
+def test_not_a_repository_and_bad_revisions(tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(LeakstopError, match="not a git repository"):
+        open_repo(plain)
+    with pytest.raises(LeakstopError, match="no such directory"):
+        open_repo(tmp_path / "missing")
+    r = Repo(tmp_path / "r")
+    r.commit("one", **{"a.py": "x\n"})
+    with pytest.raises(LeakstopError, match="--branch: no branch or ref named 'nope'"):
+        resolve_branch(r.path, "nope")
+    with pytest.raises(LeakstopError, match="--since: unknown revision 'deadbeef'"):
+        resolve_commit(r.path, "deadbeef", "--since")
+    with pytest.raises(LeakstopError, match="invalid revision"):
+        resolve_commit(r.path, "--all", "--since")
+
+
+def test_allowlisted_and_excluded_paths(tmp_path):
+    r = Repo(tmp_path / "r")
+    r.commit("one", **{"fixtures/a.py": f"k = '{KEY1}'\n", "src/b.py": f"k = '{KEY2}'\n"})
+    r.commit("two", **{"src/copy.py": f"k = '{KEY1}'\n"})  # same value at an allowed path later
+    from scanner.config import Allowlist
+
+    engine = small_engine(Config(exclude=("fixtures/",)))
+    f = by_value(scan(r.path, engine=engine))
+    assert set(f) == {hv(KEY1), hv(KEY2)}
+    assert f[hv(KEY1)].path == "src/copy.py"  # the excluded first occurrence is not reported
+    engine = small_engine(Config(allowlist=Allowlist(paths=("src/",))))
+    assert set(by_value(scan(r.path, engine=engine))) == {hv(KEY1)}
+    assert by_value(scan(r.path, engine=engine))[hv(KEY1)].extra["paths"] == 1
+
+
+def test_incremental_skips_scanned_commits_and_matches_a_full_run(tmp_path):
+    r = Repo(tmp_path / "r")
+    first = r.commit("one", **{"a.py": f"k = '{KEY1}'\n"})
+    r.commit("two", **{"b.py": "x\n"})
+    engine = small_engine()
+    info = open_repo(r.path)
+    opts = HistoryOptions(jobs=1)
+    res1 = run_history(str(r.path), engine, opts, info, incremental=True)
+    assert res1.stats.commits == 2 and res1.stats.blobs == 2
+    assert (info.git_dir / "leakstop" / "history.json").is_file()
+    state = (info.git_dir / "leakstop" / "history.json").read_text()
+    assert KEY1 not in state, "state must hold masked values only"
+    # New work: the old secret copied to a new path, a new secret, the old file removed.
+    r.commit("three", **{"c.py": f"k = '{KEY1}'\n", "d.py": f"k = '{KEY2}'\n"})
+    r.rm("a.py")
+    r.commit("four")
+    res2 = run_history(str(r.path), engine, opts, open_repo(r.path), incremental=True)
+    assert res2.stats.commits == 2  # only the new commits were walked
+    assert res2.stats.blobs == 1  # only d.py's blob is new (c.py's content was read before)
+    full = scan_history(str(r.path), engine, opts, open_repo(r.path))
+    summary = lambda res: sorted(  # noqa: E731
+        (f.secret_hash, f.commit.sha, f.path, f.extra["commits"], f.extra["paths"], f.extra["live_at_head"])
+        for f in res.findings)
+    assert summary(res2) == summary(full)
+    f = by_value(res2)[hv(KEY1)]
+    assert f.commit.sha == first and f.extra["commits"] == 2 and f.extra["paths"] == 2
+    # Nothing new: nothing walked, same report.
+    res3 = run_history(str(r.path), engine, opts, open_repo(r.path), incremental=True)
+    assert res3.stats.commits == 0 and res3.stats.blobs == 0 and summary(res3) == summary(full)
+    # Different rules: the old state does not apply.
+    other = small_engine(Config(max_file_size=12345))
+    res4 = run_history(str(r.path), other, opts, open_repo(r.path), incremental=True)
+    assert res4.stats.commits == 4
+
+
+def test_many_blobs_across_workers(tmp_path):
+    """Enough blobs for several batches per worker; all are scanned, findings all attributed."""
+    r = Repo(tmp_path / "r")
+    files = {f"f{i:04d}.txt": f"line {i}\n" for i in range(700)}
+    files["z/secret.py"] = f"k = '{KEY1}'\n"
+    r.commit("many", **files)
+    res = scan(r.path)
+    assert res.stats.blobs == 701
+    assert set(by_value(res)) == {hv(KEY1)}
