@@ -8,6 +8,7 @@ back-references so the multi-pattern engine can compile them exactly.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -33,7 +34,11 @@ CATEGORIES = (
     "generic",
 )
 REQUIRED = ("id", "name", "provider", "regex", "keywords", "severity", "rotation", "examples", "negative_examples")
-OPTIONAL = ("description", "min_entropy", "category", "skip_filters", "generic")
+OPTIONAL = ("description", "min_entropy", "category", "skip_filters", "generic", "detector", "example_path", "prefilter")
+# A context rule (``detector: NAME``) is reported only by that context detector (scanner.detectors):
+# the multi-pattern path gets this pattern, which cannot occur in a scanned text file (those hold
+# no NUL byte), and the rule's own regex is kept as ``value_regex`` to check candidate values.
+DETECTOR_SENTINEL = "\\x00leakstop-context-rule\\x00"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _FORBIDDEN = (
     (re.compile(r"\(\?<?[=!]"), "look-arounds are not supported by the multi-pattern engine"),
@@ -59,6 +64,12 @@ class Rule:
     min_entropy: float = 0.0
     skip_filters: tuple[str, ...] = ()
     generic: bool = False
+    detector: str = ""  # name of the context detector that reports this rule, if any
+    example_path: str = ""  # file name the examples are checked as (e.g. Dockerfile)
+    value_regex: str = ""  # a context rule's own regex, applied to candidate values
+    # A cheaper pattern for the multi-pattern pass only (a superset of ``regex``'s matches), for
+    # rules whose full regex is slow or too large for Hyperscan to compile (multi-line keys).
+    prefilter: str = ""
     source: str = ""  # the file the rule came from
     _compiled: Any = field(default=None, repr=False, compare=False)
 
@@ -73,6 +84,11 @@ class Rule:
     def summary(self) -> str:
         return self.description or self.name
 
+    @property
+    def value_pattern(self) -> "re.Pattern[bytes]":
+        """A context rule's own regex (candidate values must match it)."""
+        return _value_pattern(self.value_regex)
+
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_compiled"] = None
@@ -81,6 +97,11 @@ class Rule:
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():
             object.__setattr__(self, k, v)
+
+
+@functools.lru_cache(maxsize=None)
+def _value_pattern(regex: str) -> "re.Pattern[bytes]":
+    return re.compile(regex.encode())
 
 
 def _err(where: str, msg: str) -> LeakstopError:
@@ -133,9 +154,33 @@ def parse_rule(raw: Any, where: str) -> Rule:
     generic = raw.get("generic", False)
     if not isinstance(generic, bool):
         raise _err(where, "'generic' must be true or false")
+    prefilter = raw.get("prefilter", "")
+    if not isinstance(prefilter, str):
+        raise _err(where, "'prefilter' must be a string")
+    if prefilter:
+        for bad, why in _FORBIDDEN:
+            if bad.search(prefilter):
+                raise _err(where, f"'prefilter': {why}")
+        try:
+            re.compile(prefilter.encode())
+        except re.error as exc:
+            raise _err(where, f"'prefilter' does not compile: {exc}") from None
     keywords = _as_str_list(raw["keywords"], where, "keywords")
     if any(not k for k in keywords):
         raise _err(where, "'keywords' must not contain empty strings")
+    detector = raw.get("detector", "")
+    example_path = raw.get("example_path", "")
+    if not isinstance(detector, str) or not isinstance(example_path, str):
+        raise _err(where, "'detector' and 'example_path' must be strings")
+    value_regex = ""
+    if detector:
+        from scanner.detectors import DETECTORS
+
+        if detector not in DETECTORS:
+            raise _err(where, f"'detector': unknown detector '{detector}' (known: {', '.join(sorted(DETECTORS))})")
+        value_regex, regex = regex, f"(?P<secret>{DETECTOR_SENTINEL})"
+        keywords = ("\x00leakstop-context-rule\x00",)
+        compiled = re.compile(regex.encode())
     rule = Rule(
         id=raw["id"],
         name=raw["name"],
@@ -151,6 +196,10 @@ def parse_rule(raw: Any, where: str) -> Rule:
         min_entropy=float(min_entropy),
         skip_filters=_as_str_list(raw.get("skip_filters", []), where, "skip_filters"),
         generic=generic,
+        prefilter=prefilter,
+        detector=detector,
+        example_path=example_path,
+        value_regex=value_regex,
         source=where.split(":")[0],
     )
     object.__setattr__(rule, "_compiled", compiled)

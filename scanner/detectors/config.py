@@ -1,0 +1,171 @@
+"""Config files: YAML, JSON, INI / ``.cfg`` / ``.conf``, TOML, ``.properties``, XML, and the
+dotfiles that hold registry credentials (``.npmrc``, ``.pypirc``, ``.netrc``, ``.pgpass``).
+
+Credential-like keys with literal values, and passwords embedded in connection URIs or
+connection strings under any key. ``name``/``value`` pairs (Kubernetes ``env``, ECS task
+definitions, CloudFormation) are judged as ``name = value``. Parsing is line-based and tolerant:
+a malformed file never stops a scan.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from scanner.detectors import basename, compose, kubernetes
+from scanner.detectors._common import URI_RULE, assignment, decode, is_template_name
+from scanner.detectors.yamlish import parse
+
+RULE = "config-credential"
+YAML_EXT = (".yaml", ".yml")
+JSON_EXT = (".json", ".json5", ".jsonc")
+INI_EXT = (".ini", ".cfg", ".conf", ".cnf", ".toml", ".properties", ".config", ".env.properties", ".npmrc", ".pypirc")
+XML_EXT = (".xml", ".config", ".xaml", ".plist", ".csproj", ".pubxml")
+DOTFILES = (".npmrc", ".pypirc", ".netrc", "_netrc", ".pgpass", ".yarnrc", ".gemrc", ".boto", ".s3cfg", ".my.cnf")
+_LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json", "composer.lock", "packages.lock.json", "pnpm-lock.yaml")
+# Cheap prefilter: a file without any of these cannot produce a finding here.
+_VOCAB = re.compile(rb"(?i)pass|pwd|secret|token|key|auth|cred|://|;\s*password")
+
+
+def kind(path: str) -> str:
+    name = basename(path).lower()
+    if name in _LOCKFILES:
+        return ""
+    if name in DOTFILES:
+        return "netrc" if name in (".netrc", "_netrc") else "pgpass" if name == ".pgpass" else "ini"
+    if name.endswith(YAML_EXT):
+        return "yaml"
+    if name.endswith(JSON_EXT):
+        return "json"
+    if name.endswith(XML_EXT) and not name.endswith((".cfg", ".conf")):
+        return "xml" if not name.endswith(".config") else "xml"
+    if name.endswith(INI_EXT):
+        return "ini"
+    return ""
+
+
+def detect(chunk, em) -> Iterator:
+    k = kind(chunk.path)
+    if not k or not _VOCAB.search(chunk.data):
+        return
+    text = decode(chunk.data)
+    strict = is_template_name(basename(chunk.path))
+    if k == "yaml":
+        yield from _yaml(chunk, text, em, strict)
+    elif k == "json":
+        yield from _json(text, em, strict)
+    elif k == "xml":
+        yield from _xml(text, em, strict)
+    elif k == "netrc":
+        for m in re.finditer(r"\bpassword\s+(\S+)", text):
+            yield from assignment(em, RULE, text, "password", m.start(1), m.end(1), strict)
+    elif k == "pgpass":
+        for m in re.finditer(r"(?m)^[^#\n:]*:[^:\n]*:[^:\n]*:[^:\n]*:([^\n\r]+)", text):
+            yield from assignment(em, RULE, text, "password", m.start(1), m.end(1), strict)
+    else:
+        yield from _ini(text, em, strict)
+
+
+def _yaml(chunk, text: str, em, strict: bool) -> Iterator:
+    entries = parse(text)
+    docs = kubernetes.secret_docs(entries) if kubernetes.wants(chunk.path, chunk.data) else set()
+    is_compose = compose.wants(chunk.path)
+    names = {}
+    for e in entries:
+        if e.item and e.key.lower() in ("name", "key", "parameterkey", "variable") and e.value:
+            names.setdefault(e.item, e.value)
+    for e in entries:
+        if (docs and kubernetes.claims(e, docs)) or (is_compose and compose.claims(e)):
+            continue
+        if e.block or (e.tag and e.tag not in ("!!str", "!str")):
+            continue
+        key = e.key
+        if key.lower() in ("value", "parametervalue", "defaultvalue") and e.item in names:
+            key = names[e.item]
+        if not key:
+            # A "KEY=value" list item (e.g. a container's env list).
+            if "=" not in e.value:
+                yield from assignment(em, RULE, text, None, e.start, e.end, strict)
+                continue
+            k, _, _ = e.value.partition("=")
+            if not re.fullmatch(r"[A-Za-z_][\w.-]*", k.strip()):
+                continue
+            yield from assignment(em, RULE, text, k.strip(), e.start + len(k) + 1, e.end, strict)
+            continue
+        yield from assignment(em, RULE, text, key, e.start, e.end, strict)
+
+
+_JSON_PAIR = re.compile(r'"(?P<key>(?:[^"\\\n]|\\.){1,200})"\s*:\s*"(?P<val>(?:[^"\\\n]|\\.)*)"')
+
+
+def _json(text: str, em, strict: bool) -> Iterator:
+    last_name = None  # (value, end offset) of the latest "name"/"key" string in the object
+    for m in _JSON_PAIR.finditer(text):
+        key = m.group("key")
+        s, e = m.span("val")
+        low = key.lower()
+        if low in ("name", "key", "parameterkey"):
+            last_name = (m.group("val"), e)
+            continue
+        if low in ("value", "parametervalue") and last_name and "}" not in text[last_name[1] : m.start()]:
+            key = last_name[0]
+        yield from assignment(em, RULE, text, key, s, e, strict)
+
+
+_INI = re.compile(
+    r"(?m)^[ \t]*(?P<key>(?://[^\s=]*:)?[A-Za-z_$][\w.\-$\[\]]*(?:[ \t]+[A-Za-z_][\w.\-]*)?)[ \t]*"
+    r"(?P<sep>=|:(?=[ \t])|[ \t])[ \t]*(?P<val>[^\n]*)"
+)
+
+
+def _ini(text: str, em, strict: bool) -> Iterator:
+    for m in _INI.finditer(text):
+        key = m.group("key").strip()
+        if m.group("sep") in " \t" and " " in key:
+            continue
+        if key.startswith("//"):
+            key = key.rsplit(":", 1)[-1]  # //registry.npmjs.org/:_authToken
+        raw = m.group("val").rstrip("\r")
+        s = m.start("val")
+        if raw[:1] in "\"'":
+            close = raw.find(raw[0], 1)
+            if close < 0:
+                continue
+            start, end = s + 1, s + close
+        else:
+            cut = re.search(r"[ \t][#;]", raw)
+            value = (raw[: cut.start()] if cut else raw).rstrip()
+            if value.endswith(";") and not value.endswith("\\;"):
+                value = value[:-1].rstrip()  # nginx-style "directive value;"
+            start, end = s, s + len(value)
+        yield from assignment(em, RULE, text, key, start, end, strict)
+
+
+_XML_ELEMENT = re.compile(r"<(?P<key>[A-Za-z_][\w:.-]*)(?:\s[^<>]*)?>(?P<val>[^<>\n]{1,500})</(?P=key)\s*>")
+_XML_KV = re.compile(
+    r"""\b(?:key|name)\s*=\s*"(?P<key>[^"]+)"\s+value\s*=\s*"(?P<val>[^"]*)\"""", re.I
+)
+_XML_NAMED = re.compile(
+    r"""<(?P<tag>[A-Za-z_][\w:.-]*)\s[^<>]*?\b(?:key|name)\s*=\s*"(?P<key>[^"]+)"[^<>]*>(?P<val>[^<>\n]{1,500})</(?P=tag)\s*>"""
+)
+_XML_ATTR = re.compile(r"""(?P<key>[A-Za-z_][\w:.-]*)\s*=\s*"(?P<val>[^"<>]*)\"""")
+
+
+def _xml(text: str, em, strict: bool) -> Iterator:
+    seen: set[int] = set()
+    for rx in (_XML_KV, _XML_NAMED, _XML_ELEMENT):
+        for m in rx.finditer(text):
+            s, e = m.span("val")
+            if s in seen:
+                continue
+            seen.add(s)
+            yield from assignment(em, RULE, text, m.group("key").split(":")[-1], s, e, strict)
+    for m in _XML_ATTR.finditer(text):
+        s, e = m.span("val")
+        key = m.group("key")
+        if s in seen or key.lower() in ("value", "key", "name"):
+            continue
+        if key.lower() == "connectionstring":
+            nm = re.search(r'\bname\s*=\s*"([^"]+)"[^<>]*$', text[max(0, s - 400) : s])
+            key = nm.group(1) if nm else key
+        yield from assignment(em, RULE, text, key, s, e, strict, uri_key=key)

@@ -1,0 +1,203 @@
+"""Dockerfiles (``Dockerfile``, ``*.dockerfile``, ``Containerfile``) and ``--build-arg`` in scripts.
+
+``ENV``/``ARG`` in every syntax (``K=V`` pairs, the legacy ``ENV K V``, line continuations) are
+judged by key; ``RUN`` lines are searched for credentials typed inline: ``curl -u user:pass``,
+``mysql -pPASS``, ``https://user:token@host``, npm/.npmrc auth tokens, ``docker login -p``,
+``echo PASS | docker login --password-stdin`` and ``KEY=value`` assignments.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from scanner.detectors import basename
+from scanner.detectors._common import assignment, decode, is_template_name
+from scanner.detectors.keys import is_literal, uri_passwords
+
+ENV_RULE = "dockerfile-env-credential"
+RUN_RULE = "dockerfile-run-credential"
+BUILD_ARG_RULE = "docker-build-arg-credential"
+
+_INSTR = re.compile(r"^\s*(?P<op>[A-Za-z]+)\s+", re.ASCII)
+_PAIR = re.compile(r"""(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<val>"(?:[^"\\]|\\.)*"|'[^']*'|(?:[^\s"'\\]|\\.)*)""")
+# Inline credentials in RUN: (regex, key name); the group "pw" is the credential.
+_RUN_PATTERNS = [
+    (re.compile(r"""\bcurl\b[^;&|\n]*?\s(?:-u|--user)(?:\s+|=)?(?P<q>['"]?)[^\s:'"]*:(?P<pw>[^\s'"]+)(?P=q)"""), "CURL_PASSWORD"),
+    (re.compile(r"""\bwget\b[^;&|\n]*?\s--(?:http-|ftp-)?password(?:=|\s+)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "WGET_PASSWORD"),
+    (re.compile(r"""\bmysql(?:dump|admin|import|sh)?\b[^;&|\n]*?\s-p(?P<q>['"]?)(?P<pw>[^\s'"-][^\s'"]*)(?P=q)"""), "MYSQL_PASSWORD"),
+    (re.compile(r"""\bmysql(?:dump|admin|import|sh)?\b[^;&|\n]*?\s--password=(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "MYSQL_PASSWORD"),
+    (re.compile(r"""\bdocker\s+login\b[^;&|\n]*?\s(?:-p|--password)(?:\s+|=)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "DOCKER_PASSWORD"),
+    (re.compile(r"""\becho\s+(?:-n\s+)?(?P<q>['"]?)(?P<pw>[^\s'"|]+)(?P=q)\s*\|\s*docker\s+login\b"""), "DOCKER_PASSWORD"),
+    (re.compile(r"""[:\s"']_authToken\s*[= ]\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "NPM_TOKEN"),
+    (re.compile(r"""(?:^|[:\s"'])_auth\s*[= ]\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "NPM_AUTH"),
+    (re.compile(r"""[:\s"']_password\s*[= ]\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "NPM_PASSWORD"),
+    (re.compile(r"""\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "NETRC_PASSWORD"),
+    (re.compile(r"""\b(?:sshpass|htpasswd\s+-\w*b\w*\s+\S+\s+\S+)\s+-p\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "SSH_PASSWORD"),
+]
+_RUN_ASSIGN = re.compile(
+    r"""(?:^|[\s;&|(])(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<val>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s'";&|)]+)"""
+)
+_BUILD_ARG = re.compile(
+    r"""--build-arg(?:\s+|=)(?P<q>['"]?)(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<val>[^\s'"\\]*)(?P=q)"""
+)
+
+
+def wants(path: str) -> bool:
+    name = basename(path).lower()
+    return (
+        name in ("dockerfile", "containerfile")
+        or name.startswith("dockerfile.")
+        or name.startswith("containerfile.")
+        or name.endswith(".dockerfile")
+        or name.endswith(".containerfile")
+    )
+
+
+def logical_lines(text: str) -> Iterator[tuple[str, list[int]]]:
+    """Instructions with continuations joined; each with the text offset of every character."""
+    escape = "\\"
+    head = re.match(r"(?:\s*#\s*\w+\s*=.*\n)*", text)
+    if head and re.search(r"(?im)^\s*#\s*escape\s*=\s*`", head.group(0)):
+        escape = "`"
+    buf: list[str] = []
+    offs: list[int] = []
+    pos = 0
+    n = len(text)
+    while pos <= n:
+        nl = text.find("\n", pos)
+        end = n if nl < 0 else nl
+        line = text[pos:end]
+        if line.endswith("\r"):
+            line = line[:-1]
+        stripped = line.strip()
+        if buf and stripped.startswith("#"):
+            pass  # comment lines inside a continued instruction are dropped by Docker
+        elif line.rstrip().endswith(escape) and not (not buf and stripped.startswith("#")):
+            body = line.rstrip()[:-1]
+            buf.append(body)
+            offs.extend(range(pos, pos + len(body)))
+        else:
+            buf.append(line)
+            offs.extend(range(pos, pos + len(line)))
+            yield "".join(buf), offs
+            buf, offs = [], []
+        if nl < 0:
+            break
+        pos = nl + 1
+    if buf:
+        yield "".join(buf), offs
+
+
+def detect(chunk, em) -> Iterator:
+    if not wants(chunk.path):
+        return
+    text = decode(chunk.data)
+    strict = is_template_name(basename(chunk.path).lower())
+    for line, offs in logical_lines(text):
+        m = _INSTR.match(line)
+        if not m:
+            continue
+        op = m.group("op").upper()
+        args_at = m.end()
+        if op in ("ENV", "ARG"):
+            yield from _env(line, offs, args_at, em, strict)
+        elif op == "RUN":
+            yield from run_credentials(line, offs, args_at, em, RUN_RULE)
+
+
+def _spans(line: str, offs: list[int], em, rule_id: str, key, s: int, e: int, strict: bool) -> Iterator:
+    """Judge line[s:e] as the value of ``key`` and map any match back to text offsets."""
+    for m in assignment(em, rule_id, line, key, s, e, strict):
+        mapped = _map(m, offs)
+        if mapped is not None:
+            yield mapped
+
+
+def _map(m, offs: list[int]):
+    from scanner.engine import Match
+
+    if m.end - 1 >= len(offs):
+        return None
+    # A value split by a continuation maps to the span from its first to its last character.
+    return Match(m.rule, offs[m.start], offs[m.end - 1] + 1, m.key)
+
+
+def _env(line: str, offs: list[int], at: int, em, strict: bool) -> Iterator:
+    args = line[at:]
+    first = args.split(None, 1)[0] if args.strip() else ""
+    if "=" in first:
+        for p in _PAIR.finditer(line, at):
+            s, e = p.span("val")
+            if e > s and line[s] in "\"'":
+                s, e = s + 1, e - 1
+            yield from _spans(line, offs, em, ENV_RULE, p.group("key"), s, e, strict)
+    elif first:
+        # Legacy form: ENV KEY the rest of the line
+        s = at + len(args) - len(args.lstrip()) + len(first)
+        while s < len(line) and line[s] in " \t":
+            s += 1
+        e = len(line.rstrip())
+        if e > s and line[s] in "\"'" and line[e - 1] == line[s]:
+            s, e = s + 1, e - 1
+        yield from _spans(line, offs, em, ENV_RULE, first, s, e, strict)
+
+
+def run_credentials(line: str, offs: list[int], at: int, em, rule_id: str) -> Iterator:
+    """Credentials typed inline in a shell command."""
+    seen: set[tuple[int, int]] = set()
+    for s, e in uri_passwords(line[at:]):
+        seen.add((at + s, at + e))
+        m = em.match("connection-uri-password", line, at + s, at + e, _uri_key(line, at + s))
+        if m:
+            mapped = _map(m, offs)
+            if mapped:
+                yield mapped
+    for rx, key in _RUN_PATTERNS:
+        for r in rx.finditer(line, at):
+            s, e = r.span("pw")
+            if (s, e) in seen or not is_literal(line[s:e]):
+                continue
+            seen.add((s, e))
+            m = em.match(rule_id, line, s, e, key)
+            if m:
+                mapped = _map(m, offs)
+                if mapped:
+                    yield mapped
+    for a in _RUN_ASSIGN.finditer(line, at):
+        s, e = a.span("val")
+        if e > s and line[s] in "\"'":
+            s, e = s + 1, e - 1
+        if any(s < pe and ps < e for ps, pe in seen):
+            continue
+        yield from _spans(line, offs, em, rule_id, a.group("key"), s, e, False)
+
+
+def _uri_key(line: str, pw_start: int) -> str:
+    m = re.search(r"([a-z][a-z0-9+.-]*)://[^\s]*$", line[:pw_start], re.I)
+    scheme = m.group(1).split("+")[0].upper() if m else "URL"
+    return f"{scheme}_PASSWORD"
+
+
+# -- --build-arg in build scripts, Makefiles and CI files ------------------------------------------
+_SCRIPT_EXT = (".sh", ".bash", ".zsh", ".ps1", ".mk", ".make", ".bat", ".cmd", ".gradle", ".groovy")
+_SCRIPT_NAMES = ("makefile", "gnumakefile", "jenkinsfile", "justfile", "taskfile.yml", "taskfile.yaml")
+_CI_NAMES = re.compile(
+    r"(?i)(^|/)(\.gitlab-ci\.ya?ml|\.travis\.ya?ml|azure-pipelines\.ya?ml|bitbucket-pipelines\.ya?ml|"
+    r"cloudbuild\.ya?ml|buildspec\.ya?ml|\.drone\.ya?ml|appveyor\.ya?ml|\.github/workflows/[^/]+\.ya?ml|"
+    r"\.circleci/config\.ya?ml|docker-compose[^/]*\.ya?ml|compose[^/]*\.ya?ml)$"
+)
+
+
+def wants_build_args(path: str) -> bool:
+    name = basename(path).lower()
+    return name.endswith(_SCRIPT_EXT) or name in _SCRIPT_NAMES or wants(path) or bool(_CI_NAMES.search(path))
+
+
+def detect_build_args(chunk, em) -> Iterator:
+    if b"--build-arg" not in chunk.data or not wants_build_args(chunk.path):
+        return
+    text = decode(chunk.data)
+    for m in _BUILD_ARG.finditer(text):
+        s, e = m.span("val")
+        yield from assignment(em, BUILD_ARG_RULE, text, m.group("key"), s, e)

@@ -1,0 +1,194 @@
+"""Shared judgement for context detectors: is this key credential-like, is this value a literal
+worth reporting, and where do URIs and connection strings embed a password.
+
+Pure functions over strings; every detector module uses them so that a Dockerfile ``ENV``, a
+``.env`` line and a YAML key are judged the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, Optional
+
+from scanner.engine.entropy import shannon
+
+# Tokens that make a key a credential on their own (DB_PASSWORD, clientSecret, auth_token).
+STRONG = frozenset(
+    {
+        "password", "passwd", "pwd", "passphrase", "pass", "secret", "secrets", "token", "apikey",
+        "credential", "credentials", "creds", "privatekey", "accesskey", "secretkey", "authtoken",
+        "accesstoken", "refreshtoken", "clientsecret", "apitoken", "apisecret", "passcode",
+    }
+)
+# Two-token names that mean a credential (API_KEY, private-key, AccountKey).
+PAIRS = frozenset(
+    {
+        ("api", "key"), ("access", "key"), ("private", "key"), ("auth", "key"), ("master", "key"),
+        ("signing", "key"), ("encryption", "key"), ("account", "key"), ("shared", "key"),
+        ("app", "key"), ("license", "key"), ("service", "key"), ("subscription", "key"),
+        ("client", "key"), ("crypt", "key"), ("cipher", "key"), ("hmac", "key"), ("jwt", "key"),
+        ("session", "key"), ("webhook", "key"), ("sas", "key"), ("storage", "key"),
+    }
+)
+# Last tokens that name metadata about a credential, not the credential (PASSWORD_FILE, token_url).
+NOT_LAST = frozenset(
+    {
+        "file", "files", "path", "dir", "directory", "url", "uri", "endpoint", "host", "hostname",
+        "port", "user", "username", "login", "name", "names", "id", "ids", "type", "length", "len",
+        "size", "enabled", "enable", "disabled", "required", "ttl", "expiry", "expires", "expire",
+        "expiration", "timeout", "header", "algorithm", "alg", "policy", "env", "var", "field",
+        "param", "prefix", "suffix", "format", "mode", "count", "min", "max", "limit", "regex",
+        "pattern", "hint", "label", "placeholder", "description", "desc", "version", "method",
+        "provider", "store", "arn", "ref", "reference", "source", "kind", "location", "generator",
+        "rotation", "storage", "manager", "backend", "class", "handler", "service", "lifetime",
+        "validity", "strength", "reset", "lookup", "mount", "command", "cmd", "script", "hash",
+        "salt", "template", "schema", "chars", "charset", "complexity", "attempts", "retries",
+        "duration", "interval", "age", "days", "hours", "minutes", "seconds", "time", "date",
+        "created", "updated", "changed", "link", "help", "message", "msg", "error", "text", "title",
+        "visible", "show", "hidden", "input", "form", "column", "table", "region", "bucket",
+        "namespace", "scope", "scopes", "audience", "issuer", "encoding", "provided", "policies",
+        "rules", "exists", "set", "used", "usage", "auth", "storekey", "keyid", "mapping", "secretname",
+        "refname", "selector", "keyref", "sha", "digest", "fingerprint", "checksum", "pem", "cert",
+    }
+)
+# Any of these anywhere in the key means public by design (NEXT_PUBLIC_*, publishable keys).
+PUBLIC = frozenset({"public", "publishable", "pub"})
+
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def tokens(key: str) -> list[str]:
+    """DB_PASSWORD -> [db, password]; clientSecret -> [client, secret]; api.key -> [api, key]."""
+    out: list[str] = []
+    for part in re.split(r"[^A-Za-z0-9]+", key):
+        out.extend(t.lower() for t in _CAMEL.findall(part))
+    return out
+
+
+def credential_kind(key: str) -> Optional[str]:
+    """``"strong"`` for names that always mean a credential, ``"weak"`` for ones that usually do
+    (STRIPE_KEY, NPM_AUTH: reported only for values that look machine-generated), else None."""
+    toks = tokens(key)
+    if not toks or PUBLIC.intersection(toks):
+        return None
+    last = toks[-1]
+    if last in NOT_LAST and not (last == "auth" and len(toks) <= 2):
+        return None
+    joined = "".join(toks)
+    if any(t in STRONG for t in toks) or joined in STRONG:
+        return "strong"
+    if any(p in PAIRS for p in zip(toks, toks[1:])):
+        return "strong"
+    if last in ("key", "auth", "pat", "dsn") and len(toks) >= 2 or last in ("auth", "pat"):
+        return "weak"
+    return None
+
+
+# References to a value kept elsewhere: never a finding.
+_REFERENCE = re.compile(
+    r"\$\{[^}]*\}|\$\{\{|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Za-z_][A-Za-z0-9_:.]*\b|\$\([^)]*\)?|\{\{.*?\}\}|"
+    r"%\([^)]*\)[sdr]|^%[A-Za-z_][\w.]*%$|<%.*?%>|#\{[^}]*\}|os\.environ|os\.getenv|process\.env|"
+    r"\bENV\[|getenv\(|System\.getenv|Environment\.Get|^!(Ref|Sub|GetAtt|ImportValue|FindInMap|Join|Select|If|"
+    r"vault|Secret|Env)\b|\{\{resolve:|arn:aws:(secretsmanager|ssm|kms):|^(vault|ref\+\w+|awssm|ssm|env|"
+    r"secretref|op|sops|k8s|gcp|azure|keyvault)://|^(var|local|data|module|each|self)\.[A-Za-z_]|"
+    r"^@Microsoft\.KeyVault|^\(\(.*\)\)$|^\[\[.*\]\]$|^__[A-Za-z_]+__$|^ENC[\[(]|^\$ANSIBLE_VAULT|"
+    r"^<[^>]+>$|^\*[A-Za-z_]|^secret(s)?\.[A-Za-z_]|^@[A-Za-z_][\w.]*@?$|^\{[A-Za-z_][\w.]*\}$"
+)
+_BOOL = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none", "nil", "~", "undefined", "y", "n"})
+_NUMBER = re.compile(r"^[+-]?[\d.,_:]+[a-z]{0,2}$")
+_PATHLIKE = re.compile(r"^(~|\.{1,2}|[A-Za-z]:)?[/\\][\w.@ -]+([/\\][\w.@ -]*)*$")
+_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+_KNOWN_PREFIX = re.compile(
+    r"^(sk_live_|rk_live_|sk-|ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|xox[abposr]-|AKIA|ASIA|AIza|"
+    r"SG\.|npm_|pypi-|dop_v1_|hf_|shpat_|shpss_|sq0csp-|EAAC|ya29\.|AGE-SECRET-KEY-)"
+)
+
+
+def is_reference(value: str) -> bool:
+    return bool(_REFERENCE.search(value))
+
+
+def _classes(value: str) -> int:
+    return sum(bool(re.search(rx, value)) for rx in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+
+
+def is_literal(value: str, key: str = "") -> bool:
+    """A literal that could be a credential: not empty, not a reference, not a boolean, a short
+    number, a path, an e-mail address, a plain URL, prose, or the key's own name."""
+    v = value.strip()
+    if len(v) < 6 or len(v) > 4096:
+        return False
+    low = v.lower()
+    if low in _BOOL or _NUMBER.match(v) and len(re.sub(r"\D", "", v)) < 12:
+        return False
+    if is_reference(v):
+        return False
+    if any(c.isspace() for c in v):
+        # Prose and command lines, not credentials (passphrases with spaces are rare in config).
+        return False
+    if _PATHLIKE.match(v) and not _KNOWN_PREFIX.match(v):
+        return False
+    if _EMAIL.match(v) or (_URL.match(v) and not uri_passwords(v)):
+        return False
+    if key and re.sub(r"[^a-z0-9]", "", low) == re.sub(r"[^a-z0-9]", "", key.lower()):
+        return False
+    return True
+
+
+def looks_generated(value: str) -> bool:
+    """Machine-made: a known token prefix, or long, mixed and high in entropy."""
+    v = value.strip()
+    if _KNOWN_PREFIX.match(v):
+        return True
+    return len(v) >= 16 and _classes(v) >= 2 and shannon(v.encode()) >= 3.3
+
+
+def judge(value: str, key: str, strict: bool = False) -> bool:
+    """Should ``key = value`` be reported? ``strict`` is for example/template files, where only
+    values that look real count."""
+    kind = credential_kind(key)
+    if kind is None or not is_literal(value, key):
+        return False
+    if strict or kind == "weak":
+        return looks_generated(value)
+    # A strong key: a password-like literal (weak passwords included) with some variety in it.
+    return _classes(value) >= 2 or len(value) >= 12 or shannon(value.encode()) >= 3.0
+
+
+# scheme://user:password@host -- the password group is what gets reported.
+URI = re.compile(
+    r"\b(?P<scheme>[a-z][a-z0-9+.-]{1,30})://(?P<user>[^\s:/?#@'\"<>`]*):(?P<password>[^\s/?#@'\"<>`]+)@"
+    r"(?P<host>[^\s/?#'\"<>`:@]*)",
+    re.I,
+)
+# ADO.NET / ODBC style: Server=...;User Id=...;Password=...;
+CONN_STRING = re.compile(r"(?i)(?:^|;)\s*(?P<k>password|pwd)\s*=\s*(?P<password>[^;'\"<>\s]+)")
+_PLACEHOLDER_PASSWORDS = re.compile(
+    r"(?i)^(password|passwd|pass|pwd|secret|changeme|user|username|\*+|x+|\.+|%s|%\w+|<[^>]*>|\[[^\]]*\]|"
+    r"\{[^}]*\}|your.*|my.*password|.*placeholder.*|test|example)$"
+)
+
+
+def uri_passwords(text: str) -> list[tuple[int, int]]:
+    """Character spans of literal passwords embedded in URIs and connection strings."""
+    out = []
+    for m in URI.finditer(text):
+        pw, user, host = m.group("password"), m.group("user"), m.group("host").lower()
+        if _bad_password(pw) or pw == user or "example" in host or host in ("host", "hostname"):
+            continue
+        out.append(m.span("password"))
+    if ";" in text:
+        for m in CONN_STRING.finditer(text):
+            if not _bad_password(m.group("password")):
+                out.append(m.span("password"))
+    return out
+
+
+def _bad_password(pw: str) -> bool:
+    return len(pw) < 4 or bool(_PLACEHOLDER_PASSWORDS.match(pw)) or is_reference(pw) or pw.startswith("$")
+
+
+def iter_uri_passwords(text: str, base: int) -> Iterator[tuple[int, int]]:
+    for s, e in uri_passwords(text):
+        yield base + s, base + e
