@@ -70,7 +70,7 @@ class Engine:
         if config.allowlist.paths:
             import pathspec
 
-            self._allow_paths = pathspec.GitIgnoreSpec.from_lines(list(config.allowlist.paths))
+            self._allow_paths = pathspec.GitIgnoreSpec.from_lines(list(config.allowlist.paths), backend="simple")
 
     # -- matching -------------------------------------------------------------------------
     def matches(self, chunk: Chunk) -> Iterator[Match]:
