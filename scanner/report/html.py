@@ -123,30 +123,31 @@ def timeline_svg(findings: Sequence[Finding], width: int = 1100, height: int = 2
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{axis_y:.1f}" y2="{axis_y:.1f}" stroke="#98a2b3"/>')
     parts.append(f'<text x="{left - 4}" y="{top + 8}" text-anchor="end">{peak}</text>')
     parts.append(f'<text x="{left - 4}" y="{height - bottom}" text-anchor="end">{peak}</text>')
+    draw_w = max(min(bw - 1, 28), 1)
+    pad = (bw - draw_w) / 2
     for month, n in sorted(ins.items()):
-        x = left + (month - lo) * bw
+        x = left + (month - lo) * bw + pad
         h = n / peak * (half - 2)
         label = f"{month // 12}-{month % 12 + 1:02d}: {n} introduced"
-        parts.append(f'<rect class="in" x="{x:.1f}" y="{axis_y - h:.1f}" width="{max(bw - 1, 1):.1f}" height="{h:.1f}" '
+        parts.append(f'<rect class="in" x="{x:.1f}" y="{axis_y - h:.1f}" width="{draw_w:.1f}" height="{h:.1f}" '
                      f'fill="#c0362c"><title>{label}</title></rect>')
     for month, n in sorted(outs.items()):
-        x = left + (month - lo) * bw
+        x = left + (month - lo) * bw + pad
         h = n / peak * (half - 2)
         label = f"{month // 12}-{month % 12 + 1:02d}: {n} removed"
-        parts.append(f'<rect class="out" x="{x:.1f}" y="{axis_y:.1f}" width="{max(bw - 1, 1):.1f}" height="{h:.1f}" '
+        parts.append(f'<rect class="out" x="{x:.1f}" y="{axis_y:.1f}" width="{draw_w:.1f}" height="{h:.1f}" '
                      f'fill="#98a2b3"><title>{label}</title></rect>')
-    # Year ticks, thinned so labels never overlap.
-    years = range(lo // 12, hi // 12 + 1)
-    step = max(1, int(len(years) * 40 / plot_w) + 1)
-    for y in years:
-        if (y - years[0]) % step:
+    # Ticks: every month on short histories, else every year; labels thinned so they never overlap.
+    monthly = span <= 30
+    ticks = [m for m in range(lo, hi + 1) if monthly or m % 12 == 0]
+    step = max(1, int(len(ticks) * (56 if monthly else 36) / plot_w) + 1)
+    for i, m in enumerate(ticks):
+        if i % step:
             continue
-        m = y * 12
-        if m < lo:
-            continue
-        x = left + (m - lo) * bw
+        x = left + (m - lo) * bw + (bw / 2 if monthly else 0)
+        label = f"{m // 12}-{m % 12 + 1:02d}" if monthly else f"{m // 12}"
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{axis_y - 3:.1f}" y2="{axis_y + 3:.1f}" stroke="#98a2b3"/>')
-        parts.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{y}</text>')
+        parts.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{label}</text>')
     parts.append("</svg>")
     legend = ('<div class="legend"><i style="background:#c0362c"></i>introduced'
               '<i style="background:#98a2b3"></i>removed (still in history: rotate)</div>')

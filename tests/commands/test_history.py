@@ -1,0 +1,115 @@
+"""``leakstop history`` end to end: exit codes, output shape, bad input as one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.sources.history_helpers import KEY1, KEY2, Repo
+
+
+def _repo(tmp_path):
+    r = Repo(tmp_path / "r")
+    r.commit("init", **{"app.py": "print('hi')\n"})
+    added = r.commit("add key", author="Alice", **{"settings.py": f"AWS_KEY = '{KEY1}'\n"})
+    r.rm("settings.py")
+    r.commit("remove key")
+    return r, added
+
+
+def test_removed_secret_is_reported_with_its_commit(tmp_path, run_cli):
+    r, added = _repo(tmp_path)
+    res = run_cli("history", str(r.path), "-f", "json")
+    assert res.code == 1
+    doc = json.loads(res.out)
+    assert doc["command"] == "history"
+    [f] = doc["findings"]
+    assert f["rule_id"] == "aws-access-key-id" and f["masked"] == KEY1[:4] + "…"
+    assert f["commit"]["sha"] == added and f["commit"]["author"] == "Alice"
+    assert f["first_commit"] == {"sha": added, "author": "Alice", "email": "dev@example.com",
+                                 "date": "2024-01-02T12:00:00+00:00", "path": "settings.py"}
+    assert f["commits"] == 1 and f["paths"] == 1 and f["live_at_head"] is False
+    assert f["removed_commit"]["date"].startswith("2024-01-03")
+    assert KEY1 not in res.out and KEY1 not in res.err, "raw value leaked into the report"
+    assert doc["stats"]["commits_scanned"] == 3 and doc["stats"]["blobs_scanned"] == 2
+    assert "1 finding(s) in 2 blobs scanned" in res.err
+
+
+def test_clean_history_exits_zero_and_text_format(tmp_path, run_cli):
+    r = Repo(tmp_path / "r")
+    r.commit("init", **{"app.py": "print('hi')\n"})
+    res = run_cli("history", str(r.path))
+    assert res.code == 0 and res.out == ""
+    r.commit("key", **{"k.py": f"k = '{KEY2}'\n"})
+    res = run_cli("history", str(r.path), "--no-progress")
+    assert res.code == 1
+    assert "k.py:1:" in res.out and "live_at_head=True" in res.out and "commits=1" in res.out
+    assert KEY2 not in res.out
+
+
+def test_branch_since_and_incremental_options(tmp_path, run_cli):
+    r, _ = _repo(tmp_path)
+    r.git("checkout", "-q", "-b", "side")
+    r.commit("side", **{"side.py": f"k = '{KEY2}'\n"})
+    r.git("checkout", "-q", "main")
+    both = json.loads(run_cli("history", str(r.path), "-f", "json").out)["findings"]
+    assert len(both) == 2
+    main_only = json.loads(run_cli("history", str(r.path), "--branch", "main", "-f", "json").out)["findings"]
+    assert [f["path"] for f in main_only] == ["settings.py"]
+    since = run_cli("history", str(r.path), "--since", "main", "-f", "json")
+    assert [f["path"] for f in json.loads(since.out)["findings"]] == ["side.py"]
+    first = run_cli("history", str(r.path), "--incremental", "-f", "json")
+    again = run_cli("history", str(r.path), "--incremental", "-f", "json")
+    assert json.loads(again.out)["findings"] == json.loads(first.out)["findings"]
+    assert json.loads(again.out)["stats"]["commits_scanned"] == 0
+    assert "incremental: skipped commits" in again.err
+
+
+def test_bad_input_is_one_line_exit_2(tmp_path, run_cli):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    r, _ = _repo(tmp_path)
+    cases = [
+        (("history", str(plain)), "not a git repository"),
+        (("history", str(tmp_path / "nope")), "no such directory"),
+        (("history", str(r.path), "--branch", "nope"), "--branch: no branch or ref named 'nope'"),
+        (("history", str(r.path), "--since", "v9.9"), "--since: unknown revision 'v9.9'"),
+        (("history", str(r.path), "--since", "main..x"), "--since: unknown revision"),
+        (("history", str(r.path), "--jobs", "0"), "--jobs"),
+    ]
+    for args, message in cases:
+        res = run_cli(*args)
+        assert res.code == 2, args
+        lines = res.err.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], (args, res.err)
+        assert "Traceback" not in res.err
+
+
+def test_empty_repository_exits_zero_with_a_note(tmp_path, run_cli):
+    r = Repo(tmp_path / "r")
+    res = run_cli("history", str(r.path))
+    assert res.code == 0
+    assert "empty repository" in res.err and "0 finding(s)" in res.err
+
+
+def test_html_report_to_file(tmp_path, run_cli):
+    r, _ = _repo(tmp_path)
+    out = tmp_path / "audit.html"
+    res = run_cli("history", str(r.path), "-f", "html", "-o", str(out))
+    assert res.code == 1
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'id="timeline"' in page and "settings.py" in page
+    assert KEY1 not in page
+
+
+def test_progress_bar_only_when_asked_or_a_terminal(tmp_path):
+    """Run as a real process: with --progress the bar is drawn on stderr, never on stdout."""
+    r, _ = _repo(tmp_path)
+    cmd = [sys.executable, "-m", "scanner", "history", str(r.path), "-f", "json"]
+    quiet = subprocess.run(cmd, capture_output=True, text=True)
+    assert "blob" not in quiet.stderr.split("leakstop:")[0]  # no bar: stderr is not a terminal
+    loud = subprocess.run(cmd + ["--progress"], capture_output=True, text=True)
+    assert loud.returncode == 1 and "leakstop history" in loud.stderr and "blob" in loud.stderr
+    assert len(json.loads(loud.stdout)["findings"]) == 1
+    assert KEY1 not in loud.stderr
