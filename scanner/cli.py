@@ -17,6 +17,7 @@ from scanner.errors import EXIT_ERROR, LeakstopError
 COMMANDS: dict[str, str] = {
     "scan": "scanner.commands.scan:scan",
     "rules": "scanner.commands.rules:rules",
+    "diff": "scanner.commands.diff:diff",
     "history": "scanner.commands.history:history",
 }
 

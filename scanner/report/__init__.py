@@ -22,6 +22,7 @@ REPORTERS: dict[str, str] = {
     "json": "scanner.report.json:render",
     "jsonl": "scanner.report.jsonl:render",
     "sarif": "scanner.report.sarif:render",
+    "github": "scanner.report.github:render",
     "html": "scanner.report.html:render",
 }
 

@@ -1,0 +1,173 @@
+"""Staged and commit-range sources: what is read (index, post-image blobs), which lines are
+reported, and how odd repositories and paths are handled."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scanner.errors import LeakstopError
+from scanner.sources.diff import (
+    RangeSource,
+    StagedSource,
+    parse_patch,
+    parse_raw,
+    resolve_range,
+)
+from tests.conftest import git
+
+KEY = "AKIAZ5QW2XHC7RJK3MNB"
+
+
+def commit_all(repo: Path, msg: str = "c") -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", msg)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_parse_patch_hunk_headers():
+    patch = (
+        b"diff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n"
+        b"@@ -1,0 +2,3 @@\n+a\n+b\n+c\n@@ -9 +12 @@\n-old\n+new\n@@ -20,2 +22,0 @@\n-gone\n-gone\n"
+        b"diff --git a/bin b/bin\nBinary files a/bin and b/bin differ\n"
+        b"diff --git a/m b/m\nold mode 100644\nnew mode 100755\n"
+    )
+    assert parse_patch(patch) == [(frozenset({2, 3, 4, 12}), False), (frozenset(), True), (frozenset(), False)]
+
+
+def test_parse_raw_keeps_odd_paths():
+    data = (b":000000 100644 " + b"0" * 40 + b" " + b"a" * 40 + b" A\0we ird\nname\xff.py\0"
+            b":100644 160000 " + b"1" * 40 + b" " + b"b" * 40 + b" M\0sub\0\0diff --git")
+    recs, pos = parse_raw(data)
+    assert [r[0] for r in recs] == ["100644", "160000"]
+    assert recs[0][2].encode("utf-8", "surrogateescape") == b"we ird\nname\xff.py"
+    assert data[pos:].startswith(b"\0diff")
+
+
+def test_staged_reads_index_not_work_tree_and_only_added_lines(make_repo):
+    repo = make_repo()
+    (repo / "app.py").write_text(f"OLD = '{KEY}'\nx = 1\n")  # pre-existing secret: not the change's
+    commit_all(repo)
+    (repo / "app.py").write_text(f"OLD = '{KEY}'\nx = 1\ny = 2\n")
+    git(repo, "add", "app.py")
+    # The work tree now differs from the index: the staged content is what counts.
+    (repo / "app.py").write_text("nothing here\n")
+    chunks = list(StagedSource(repo))
+    got = [(c.path, c.lines) for c in chunks]
+    assert got == [("app.py", frozenset({3}))]
+    staged_content = chunks[0].data.startswith(b"OLD = ") and chunks[0].data.endswith(b"y = 2\n")
+    assert staged_content, "the chunk holds the index content, not the work tree"
+
+
+def test_staged_before_first_commit(make_repo):
+    repo = make_repo()
+    (repo / "a.txt").write_text("one\ntwo\n")
+    git(repo, "add", "a.txt")
+    chunks = list(StagedSource(repo))
+    assert [(c.path, c.lines) for c in chunks] == [("a.txt", frozenset({1, 2}))]
+
+
+def test_staged_skips_binary_big_submodule_and_deletions(make_repo, tmp_path):
+    repo = make_repo()
+    (repo / "gone.txt").write_text("bye\n")
+    (repo / "mode.sh").write_text("echo hi\n")
+    commit_all(repo)
+    (repo / "bin.dat").write_bytes(b"\0\1\2" + KEY.encode())
+    (repo / "big.txt").write_text("x" * 5000 + "\n")
+    (repo / "small.txt").write_text("ok\n")
+    (repo / "gone.txt").unlink()
+    os.chmod(repo / "mode.sh", 0o755)
+    sub = make_repo("sub")
+    (sub / "f").write_text("f\n")
+    sub_sha = commit_all(sub)
+    git(repo, "add", "-A")
+    git(repo, "update-index", "--add", "--cacheinfo", f"160000,{sub_sha},vendored")
+    src = StagedSource(repo, max_file_size=1000)
+    paths = [c.path for c in src]
+    assert paths == ["small.txt"]
+    assert src.stats.skipped == {"binary": 1, "too large": 1, "submodule": 1}
+    assert any("vendored" in n and "submodule" in n for n in src.stats.notes)
+
+
+def test_staged_paths_with_spaces_newlines_and_non_utf8(make_repo):
+    repo = make_repo()
+    names = [b"with space.txt", b"new\nline.txt", b"bad\xffbyte.txt"]
+    for n in names:
+        with open(os.path.join(os.fsencode(repo), n), "wb") as fh:
+            fh.write(b"v = 1\n")
+    git(repo, "add", "-A")
+    got = sorted(c.path for c in StagedSource(repo))
+    assert got == sorted(["with space.txt", "new\nline.txt", "bad\ufffdbyte.txt"])
+
+
+def test_not_a_repository(tmp_path):
+    with pytest.raises(LeakstopError, match="not a git repository"):
+        list(StagedSource(tmp_path))
+    with pytest.raises(LeakstopError, match="not a git repository"):
+        RangeSource(tmp_path, "HEAD~1..HEAD")
+
+
+def test_range_attributes_commits_and_reports_added_lines_only(make_repo):
+    repo = make_repo()
+    (repo / "a.py").write_text("a = 1\n")
+    base = commit_all(repo, "base")
+    (repo / "a.py").write_text(f"a = 1\nk = '{KEY}'\n")
+    added = commit_all(repo, "add key")
+    (repo / "a.py").write_text("a = 1\n")
+    removed = commit_all(repo, "remove key")
+    src = RangeSource(repo, f"{base}..HEAD")
+    got = [(c.commit.sha, c.path, c.lines) for c in src]
+    # The removal commit adds no lines to a.py: no chunk for it.
+    assert got == [(added, "a.py", frozenset({2}))]
+    assert src.stats.commits == 2
+    info = list(RangeSource(repo, added))[0].commit
+    assert (info.author, info.email) == ("Dev One", "dev@example.com") and info.date[:2] == "20"
+    assert list(RangeSource(repo, removed)) == []
+
+
+def test_range_forms(make_repo):
+    repo = make_repo()
+    (repo / "f").write_text("1\n")
+    root = commit_all(repo)
+    (repo / "f").write_text("1\n2\n")
+    second = commit_all(repo)
+    # A root commit alone: diffed against the empty tree.
+    assert [c.lines for c in RangeSource(repo, root)] == [frozenset({1})]
+    assert [c.commit.sha for c in RangeSource(repo, "0" * 40 + "..HEAD")] == [root, second]
+    assert [c.commit.sha for c in RangeSource(repo, f"{root}...HEAD")] == [second]
+    assert resolve_range(repo, "HEAD~1..").revs == (second, "^" + root)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("nope..HEAD", "unknown revision 'nope'"),
+    ("HEAD..nope", "unknown revision 'nope'"),
+    ("a..b..c", "invalid range"),
+    ("--all", "invalid revision"),
+])
+def test_bad_ranges(make_repo, spec, message):
+    repo = make_repo()
+    (repo / "f").write_text("1\n")
+    commit_all(repo)
+    with pytest.raises(LeakstopError, match=message):
+        RangeSource(repo, spec)
+
+
+def test_unborn_branch(make_repo):
+    repo = make_repo()
+    with pytest.raises(LeakstopError, match="no commits yet"):
+        RangeSource(repo, "HEAD~1..HEAD")
+
+
+def test_shallow_clone_missing_base(make_repo, tmp_path):
+    repo = make_repo()
+    shas = []
+    for i in range(3):
+        (repo / "f").write_text(f"{i}\n")
+        shas.append(commit_all(repo))
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True)
+    with pytest.raises(LeakstopError, match="shallow clone.*fetch-depth: 0"):
+        RangeSource(clone, f"{shas[0]}..HEAD")
