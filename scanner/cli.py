@@ -17,8 +17,11 @@ from scanner.errors import EXIT_ERROR, LeakstopError
 COMMANDS: dict[str, str] = {
     "scan": "scanner.commands.scan:scan",
     "rules": "scanner.commands.rules:rules",
+    "baseline": "scanner.commands.baseline:baseline",
     "diff": "scanner.commands.diff:diff",
     "history": "scanner.commands.history:history",
+    "remediate": "scanner.commands.remediate:remediate",
+    "rotation": "scanner.commands.rotation:rotation",
 }
 
 

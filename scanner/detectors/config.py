@@ -79,6 +79,8 @@ def _yaml(chunk, text: str, em, strict: bool) -> Iterator:
             continue
         if e.block or (e.tag and e.tag not in ("!!str", "!str")):
             continue
+        if any(p.lower().startswith(("encrypted", "sops")) for p in e.path):
+            continue  # SealedSecret / SOPS ciphertext
         key = e.key
         if key.lower() in ("value", "parametervalue", "defaultvalue") and e.item in names:
             key = names[e.item]
@@ -127,7 +129,7 @@ def _ini(text: str, em, strict: bool) -> Iterator:
             key = key.rsplit(":", 1)[-1]  # //registry.npmjs.org/:_authToken
         raw = m.group("val").rstrip("\r")
         s = m.start("val")
-        if raw[:1] in "\"'":
+        if raw and raw[0] in "\"'":
             close = raw.find(raw[0], 1)
             if close < 0:
                 continue

@@ -18,6 +18,7 @@ STRONG = frozenset(
         "password", "passwd", "pwd", "passphrase", "pass", "secret", "secrets", "token", "apikey",
         "credential", "credentials", "creds", "privatekey", "accesskey", "secretkey", "authtoken",
         "accesstoken", "refreshtoken", "clientsecret", "apitoken", "apisecret", "passcode",
+        "requirepass", "masterauth", "masterpassword",
     }
 )
 # Two-token names that mean a credential (API_KEY, private-key, AccountKey).
@@ -54,6 +55,8 @@ NOT_LAST = frozenset(
 # Any of these anywhere in the key means public by design (NEXT_PUBLIC_*, publishable keys).
 PUBLIC = frozenset({"public", "publishable", "pub"})
 
+# Credential words fused into one upper-case token: PGPASSWORD, MYSQLPASSWD, APPSECRET.
+_FUSED = re.compile(r"password|passwd|secret|apikey|passphrase")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
@@ -75,7 +78,7 @@ def credential_kind(key: str) -> Optional[str]:
     if last in NOT_LAST and not (last == "auth" and len(toks) <= 2):
         return None
     joined = "".join(toks)
-    if any(t in STRONG for t in toks) or joined in STRONG:
+    if any(t in STRONG or _FUSED.search(t) for t in toks) or joined in STRONG:
         return "strong"
     if any(p in PAIRS for p in zip(toks, toks[1:])):
         return "strong"
@@ -92,7 +95,7 @@ _REFERENCE = re.compile(
     r"vault|Secret|Env)\b|\{\{resolve:|arn:aws:(secretsmanager|ssm|kms):|^(vault|ref\+\w+|awssm|ssm|env|"
     r"secretref|op|sops|k8s|gcp|azure|keyvault)://|^(var|local|data|module|each|self)\.[A-Za-z_]|"
     r"^@Microsoft\.KeyVault|^\(\(.*\)\)$|^\[\[.*\]\]$|^__[A-Za-z_]+__$|^ENC[\[(]|^\$ANSIBLE_VAULT|"
-    r"^<[^>]+>$|^\*[A-Za-z_]|^secret(s)?\.[A-Za-z_]|^@[A-Za-z_][\w.]*@?$|^\{[A-Za-z_][\w.]*\}$"
+    r"^(env|file|vault|ssm|awssm|secretsmanager|op|keyvault|sm|gcpsm):(//)?[A-Za-z_/]|^<[^>]+>$|^\*[A-Za-z_]|^secret(s)?\.[A-Za-z_]|^@[A-Za-z_][\w.]*@?$|^\{[A-Za-z_][\w.]*\}$"
 )
 _BOOL = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none", "nil", "~", "undefined", "y", "n"})
 _NUMBER = re.compile(r"^[+-]?[\d.,_:]+[a-z]{0,2}$")
@@ -103,6 +106,11 @@ _KNOWN_PREFIX = re.compile(
     r"^(sk_live_|rk_live_|sk-|ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|xox[abposr]-|AKIA|ASIA|AIza|"
     r"SG\.|npm_|pypi-|dop_v1_|hf_|shpat_|shpss_|sq0csp-|EAAC|ya29\.|AGE-SECRET-KEY-)"
 )
+
+
+# Lower-case words joined by separators: resource names and prose slugs (db-credentials,
+# replace-me-with-a-long-string), not generated credentials.
+_SLUG = re.compile(r"^[a-z]+(?:[-_.](?:[a-z]+|\d{1,4}))*$")
 
 
 def is_reference(value: str) -> bool:
@@ -124,6 +132,10 @@ def is_literal(value: str, key: str = "") -> bool:
         return False
     if is_reference(v):
         return False
+    if v.startswith("-----BEGIN") and "PRIVATE KEY" in v[:60]:
+        return True  # a PEM private key (multi-line values in env files)
+    if _SLUG.match(v) or (v[:1].isalpha() and v[1:].isalpha() and v[1:].islower()):
+        return False  # resource names, slugs and single words ("Password")
     if any(c.isspace() for c in v):
         # Prose and command lines, not credentials (passphrases with spaces are rare in config).
         return False
@@ -141,7 +153,10 @@ def looks_generated(value: str) -> bool:
     v = value.strip()
     if _KNOWN_PREFIX.match(v):
         return True
-    return len(v) >= 16 and _classes(v) >= 2 and shannon(v.encode()) >= 3.3
+    if v.startswith("-----BEGIN") and "PRIVATE KEY" in v[:60]:
+        return True
+    alnum = sum(bool(re.search(rx, v)) for rx in (r"[a-z]", r"[A-Z]", r"\d"))
+    return len(v) >= 16 and alnum >= 2 and not _SLUG.match(v) and shannon(v.encode()) >= 3.3
 
 
 def judge(value: str, key: str, strict: bool = False) -> bool:

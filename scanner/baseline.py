@@ -1,0 +1,210 @@
+"""Baselines: findings a repository has accepted, so only new ones are reported.
+
+``.leakstop-baseline.json`` identifies each accepted finding by its path and a salted SHA-256 of
+rule id + value -- never the value, never a line number, never a timestamp. Entries are sorted
+and written one per line, so unrelated edits do not change the file and two branches that each
+accept a finding merge without conflict. The salt is random per baseline and kept when the file
+is re-created, so re-running ``baseline create`` on an unchanged tree rewrites identical bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+from scanner.errors import LeakstopError
+from scanner.models import Finding
+
+DEFAULT_NAME = ".leakstop-baseline.json"
+VERSION = 1
+
+
+def entry_hash(salt: str, rule_id: str, value: bytes) -> str:
+    return hashlib.sha256(salt.encode() + b"\0" + rule_id.encode() + b"\0" + value).hexdigest()
+
+
+@dataclass(frozen=True, order=True)
+class Entry:
+    path: str
+    rule_id: str
+    hash: str
+
+
+@dataclass
+class Baseline:
+    salt: str
+    entries: set[Entry] = field(default_factory=set)
+    base_dir: Path = field(default_factory=Path.cwd)  # paths in the file are relative to this
+
+    @classmethod
+    def new(cls, base_dir: Path, salt: Optional[str] = None) -> "Baseline":
+        return cls(salt=salt or secrets.token_hex(16), base_dir=base_dir)
+
+    # -- identity ----------------------------------------------------------------------------
+    def rel_path(self, path: str) -> str:
+        """A finding's path as stored: relative to the baseline's folder, forward slashes."""
+        p = path.replace("\\", "/")
+        if p.startswith("./"):
+            p = p[2:]
+        absolute = Path(p) if os.path.isabs(p) else Path.cwd() / p
+        try:
+            rel = os.path.relpath(absolute, self.base_dir).replace(os.sep, "/")
+        except ValueError:  # another drive on Windows
+            return p
+        return p if rel.startswith("..") else rel
+
+    def entry_for(self, f: Finding) -> Optional[Entry]:
+        if not f.secret:
+            return None  # a finding read back from a report has no value: it cannot be matched
+        return Entry(self.rel_path(f.path), f.rule_id, entry_hash(self.salt, f.rule_id, f.secret))
+
+    # -- use ---------------------------------------------------------------------------------
+    def new_findings(self, findings: Iterable[Finding]) -> list[Finding]:
+        """Findings not accepted by this baseline."""
+        return [f for f in findings if self.entry_for(f) not in self.entries]
+
+    def add(self, findings: Iterable[Finding]) -> int:
+        before = len(self.entries)
+        for f in findings:
+            e = self.entry_for(f)
+            if e is not None:
+                self.entries.add(e)
+        return len(self.entries) - before
+
+    def stale(self, findings: Iterable[Finding]) -> list[Entry]:
+        """Entries that match none of ``findings`` (the secret was removed or changed)."""
+        live = {self.entry_for(f) for f in findings}
+        return sorted(e for e in self.entries if e not in live)
+
+    # -- storage -----------------------------------------------------------------------------
+    def dumps(self) -> str:
+        lines = [
+            "{",
+            f'  "tool": "leakstop",',
+            f'  "version": {VERSION},',
+            # The salt is not a secret; the pragma on its line keeps scanners from flagging it.
+            f'  "salt": {json.dumps(self.salt)}, "salt_note": "random per baseline, not a secret; leakstop:allow",',
+            '  "entries": [',
+        ]
+        rows = [
+            "    " + json.dumps({"path": e.path, "rule_id": e.rule_id, "hash": e.hash}, ensure_ascii=False)
+            for e in sorted(self.entries)
+        ]
+        lines.append(",\n".join(rows)) if rows else None
+        lines += ["  ]", "}"]
+        return "\n".join(lines) + "\n"
+
+    def save(self, path: Path) -> None:
+        """Write atomically (temp file + rename): a crash never leaves half a baseline."""
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(prefix=".leakstop-baseline.", dir=str(path.parent or "."))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(self.dumps())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+
+def load_baseline(path: Path) -> Baseline:
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LeakstopError(f"{path}: baseline file not found (create one with 'leakstop baseline create')") from None
+    except OSError as exc:
+        raise LeakstopError(f"{path}: cannot read baseline: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise LeakstopError(f"{path}: not a leakstop baseline (invalid JSON)") from None
+    if isinstance(doc, dict) and "results" in doc and "plugins_used" in doc:
+        raise LeakstopError(
+            f"{path}: this is a detect-secrets baseline; convert it with 'leakstop baseline import {path}'"
+        )
+    if not isinstance(doc, dict) or not isinstance(doc.get("salt"), str) or not isinstance(doc.get("entries"), list):
+        raise LeakstopError(f"{path}: not a leakstop baseline (needs 'salt' and 'entries')")
+    if doc.get("version", VERSION) != VERSION:
+        raise LeakstopError(f"{path}: unsupported baseline version {doc.get('version')!r}")
+    entries = set()
+    for i, raw in enumerate(doc["entries"], 1):
+        if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in ("path", "rule_id", "hash")):
+            raise LeakstopError(f"{path}: entry {i} needs string 'path', 'rule_id' and 'hash'")
+        entries.add(Entry(raw["path"], raw["rule_id"], raw["hash"]))
+    return Baseline(salt=doc["salt"], entries=entries, base_dir=path.resolve().parent)
+
+
+def create_baseline(findings: Sequence[Finding], path: Path) -> Baseline:
+    """A baseline accepting ``findings``, reusing the salt of an existing file at ``path``."""
+    path = Path(path)
+    salt = None
+    if path.is_file():
+        try:
+            salt = load_baseline(path).salt
+        except LeakstopError:
+            salt = None  # unreadable old file: start afresh
+    bl = Baseline.new(path.resolve().parent, salt)
+    bl.add(findings)
+    return bl
+
+
+# -- detect-secrets import -------------------------------------------------------------------------
+@dataclass
+class ImportResult:
+    baseline: Baseline
+    imported: int  # detect-secrets entries matched to a leakstop finding
+    unmatched: list[tuple[str, int, str]]  # (filename, line, type) with no leakstop finding
+    missing_files: list[str]
+
+
+def read_detect_secrets(path: Path) -> dict[str, list[dict]]:
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LeakstopError(f"{path}: file not found") from None
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise LeakstopError(f"{path}: not a detect-secrets baseline (invalid JSON)") from None
+    results = doc.get("results") if isinstance(doc, dict) else None
+    if not isinstance(results, dict):
+        raise LeakstopError(f"{path}: not a detect-secrets baseline (no 'results' mapping)")
+    for name, items in results.items():
+        if not isinstance(items, list) or not all(isinstance(i, dict) and "hashed_secret" in i for i in items):
+            raise LeakstopError(f"{path}: results for '{name}' must be a list of entries with 'hashed_secret'")
+    return results
+
+
+def import_detect_secrets(ds_path: Path, out_path: Path, root: Path, engine) -> ImportResult:
+    """Convert a detect-secrets baseline. It stores only SHA-1 hashes of values, so the files it
+    names are re-scanned and each leakstop finding whose value has one of those hashes is accepted."""
+    from scanner.models import Chunk
+
+    results = read_detect_secrets(ds_path)
+    bl = create_baseline([], out_path)
+    imported, unmatched, missing = 0, [], []
+    for name, items in sorted(results.items()):
+        file = root / name
+        try:
+            data = file.read_bytes()
+        except OSError:
+            missing.append(name)
+            continue
+        findings = engine.scan(Chunk(path=str(file), data=data))
+        by_sha1: dict[str, list[Finding]] = {}
+        for f in findings:
+            by_sha1.setdefault(hashlib.sha1(f.secret).hexdigest(), []).append(f)
+        for item in items:
+            hits = by_sha1.get(item["hashed_secret"])
+            if hits:
+                bl.add(hits)
+                imported += 1
+            else:
+                unmatched.append((name, int(item.get("line_number") or 0), str(item.get("type", "?"))))
+    return ImportResult(bl, imported, unmatched, missing)
