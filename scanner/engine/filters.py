@@ -25,7 +25,7 @@ class Candidate:
 _PLACEHOLDER_WORDS = re.compile(
     rb"(?i)(x{4,}|\*{4,}|\.{3}|changeme|change_me|change-me|replace_?me|your[_-]|<[^>]*>|placeholder|"
     rb"redacted|dummy|sample|fixme|todo|insert[_-]|enter[_-]?your|put[_-]?your|notreal|not[_-]real|"
-    rb"fake[_-]?(key|token|secret|password)|example|secret[_-]?here|token[_-]?here|key[_-]?here|"
+    rb"fake[_-]?(key|token|secret|password)|(^|[^a-z0-9])fake([^a-z0-9]|$)|example|secret[_-]?here|token[_-]?here|key[_-]?here|"
     rb"password[_-]?here|^(test|testing|secret|password|passw0rd|pass|admin|root|none|null|nil|"
     rb"undefined|true|false|empty|default|string|value|token|apikey|api_key|key)$)"
 )
@@ -91,14 +91,21 @@ def lockfile_hash(c: Candidate) -> bool:
 
 
 def filler(c: Candidate) -> bool:
-    """Sequential or repeated filler such as aaaaaaaa, 12345678, abcdefgh, abcd1234abcd1234."""
+    """Sequential or repeated filler such as aaaaaaaa, 12345678, abcdefgh, abcd1234abcd1234 (also
+    when a repeated run covers most of the value: abcd1234abcd1234abcd1234--extra)."""
     v = c.value.lower()
     if len(v) < 6:
         return False
     if max(v.count(ch) for ch in set(v)) / len(v) > 0.6:
         return True
     for unit in (1, 2, 3, 4, 8):
-        if len(v) >= unit * 3 and v == (v[:unit] * (len(v) // unit + 1))[: len(v)]:
+        if len(v) < unit * 3:
+            continue
+        pattern = v[:unit]
+        run = 0
+        while v.startswith(pattern, run):
+            run += unit
+        if run >= len(v) - unit + 1 or run / len(v) >= 0.75:
             return True
     steps = sum(1 for a, b in zip(v, v[1:]) if b - a == 1)
     return steps / (len(v) - 1) > 0.7

@@ -86,3 +86,17 @@ def test_skip_filters_opt_out():
     heroku_like = replace(SPECIFIC, skip_filters=("uuid",))
     assert F.is_false_positive(cand("123e4567-e89b-12d3-a456-426614174000")) == "uuid"
     assert F.is_false_positive(cand("123e4567-e89b-12d3-a456-426614174000", rule=heroku_like)) is None
+
+
+def test_filler_mostly_repeated():
+    assert F.filler(cand("abcd1234abcd1234abcd1234ABCD1234ABCD1234--__extra"))
+    assert not F.filler(cand("abcd1234Zq8Lm2Xw9Tb3Nc7Kp1Rt5Vy0"))
+
+
+@pytest.mark.parametrize("value", ["a-fake-api-key", "fake_token_123", "my-fake-tooshort-key"])
+def test_fake_word_is_placeholder(value):
+    assert F.placeholder(cand(value))
+
+
+def test_fake_inside_random_token_is_kept():
+    assert not F.placeholder(cand("q8Zfake2Lm5Xw9Tb3Nc"))
