@@ -324,6 +324,14 @@ def first_occurrences(findings: Sequence[Finding]) -> list[Finding]:
     return out
 
 
+def toplevel(repo: Path | str) -> Path:
+    proc = _git(repo, ["rev-parse", "--show-toplevel"])
+    if proc.returncode != 0:
+        _not_repo(repo, proc)
+        raise LeakstopError(f"{repo}: {_fatal(proc)}")
+    return Path(proc.stdout.decode("utf-8", "surrogateescape").rstrip("\n"))
+
+
 def _is_shallow(repo: Path | str) -> bool:
     proc = _git(repo, ["rev-parse", "--is-shallow-repository"])
     return proc.stdout.strip() == b"true"

@@ -28,6 +28,8 @@ def test_escaping_rules():
 
 def test_one_command_per_finding_masked():
     out = render("github", [finding(), finding(severity="medium", line=9)], ReportContext(command="diff"))
+    leaked = VALUE.decode() in out
+    assert not leaked, "the raw value leaked into the report"
     lines = out.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(
@@ -35,7 +37,6 @@ def test_one_command_per_finding_masked():
     )
     assert lines[0].endswith("AWS access key: AKIA…. Rotate this credential: removing the line does not revoke it.")
     assert lines[1].startswith("::warning file=src/app.py,line=9,")
-    assert VALUE.decode() not in out, "the raw value leaked into the report"
 
 
 def test_odd_paths_and_commit_are_escaped():
