@@ -23,7 +23,7 @@ class Candidate:
 
 
 _PLACEHOLDER_WORDS = re.compile(
-    rb"(?i)(x{4,}|\*{4,}|\.{3}|changeme|change_me|change-me|replace_?me|your[_-]|<[^>]*>|placeholder|"
+    rb"(?i)(x{4,}|\*{4,}|#{4,}|\.{3}|changeme|change_me|change-me|replace_?me|your[_-]|<[^>]*>|placeholder|"
     rb"redacted|dummy|sample|fixme|todo|insert[_-]|enter[_-]?your|put[_-]?your|notreal|not[_-]real|"
     rb"fake[_-]?(key|token|secret|password)|(^|[^a-z0-9])fake([^a-z0-9]|$)|example|secret[_-]?here|token[_-]?here|key[_-]?here|"
     rb"password[_-]?here|^(test|testing|secret|password|passw0rd|pass|admin|root|none|null|nil|"

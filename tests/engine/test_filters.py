@@ -17,7 +17,7 @@ def cand(value: str, rule=SPECIFIC, path="src/app.py", line=None) -> F.Candidate
     return F.Candidate(rule, value.encode(), (line or value).encode(), path)
 
 
-@pytest.mark.parametrize("value", ["xxxxxxxxxxxxxxxx", "changeme", "<your-api-key>", "YOUR_TOKEN_HERE", "sk_live_xxxx1234",
+@pytest.mark.parametrize("value", ["xxxxxxxxxxxxxxxx", "changeme", "<your-api-key>", "YOUR_TOKEN_HERE", "sk_live_xxxx1234", "xoxp-5723-####################",
                                    "********", "REDACTED", "dummy-password-1", "password", "example-key-9f8e7d"])
 def test_placeholder_rejects(value):
     assert F.placeholder(cand(value))
