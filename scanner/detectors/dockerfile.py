@@ -36,7 +36,7 @@ _RUN_PATTERNS = [
     (re.compile(r"""\b(?:sshpass|htpasswd\s+-\w*b\w*\s+\S+\s+\S+)\s+-p\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "SSH_PASSWORD"),
 ]
 _RUN_ASSIGN = re.compile(
-    r"""(?:^|[\s;&|(])(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<val>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s'";&|)]+)"""
+    r"""(?:^|(?<=[\s;&|(]))(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<val>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s'";&|)]+)"""
 )
 _BUILD_ARG = re.compile(
     r"""--build-arg(?:\s+|=)(?P<q>['"]?)(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<val>[^\s'"\\]*)(?P=q)"""

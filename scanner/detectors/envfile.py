@@ -27,7 +27,7 @@ def detect(chunk, em) -> Iterator:
     if not wants(chunk.path):
         return
     text = decode(chunk.data)
-    strict = is_template_name(basename(chunk.path).lower().replace(".env", "env", 1))
+    strict = is_template_name(basename(chunk.path).lower())
     yield from parse_env(text, em, RULE, strict)
 
 

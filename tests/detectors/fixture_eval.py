@@ -5,6 +5,7 @@ Used by test_fixture_tree.py; also runnable: ``python -m tests.detectors.fixture
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from dataclasses import dataclass, field
@@ -13,6 +14,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "context"
 CONTEXT_RULES = ROOT / "rules" / "context.yaml"
+
+
+def digest(value: str) -> str:
+    """Stand-in for a value in test comparisons: failing asserts print this, never the value."""
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:12]
 
 
 @dataclass

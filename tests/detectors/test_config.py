@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import base64
+import random
+
+import pytest
+
+from tests.detectors.fixture_eval import digest as d
+
+PW = "Lr7Qx2Vk9Mz4Tw6P"
+CF = "config-credential"
+URI = "connection-uri-password"
+
+
+@pytest.mark.parametrize(
+    "name, text, key",
+    [
+        ("settings.yaml", "db:\n  host: x\n  password: {PW}\n", "password"),
+        ("settings.yml", "db:\n  password: '{PW}' # prod\n", "password"),
+        ("config.json", '{"oauth": {"client_secret": "{PW}"}}', "client_secret"),
+        ("app.ini", "[db]\npassword = {PW}\n", "password"),
+        ("setup.cfg", "[upload]\napi_token: {PW}\n", "api_token"),
+        ("my.cnf", "[client]\npassword={PW}\n", "password"),
+        ("settings.toml", '[kafka]\nsasl_password = "{PW}"\n', "sasl_password"),
+        ("application.properties", "spring.datasource.password={PW}\n", "spring.datasource.password"),
+        ("settings.xml", "<server><password>{PW}</password></server>", "password"),
+        ("web.config", '<add key="SmtpPassword" value="{PW}" />', "SmtpPassword"),
+        ("app.xml", '<property name="db.password">{PW}</property>', "db.password"),
+        (".npmrc", "//registry.npmjs.org/:_authToken={PW}\n", "_authToken"),
+        (".netrc", "machine api.x.internal login ops password {PW}\n", "password"),
+        ("redis.conf", "requirepass {PW}\n", "requirepass"),
+        ("deploy.yaml", "env:\n  - name: DB_PASSWORD\n    value: \"{PW}\"\n", "DB_PASSWORD"),
+        ("task.json", '{"environment": [{"name": "DB_PASSWORD", "value": "{PW}"}]}', "DB_PASSWORD"),
+    ],
+)
+def test_formats(find, name, text, key):
+    assert find(name, text.replace("{PW}", PW)) == [(CF, key, d(PW))]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "${DB_PASSWORD}", "$DB_PASSWORD", "$(cat /run/secrets/db)", "{{ db_password }}", "%(db_password)s",
+        "os.environ['DB_PASSWORD']", "process.env.DB_PASSWORD", "!Ref DbPassword",
+        "{{resolve:secretsmanager:prod/db:SecretString:password}}",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf", "", "true", "false", "12345",
+        "null", "changeme", "<your-password>", "xxxxxxxxxxxx", "ENC[AES256_GCM,data:abc,iv:def]",
+    ],
+)
+def test_references_and_placeholders(find, value):
+    for name, text in (
+        ("settings.yaml", f"db:\n  password: {value}\n"),
+        ("app.ini", f"[db]\npassword = {value}\n"),
+        (".env", f"DB_PASSWORD={value}\n"),
+        ("Dockerfile", f"ENV DB_PASSWORD={value}\n"),
+    ):
+        assert find(name, text) == [], name
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "postgres://app:{PW}@db.internal:5432/app",
+        "postgresql://app:{PW}@db.internal/app?sslmode=require",
+        "mysql://root:{PW}@mysql.internal:3306/app",
+        "mongodb+srv://analytics:{PW}@cluster0.ab1cd.mongodb.net/db",
+        "redis://:{PW}@cache.internal:6379/0",
+        "amqp://worker:{PW}@rabbit.internal:5672/jobs",
+        "https://deploy:{PW}@git.internal/org/repo.git",
+        "Server=sql01;Database=Shop;User Id=shop;Password={PW};",
+    ],
+)
+def test_connection_uris(find, uri):
+    assert find("settings.yaml", f"database:\n  url: \"{uri.replace('{PW}', PW)}\"\n") == [(URI, "url", d(PW))]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "postgres://app:${DB_PASSWORD}@db/app", "postgres://user:password@localhost/app",
+        "amqp://guest:guest@localhost:5672//", "postgres://db.internal:5432/app", "https://example.com/a:b@c",
+        "mysql://root:<password>@db/app",
+    ],
+)
+def test_connection_uri_look_alikes(find, uri):
+    assert find("settings.yaml", f"database:\n  url: \"{uri}\"\n") == []
+
+
+def test_kubernetes_secret_data_is_decoded(find, ctx_engine):
+    from scanner.models import Chunk
+
+    enc = base64.b64encode(PW.encode()).decode()
+    text = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n"
+        f"  username: {base64.b64encode(b'admin').decode()}\n  password: {enc}\n"
+        f"  extra: {base64.b64encode(b'bar').decode()}\n  empty: \"\"\n"
+        "stringData:\n  api-token: Pz7Kw2Rm9Lq4Vx8T\n  host: db.internal\n"
+    )
+    assert find("secret.yaml", text) == sorted(
+        [("kubernetes-secret-data", "password", d(enc)), ("kubernetes-secret-stringdata", "api-token", d("Pz7Kw2Rm9Lq4Vx8T"))]
+    )
+    lines = sorted(f.line for f in ctx_engine.scan(Chunk(path="secret.yaml", data=text.encode())))
+    assert lines == [8, 12]
+
+
+def test_kubernetes_only_for_secrets(find):
+    enc = base64.b64encode(PW.encode()).decode()
+    cm = f"apiVersion: v1\nkind: ConfigMap\ndata:\n  blob: {enc}\n"
+    sealed = f"apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nspec:\n  encryptedData:\n    password: {enc}\n"
+    assert find("cm.yaml", cm) == [] and find("sealed.yaml", sealed) == []
+    template = "apiVersion: v1\nkind: Secret\nstringData:\n  password: \"{{ .Values.password }}\"\n"
+    assert find("secret.yaml", template) == []
+
+
+def test_kubernetes_tab_indented_and_kind_last(find):
+    enc = base64.b64encode(b"admin:Tw9Kx3Wq7Lz2Rm5").decode()
+    text = f"apiVersion: v1\ndata:\n\textra: {enc}\nkind: secret\nmetadata:\n\tname: legacy\n"
+    assert find("s.yaml", text) == [("kubernetes-secret-data", "extra", d(enc))]
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("t.tf", 'resource "aws_db_instance" "x" {\n  password = "{PW}"\n}\n'),
+        ("t.tf", 'provider "aws" {\n  secret_key = "{PW}"\n}\n'),
+        ("t.tfvars", 'admin_password = "{PW}"\n'),
+        ("v.tf", 'variable "db_password" {\n  type = string\n  default = "{PW}"\n}\n'),
+        ("vault.hcl", 'storage "consul" {\n  token = "{PW}"\n}\n'),
+    ],
+)
+def test_terraform(find, name, text):
+    assert [r for r, _, v in find(name, text.replace("{PW}", PW)) if v == d(PW)] == ["terraform-credential"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'resource "x" "y" {\n  password = var.db_password\n}\n',
+        'resource "x" "y" {\n  password = "${random_password.db.result}"\n}\n',
+        'variable "db_password" {\n  sensitive = true\n}\nvariable "region" {\n  default = "Kx8Qz3Lm7Vt2Rw"\n}\n',
+        'locals {\n  api_key = data.aws_ssm_parameter.key.value\n}\n',
+    ],
+)
+def test_terraform_references(find, text):
+    assert find("main.tf", text) == []
+
+
+def test_malformed_files_never_crash(ctx_engine):
+    from scanner.models import Chunk
+
+    rng = random.Random(7)
+    alphabet = b"ab:=- \t\n\"'{}[]#|>!&*%$\\/<>@;,.xyPASSWORDtoken0123456789\r\x80\xff"
+    samples = [
+        b'{"password": "abc', b"password: 'unterminated\n  more", b"kind: Secret\ndata:\n  password: !!!notbase64",
+        b"a: |\n", b"- - - -\n", b"ENV \\\n", b'DB_PASSWORD="never closed\n', b"<password>", b"\xff\xfe\x00"[:2],
+    ]
+    samples += [bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 300))) for _ in range(300)]
+    names = ["a.yaml", "a.json", "a.ini", "a.toml", "a.properties", "a.xml", ".env", "Dockerfile",
+             "docker-compose.yml", "s.yaml", "main.tf", "build.sh", ".npmrc", ".netrc", ".pgpass"]
+    for data in samples:
+        for name in names:
+            ctx_engine.scan(Chunk(path=name, data=data + b"\n--build-arg X=1 kind: Secret"))

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.detectors.fixture_eval import digest as d
+
+PW = "Rk7vQ2mZp9Lx4Tw"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM a\nENV DB_PASSWORD={PW}\n",
+        "FROM a\nENV DB_PASSWORD {PW}\n",
+        f'FROM a\nENV DB_PASSWORD="{PW}"\n',
+        "FROM a\nENV DB_PASSWORD='{PW}'\n",
+        "FROM a\nENV A=1 DB_PASSWORD={PW} B=2\n",
+        "FROM a\nENV A=1 \\\n    B=2 \\\n    DB_PASSWORD={PW}\n",
+        "FROM a\nENV A=1 \\\n# a comment inside the continuation\n    DB_PASSWORD={PW}\n",
+        "FROM a\narg DB_PASSWORD={PW}\n",
+        "# escape=`\nFROM a\nENV A=1 `\n    DB_PASSWORD={PW}\n",
+    ],
+)
+def test_env_and_arg_syntaxes(find, text):
+    assert find("Dockerfile", text.replace("{PW}", PW)) == [("dockerfile-env-credential", "DB_PASSWORD", d(PW))]
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "Containerfile", "api.dockerfile", "Dockerfile.prod", "build/Dockerfile"])
+def test_file_names(find, name):
+    assert find(name, f"ENV API_TOKEN={PW}\n")
+
+
+def test_not_a_dockerfile(find):
+    assert find("notes.txt", f"ENV API_TOKEN={PW}\n") == []
+
+
+@pytest.mark.parametrize(
+    "run, key",
+    [
+        ("curl -fsSL -u deploy:{PW} https://x.internal/a.tgz", "CURL_PASSWORD"),
+        ("curl --user 'deploy:{PW}' https://x.internal/a.tgz", "CURL_PASSWORD"),
+        ("mysql -uroot -p{PW} -e 'select 1'", "MYSQL_PASSWORD"),
+        ("mysqldump --password={PW} app > /tmp/d.sql", "MYSQL_PASSWORD"),
+        ("docker login -u robot -p {PW} registry.internal", "DOCKER_PASSWORD"),
+        ("docker login --password={PW} registry.internal", "DOCKER_PASSWORD"),
+        ("echo '{PW}' | docker login -u robot --password-stdin registry.internal", "DOCKER_PASSWORD"),
+        ('echo "//registry.npmjs.org/:_authToken={PW}" > ~/.npmrc', "NPM_TOKEN"),
+        ("PGPASSWORD={PW} psql -h db -c 'select 1'", "PGPASSWORD"),
+        ("export API_TOKEN={PW} && ./deploy.sh", "API_TOKEN"),
+    ],
+)
+def test_run_inline_credentials(find, run, key):
+    assert find("Dockerfile", "FROM a\nRUN " + run.replace("{PW}", PW) + "\n") == [("dockerfile-run-credential", key, d(PW))]
+
+
+def test_run_url_with_credentials(find):
+    got = find("Dockerfile", f"FROM a\nRUN git clone https://bot:{PW}@git.internal/x.git\n")
+    assert got == [("connection-uri-password", "HTTPS_PASSWORD", d(PW))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM a\nARG NPM_TOKEN\nENV NPM_TOKEN=${NPM_TOKEN}\n",
+        "FROM a\nENV API_KEY=$API_KEY\n",
+        "FROM a\nENV DB_PASSWORD_FILE=/run/secrets/db\n",
+        "FROM a\nENV TOKEN_TTL=3600 AUTH_ENABLED=true\n",
+        "FROM a\nENV DB_PASSWORD=\n",
+        "FROM a\nRUN --mount=type=secret,id=npm NPM_TOKEN=$(cat /run/secrets/npm) npm ci\n",
+        "FROM a\nRUN mysql -uroot -p -e 'select 1'\n",
+        'FROM a\nRUN curl -u "$USER:$PASS" https://x.internal\n',
+        'FROM a\nRUN echo "$REGISTRY_PASSWORD" | docker login -u r --password-stdin r.internal\n',
+        "FROM a\nRUN git clone https://github.com/org/repo.git\n",
+        "FROM a\nENV DB_PASSWORD={{ db_password }}\n",
+    ],
+)
+def test_references_and_harmless_values(find, text):
+    assert find("Dockerfile", text) == []
+
+
+def test_value_span_points_at_the_value(ctx_engine):
+    from scanner.models import Chunk
+
+    data = f"FROM a\nENV A=1 \\\n    DB_PASSWORD=\"{PW}\"\n".encode()
+    (f,) = ctx_engine.scan(Chunk(path="Dockerfile", data=data))
+    assert (f.line, f.key, f.secret == PW.encode()) == (3, "DB_PASSWORD", True), "masked"
+    line = data.split(b"\n")[2]
+    assert line[f.column - 1 : f.end_column - 1] == PW.encode(), "span is not the value"
+
+
+@pytest.mark.parametrize("name", ["build.sh", "Makefile", ".gitlab-ci.yml", ".github/workflows/ci.yml"])
+def test_build_args_in_scripts(find, name):
+    text = f"docker build --build-arg A=1 --build-arg GITHUB_TOKEN={PW} -t app .\n"
+    assert find(name, text) == [("docker-build-arg-credential", "GITHUB_TOKEN", d(PW))]
+
+
+def test_build_args_references(find):
+    text = 'docker build --build-arg GITHUB_TOKEN="$GITHUB_TOKEN" --build-arg T=${T} .\n'
+    assert find("build.sh", text) == []

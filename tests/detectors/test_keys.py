@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from scanner.detectors.keys import credential_kind, is_literal, looks_generated, tokens, uri_passwords
+
+
+def test_tokens():
+    assert tokens("DB_PASSWORD") == ["db", "password"]
+    assert tokens("clientSecret") == ["client", "secret"]
+    assert tokens("spring.datasource.password") == ["spring", "datasource", "password"]
+    assert tokens("AWSSecretKey") == ["aws", "secret", "key"]
+
+
+@pytest.mark.parametrize(
+    "key", ["DB_PASSWORD", "password", "clientSecret", "api_key", "apiKey", "GITHUB_TOKEN", "PGPASSWORD",
+            "private-key", "AccountKey", "requirepass", "SECRET_KEY_BASE", "db.passwd", "_authToken"],
+)
+def test_strong_keys(key):
+    assert credential_kind(key) == "strong"
+
+
+@pytest.mark.parametrize("key", ["STRIPE_KEY", "NPM_AUTH", "GITHUB_PAT", "integrationKey"])
+def test_weak_keys(key):
+    assert credential_kind(key) == "weak"
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["DB_PASSWORD_FILE", "token_url", "PASSWORD_MIN_LENGTH", "secret_name", "AWS_ACCESS_KEY_ID", "TOKEN_TTL",
+     "NEXT_PUBLIC_API_KEY", "public_key", "username", "key", "monkey", "cache_key_prefix", "token_type",
+     "password_hash", "SECRET_ARN"],
+)
+def test_not_credential_keys(key):
+    assert credential_kind(key) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "true", "False", "12345", "3600", "${X}", "$X", "$(cmd)", "{{ x }}", "%(x)s", "os.environ['X']",
+     "process.env.X", "!Ref X", "{{resolve:secretsmanager:a:SecretString:b}}", "arn:aws:secretsmanager:x",
+     "/run/secrets/db", "./keys/a.pem", "ops@corp.example", "https://auth.internal/token", "Enter a password",
+     "Password", "db-credentials", "var.db_password"],
+)
+def test_not_literal(value):
+    assert not is_literal(value, "db_password")
+
+
+def test_literal_and_generated():
+    assert is_literal("Lr7Qx2Vk9Mz4Tw6P", "password") and looks_generated("Lr7Qx2Vk9Mz4Tw6P")
+    assert is_literal("hunter22!", "password") and not looks_generated("hunter22!")
+    assert not looks_generated("replace-me-with-a-long-random-string")
+    assert looks_generated("ghp_R4nd0mT0k3nV4lu3Xq9Lm2Pz7Kw5Jc8Hd1F")
+
+
+def test_uri_passwords_spans():
+    text = "postgres://app:Qm4Tx9Lr2Vz7@db.internal/app and redis://:Hq8Zt3Wm6Kp1@cache:6379"
+    assert [text[s:e] == p for (s, e), p in zip(uri_passwords(text), ["Qm4Tx9Lr2Vz7", "Hq8Zt3Wm6Kp1"])] == [True, True]
+    assert uri_passwords("postgres://u:${P}@h/db postgres://user:password@h postgres://a:a@h") == []

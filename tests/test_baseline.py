@@ -1,0 +1,166 @@
+"""Baselines: create, survive unrelated edits and moved lines, report changed values, list stale
+entries, import a real detect-secrets baseline; inline allow pragmas."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scanner.baseline import Baseline, create_baseline, entry_hash, load_baseline
+from scanner.errors import LeakstopError
+from scanner.models import Finding
+from tests.conftest import git
+
+PW = "Wq4Zr8Lp2Kv9Tx6M"
+AKIA = "AKIAZ5QW2XHC7RJK3MNB"
+ROOT = Path(__file__).resolve().parent.parent
+DETECT_SECRETS = ROOT / ".venv" / "bin" / "detect-secrets"
+ENGINE = ("--engine", "keywords")  # skip compiling the Hyperscan database in these tests
+
+
+def _project(tmp_path: Path) -> Path:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / ".env").write_text(f"APP=orders\nDB_PASSWORD={PW}\nDEBUG=false\n")
+    (proj / "settings.ini").write_text(f"[aws]\naws_access_key_id = {AKIA}\nregion = eu-west-1\n")
+    return proj
+
+
+def _scan(run_cli, proj: Path, *extra: str):
+    r = run_cli("scan", ".", "-f", "json", "-q", *ENGINE, *extra, cwd=proj)
+    return r.code, json.loads(r.out)["findings"] if r.out.strip() else []
+
+
+def test_create_then_scan_is_clean(run_cli, tmp_path):
+    proj = _project(tmp_path)
+    code, findings = _scan(run_cli, proj)
+    assert code == 1 and len(findings) >= 2
+    r = run_cli("baseline", "create", *ENGINE, cwd=proj)
+    assert r.code == 0
+    text = (proj / ".leakstop-baseline.json").read_text()
+    assert PW not in text and AKIA not in text and '"line' not in text
+    assert _scan(run_cli, proj, "--baseline", ".leakstop-baseline.json") == (0, [])
+
+
+def test_unrelated_edits_and_moved_lines_stay_suppressed(run_cli, tmp_path):
+    proj = _project(tmp_path)
+    run_cli("baseline", "create", *ENGINE, cwd=proj)
+    before = (proj / ".leakstop-baseline.json").read_bytes()
+    (proj / ".env").write_text(f"# header added\nAPP=billing\nNEW_FLAG=1\n\nDEBUG=true\nDB_PASSWORD={PW}\n")
+    (proj / "settings.ini").write_text(f"[general]\nname = x\n\n[aws]\nregion = us-east-1\naws_access_key_id = {AKIA}\n")
+    assert _scan(run_cli, proj, "--baseline", ".leakstop-baseline.json") == (0, [])
+    # Re-creating after unrelated edits rewrites the same bytes (same salt, no lines, sorted).
+    run_cli("baseline", "create", *ENGINE, cwd=proj)
+    assert (proj / ".leakstop-baseline.json").read_bytes() == before
+
+
+def test_changed_value_is_reported_and_old_entry_is_stale(run_cli, tmp_path):
+    proj = _project(tmp_path)
+    run_cli("baseline", "create", *ENGINE, cwd=proj)
+    (proj / ".env").write_text(f"APP=orders\nDB_PASSWORD={PW[::-1]}\n")
+    code, findings = _scan(run_cli, proj, "--baseline", ".leakstop-baseline.json")
+    assert code == 1 and [(f["path"], f["key"]) for f in findings] == [(".env", "DB_PASSWORD")]
+    r = run_cli("baseline", "check", *ENGINE, cwd=proj)
+    assert r.code == 1 and r.out.count("stale\t") == 1 and ".env" in r.out and PW not in r.out
+    r = run_cli("baseline", "check", "--prune", *ENGINE, cwd=proj)
+    assert r.code == 0
+    assert run_cli("baseline", "check", *ENGINE, cwd=proj).code == 0
+
+
+def test_same_value_in_another_file_is_new(run_cli, tmp_path):
+    proj = _project(tmp_path)
+    run_cli("baseline", "create", *ENGINE, cwd=proj)
+    (proj / "prod.env").write_text(f"DB_PASSWORD={PW}\n")
+    code, findings = _scan(run_cli, proj, "--baseline", ".leakstop-baseline.json")
+    assert code == 1 and [f["path"] for f in findings] == ["prod.env"]
+
+
+def test_baseline_paths_work_from_another_directory(run_cli, tmp_path):
+    proj = _project(tmp_path)
+    run_cli("baseline", "create", str(proj), *ENGINE, cwd=tmp_path)
+    r = run_cli("scan", "proj", "-q", *ENGINE, "--baseline", "proj/.leakstop-baseline.json", cwd=tmp_path)
+    assert r.code == 0, r.out
+
+
+def test_format_is_sorted_one_entry_per_line(tmp_path):
+    def f(path, rule, value):
+        return Finding(rule, "p", "d", "high", "generic", path, 1, 1, 2, "x…", "fp", "h", secret=value)
+
+    out = tmp_path / ".leakstop-baseline.json"
+    bl = create_baseline([f("b.env", "r2", b"v2"), f("a.env", "r1", b"v1"), f("a.env", "r1", b"v1")], out)
+    bl.save(out)
+    lines = out.read_text().splitlines()
+    rows = [json.loads(line.strip().rstrip(",")) for line in lines if line.strip().startswith('{"path"')]
+    assert [r["path"] for r in rows] == ["a.env", "b.env"]
+    assert rows[0]["hash"] == entry_hash(bl.salt, "r1", b"v1")
+    doc = json.loads(out.read_text())
+    assert doc["version"] == 1 and len(doc["entries"]) == 2 and len(doc["salt"]) == 32
+    # A new baseline gets a new random salt: hashes are not comparable across repositories.
+    assert Baseline.new(tmp_path).salt != Baseline.new(tmp_path).salt
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(None, "baseline file not found"), ("{", "invalid JSON"), ('{"entries": []}', "needs 'salt'"),
+     ('{"results": {}, "plugins_used": []}', "detect-secrets baseline")],
+)
+def test_bad_baseline_files(tmp_path, run_cli, content, message):
+    path = tmp_path / "b.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(LeakstopError, match=message):
+        load_baseline(path)
+    (tmp_path / "a.txt").write_text("nothing here\n")
+    r = run_cli("scan", "a.txt", *ENGINE, "--baseline", str(path), cwd=tmp_path)
+    assert r.code == 2 and "Traceback" not in r.err and message.split()[0] in r.err
+
+
+@pytest.mark.skipif(not DETECT_SECRETS.exists(), reason="detect-secrets is not installed in .venv")
+def test_import_real_detect_secrets_baseline(run_cli, tmp_path, make_repo):
+    repo = make_repo()
+    (repo / "config.py").write_text(f'password = "{PW}"\naws_key = "{AKIA}"\n')
+    (repo / "other.ini").write_text("[x]\nname = nothing secret\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "init")
+    out = subprocess.run([str(DETECT_SECRETS), "scan"], cwd=repo, capture_output=True, text=True, check=True).stdout
+    (repo / ".secrets.baseline").write_text(out)
+    ds = json.loads(out)["results"]
+    assert "config.py" in ds and len(ds["config.py"]) >= 2
+    assert _scan(run_cli, repo)[0] == 1
+    r = run_cli("baseline", "import", ".secrets.baseline", *ENGINE, cwd=repo)
+    assert r.code == 0 and "imported" in r.err and PW not in r.out + r.err
+    doc = json.loads((repo / ".leakstop-baseline.json").read_text())
+    assert {e["path"] for e in doc["entries"]} == {"config.py"}
+    # (.secrets.baseline itself holds SHA-1 hex strings that generic rules flag: excluded here.)
+    skip = ("--exclude", ".secrets.baseline")
+    assert _scan(run_cli, repo, "--baseline", ".leakstop-baseline.json", *skip) == (0, [])
+    # A value detect-secrets never accepted is still reported.
+    (repo / "config.py").write_text(f'password = "{PW}"\naws_key = "{AKIA}"\ntoken = "Hq7Kx2Wz9Lm4Rv8Tp3Nb6Jd"\n')
+    (repo / "creds.ini").write_text(f"[aws]\naws_access_key_id = {AKIA}\n")
+    code, findings = _scan(run_cli, repo, "--baseline", ".leakstop-baseline.json", *skip)
+    assert code == 1 and {f["path"] for f in findings} == {"config.py", "creds.ini"}
+    assert [f["line"] for f in findings if f["path"] == "config.py"] == [3]
+
+
+def test_import_rejects_non_detect_secrets_file(run_cli, tmp_path):
+    (tmp_path / "x.json").write_text('{"salt": "a", "entries": []}')
+    r = run_cli("baseline", "import", "x.json", *ENGINE, cwd=tmp_path)
+    assert r.code == 2 and "not a detect-secrets baseline" in r.err
+
+
+@pytest.mark.parametrize("pragma", ["# leakstop:allow", "# pragma: allowlist secret", "# gitleaks:allow"])
+def test_inline_allow_pragmas(run_cli, tmp_path, pragma):
+    (tmp_path / "settings.ini").write_text(f"[aws]\naws_access_key_id = {AKIA} {pragma}\nother = {AKIA[:-1]}Q\n")
+    (tmp_path / ".env").write_text(f"DB_PASSWORD={PW} {pragma}\n")
+    code, findings = _scan(run_cli, tmp_path)
+    assert code == 1 and [(f["path"], f["line"]) for f in findings] == [("settings.ini", 3)]
+
+
+def test_pragma_applies_only_to_its_line(run_cli, tmp_path):
+    (tmp_path / ".env").write_text(f"# leakstop:allow\nDB_PASSWORD={PW}\n")
+    code, findings = _scan(run_cli, tmp_path)
+    assert code == 1 and [f["line"] for f in findings] == [2]
