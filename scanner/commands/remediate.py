@@ -1,0 +1,58 @@
+"""``leakstop remediate [PATH]``: move hardcoded secrets into AWS Secrets Manager (or SSM),
+replace them with run-time lookups, flag them for rotation. Dry run unless --apply."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("path", default=".")
+@click.option("--project", required=True, help="Project name: the {project} part of secret names.")
+@click.option("--env", "env", required=True, help="Environment (prod, staging...): the {env} part of secret names.")
+@click.option("--from-report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Use the findings of a leakstop JSON report instead of scanning (values are re-read and verified).")
+@click.option("--apply", "do_apply", is_flag=True, help="Store the secrets and rewrite the files (default: dry run).")
+@click.option("--backend", type=click.Choice(["secretsmanager", "ssm"]), default=None,
+              help="Secrets Manager JSON secrets (default) or SSM Parameter Store SecureString.")
+@click.option("--region", default=None, help="AWS region (default: the standard AWS configuration).")
+@click.option("--kms-key-id", default=None, help="Customer-managed KMS key for new secrets.")
+@click.option("--overwrite", is_flag=True, help="Replace a different value already stored under the same name/key.")
+@click.option("--rotation-lambda-arn", default=None, help="Turn on scheduled rotation with this Lambda (RotateSecret).")
+@click.option("--rotate-after-days", type=int, default=None, help="Rotation interval with --rotation-lambda-arn (default 30).")
+@click.option("--output-dir", default=None, help="Where rotation-plan.*, iam-policy.json and the journal go "
+              "(default: leakstop-remediation/ under PATH).")
+@click.option("--save-plan", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (no values) as JSON.")
+@click.option("--plan", "reviewed_plan", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --apply: refuse if any file changed since this saved plan.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Dry-run plan format.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
+@click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
+def remediate(path, project, env, from_report, do_apply, backend, region, kms_key_id, overwrite, rotation_lambda_arn,
+              rotate_after_days, output_dir, save_plan, reviewed_plan, fmt, config_path, engine) -> int:
+    """Move each hardcoded secret into AWS and replace it with a run-time lookup."""
+    import os
+
+    from scanner.config import load_config
+    from scanner.errors import LeakstopError
+    from scanner.remediate.runner import Request, default_region, run
+    from scanner.remediate.settings import load_settings
+
+    if not os.path.isdir(path):
+        raise LeakstopError(f"{path}: not a directory")
+    config = load_config(config_path, Path(path)).with_options(backend=engine)
+    settings = load_settings(config, project, env, backend=backend, region=region, kms_key_id=kms_key_id,
+                             overwrite=overwrite, rotation_lambda_arn=rotation_lambda_arn,
+                             rotate_after_days=rotate_after_days, output_dir=output_dir)
+    from dataclasses import replace
+
+    out_dir = settings.output_dir if os.path.isabs(settings.output_dir) else os.path.normpath(
+        os.path.join(path, settings.output_dir))
+    settings = replace(settings, region=default_region(settings.region), output_dir=out_dir)
+    req = Request(path=path, settings=settings, config=config, from_report=from_report, apply=do_apply, fmt=fmt,
+                  save_plan=save_plan, reviewed_plan=reviewed_plan)
+    run(req, sys.stdout)
+    return 0

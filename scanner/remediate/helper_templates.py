@@ -1,0 +1,196 @@
+"""The small runtime helpers written once into the user's repository. They depend only on the AWS
+SDK the application already uses (boto3, or AWS SDK v3 for JavaScript), never on leakstop.
+
+Placeholders in config files: ``{{leakstop:secretsmanager:NAME#KEY}}`` or ``{{leakstop:ssm:NAME}}``;
+the helpers' ``resolve()`` replaces them in a string (``resolve_config()`` walks a parsed
+document).
+"""
+
+from __future__ import annotations
+
+PY_HELPER_NAME = "leakstop_secrets.py"
+JS_HELPER_NAME = "leakstop-secrets.mjs"
+CJS_HELPER_NAME = "leakstop-secrets.cjs"
+TS_HELPER_NAME = "leakstop-secrets.ts"
+
+PLACEHOLDER_SM = "{{{{leakstop:secretsmanager:{name}#{key}}}}}"
+PLACEHOLDER_SSM = "{{{{leakstop:ssm:{name}}}}}"
+
+_PY_BOTO3 = '''\
+"""Run-time secret lookup, written by `leakstop remediate`. Needs boto3 only (not leakstop).
+
+secret(name, key) reads one key of a JSON secret in AWS Secrets Manager; parameter(name) reads an
+SSM SecureString parameter; resolve(text) replaces {{leakstop:...}} placeholders in a string.
+Values are cached in memory for CACHE_TTL seconds (LEAKSTOP_SECRETS_TTL overrides), so a rotated
+value is picked up without a restart. The region comes from AWS_REGION / AWS_DEFAULT_REGION, else
+the one the secrets were created in.
+"""
+
+import json
+import os
+import re
+import threading
+import time
+
+DEFAULT_REGION = __REGION__
+CACHE_TTL = float(os.environ.get("LEAKSTOP_SECRETS_TTL", __TTL__))
+
+_lock = threading.Lock()
+_cache = {}
+_clients = {}
+_PLACEHOLDER = re.compile(r"\\{\\{leakstop:(secretsmanager|ssm):([^#}]+)(?:#([^}]+))?\\}\\}")
+
+
+def _client(service):
+    with _lock:
+        if service not in _clients:
+            import boto3
+
+            region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+            _clients[service] = boto3.client(service, region_name=region)
+        return _clients[service]
+
+
+def _cached(cache_key, fetch):
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(cache_key)
+        if hit is not None and now - hit[0] < CACHE_TTL:
+            return hit[1]
+    value = fetch()
+    with _lock:
+        _cache[cache_key] = (now, value)
+    return value
+__FETCH__
+
+def secret(name, key=None):
+    """The value of `key` in the JSON secret `name` (the whole SecretString when key is None)."""
+    text = _cached(("sm", name), lambda: _fetch_secret(name))
+    if key is None:
+        return text
+    return json.loads(text)[key]
+
+
+def parameter(name):
+    """The decrypted value of the SSM SecureString parameter `name`."""
+    return _cached(("ssm", name), lambda: _client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
+
+
+def resolve(text):
+    """`text` with every {{leakstop:...}} placeholder replaced by its value."""
+    def one(m):
+        return secret(m.group(2), m.group(3)) if m.group(1) == "secretsmanager" else parameter(m.group(2))
+
+    return _PLACEHOLDER.sub(one, text) if isinstance(text, str) and "{{leakstop:" in text else text
+
+
+def resolve_config(obj):
+    """A parsed config document (dicts, lists, strings) with its placeholders resolved."""
+    if isinstance(obj, dict):
+        return {k: resolve_config(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [resolve_config(v) for v in obj]
+    return resolve(obj)
+'''
+
+_PY_FETCH_BOTO3 = '''
+
+def _fetch_secret(name):
+    return _client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
+'''
+
+# When the project already depends on aws-secretsmanager-caching, use its cache for Secrets Manager.
+_PY_FETCH_CACHING = '''
+
+_sm_cache = None
+
+
+def _fetch_secret(name):
+    global _sm_cache
+    with _lock:
+        if _sm_cache is None:
+            from aws_secretsmanager_caching import SecretCache
+
+            _sm_cache = SecretCache(client=_client("secretsmanager"))
+    return _sm_cache.get_secret_string(name)
+'''
+
+
+def python_helper(region: str, ttl: int, use_caching_lib: bool) -> str:
+    fetch = _PY_FETCH_CACHING if use_caching_lib else _PY_FETCH_BOTO3
+    return (_PY_BOTO3.replace("__REGION__", repr(region)).replace("__TTL__", repr(str(ttl)))
+            .replace("__FETCH__", fetch))
+
+
+_JS = '''\
+// Run-time secret lookup, written by `leakstop remediate`. Needs @aws-sdk/client-secrets-manager
+// (and @aws-sdk/client-ssm for SSM parameters), not leakstop. Values are cached in memory for
+// LEAKSTOP_SECRETS_TTL seconds (default __TTL__).
+__IMPORTS__
+
+const DEFAULT_REGION = __REGION__;
+const TTL_MS = Number(process.env.LEAKSTOP_SECRETS_TTL ?? __TTL__) * 1000;
+const cache = new Map();
+const region = () => process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || DEFAULT_REGION;
+let sm;
+let ssm;
+
+function cached(key, fetch) {
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
+  const value = fetch();
+  cache.set(key, { at: Date.now(), value });
+  value.catch(() => cache.delete(key));
+  return value;
+}
+
+/** The value of `key` in the JSON secret `name` (the whole SecretString when key is omitted). */
+__EXPORT__async function getSecret(name, key) {
+  sm ??= new SecretsManagerClient({ region: region() });
+  const text = await cached(`sm:${name}`, () =>
+    sm.send(new GetSecretValueCommand({ SecretId: name })).then((r) => r.SecretString));
+  return key === undefined ? text : JSON.parse(text)[key];
+}
+
+/** The decrypted value of the SSM SecureString parameter `name`. */
+__EXPORT__async function getParameter(name) {
+  __SSM_IMPORT__
+  ssm ??= new SSMClient({ region: region() });
+  return cached(`ssm:${name}`, () =>
+    ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true })).then((r) => r.Parameter.Value));
+}
+
+/** `text` with every {{leakstop:...}} placeholder replaced by its value. */
+__EXPORT__async function resolve(text) {
+  const re = /\\{\\{leakstop:(secretsmanager|ssm):([^#}]+)(?:#([^}]+))?\\}\\}/g;
+  const parts = [];
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    parts.push(text.slice(last, m.index));
+    parts.push(await (m[1] === "secretsmanager" ? getSecret(m[2], m[3]) : getParameter(m[2])));
+    last = m.index + m[0].length;
+  }
+  parts.push(text.slice(last));
+  return parts.join("");
+}
+__FOOTER__'''
+
+
+def js_helper(region: str, ttl: int, flavour: str) -> str:
+    """flavour: "esm" (.mjs / .ts) or "cjs"."""
+    if flavour == "cjs":
+        imports = 'const { SecretsManagerClient, GetSecretValueCommand } = require("@aws-sdk/client-secrets-manager");'
+        ssm_import = 'const { SSMClient, GetParameterCommand } = require("@aws-sdk/client-ssm");'
+        export, footer = "", "\nmodule.exports = { getSecret, getParameter, resolve };\n"
+    else:
+        imports = 'import { SecretsManagerClient, GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";'
+        ssm_import = 'const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");'
+        export, footer = "export ", ""
+    return (_JS.replace("__IMPORTS__", imports).replace("__SSM_IMPORT__", ssm_import)
+            .replace("__EXPORT__", export).replace("__FOOTER__", footer)
+            .replace("__REGION__", '"%s"' % region).replace("__TTL__", str(ttl)))
+
+
+def ts_helper(region: str, ttl: int) -> str:
+    # Same code with loose types: `// @ts-nocheck` keeps strict projects compiling without edits.
+    return "// @ts-nocheck\n" + js_helper(region, ttl, "esm")

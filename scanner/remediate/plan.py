@@ -1,0 +1,344 @@
+"""Findings -> a remediation plan: which value goes to which secret name and JSON key, and the
+code change for every site. Pure computation, no AWS call: the dry run prints exactly this.
+
+One secret per credential group (``{project}/{env}/{group}``), group from the rule's category;
+the JSON key from the variable or config key at the site; one entry per distinct value (by hash)
+however many places it appears in.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+from scanner.errors import LeakstopError
+from scanner.models import Finding, fingerprint, mask, value_hash
+from scanner.remediate.settings import Settings
+
+# rule category -> secret group; anything not listed goes to "api-keys".
+GROUPS: dict[str, str] = {
+    "database": "database",
+    "cloud": "cloud",
+    "crypto-keys": "keys",
+    "auth": "auth",
+    "generic": "app",
+}
+
+
+def group_for(category: str) -> str:
+    return GROUPS.get(category, "api-keys")
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def json_key(name: str) -> str:
+    """``DB_PASSWORD`` -> ``db_password``, ``stripeKey`` -> ``stripe_key``."""
+    s = _CAMEL.sub("_", name.strip())
+    s = re.sub(r"[^A-Za-z0-9]+", "_", s).strip("_").lower()
+    return s or "value"
+
+
+# The last `name =`, `name:`, `"name":`, `name =>` before the value on its line.
+_ASSIGN = re.compile(r"""([A-Za-z_$][A-Za-z0-9_$.-]*)["']?\]?\s*(?:=|:|=>|:=)\s*[^=:]*$""")
+
+
+def key_from_line(prefix: str) -> Optional[str]:
+    """The assigned name at a site, for code the context detectors do not cover (Python, JS)."""
+    m = _ASSIGN.search(prefix)
+    if not m:
+        return None
+    name = m.group(1).split(".")[-1].lstrip("$")
+    if name.lower() in ("const", "let", "var", "export", "return", "def", "self", "this", "env", "environ"):
+        return None
+    return name or None
+
+
+@dataclass
+class Site:
+    path: str  # as scanned, relative to the working directory
+    line: int
+    column: int  # 1-based characters, as in findings
+    end_column: int
+    rule_id: str
+    key: Optional[str] = None  # the name at the site (variable / config key)
+
+
+@dataclass
+class Item:
+    """One distinct value and where it goes."""
+
+    value_hash: str
+    secret_name: str
+    json_key: Optional[str]  # None for one-value-per-name backends (SSM)
+    group: str
+    rule_ids: list[str]
+    providers: list[str]
+    masked: str
+    sites: list[Site]
+    env_name: str  # the variable name used where an environment variable is wired (ECS, .env)
+    value: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.secret_name}#{self.json_key}" if self.json_key else self.secret_name
+
+    def meta(self) -> dict:
+        """Everything but the value: what journals and reports keep."""
+        return {
+            "value_hash": self.value_hash,
+            "secret_name": self.secret_name,
+            "json_key": self.json_key,
+            "group": self.group,
+            "rule_ids": self.rule_ids,
+            "providers": self.providers,
+            "masked": self.masked,
+            "env_name": self.env_name,
+            "sources": sorted({s.path for s in self.sites}),
+            "sites": [f"{s.path}:{s.line}:{s.column}" for s in self.sites],
+        }
+
+
+@dataclass
+class Edit:
+    """A file as it will be after apply (new files have ``before_sha`` None)."""
+
+    path: str
+    before_sha: Optional[str]
+    after: bytes = field(repr=False)
+    kind: str  # the rewriter / purpose, shown in the plan
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def after_sha(self) -> str:
+        return sha256(self.after)
+
+
+@dataclass
+class Manual:
+    site: Site
+    reason: str
+
+
+@dataclass
+class Plan:
+    settings: Settings
+    items: list[Item]
+    edits: list[Edit]
+    manual: list[Manual]
+    notes: list[str]
+    root: str  # directory that holds the output artifacts
+    ecs: list[dict] = field(default_factory=list)  # Dockerfile ENV wiring for the ECS snippet
+
+    def secrets(self) -> dict[str, list[Item]]:
+        out: dict[str, list[Item]] = {}
+        for it in self.items:
+            out.setdefault(it.secret_name, []).append(it)
+        return out
+
+    def plan_id(self) -> str:
+        h = hashlib.sha256()
+        for it in self.items:
+            h.update(f"{it.secret_name}#{it.json_key}={it.value_hash}\n".encode())
+        for e in self.edits:
+            h.update(f"{e.path}:{e.before_sha}>{e.after_sha}\n".encode())
+        return h.hexdigest()[:16]
+
+    def to_dict(self) -> dict:
+        return {
+            "plan_id": self.plan_id(),
+            "backend": self.settings.backend,
+            "secrets": [it.meta() for it in self.items],
+            "files": [{"path": e.path, "before_sha256": e.before_sha, "after_sha256": e.after_sha, "kind": e.kind,
+                       "notes": e.notes} for e in self.edits],
+            "manual": [{"site": f"{m.site.path}:{m.site.line}:{m.site.column}", "reason": m.reason} for m in self.manual],
+        }
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _secret_name(settings: Settings, group: str, key: str) -> str:
+    name = settings.template.format(project=settings.project, env=settings.env, group=group, key=key)
+    if settings.backend == "ssm":
+        if not re.fullmatch(r"/[A-Za-z0-9_./-]+", name):
+            raise LeakstopError(f"parameter name {name!r} has characters SSM does not allow")
+    elif not re.fullmatch(r"[A-Za-z0-9/_+=.@-]{1,512}", name):
+        raise LeakstopError(f"secret name {name!r} has characters Secrets Manager does not allow")
+    return name
+
+
+def _site_key(f: Finding, line_text: str) -> Optional[str]:
+    if f.key:
+        return f.key
+    prefix = line_text[: max(f.column - 1, 0)]
+    return key_from_line(prefix)
+
+
+def build_items(findings: Sequence[Finding], settings: Settings, read_line,
+                known: Optional[dict] = None) -> list[Item]:
+    """Group findings by value; name each value's secret and key. ``read_line(path, n)`` -> text.
+    ``known`` (value hash -> (name, key), from the journal) keeps names stable across a resume."""
+    by_hash: dict[str, Item] = {}
+    ordered = sorted(findings, key=lambda f: (f.path, f.line, f.column))
+    for f in ordered:
+        if not f.secret:
+            raise LeakstopError(f"{f.path}:{f.line}: finding has no value in memory (internal error)")
+        h = value_hash(f.secret)
+        site_key = _site_key(f, read_line(f.path, f.line))
+        site = Site(f.path, f.line, f.column, f.end_column, f.rule_id, site_key)
+        it = by_hash.get(h)
+        if it is None:
+            it = Item(value_hash=h, secret_name="", json_key=None, group=group_for(f.category), rule_ids=[],
+                      providers=[], masked=mask(f.secret.decode("utf-8", "replace")), sites=[], env_name="",
+                      value=f.secret)
+            by_hash[h] = it
+        it.sites.append(site)
+        if f.rule_id not in it.rule_ids:
+            it.rule_ids.append(f.rule_id)
+        if f.provider not in it.providers:
+            it.providers.append(f.provider)
+    # Name each value; keys are unique within a secret (a different value under the same name gets _2, _3...).
+    taken: dict[str, dict[str, str]] = {}  # secret/parameter name -> key -> value hash
+    known = known or {}
+    for h, (name, key) in known.items():
+        taken.setdefault(name, {})[key or ""] = h
+    items = sorted(by_hash.values(), key=lambda i: (i.sites[0].path, i.sites[0].line, i.sites[0].column))
+    for it in items:
+        raw = next((s.key for s in it.sites if s.key), None) or it.rule_ids[0]
+        base = json_key(raw)
+        it.env_name = re.sub(r"[^A-Za-z0-9_]", "_", raw).upper() if raw != it.rule_ids[0] else base.upper()
+        if it.value_hash in known:
+            it.secret_name, it.json_key = known[it.value_hash]
+            continue
+        n = 1
+        while True:
+            key = base if n == 1 else f"{base}_{n}"
+            name = _secret_name(settings, it.group, key)
+            slot = taken.setdefault(name, {})
+            jkey = key if settings.backend != "ssm" else ""
+            if jkey not in slot or slot[jkey] == it.value_hash:
+                slot[jkey] = it.value_hash
+                it.secret_name, it.json_key = name, (key if settings.backend != "ssm" else None)
+                break
+            n += 1
+    return items
+
+
+def findings_from_report(report: Path, base: Path, ruleset: Sequence) -> list[Finding]:
+    """Findings of a leakstop JSON report, with each value re-read from its file and verified by
+    the report's fingerprint (reports never hold values)."""
+    try:
+        doc = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LeakstopError(f"{report}: cannot read a leakstop JSON report: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
+        raise LeakstopError(f"{report}: not a leakstop JSON report (no 'findings' list)")
+    rules = {r.id: r for r in ruleset}
+    out = []
+    for i, d in enumerate(doc["findings"]):
+        try:
+            rid, path, line, col, end = d["rule_id"], d["path"], int(d["line"]), int(d["column"]), int(d["end_column"])
+            fp = d["fingerprint"]
+        except (KeyError, TypeError, ValueError):
+            raise LeakstopError(f"{report}: finding {i + 1} lacks rule_id/path/line/column/end_column/fingerprint") from None
+        if d.get("commit"):
+            continue  # a history finding: the value is not in the working tree
+        file = Path(path) if os.path.isabs(path) else base / path
+        try:
+            lines = file.read_bytes().split(b"\n")
+        except OSError as exc:
+            raise LeakstopError(f"{path}: cannot read file named in the report: {exc.strerror}") from None
+        text = lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(lines) else ""
+        value = text[col - 1 : end - 1].encode("utf-8")
+        if not value or fingerprint(rid, value) != fp:
+            raise LeakstopError(f"{path}:{line}: file changed since the report was made (fingerprint mismatch); re-scan")
+        rule = rules.get(rid)
+        out.append(Finding(
+            rule_id=rid, provider=d.get("provider") or (rule.provider if rule else "unknown"),
+            description=d.get("description", ""), severity=d.get("severity", "high"),
+            category=d.get("category") or (rule.category if rule else "api-keys"),
+            path=path, line=line, column=col, end_column=end, masked=d.get("masked", ""), fingerprint=fp,
+            secret_hash=value_hash(value), key=d.get("key"), secret=value,
+        ))
+    return out
+
+
+class Workspace:
+    """An overlay of pending file contents: rewriters read and write through it, so several
+    changes to one file (two .env files sharing a .gitignore) compose."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.pending: dict[str, bytes] = {}
+        self.kinds: dict[str, str] = {}
+        self.notes: dict[str, list[str]] = {}
+
+    def disk(self, path: str) -> Optional[bytes]:
+        try:
+            return (self.base / path).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def read(self, path: str) -> Optional[bytes]:
+        return self.pending[path] if path in self.pending else self.disk(path)
+
+    def write(self, path: str, data: bytes, kind: str, note: Optional[str] = None) -> None:
+        self.pending[path] = data
+        self.kinds.setdefault(path, kind)
+        if note:
+            self.notes.setdefault(path, []).append(note)
+
+    def edits(self) -> list[Edit]:
+        out = []
+        for path in sorted(self.pending):
+            before = self.disk(path)
+            if before == self.pending[path]:
+                continue
+            out.append(Edit(path, sha256(before) if before is not None else None, self.pending[path],
+                            self.kinds[path], self.notes.get(path, [])))
+        return out
+
+
+def make_plan(findings: Sequence[Finding], settings: Settings, base: Path, known: Optional[dict] = None) -> Plan:
+    from scanner.remediate.rewriters import rewrite_all
+
+    cache: dict[str, list[str]] = {}
+
+    def read_line(path: str, n: int) -> str:
+        if path not in cache:
+            try:
+                cache[path] = (base / path).read_bytes().decode("utf-8", "replace").split("\n")
+            except OSError:
+                cache[path] = []
+        lines = cache[path]
+        return lines[n - 1] if 0 < n <= len(lines) else ""
+
+    items = build_items(findings, settings, read_line, known)
+    ws = Workspace(base)
+    manual, notes, ecs = rewrite_all(ws, items, settings)
+    return Plan(settings=settings, items=items, edits=ws.edits(), manual=manual, notes=notes,
+                root=settings.output_dir, ecs=ecs)
+
+
+def masked_diff(edit: Edit, before: Optional[bytes], values: Iterable[bytes]) -> str:
+    """A unified diff in which every planned value is masked: the plan output never shows one."""
+    a = (before or b"").decode("utf-8", "replace")
+    b = edit.after.decode("utf-8", "replace")
+    for v in sorted(values, key=len, reverse=True):
+        t = v.decode("utf-8", "replace")
+        if t:
+            a = a.replace(t, mask(t))
+            b = b.replace(t, mask(t))
+    lines = difflib.unified_diff(a.splitlines(keepends=True), b.splitlines(keepends=True),
+                                 fromfile=f"a/{edit.path}" if before is not None else "/dev/null",
+                                 tofile=f"b/{edit.path}", n=2)
+    out = "".join(l if l.endswith("\n") else l + "\n\\ No newline at end of file\n" for l in lines)
+    return out

@@ -1,0 +1,147 @@
+"""Flagging moved values for rotation: tags, git-history facts, rotation-plan.md/.json, and the
+``rotation status`` view. Moving a value does not revoke it; these make the revocation visible."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Optional, Sequence
+
+
+MAX_COMMITS_PER_PATH = 2000  # bounds the history check on huge repositories
+DEFAULT_ROTATION = "Revoke the credential at its provider, issue a new one, and store the new value in the same secret."
+_TAG_SAFE = re.compile(r"[^\w .:/=+\-@]")
+
+
+def tag_value(text: str) -> str:
+    return _TAG_SAFE.sub("_", text)[:256]
+
+
+def tags_for(items: Sequence[dict], flagged_version: str) -> dict:
+    """Tags for one secret (all the journal items stored in it)."""
+    rules = sorted({r for it in items for r in it.get("rule_ids", [])})
+    sources = sorted({s for it in items for s in it.get("sources", [])})
+    in_hist = any(it.get("in_git_history") for it in items)
+    tags = {
+        "leakstop:rotation": "required",
+        "leakstop:rule": tag_value(",".join(rules)),
+        "leakstop:source": tag_value(",".join(sources)),
+        "leakstop:in-git-history": "true" if in_hist else "false",
+        "leakstop:flagged-version": tag_value(flagged_version),
+    }
+    firsts = sorted({it["first_commit"] for it in items if it.get("first_commit")})
+    if firsts:
+        tags["leakstop:first-commit"] = tag_value(",".join(firsts))
+    return tags
+
+
+def git_history(repo: Optional[Path], rel_paths: Sequence[str], value: bytes) -> tuple[bool, Optional[str]]:
+    """Is the value in any commit of any ref, at any of these paths? Returns (found, oldest commit).
+
+    Reads each path's versions with one ``git cat-file --batch`` (bounded per path), comparing
+    in memory; nothing is printed.
+    """
+    if repo is None or not value:
+        return False, None
+    found_in: list[tuple[int, str]] = []  # (commit time, sha)
+    for rel in sorted(set(rel_paths)):
+        try:
+            out = subprocess.run(["git", "-C", str(repo), "log", "--all", "--format=%H %ct",
+                                  f"--max-count={MAX_COMMITS_PER_PATH}", "--", rel],
+                                 capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired):
+            return False, None
+        if out.returncode != 0 or not out.stdout.strip():
+            continue
+        commits = [(l.split()[0], int(l.split()[1])) for l in out.stdout.splitlines() if l.strip()]
+        req = "".join(f"{sha}:{rel}\n" for sha, _ in commits).encode()
+        try:
+            batch = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], input=req,
+                                   capture_output=True, timeout=300).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        pos = 0
+        for sha, ts in commits:
+            nl = batch.find(b"\n", pos)
+            if nl < 0:
+                break
+            header = batch[pos:nl].split()
+            pos = nl + 1
+            if len(header) < 3 or header[1] == b"missing":
+                continue
+            size = int(header[2])
+            blob = batch[pos : pos + size]
+            pos += size + 1
+            if value in blob:
+                found_in.append((ts, sha))
+    if not found_in:
+        return False, None
+    return True, min(found_in)[1]
+
+
+def rotation_steps(rule_ids: Sequence[str], rotation_text: dict) -> list[dict]:
+    return [{"rule_id": r, "steps": rotation_text.get(r) or DEFAULT_ROTATION} for r in rule_ids]
+
+
+def rotation_plan(items: Sequence[dict], rotation_text: dict, backend: str) -> dict:
+    out = []
+    for it in sorted(items, key=lambda m: (m["secret_name"], m["json_key"] or "")):
+        out.append({
+            "secret_name": it["secret_name"],
+            "json_key": it["json_key"],
+            "arn": it.get("arn"),
+            "masked": it["masked"],
+            "value_sha256_prefix": it["value_hash"][:12],
+            "providers": it["providers"],
+            "sources": it["sources"],
+            "in_git_history": bool(it.get("in_git_history")),
+            "first_commit": it.get("first_commit"),
+            "rotation": rotation_steps(it["rule_ids"], rotation_text),
+        })
+    return {"tool": "leakstop", "backend": backend, "values": out}
+
+
+def render_plan_md(plan: dict) -> str:
+    lines = ["# Rotation plan", "",
+             "Moving a value into the secret store does not revoke it: every value below was in source code"
+             " and must be rotated at its provider. After rotating, store the new value in the same secret"
+             " (a new version); `leakstop rotation status` then shows it as rotated.", ""]
+    for v in plan["values"]:
+        where = f"{v['secret_name']}" + (f" (key `{v['json_key']}`)" if v["json_key"] else "")
+        lines.append(f"## {where}")
+        lines.append("")
+        lines.append(f"- value: `{v['masked']}` (sha256 {v['value_sha256_prefix']}…), provider(s): {', '.join(v['providers'])}")
+        lines.append(f"- found in: {', '.join(v['sources'])}")
+        hist = "yes" + (f", first commit {v['first_commit']}" if v["first_commit"] else "") if v["in_git_history"] else "no"
+        lines.append(f"- in git history: {hist}" + (" (rotation is mandatory: history keeps the value)" if v["in_git_history"] else ""))
+        if v.get("arn"):
+            lines.append(f"- stored at: `{v['arn']}`")
+        for r in v["rotation"]:
+            lines.append(f"- rotate ({r['rule_id']}):")
+            lines.extend("  " + l for l in r["steps"].splitlines())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_json(doc: dict) -> bytes:
+    return (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode()
+
+
+def status(store) -> list[dict]:
+    """Each flagged secret and whether its current version is newer than the flagged one."""
+    rows = []
+    for r in sorted(store.list_flagged(), key=lambda r: r.name):
+        flagged = r.tags.get("leakstop:flagged-version", "")
+        rows.append({
+            "name": r.name,
+            "rotated": bool(flagged) and r.version_id != flagged,
+            "flagged_version": flagged,
+            "current_version": r.version_id,
+            "rules": r.tags.get("leakstop:rule", ""),
+            "source": r.tags.get("leakstop:source", ""),
+            "in_git_history": r.tags.get("leakstop:in-git-history") == "true",
+            "deleted": r.deleted,
+        })
+    return rows

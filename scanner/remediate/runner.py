@@ -1,0 +1,176 @@
+"""``leakstop remediate`` as a library call: find -> plan -> print (dry run) or apply -> re-scan."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, TextIO
+
+from scanner.config import Config, git_toplevel
+from scanner.errors import LeakstopError
+from scanner.models import Finding, value_hash
+from scanner.remediate.apply import ApplyResult, apply_plan
+from scanner.remediate.journal import JOURNAL_NAME, Journal, atomic_write
+from scanner.remediate.plan import Plan, make_plan, masked_diff
+from scanner.remediate.settings import Settings
+
+
+@dataclass
+class Request:
+    path: str
+    settings: Settings
+    config: Config
+    from_report: Optional[Path] = None
+    apply: bool = False
+    fmt: str = "text"
+    save_plan: Optional[Path] = None
+    reviewed_plan: Optional[Path] = None
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    result: Optional[ApplyResult] = None
+    leftover: list[str] = field(default_factory=list)
+
+
+def default_region(explicit: Optional[str]) -> Optional[str]:
+    if explicit:
+        return explicit
+    try:
+        import boto3
+
+        return boto3.session.Session().region_name  # config/env only, no network
+    except Exception:
+        return None
+
+
+def _findings(req: Request, base: Path) -> list[Finding]:
+    from scanner.engine import Engine, load_ruleset
+    from scanner.pipeline import scan_paths
+    from scanner.remediate.plan import findings_from_report
+
+    if req.from_report is not None:
+        return findings_from_report(req.from_report, base, load_ruleset(req.config))
+    outcome = scan_paths([req.path], req.config, Engine(req.config))
+    return [f for f in outcome.findings if f.secret and not f.path.startswith("<")]
+
+
+def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
+        client_factory: Optional[Callable] = None) -> Outcome:
+    from scanner.engine import load_ruleset
+    from scanner.remediate import backends
+
+    base = Path.cwd()
+    s = req.settings
+    findings = _findings(req, base)
+    journal = Journal(base / s.output_dir / JOURNAL_NAME)
+    plan = make_plan(findings, s, base, known=journal.known_names())
+    if req.reviewed_plan is not None:
+        _check_reviewed(plan, req.reviewed_plan)
+    values = [it.value for it in plan.items]
+    if req.fmt == "json" and not req.apply:
+        out.write(json.dumps(plan.to_dict(), indent=2) + "\n")
+    else:
+        print_plan(plan, base, values, out, req.apply)
+    if req.save_plan is not None:
+        atomic_write(req.save_plan, (json.dumps(plan.to_dict(), indent=2) + "\n").encode())
+    if not req.apply:
+        if plan.items:
+            out.write("\nDry run: nothing was changed. Re-run with --apply to store the secrets and rewrite the files.\n")
+        return Outcome(plan)
+    if not plan.items and not journal.incomplete:
+        out.write("Nothing to remediate: no hardcoded secrets found and no interrupted run to finish.\n")
+        return Outcome(plan, ApplyResult())
+    factory = client_factory or backends.make_client
+    backends.check_credentials(s.region, factory)
+    kms_arn = backends.resolve_kms_key(s.kms_key_id, s.region, factory) if s.kms_key_id else None
+    store = backends.make_store(s.backend, s.region, factory)
+    rotation_text = {r.id: r.rotation for r in load_ruleset(req.config)}
+    result = apply_plan(plan, store, base, rotation_text, git_toplevel(base), kms_arn,
+                        hook or (lambda step: None))
+    leftover = _rescan(req, plan)
+    print_result(result, plan, out, leftover)
+    if leftover:
+        raise LeakstopError(f"after apply, {len(leftover)} moved value(s) are still in the files: {', '.join(leftover)}")
+    return Outcome(plan, result, leftover)
+
+
+def _rescan(req: Request, plan: Plan) -> list[str]:
+    """Sites of moved values still found by a fresh scan (values handled by hand are expected)."""
+    from scanner.engine import Engine
+    from scanner.pipeline import scan_paths
+
+    manual = {value_hash(m_item.value) for m_item in plan.items
+              if any(m.site in m_item.sites for m in plan.manual)}
+    moved = {it.value_hash for it in plan.items} - manual
+    if not moved or req.from_report is not None and not os.path.exists(req.path):
+        return []
+    found = scan_paths([req.path], req.config, Engine(req.config)).findings
+    return sorted({f"{f.path}:{f.line}" for f in found if f.secret and value_hash(f.secret) in moved})
+
+
+def _check_reviewed(plan: Plan, reviewed: Path) -> None:
+    try:
+        doc = json.loads(reviewed.read_text(encoding="utf-8"))
+        files = {f["path"]: f["before_sha256"] for f in doc["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        raise LeakstopError(f"{reviewed}: not a plan saved by `leakstop remediate --save-plan`") from None
+    now = {e.path: e.before_sha for e in plan.edits}
+    for path, sha in sorted(files.items()):
+        if now.get(path, "<absent>") != sha:
+            raise LeakstopError(f"{path}: file changed since the plan was made ({reviewed}); review a new plan")
+    extra = sorted(set(now) - set(files))
+    if extra:
+        raise LeakstopError(f"{extra[0]}: not in the reviewed plan ({reviewed}); review a new plan")
+
+
+def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applying: bool) -> None:
+    s = plan.settings
+    store = "SSM Parameter Store (SecureString)" if s.backend == "ssm" else "AWS Secrets Manager"
+    if not plan.items:
+        return
+    out.write(f"Remediation plan: {len(plan.items)} value(s) -> {len(plan.secrets())} {store} name(s), "
+              f"{len(plan.edits)} file change(s)\n\n")
+    for name, items in plan.secrets().items():
+        out.write(f"{'parameter' if s.backend == 'ssm' else 'secret'} {name}"
+                  + (f" (KMS key {s.kms_key_id})" if s.kms_key_id else "") + "\n")
+        for it in items:
+            key = f"  key {it.json_key}: " if it.json_key else "  value: "
+            sites = ", ".join(f"{x.path}:{x.line}" for x in it.sites)
+            out.write(f"{key}{it.masked} ({', '.join(it.rule_ids)}) from {sites}\n")
+            rot = "tag leakstop:rotation=required, list in rotation-plan.md"
+            if s.rotation_lambda_arn:
+                rot += f", RotateSecret every {s.rotate_after_days} days"
+            out.write(f"    rotation: {rot}\n")
+    out.write("\n")
+    for e in plan.edits:
+        before = (base / e.path).read_bytes() if e.before_sha else None
+        out.write(f"# {e.path}: {e.kind}" + (f" ({'; '.join(e.notes)})" if e.notes else "") + "\n")
+        if e.kind == "helper" and before is None:
+            out.write(f"+++ b/{e.path} (new file, {e.after.count(b'\n')} lines; no values in it)\n")
+            continue
+        out.write(masked_diff(e, before, values))
+    if plan.ecs:
+        out.write(f"# {s.output_dir}/ecs-task-definition-secrets.json: ECS task-definition `secrets` "
+                  f"(valueFrom = secret ARN + JSON key) for {', '.join(sorted({e['name'] for e in plan.ecs}))}\n")
+    out.write(f"# {s.output_dir}/: rotation-plan.md, rotation-plan.json, iam-policy.json\n")
+    for m in plan.manual:
+        out.write(f"manual: {m.site.path}:{m.site.line}: {m.reason} (the value is still stored and flagged)\n")
+    for n in plan.notes:
+        out.write(f"note: {n}\n")
+
+
+def print_result(res: ApplyResult, plan: Plan, out: TextIO, leftover: list[str]) -> None:
+    out.write(f"\nApplied: {len(res.created)} created, {len(res.updated)} updated, {len(res.unchanged)} unchanged; "
+              f"{len(res.files_written)} file(s) written")
+    if res.rotation_enabled:
+        out.write(f"; scheduled rotation on {len(res.rotation_enabled)}")
+    out.write("\n")
+    for a in res.artifacts:
+        out.write(f"wrote {a}\n")
+    if not leftover:
+        out.write("Re-scan: none of the moved values remain in the files.\n")
+    out.write("Next: rotate every value at its provider (rotation-plan.md); moving a value does not revoke it.\n")
