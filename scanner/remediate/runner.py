@@ -150,7 +150,8 @@ def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applyin
         before = (base / e.path).read_bytes() if e.before_sha else None
         out.write(f"# {e.path}: {e.kind}" + (f" ({'; '.join(e.notes)})" if e.notes else "") + "\n")
         if e.kind == "helper" and before is None:
-            out.write(f"+++ b/{e.path} (new file, {e.after.count(b'\n')} lines; no values in it)\n")
+            n_lines = e.after.count(b"\n")
+            out.write(f"+++ b/{e.path} (new file, {n_lines} lines; no values in it)\n")
             continue
         out.write(masked_diff(e, before, values))
     if plan.ecs:
