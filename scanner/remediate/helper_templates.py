@@ -19,7 +19,7 @@ PLACEHOLDER_SSM = "{{{{leakstop:ssm:{name}}}}}"
 _PY_BOTO3 = '''\
 """Run-time secret lookup, written by `leakstop remediate`. Needs boto3 only (not leakstop).
 
-secret(name, key) reads one key of a JSON secret in AWS Secrets Manager; parameter(name) reads an
+lookup(name, key) reads one key of a JSON secret in AWS Secrets Manager; parameter(name) reads an
 SSM SecureString parameter; resolve(text) replaces {{leakstop:...}} placeholders in a string.
 Values are cached in memory for CACHE_TTL seconds (LEAKSTOP_SECRETS_TTL overrides), so a rotated
 value is picked up without a restart. The region comes from AWS_REGION / AWS_DEFAULT_REGION, else
@@ -63,12 +63,15 @@ def _cached(cache_key, fetch):
     return value
 __FETCH__
 
-def secret(name, key=None):
+def lookup(name, key=None):
     """The value of `key` in the JSON secret `name` (the whole SecretString when key is None)."""
     text = _cached(("sm", name), lambda: _fetch_secret(name))
     if key is None:
         return text
     return json.loads(text)[key]
+
+
+secret = lookup
 
 
 def parameter(name):
@@ -79,7 +82,7 @@ def parameter(name):
 def resolve(text):
     """`text` with every {{leakstop:...}} placeholder replaced by its value."""
     def one(m):
-        return secret(m.group(2), m.group(3)) if m.group(1) == "secretsmanager" else parameter(m.group(2))
+        return lookup(m.group(2), m.group(3)) if m.group(1) == "secretsmanager" else parameter(m.group(2))
 
     return _PLACEHOLDER.sub(one, text) if isinstance(text, str) and "{{leakstop:" in text else text
 
@@ -145,7 +148,7 @@ function cached(key, fetch) {
 }
 
 /** The value of `key` in the JSON secret `name` (the whole SecretString when key is omitted). */
-__EXPORT__async function getSecret(name, key) {
+__EXPORT__async function leakstopLookup(name, key) {
   sm ??= new SecretsManagerClient({ region: region() });
   const text = await cached(`sm:${name}`, () =>
     sm.send(new GetSecretValueCommand({ SecretId: name })).then((r) => r.SecretString));
@@ -153,7 +156,7 @@ __EXPORT__async function getSecret(name, key) {
 }
 
 /** The decrypted value of the SSM SecureString parameter `name`. */
-__EXPORT__async function getParameter(name) {
+__EXPORT__async function leakstopParameter(name) {
   __SSM_IMPORT__
   ssm ??= new SSMClient({ region: region() });
   return cached(`ssm:${name}`, () =>
@@ -167,7 +170,7 @@ __EXPORT__async function resolve(text) {
   let last = 0;
   for (const m of text.matchAll(re)) {
     parts.push(text.slice(last, m.index));
-    parts.push(await (m[1] === "secretsmanager" ? getSecret(m[2], m[3]) : getParameter(m[2])));
+    parts.push(await (m[1] === "secretsmanager" ? leakstopLookup(m[2], m[3]) : leakstopParameter(m[2])));
     last = m.index + m[0].length;
   }
   parts.push(text.slice(last));
@@ -181,7 +184,7 @@ def js_helper(region: str, ttl: int, flavour: str) -> str:
     if flavour == "cjs":
         imports = 'const { SecretsManagerClient, GetSecretValueCommand } = require("@aws-sdk/client-secrets-manager");'
         ssm_import = 'const { SSMClient, GetParameterCommand } = require("@aws-sdk/client-ssm");'
-        export, footer = "", "\nmodule.exports = { getSecret, getParameter, resolve };\n"
+        export, footer = "", "\nmodule.exports = { leakstopLookup, leakstopParameter, resolve };\n"
     else:
         imports = 'import { SecretsManagerClient, GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";'
         ssm_import = 'const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");'

@@ -87,7 +87,7 @@ _STR_PREFIX = re.compile(r"([A-Za-z]*)('''|\"\"\"|'|\")")
 def _python_call(item: Item) -> str:
     if item.json_key is None:
         return f"leakstop_parameter({_q(item.secret_name)})"
-    return f"leakstop_secret({_q(item.secret_name)}, {_q(item.json_key)})"
+    return f"leakstop_lookup({_q(item.secret_name)}, {_q(item.json_key)})"
 
 
 def _uses_caching_lib(ws: Workspace) -> bool:
@@ -135,7 +135,7 @@ def rewrite_python(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None
             if va > cur:
                 parts.append(prefix + quote + text[cur:va] + quote)
             parts.append(_python_call(item))
-            used.add("parameter" if item.json_key is None else "secret")
+            used.add("parameter" if item.json_key is None else "lookup")
             cur = vb
         if body_b > cur:
             parts.append(prefix + quote + text[cur:body_b] + quote)
@@ -248,7 +248,7 @@ def rewrite_js(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
             if va > cur:
                 parts.append(q + text[cur:va] + q)
             args = _q(item.secret_name) + (f", {_q(item.json_key)}" if item.json_key else "")
-            fn = "getSecret" if item.json_key else "getParameter"
+            fn = "leakstopLookup" if item.json_key else "leakstopParameter"
             parts.append(f"(await {fn}({args}))" if flavour != "cjs" else f"{fn}({args})")
             cur = vb
         if b - 1 > cur:
@@ -260,10 +260,10 @@ def rewrite_js(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
     helper = {"ts": H.TS_HELPER_NAME, "esm": H.JS_HELPER_NAME, "cjs": H.CJS_HELPER_NAME}[flavour]
     spec = "./" + (helper[:-3] if flavour == "ts" else helper)
     if flavour == "cjs":
-        imp = f'const {{ getSecret, getParameter }} = require("{spec}");{nl}'
+        imp = f'const {{ leakstopLookup, leakstopParameter }} = require("{spec}");{nl}'
         ctx.notes.append(f"{path}: CommonJS has no top-level await: each lookup is now a Promise; await it where used")
     else:
-        imp = f'import {{ getSecret, getParameter }} from "{spec}";{nl}'
+        imp = f'import {{ leakstopLookup, leakstopParameter }} from "{spec}";{nl}'
     lines = new.split("\n")
     at = 0
     while at < len(lines) and (lines[at].startswith("#!") or re.match(r"""\s*["']use strict["'];?\s*$""", lines[at])):

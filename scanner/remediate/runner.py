@@ -53,9 +53,32 @@ def _findings(req: Request, base: Path) -> list[Finding]:
     from scanner.remediate.plan import findings_from_report
 
     if req.from_report is not None:
-        return findings_from_report(req.from_report, base, load_ruleset(req.config))
-    outcome = scan_paths([req.path], req.config, Engine(req.config))
-    return [f for f in outcome.findings if f.secret and not f.path.startswith("<")]
+        found = findings_from_report(req.from_report, base, load_ruleset(req.config))
+    else:
+        found = scan_paths([req.path], req.config, Engine(req.config)).findings
+    return [f for f in found if f.secret and not f.path.startswith("<") and not _ours(f, base, req.settings)]
+
+
+# Lines leakstop already rewrote: their remaining "findings" are the lookups themselves.
+_MARKERS = ("{{resolve:secretsmanager:", "{{resolve:ssm-secure:", "{{leakstop:", "leakstop_lookup(",
+            "leakstop_parameter(", "leakstopLookup(", "leakstopParameter(", "# leakstop: ")
+_HELPERS = ("leakstop_secrets.py", "leakstop-secrets.mjs", "leakstop-secrets.cjs", "leakstop-secrets.ts")
+
+
+def _ours(f: Finding, base: Path, s: Settings) -> bool:
+    """Findings in leakstop's own output (artifacts, helpers, rewritten lines) are not leaks."""
+    p = (base / f.path).resolve()
+    out_dir = (base / s.output_dir).resolve()
+    if p == out_dir or out_dir in p.parents or p.name in _HELPERS:
+        return True
+    try:
+        with open(p, "rb") as fh:
+            for n, line in enumerate(fh, 1):
+                if n == f.line:
+                    return any(m.encode() in line for m in _MARKERS)
+    except OSError:
+        return False
+    return False
 
 
 def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
@@ -108,7 +131,8 @@ def _rescan(req: Request, plan: Plan) -> list[str]:
     moved = {it.value_hash for it in plan.items} - manual
     if not moved or req.from_report is not None and not os.path.exists(req.path):
         return []
-    found = scan_paths([req.path], req.config, Engine(req.config)).findings
+    found = [f for f in scan_paths([req.path], req.config, Engine(req.config)).findings
+             if not _ours(f, Path.cwd(), req.settings)]
     return sorted({f"{f.path}:{f.line}" for f in found if f.secret and value_hash(f.secret) in moved})
 
 

@@ -1,0 +1,113 @@
+"""A real AWS endpoint for remediation tests: moto's standalone server on 127.0.0.1, started
+once per session on a free port and reset before every test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.remediate import sample
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_url(tmp_path_factory):
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("moto server did not start (see moto.log)")
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@pytest.fixture(autouse=True)
+def aws(moto_url, monkeypatch, tmp_path):
+    """Point boto3 at the moto server with fake credentials; a clean account for each test."""
+    for k, v in AWS_ENV.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+    req = urllib.request.Request(moto_url + "/moto-api/reset", method="POST")
+    urllib.request.urlopen(req, timeout=10).read()
+    return moto_url
+
+
+@pytest.fixture
+def sample_repo(make_repo, git_commit):
+    repo = make_repo("app")
+    sample.build(repo)
+    git_commit(repo, "initial import")
+    return repo
+
+
+@pytest.fixture
+def git_commit():
+    from tests.conftest import git
+
+    def commit(repo: Path, msg: str) -> str:
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", msg)
+        return git(repo, "rev-parse", "HEAD").strip()
+
+    return commit
+
+
+@pytest.fixture
+def remediate(run_cli):
+    """``leakstop remediate . ARGS`` in ``repo`` with the keyword engine (no Hyperscan compile)."""
+
+    def run(repo: Path, *args: str):
+        return run_cli("remediate", ".", "--project", "shop", "--env", "prod", "--engine", "keywords", *args,
+                       cwd=repo)
+
+    return run
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under root except .git, by relative path."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and ".git" not in p.relative_to(root).parts:
+            out[p.relative_to(root).as_posix()] = p.read_bytes()
+    return out

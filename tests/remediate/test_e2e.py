@@ -1,0 +1,222 @@
+"""End to end against the moto server: sample app -> remediate --apply -> everything checked."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import boto3
+
+from scanner.config import Config
+from scanner.engine import load_ruleset
+from scanner.models import fingerprint
+
+from tests.remediate import sample
+from tests.remediate.conftest import tree
+
+
+def h(v: str) -> str:
+    return hashlib.sha256(v.encode()).hexdigest()
+
+
+def secrets_state() -> dict:
+    """name -> (sha256 of SecretString, versions count, kms key id, tags)."""
+    sm = boto3.client("secretsmanager")
+    out = {}
+    for s in sm.list_secrets()["SecretList"]:
+        d = sm.describe_secret(SecretId=s["Name"])
+        value = sm.get_secret_value(SecretId=s["Name"])["SecretString"]
+        tags = {t["Key"]: t["Value"] for t in d.get("Tags", [])}
+        out[s["Name"]] = (h(value), len(d["VersionIdsToStages"]), d.get("KmsKeyId"), tags)
+    return out
+
+
+def stored_values() -> dict:
+    sm = boto3.client("secretsmanager")
+    vals = {}
+    for s in sm.list_secrets()["SecretList"]:
+        for k, v in json.loads(sm.get_secret_value(SecretId=s["Name"])["SecretString"]).items():
+            vals[(s["Name"], k)] = h(v)
+    return vals
+
+
+def test_tokens_are_detected_before_we_rely_on_them(run_cli, sample_repo):
+    r = run_cli("scan", ".", "--engine", "keywords", "-f", "json", cwd=sample_repo)
+    assert r.code == 1
+    found = {(f["path"], f["rule_id"]) for f in json.loads(r.out)["findings"]}
+    for path, rule in [("service/billing.py", "stripe-live-secret-key"), ("service/billing.py", "aws-access-key-id"),
+                       ("web/client.mjs", "github-pat-classic"), ("Dockerfile", "github-pat-classic"),
+                       ("Dockerfile", "stripe-live-secret-key"), ("docker-compose.yml", "github-pat-classic"),
+                       (".env", "aws-access-key-id"), ("template.yaml", "stripe-live-secret-key")]:
+        assert (path, rule) in found, f"{path} {rule} not detected"
+
+
+def test_dry_run_changes_nothing_and_masks_values(remediate, sample_repo):
+    before = tree(sample_repo)
+    r = remediate(sample_repo)
+    assert r.code == 0, r.err
+    assert tree(sample_repo) == before
+    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+    for v in sample.CORE.values():
+        assert v not in r.out and v not in r.err, "a raw value was printed"
+    assert "secret shop/prod/api-keys" in r.out and "key stripe_key: sk_l…" in r.out
+    assert "+STRIPE_KEY = leakstop_lookup(\"shop/prod/api-keys\", \"stripe_key\")  # live key" in r.out
+    assert "ecs-task-definition-secrets.json" in r.out and "BuildKit" in r.out
+    assert "Dry run: nothing was changed" in r.out
+
+
+def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
+    kms = boto3.client("kms")
+    key = kms.create_key(Description="app secrets")["KeyMetadata"]
+    r = remediate(sample_repo, "--apply", "--kms-key-id", key["KeyId"])
+    assert r.code == 0, r.err
+    for v in sample.CORE.values():
+        assert v not in r.out and v not in r.err, "a raw value was printed"
+
+    # Secrets exist with the right values (compared by hash), the KMS key and the tags.
+    vals = stored_values()
+    assert vals[("shop/prod/api-keys", "stripe_key")] == h(sample.STRIPE)
+    assert vals[("shop/prod/api-keys", "stripe_secret")] == h(sample.STRIPE_CFN)
+    assert vals[("shop/prod/api-keys", "github_token")] == h(sample.GITHUB)
+    assert vals[("shop/prod/api-keys", "github_build_token")] == h(sample.GITHUB_BUILD)
+    assert vals[("shop/prod/cloud", "aws_access_key_id")] == h(sample.AWS_KEY)
+    state = secrets_state()
+    for name, (_, versions, kms_id, tags) in state.items():
+        assert versions == 1
+        assert kms_id == key["KeyId"]
+        assert tags["leakstop:rotation"] == "required"
+        assert tags["leakstop:in-git-history"] == "true"
+        assert len(tags["leakstop:first-commit"]) == 40
+        assert tags["leakstop:flagged-version"]
+    assert "stripe-live-secret-key" in state["shop/prod/api-keys"][3]["leakstop:rule"]
+    assert "service/billing.py" in state["shop/prod/api-keys"][3]["leakstop:source"]
+
+    # A re-scan finds none of the moved literals (by fingerprint); no file holds a value any more.
+    rules = {r.id for r in load_ruleset(Config())}
+    moved = {fingerprint(rid, v.encode()) for rid in rules for v in sample.CORE.values()}
+    scan = run_cli("scan", ".", "--engine", "keywords", "-f", "json", cwd=sample_repo)
+    left = [f["path"] for f in json.loads(scan.out)["findings"] if f["fingerprint"] in moved]
+    assert not left, f"re-scan still finds moved values in {left}"
+    files = tree(sample_repo)
+    for rel, data in files.items():
+        for v in sample.CORE.values():
+            assert v.encode() not in data, f"{rel} still holds a moved value"
+
+    # Per-file rewrites.
+    billing = files["service/billing.py"].decode()
+    orig = sample.FILES["service/billing.py"]
+    assert billing.replace('from leakstop_secrets import lookup as leakstop_lookup\n', "", 1) == orig.replace(
+        f'"{sample.STRIPE}"', 'leakstop_lookup("shop/prod/api-keys", "stripe_key")').replace(
+        f"'{sample.AWS_KEY}'", 'leakstop_lookup("shop/prod/cloud", "aws_access_key_id")'), "python not byte-identical"
+    assert "GetSecretValueCommand" in files["web/leakstop-secrets.mjs"].decode()
+    assert 'await leakstopLookup("shop/prod/api-keys", "github_token")' in files["web/client.mjs"].decode()
+    docker = files["Dockerfile"].decode()
+    assert "ENV APP_MODE=prod" in docker and "RUN --mount=type=secret,id=GITHUB_BUILD_TOKEN,env=GITHUB_BUILD_TOKEN" in docker
+    assert "{{resolve:secretsmanager:shop/prod/api-keys:SecretString:stripe_secret}}" in files["template.yaml"].decode()
+    assert "{{leakstop:secretsmanager:shop/prod/api-keys#github_token}}" in files["docker-compose.yml"].decode()
+    env = files[".env"].decode()
+    assert "AWS_ACCESS_KEY_ID=\n" in env and "# leakstop: AWS_ACCESS_KEY_ID moved to Secrets Manager secret shop/prod/cloud" in env
+    assert "AWS_ACCESS_KEY_ID=" in files[".env.example"].decode()
+    assert "/.env" in files[".gitignore"].decode().splitlines()
+
+    # ECS snippet: full ARN + JSON key.
+    ecs = json.loads(files["leakstop-remediation/ecs-task-definition-secrets.json"])
+    arn = boto3.client("secretsmanager").describe_secret(SecretId="shop/prod/api-keys")["ARN"]
+    assert {"name": "STRIPE_KEY", "valueFrom": f"{arn}:stripe_key::"} in ecs["containerDefinitions"][0]["secrets"]
+
+    # Rotation plan lists every value with its provider's steps.
+    plan = json.loads(files["leakstop-remediation/rotation-plan.json"])
+    listed = {(v["secret_name"], v["json_key"]) for v in plan["values"]}
+    assert set(vals) <= listed
+    stripe = next(v for v in plan["values"] if v["json_key"] == "stripe_key")
+    assert "Stripe" in stripe["rotation"][0]["steps"] or "stripe" in stripe["rotation"][0]["steps"].lower()
+    md = files["leakstop-remediation/rotation-plan.md"].decode()
+    assert all(f"(key `{k}`)" in md for _, k in vals)
+
+    # IAM policy: exactly the created ARNs, kms:Decrypt via Secrets Manager; accepted by IAM.
+    policy = json.loads(files["leakstop-remediation/iam-policy.json"])
+    arns = {boto3.client("secretsmanager").describe_secret(SecretId=n)["ARN"] for n in state}
+    assert set(policy["Statement"][0]["Resource"]) == arns
+    assert policy["Statement"][0]["Action"] == ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    assert policy["Statement"][1]["Resource"] == key["Arn"]
+    assert policy["Statement"][1]["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+    boto3.client("iam").create_policy(PolicyName="app-runtime", PolicyDocument=json.dumps(policy))
+
+    # The journal holds no value.
+    journal = files["leakstop-remediation/journal.json"]
+    for v in sample.CORE.values():
+        assert v.encode() not in journal
+
+    # Import and call the rewritten Python code (leakstop made unimportable) -> the original values.
+    code = (
+        "import sys, hashlib, json\n"
+        "sys.modules['scanner'] = None\n"  # prove the helper does not need leakstop
+        "sys.path.insert(0, 'service')\n"
+        "import billing\n"
+        "k = billing.get_keys()\n"
+        "print(json.dumps({n: hashlib.sha256(v.encode()).hexdigest() for n, v in k.items()}))\n"
+    )
+    env_vars = {**os.environ, "AWS_ENDPOINT_URL": aws}
+    out = subprocess.run([sys.executable, "-c", code], cwd=sample_repo, env=env_vars, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-500:]
+    got = json.loads(out.stdout)
+    assert got["stripe"] == h(sample.STRIPE) and got["aws"] == h(sample.AWS_KEY)
+
+    # The helper resolves config placeholders too.
+    code2 = ("import sys, hashlib, yaml\nsys.path.insert(0, 'service')\nimport leakstop_secrets\n"
+             "doc = leakstop_secrets.resolve_config(yaml.safe_load(open('docker-compose.yml')))\n"
+             "print(hashlib.sha256(doc['services']['web']['environment']['GITHUB_TOKEN'].encode()).hexdigest())\n")
+    out2 = subprocess.run([sys.executable, "-c", code2], cwd=sample_repo, env=env_vars, capture_output=True, text=True)
+    assert out2.stdout.strip() == h(sample.GITHUB), out2.stderr[-300:]
+
+    # A second --apply changes nothing: same files, same versions.
+    before = tree(sample_repo)
+    r2 = remediate(sample_repo, "--apply", "--kms-key-id", key["KeyId"])
+    assert r2.code == 0, r2.err
+    assert "Nothing to remediate" in r2.out
+    assert tree(sample_repo) == before
+    assert secrets_state() == state
+
+    # rotation status: every flagged secret pending; a new version marks it rotated.
+    st = run_cli("rotation", "status", "-f", "json")
+    assert st.code == 1
+    rows = {r["name"]: r for r in json.loads(st.out)["secrets"]}
+    assert set(rows) == set(state) and not any(r["rotated"] for r in rows.values())
+    boto3.client("secretsmanager").put_secret_value(SecretId="shop/prod/cloud", SecretString='{"aws_access_key_id":"new"}')
+    rows = {r["name"]: r for r in json.loads(run_cli("rotation", "status", "-f", "json").out)["secrets"]}
+    assert rows["shop/prod/cloud"]["rotated"] and not rows["shop/prod/api-keys"]["rotated"]
+
+
+def test_rewritten_esm_module_passes_node_check(remediate, sample_repo):
+    import shutil
+
+    r = remediate(sample_repo, "--apply")
+    assert r.code == 0, r.err
+    node = shutil.which("node")
+    if node is None:
+        return
+    for f in ("web/client.mjs", "web/leakstop-secrets.mjs"):
+        assert subprocess.run([node, "--check", str(sample_repo / f)], capture_output=True).returncode == 0, f
+
+
+def test_rotate_secret_with_lambda(remediate, sample_repo):
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="rot", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", "def handler(event, context):\n    return None\n")
+    fn = boto3.client("lambda").create_function(FunctionName="rotator", Runtime="python3.12", Role=role,
+                                                Handler="index.handler", Code={"ZipFile": buf.getvalue()})
+    r = remediate(sample_repo, "--apply", "--rotation-lambda-arn", fn["FunctionArn"], "--rotate-after-days", "14")
+    assert r.code == 0, r.err
+    d = boto3.client("secretsmanager").describe_secret(SecretId="shop/prod/cloud")
+    assert d["RotationEnabled"] and d["RotationRules"]["AutomaticallyAfterDays"] == 14
+    assert d["RotationLambdaARN"] == fn["FunctionArn"]
