@@ -173,3 +173,36 @@ def test_odd_file_names_reported(run_cli, make_repo):
     r = run_cli("diff", "--staged", "-C", str(repo), "-f", "json")
     assert r.code == 1
     assert [f["path"] for f in json.loads(r.out)["findings"]] == ["we ird\ufffd name.py"]
+
+
+def test_action_scan_step_runs(make_repo, tmp_path):
+    """The composite action's scan step, run with bash as the runner would (leakstop on PATH)."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.conftest import ROOT
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "scan")
+    repo = make_repo()
+    (repo / "f.py").write_text("x = 1\n")
+    base = commit_all(repo)
+    (repo / "f.py").write_text(f"x = 1\nk = '{KEY}'\n")
+    head = commit_all(repo)
+    out, envf = tmp_path / "out", tmp_path / "env"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "INPUT_BASE": base, "INPUT_HEAD": head, "INPUT_BASELINE": "", "INPUT_CONFIG": "",
+           "SARIF": str(tmp_path / "l.sarif"), "GITHUB_OUTPUT": str(out), "GITHUB_ENV": str(envf)}
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                          cwd=repo, env=env, capture_output=True, text=True)
+    leaked = KEY in proc.stdout + proc.stderr
+    assert not leaked, "a raw value was printed"
+    assert proc.returncode == 0, proc.stderr
+    assert "::error file=f.py,line=2," in proc.stdout
+    assert out.read_text() == "findings=1\n" and envf.read_text() == "LEAKSTOP_RC=1\n"
+    env["INPUT_BASE"] = "nope"
+    proc = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True)
+    assert proc.returncode == 2 and "unknown revision 'nope'" in proc.stderr
