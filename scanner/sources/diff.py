@@ -30,10 +30,11 @@ from scanner.models import Chunk, CommitInfo, Finding
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 NULL_SHA = "0" * 40
 SUBMODULE_MODE = "160000"
-# A (added), C (copied), M (modified), T (type changed); with --no-renames there is no R.
-DIFF_FILTER = "--diff-filter=ACMT"
+# A (added), C (copied), M (modified), R (renamed), T (type changed). Renames are detected (-M)
+# so that moving a file reports only the lines the move changed, not the whole file.
+DIFF_FILTER = "--diff-filter=ACMRT"
 _HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))? @@")
-_COMMON = ["--no-color", "--no-ext-diff", "--no-renames", "--no-textconv", "--no-abbrev", DIFF_FILTER]
+_COMMON = ["--no-color", "--no-ext-diff", "-M", "--no-textconv", "--no-abbrev", DIFF_FILTER]
 BINARY_SNIFF = 8192
 
 
@@ -71,8 +72,8 @@ def display_path(path: str) -> str:
 def parse_raw(data: bytes, pos: int = 0) -> tuple[list[tuple[str, str, str]], int]:
     """Parse ``--raw -z`` records from ``pos``: [(new mode, new blob, path)] and the end offset.
 
-    A record is ``:oldmode newmode oldsha newsha STATUS\\0path\\0`` (with --no-renames there is
-    never a second path).
+    A record is ``:oldmode newmode oldsha newsha STATUS\\0path\\0``; renames and copies (status
+    R or C plus a score) carry two paths, old then new, and the new one is kept.
     """
     out = []
     n = len(data)
@@ -80,7 +81,11 @@ def parse_raw(data: bytes, pos: int = 0) -> tuple[list[tuple[str, str, str]], in
         end = data.index(b"\0", pos)
         meta = data[pos + 1 : end].split(b" ")
         pend = data.index(b"\0", end + 1)
-        out.append((meta[1].decode(), meta[3].decode(), decode_path(data[end + 1 : pend])))
+        if meta[4][:1] in (b"R", b"C"):
+            pstart, pend = pend + 1, data.index(b"\0", pend + 1)
+        else:
+            pstart = end + 1
+        out.append((meta[1].decode(), meta[3].decode(), decode_path(data[pstart:pend])))
         pos = pend + 1
     return out, pos
 
@@ -117,7 +122,7 @@ def parse_patch(text: bytes) -> list[tuple[frozenset[int], bool]]:
 def pair(raw: list[tuple[str, str, str]], patch: list[tuple[frozenset[int], bool]]) -> list[FileChange]:
     """Zip raw records with patch sections (git emits both in the same order)."""
     if len(raw) != len(patch):
-        # Should not happen; scanning whole files over-reports rather than miss a leak.
+        # Should not happen; scanning whole files over-reports rather than misses a leak.
         return [FileChange(mode, blob, path, None) for mode, blob, path in raw]
     return [FileChange(m, b, p, lines, binary) for (m, b, p), (lines, binary) in zip(raw, patch)]
 

@@ -171,3 +171,38 @@ def test_shallow_clone_missing_base(make_repo, tmp_path):
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True)
     with pytest.raises(LeakstopError, match="shallow clone.*fetch-depth: 0"):
         RangeSource(clone, f"{shas[0]}..HEAD")
+
+
+def test_moving_a_file_reports_only_changed_lines(make_repo):
+    repo = make_repo()
+    body = "".join(f"line {i} of a module that is long enough to be similar\n" for i in range(20))
+    (repo / "old name.py").write_text(f"k = '{KEY}'\n" + body)
+    base = commit_all(repo)
+    git(repo, "mv", "old name.py", "new name.py")
+    (repo / "new name.py").write_text(f"k = '{KEY}'\n" + body + "added = 1\n")
+    git(repo, "add", "-A")
+    staged = [(c.path, c.lines) for c in StagedSource(repo)]
+    assert staged == [("new name.py", frozenset({22}))]
+    commit_all(repo)
+    ranged = [(c.path, c.lines) for c in RangeSource(repo, f"{base}..HEAD")]
+    assert ranged == [("new name.py", frozenset({22}))]
+
+
+def test_merges_only_with_flag(make_repo):
+    repo = make_repo()
+    (repo / "a").write_text("1\n")
+    base = commit_all(repo)
+    git(repo, "checkout", "-q", "-b", "topic")
+    (repo / "b").write_text("topic\n")
+    topic = commit_all(repo)
+    git(repo, "checkout", "-q", "main")
+    (repo / "a").write_text("1\n2\n")
+    main2 = commit_all(repo)
+    git(repo, "merge", "-q", "--no-edit", "topic")
+    merge = git(repo, "rev-parse", "HEAD").strip()
+    default = [c.commit.sha for c in RangeSource(repo, f"{base}..HEAD")]
+    assert sorted(default) == sorted([topic, main2])
+    with_merges = [(c.commit.sha, c.path) for c in RangeSource(repo, f"{base}..HEAD", merges=True)]
+    # The merge's diff against its first parent (main) is topic's file.
+    assert (merge, "b") in with_merges and len(with_merges) == 3
+    assert list(RangeSource(repo, merge)) == []
