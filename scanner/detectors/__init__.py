@@ -3,9 +3,11 @@ understand (Dockerfiles, env files, compose files, config files, Kubernetes and 
 Chosen by file name; each yields :class:`scanner.engine.Match` records like the regex rules do,
 naming the key.
 
-Registry: ``DETECTORS`` maps a detector name to a function ``(chunk, rules) -> Iterable[Match]``.
-A detector reports only rules present in ``rules`` whose ``detector`` field is set (see
-rules/context.yaml), so ``disabled_rules`` works for context rules like for any other.
+Registry: ``DETECTORS`` maps a detector name to a function ``(chunk, emitter) -> Iterable[Match]``;
+:func:`detect` (called by the engine with its rules) builds the :class:`Emitter`, which reports
+only rules present in the scan whose ``detector`` field is set (see rules/context.yaml), so
+``disabled_rules`` works for context rules like for any other. Each function returns at once for
+file names it does not handle, so the cost on other files is a few string tests.
 
 Offsets: detectors decode the file as Latin-1, so a character index is a byte index.
 """

@@ -52,6 +52,17 @@ NOT_LAST = frozenset(
         "refname", "selector", "keyref", "sha", "digest", "fingerprint", "checksum", "pem", "cert",
     }
 )
+# X_KEY where X says the key is an index or a name, not a credential (S3Key, sort_key, result_key).
+NOT_KEY_QUALIFIER = frozenset(
+    {
+        "s", "3", "s3", "object", "bucket", "file", "cache", "sort", "partition", "primary", "foreign", "routing",
+        "idempotency", "lookup", "map", "hash", "dedup", "dedupe", "index", "unique", "composite", "group",
+        "translation", "message", "label", "metric", "event", "redis", "kv", "result", "limit", "input", "output",
+        "row", "column", "field", "attribute", "item", "entry", "node", "record", "dict", "registry", "ssh", "gpg",
+        "pgp", "host", "search", "query", "config", "setting", "settings", "storage", "state", "lock", "queue",
+        "stream", "shard", "range", "order", "tag", "meta", "data", "cursor", "page", "pagination", "foreignkey",
+    }
+)
 # Any of these anywhere in the key means public by design (NEXT_PUBLIC_*, publishable keys).
 PUBLIC = frozenset({"public", "publishable", "pub"})
 
@@ -71,6 +82,8 @@ def tokens(key: str) -> list[str]:
 def credential_kind(key: str) -> Optional[str]:
     """``"strong"`` for names that always mean a credential, ``"weak"`` for ones that usually do
     (STRIPE_KEY, NPM_AUTH: reported only for values that look machine-generated), else None."""
+    if "::" in key:
+        return None  # type names (AWS::IAM::AccessKey, Foo::SecretKey), not assignments
     toks = tokens(key)
     if not toks or PUBLIC.intersection(toks):
         return None
@@ -82,6 +95,8 @@ def credential_kind(key: str) -> Optional[str]:
         return "strong"
     if any(p in PAIRS for p in zip(toks, toks[1:])):
         return "strong"
+    if last == "key" and len(toks) >= 2 and toks[-2] in NOT_KEY_QUALIFIER:
+        return None
     if last in ("key", "auth", "pat", "dsn") and len(toks) >= 2 or last in ("auth", "pat"):
         return "weak"
     return None
@@ -111,6 +126,13 @@ _KNOWN_PREFIX = re.compile(
 # Lower-case words joined by separators: resource names and prose slugs (db-credentials,
 # replace-me-with-a-long-string), not generated credentials.
 _SLUG = re.compile(r"^[a-z]+(?:[-_.](?:[a-z]+|\d{1,4}))*$")
+# camelCase / PascalCase words and dotted or indexed paths: identifiers (nextToken, Items[].Key).
+_IDENT = re.compile(r"^(?:[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}|[A-Za-z_]\w*(?:\[-?\d*\]|\.[A-Za-z_]\w*)+)$")
+
+
+# Example values printed in vendor documentation (NuGet's nuget.config reference) and copied
+# verbatim into countless files; engine.filters.KNOWN_EXAMPLES is the shared list for tokens.
+DOC_EXAMPLES = frozenset({"33f!!lloppa", "hal+9ooo_da!sY"})
 
 
 def is_reference(value: str) -> bool:
@@ -128,13 +150,15 @@ def is_literal(value: str, key: str = "") -> bool:
     if len(v) < 6 or len(v) > 4096:
         return False
     low = v.lower()
+    if v in DOC_EXAMPLES:
+        return False
     if low in _BOOL or _NUMBER.match(v) and len(re.sub(r"\D", "", v)) < 12:
         return False
     if is_reference(v):
         return False
     if v.startswith("-----BEGIN") and "PRIVATE KEY" in v[:60]:
         return True  # a PEM private key (multi-line values in env files)
-    if _SLUG.match(v) or (v[:1].isalpha() and v[1:].isalpha() and v[1:].islower()):
+    if _SLUG.match(v) or _IDENT.match(v) or (v[:1].isalpha() and v[1:].isalpha() and v[1:].islower()):
         return False  # resource names, slugs and single words ("Password")
     if any(c.isspace() for c in v):
         # Prose and command lines, not credentials (passphrases with spaces are rare in config).
