@@ -24,7 +24,7 @@ from scanner.errors import LeakstopError
 from scanner.models import value_hash
 from scanner.remediate import iam, rotation
 from scanner.remediate.journal import JOURNAL_NAME, Journal, atomic_write
-from scanner.remediate.plan import Plan, sha256
+from scanner.remediate.plan import Edit, Plan, sha256
 
 _AUX_KINDS = ("helper", "env-example", "gitignore")  # written before the files that rely on them
 
@@ -57,10 +57,9 @@ def apply_plan(
     out_dir = base / s.output_dir
     journal = Journal(out_dir / JOURNAL_NAME)
     res = ApplyResult()
-    carried = journal.start(plan.plan_id()) if (plan.items or journal.incomplete) else []
-    if not plan.items and not carried:
-        journal.data["run"] = {"status": "complete"}
+    if not plan.items and not journal.incomplete:
         return res  # nothing found, nothing pending: change nothing
+    carried = journal.start(plan.plan_id())
     secrets = plan.secrets()
     journal.add_secrets(secrets)
 
@@ -118,8 +117,23 @@ def apply_plan(
     journal.add_ecs(plan.ecs)
     journal.save()
 
-    # 4. Files: only now, and only if unchanged since the plan.
-    ordered = sorted(plan.edits, key=lambda e: (e.kind not in _AUX_KINDS, e.path))
+    # 4. Files: only now, and only if unchanged since the plan. Files holding values first; side
+    # files (helpers, .env.example, .gitignore: value-free) last and journaled with their content,
+    # because once a file is rewritten a re-scan no longer plans its side files (and a .gitignore
+    # written early would hide the .env it protects from the re-scan).
+    edits = list(plan.edits)
+    planned = {e.path for e in edits}
+    values = [it.value for it in plan.items if it.value]
+    side = [e for e in edits if e.kind in _AUX_KINDS]
+    for e in side:
+        if any(v in e.after for v in values):
+            raise LeakstopError(f"{e.path}: internal error: a side file would hold a value")
+    for c in carried["side_files"]:
+        if c["path"] not in planned:
+            edits.append(Edit(c["path"], c["before"], c["after"].encode("utf-8"), c["kind"]))
+    journal.set_side_files([{"path": e.path, "before": e.before_sha, "after": e.after.decode("utf-8"),
+                             "kind": e.kind} for e in edits if e.kind in _AUX_KINDS])
+    ordered = sorted(edits, key=lambda e: (e.kind in _AUX_KINDS, e.path))
     for e in ordered:
         p = base / e.path
         try:

@@ -57,14 +57,19 @@ class Journal:
         """value hash -> (secret name, json key) already assigned in an earlier run."""
         return {m["value_hash"]: (m["secret_name"], m["json_key"]) for m in self.items.values()}
 
-    def start(self, plan_id: str) -> list[str]:
-        """Begin (or resume) a run; returns the secret names an interrupted run still has to flag."""
-        carried = []
-        if self.incomplete:
-            carried = list(self.data["run"].get("secrets", []))
+    def start(self, plan_id: str) -> dict:
+        """Begin (or resume) a run; returns what an interrupted run left to do: the secret names
+        to flag and the side files (value-free) to write."""
+        prev = self.data["run"] if self.incomplete else {}
+        carried = {"secrets": list(prev.get("secrets", [])), "side_files": list(prev.get("side_files", []))}
         self.data["run"] = {"status": "running", "plan_id": plan_id, "steps_done": [],
-                            "secrets": sorted(set(carried)), "files": {}}
+                            "secrets": sorted(set(carried["secrets"])), "files": {},
+                            "side_files": carried["side_files"]}
         return carried
+
+    def set_side_files(self, entries: list[dict]) -> None:
+        self.data["run"]["side_files"] = sorted(entries, key=lambda e: e["path"])
+        self.save()
 
     def add_secrets(self, names) -> None:
         self.data["run"]["secrets"] = sorted(set(self.data["run"]["secrets"]) | set(names))

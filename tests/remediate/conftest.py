@@ -111,3 +111,10 @@ def tree(root: Path) -> dict[str, bytes]:
         if p.is_file() and ".git" not in p.relative_to(root).parts:
             out[p.relative_to(root).as_posix()] = p.read_bytes()
     return out
+
+
+def digest_tree(root: Path) -> dict[str, str]:
+    """Like tree() but hashed: safe in assertion messages (a value is never printed)."""
+    import hashlib
+
+    return {k: hashlib.sha256(v).hexdigest() for k, v in tree(root).items()}

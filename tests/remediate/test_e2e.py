@@ -15,7 +15,7 @@ from scanner.engine import load_ruleset
 from scanner.models import fingerprint
 
 from tests.remediate import sample
-from tests.remediate.conftest import tree
+from tests.remediate.conftest import digest_tree, tree
 
 
 def h(v: str) -> str:
@@ -55,10 +55,10 @@ def test_tokens_are_detected_before_we_rely_on_them(run_cli, sample_repo):
 
 
 def test_dry_run_changes_nothing_and_masks_values(remediate, sample_repo):
-    before = tree(sample_repo)
+    before = digest_tree(sample_repo)
     r = remediate(sample_repo)
     assert r.code == 0, r.err
-    assert tree(sample_repo) == before
+    assert digest_tree(sample_repo) == before
     assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
     for v in sample.CORE.values():
         assert v not in r.out and v not in r.err, "a raw value was printed"
@@ -173,11 +173,11 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
     assert out2.stdout.strip() == h(sample.GITHUB), out2.stderr[-300:]
 
     # A second --apply changes nothing: same files, same versions.
-    before = tree(sample_repo)
+    before = digest_tree(sample_repo)
     r2 = remediate(sample_repo, "--apply", "--kms-key-id", key["KeyId"])
     assert r2.code == 0, r2.err
     assert "Nothing to remediate" in r2.out
-    assert tree(sample_repo) == before
+    assert digest_tree(sample_repo) == before
     assert secrets_state() == state
 
     # rotation status: every flagged secret pending; a new version marks it rotated.

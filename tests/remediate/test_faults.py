@@ -1,0 +1,218 @@
+"""Interrupted applies resume to the same end state; the errors users meet exit 2 with a clear line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import urllib.request
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+import scanner.remediate.backends as backends
+import scanner.remediate.runner as runner
+from tests.conftest import git
+from tests.remediate import sample
+from tests.remediate.conftest import digest_tree, tree
+
+SMALL = ("service/billing.py", ".env", "Dockerfile", "template.yaml")
+FIXED_DATES = {"GIT_AUTHOR_DATE": "2024-01-02T03:04:05Z", "GIT_COMMITTER_DATE": "2024-01-02T03:04:05Z"}
+
+
+class Crash(Exception):
+    pass
+
+
+def small_repo(make_repo, name: str):
+    repo = make_repo(name)
+    for rel in SMALL:
+        p = repo / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(sample.FILES[rel], encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "init", env=FIXED_DATES)  # same commit id in every repo
+    return repo
+
+
+def reset(url: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST")).read()
+
+
+_ARN_SUFFIX = re.compile(rb"(:secret:[A-Za-z0-9/_+=.@-]+?)-[A-Za-z0-9]{6}\b")
+
+
+def state(repo) -> tuple:
+    """Secrets (value hash, version count, tags) and files, with moto's random ARN suffix removed."""
+    sm = boto3.client("secretsmanager")
+    secrets = {}
+    for s in sm.list_secrets()["SecretList"]:
+        d = sm.describe_secret(SecretId=s["Name"])
+        v = sm.get_secret_value(SecretId=s["Name"])["SecretString"]
+        secrets[s["Name"]] = (hashlib.sha256(v.encode()).hexdigest(), len(d["VersionIdsToStages"]),
+                              sorted((t["Key"], t["Value"]) for t in d.get("Tags", [])))
+    # hashes, never contents: a failing comparison must not print a value
+    files = {k: hashlib.sha256(_ARN_SUFFIX.sub(rb"\1", v)).hexdigest() for k, v in tree(repo).items()}
+    return secrets, files
+
+
+def with_hook(monkeypatch, hook) -> None:
+    orig = getattr(runner.apply_plan, "orig", runner.apply_plan)
+
+    def patched(*a):
+        return orig(*a[:6], hook)
+
+    patched.orig = orig
+    monkeypatch.setattr(runner, "apply_plan", patched)
+
+
+def test_interrupt_after_each_step_then_resume(make_repo, remediate, monkeypatch, aws):
+    steps: list[str] = []
+    with_hook(monkeypatch, steps.append)
+    ref = small_repo(make_repo, "ref")
+    assert remediate(ref, "--apply").code == 0
+    expected = state(ref)
+    assert len(steps) >= 10 and {s.split(":")[0] for s in steps} >= {"store", "verify", "write", "tag", "artifacts"}
+    for k, step in enumerate(steps):
+        reset(aws)
+        repo = small_repo(make_repo, f"crash{k}")
+
+        def crash(s, k=k, seen=[]):
+            seen.append(s)
+            if len(seen) == k + 1:
+                raise Crash(s)
+
+        with_hook(monkeypatch, crash)
+        with pytest.raises(Crash):
+            remediate(repo, "--apply")
+        with_hook(monkeypatch, lambda s: None)
+        r = remediate(repo, "--apply")
+        assert r.code == 0, f"resume after {step}: {r.err}"
+        assert state(repo) == expected, f"state differs after a crash at step {k} ({step})"
+
+
+def test_file_changed_after_store_is_refused(make_repo, remediate, monkeypatch):
+    repo = small_repo(make_repo, "r")
+
+    def edit(step):
+        if step.startswith("verify:"):
+            with open(repo / "service/billing.py", "a") as fh:
+                fh.write("# edited meanwhile\n")
+
+    with_hook(monkeypatch, edit)
+    r = remediate(repo, "--apply")
+    assert r.code == 2 and "file changed since the plan was made" in r.err
+    assert (repo / "service/billing.py").read_text().endswith("# edited meanwhile\n")
+
+
+def test_saved_plan_refuses_changed_file(make_repo, remediate, tmp_path):
+    repo = small_repo(make_repo, "r")
+    saved = tmp_path / "plan.json"
+    assert remediate(repo, "--save-plan", str(saved)).code == 0
+    doc = json.loads(saved.read_text())
+    assert doc["files"] and all(sample.STRIPE not in json.dumps(doc) for _ in [0])
+    (repo / ".env").write_text((repo / ".env").read_text() + "EXTRA=1\n")
+    r = remediate(repo, "--apply", "--plan", str(saved))
+    assert r.code == 2 and ".env: file changed since the plan was made" in r.err
+    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+
+
+def test_no_credentials(make_repo, remediate, monkeypatch):
+    repo = small_repo(make_repo, "r")
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(k)
+    before = digest_tree(repo)
+    r = remediate(repo, "--apply")
+    assert r.code == 2 and "no AWS credentials found" in r.err
+    assert digest_tree(repo) == before
+
+
+def _fake(code: str, status: int = 400):
+    class Raw:
+        def stream(self, **kw):
+            yield json.dumps({"__type": code, "message": "injected"}).encode()
+
+    return lambda request, **kw: AWSResponse(request.url, status, {"x-amzn-requestid": "x"}, Raw())
+
+
+def _inject(monkeypatch, event: str, handler) -> None:
+    orig = backends.make_client
+
+    def factory(service, region):
+        client = orig(service, region)
+        client.meta.events.register(event, handler)
+        return client
+
+    monkeypatch.setattr(backends, "make_client", factory)
+
+
+def test_access_denied(make_repo, remediate, monkeypatch):
+    repo = small_repo(make_repo, "r")
+    _inject(monkeypatch, "before-send.secrets-manager.DescribeSecret", _fake("AccessDeniedException"))
+    before = digest_tree(repo)
+    r = remediate(repo, "--apply")
+    assert r.code == 2 and "access denied" in r.err and "DescribeSecret" in r.err
+    assert digest_tree(repo) == before
+
+
+def test_throttling_is_retried_with_backoff(make_repo, remediate, monkeypatch):
+    repo = small_repo(make_repo, "r")
+    calls = []
+    throttle = _fake("ThrottlingException")
+
+    def handler(request, **kw):
+        calls.append(1)
+        return throttle(request) if len(calls) <= 2 else None
+
+    _inject(monkeypatch, "before-send.secrets-manager.CreateSecret", handler)
+    r = remediate(repo, "--apply")
+    assert r.code == 0, r.err
+    assert len(calls) >= 3
+    names = {s["Name"] for s in boto3.client("secretsmanager").list_secrets()["SecretList"]}
+    assert {"shop/prod/cloud", "shop/prod/api-keys"} <= names
+
+
+def test_throttling_gives_up_with_clear_error(make_repo, remediate, monkeypatch):
+    repo = small_repo(make_repo, "r")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    _inject(monkeypatch, "before-send.secrets-manager.CreateSecret", _fake("ThrottlingException"))
+    before = digest_tree(repo)
+    r = remediate(repo, "--apply")
+    assert r.code == 2 and "throttled by AWS" in r.err and "2 attempts" in r.err
+    assert digest_tree(repo) == before
+
+
+def test_secret_scheduled_for_deletion(make_repo, remediate):
+    repo = small_repo(make_repo, "r")
+    sm = boto3.client("secretsmanager")
+    sm.create_secret(Name="shop/prod/cloud", SecretString="{}")
+    sm.delete_secret(SecretId="shop/prod/cloud", RecoveryWindowInDays=7)
+    before = digest_tree(repo)
+    r = remediate(repo, "--apply")
+    assert r.code == 2 and "scheduled for deletion" in r.err and "restore-secret" in r.err
+    assert digest_tree(repo) == before
+
+
+def test_kms_key_not_found(make_repo, remediate):
+    repo = small_repo(make_repo, "r")
+    r = remediate(repo, "--apply", "--kms-key-id", "alias/nope")
+    assert r.code == 2 and "KMS key not found" in r.err
+    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+
+
+def test_different_value_needs_overwrite(make_repo, remediate):
+    repo = small_repo(make_repo, "r")
+    sm = boto3.client("secretsmanager")
+    sm.create_secret(Name="shop/prod/cloud", SecretString='{"aws_access_key_id": "older", "other": "kept"}')
+    before = digest_tree(repo)
+    r = remediate(repo, "--apply")
+    assert r.code == 2 and "shop/prod/cloud key 'aws_access_key_id' already holds a different value" in r.err
+    assert digest_tree(repo) == before
+    r = remediate(repo, "--apply", "--overwrite")
+    assert r.code == 0, r.err
+    doc = json.loads(sm.get_secret_value(SecretId="shop/prod/cloud")["SecretString"])
+    assert doc["other"] == "kept" and doc["aws_access_key_id"] == sample.AWS_KEY
+    assert len(sm.describe_secret(SecretId="shop/prod/cloud")["VersionIdsToStages"]) == 2
+    # never deleted: the secret that existed before is still there, with its other key
+    assert "shop/prod/cloud" in {s["Name"] for s in sm.list_secrets()["SecretList"]}
