@@ -35,7 +35,7 @@ from scanner.models import Chunk, CommitInfo, Finding
 from scanner.sources.files import is_binary
 from scanner.sources.gitobjects import run_git
 
-ZERO = "0" * 40
+NULL_SHA = b"0" * 40
 GITLINK = "160000"
 SYMLINK = "120000"
 BATCH = 256  # blobs per message to a worker: amortises queue pickling
@@ -194,18 +194,20 @@ def commit_infos(repo: Path | str, shas: Sequence[str]) -> dict[str, CommitInfo]
 class CommitLog:
     """What ``git log --raw`` says, stored compactly (rails: ~1M entries in a few dozen MB).
 
-    ``commits`` holds (sha, commit time) in log order; additions and removals are parallel arrays
-    of (raw blob id, commit index, path index).
+    ``commits`` holds (sha, commit time) in log order, ``blobs`` the raw ids of every blob named;
+    additions and removals are parallel arrays of (blob index, commit index, path index).
     """
 
     def __init__(self) -> None:
         self.commits: list[tuple[str, int]] = []
         self.paths: list[bytes] = []
         self._path_ids: dict[bytes, int] = {}
-        self.add_blob = bytearray()
+        self.blobs: list[bytes] = []
+        self.blob_ids: dict[bytes, int] = {}
+        self.add_blob = array("I")
         self.add_commit = array("I")
         self.add_path = array("I")
-        self.del_blob = bytearray()
+        self.del_blob = array("I")
         self.del_commit = array("I")
         self.del_path = array("I")
 
@@ -216,18 +218,24 @@ class CommitLog:
             self.paths.append(path)
         return pid
 
+    def blob_id(self, raw: bytes) -> int:
+        bid = self.blob_ids.get(raw)
+        if bid is None:
+            bid = self.blob_ids[raw] = len(self.blobs)
+            self.blobs.append(raw)
+        return bid
+
     def occurrences(self, wanted: set[bytes], removals: bool = False) -> dict[bytes, list[tuple[int, int]]]:
         """For each wanted raw blob id, its (commit index, path index) additions (or removals)."""
         blob, com, pth = (self.del_blob, self.del_commit, self.del_path) if removals else (
             self.add_blob, self.add_commit, self.add_path)
         out: dict[bytes, list[tuple[int, int]]] = collections.defaultdict(list)
-        if not wanted:
+        ids = {self.blob_ids[w]: w for w in wanted if w in self.blob_ids}
+        if not ids:
             return out
-        mv = memoryview(blob)
-        for i in range(len(com)):
-            b = bytes(mv[20 * i : 20 * i + 20])
-            if b in wanted:
-                out[b].append((com[i], pth[i]))
+        for i, b in enumerate(blob):
+            if b in ids:
+                out[ids[b]].append((com[i], pth[i]))
         return out
 
 
@@ -246,7 +254,7 @@ def parse_log(stream, log: CommitLog, on_blob: Callable[[str, bytes, bytes], Non
     submodules: set[bytes] = set()
     add_blob, add_commit, add_path = log.add_blob, log.add_commit, log.add_path
     del_blob, del_commit, del_path = log.del_blob, log.del_commit, log.del_path
-    path_id = log.path_id
+    path_id, blob_id = log.path_id, log.blob_id
     while True:
         chunk = stream.read(1 << 20)
         if not chunk:
@@ -265,19 +273,19 @@ def parse_log(stream, log: CommitLog, on_blob: Callable[[str, bytes, bytes], Non
                 pid = -1
                 if dst_mode == b"160000":
                     submodules.add(tok)
-                elif dst != b"0" * 40 and dst_mode != b"120000":
+                elif dst != NULL_SHA and dst_mode != b"120000":
                     pid = path_id(tok)
                     raw = bytes.fromhex(dst.decode())
-                    add_blob += raw
+                    add_blob.append(blob_id(raw))
                     add_commit.append(commit_idx)
                     add_path.append(pid)
                     on_blob(dst.decode(), tok, raw)
                 if nparents == 1:
                     src_mode, src = modes[0].lstrip(b":"), shas[0]
-                    if src != dst and src != b"0" * 40 and src_mode not in (b"160000", b"120000"):
+                    if src != dst and src != NULL_SHA and src_mode not in (b"160000", b"120000"):
                         if pid < 0:
                             pid = path_id(tok)
-                        del_blob += bytes.fromhex(src.decode())
+                        del_blob.append(blob_id(bytes.fromhex(src.decode())))
                         del_commit.append(commit_idx)
                         del_path.append(pid)
                 continue
