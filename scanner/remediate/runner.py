@@ -101,7 +101,7 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     if req.save_plan is not None:
         atomic_write(req.save_plan, (json.dumps(plan.to_dict(), indent=2) + "\n").encode())
     if not req.apply:
-        if plan.items:
+        if plan.items and req.fmt == "text":
             out.write("\nDry run: nothing was changed. Re-run with --apply to store the secrets and rewrite the files.\n")
         return Outcome(plan)
     if not plan.items and not journal.incomplete:

@@ -1,0 +1,141 @@
+"""Each rewriter in isolation: what changes, and that nothing else does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanner.models import value_hash
+from scanner.remediate.plan import Item, Site, Workspace
+from scanner.remediate.rewriters import classify, rewrite_all
+from scanner.remediate.settings import Settings
+from tests.remediate import sample
+
+S = Settings(project="shop", env="prod", region="eu-west-1")
+TOKEN = sample.STRIPE
+
+
+def item(value: str, sites: list[Site], name="shop/prod/api-keys", key="stripe_key") -> Item:
+    return Item(value_hash=value_hash(value.encode()), secret_name=name, json_key=key, group="api-keys",
+                rule_ids=["stripe-live-secret-key"], providers=["stripe"], masked=value[:4] + "…", sites=sites,
+                env_name=(key or "k").upper(), value=value.encode())
+
+
+def site_of(root: Path, path: str, value: str, key=None) -> Site:
+    for n, line in enumerate((root / path).read_text().split("\n"), 1):
+        col = line.find(value)
+        if col >= 0:
+            return Site(path, n, col + 1, col + 1 + len(value), "stripe-live-secret-key", key)
+    raise AssertionError("value not in file")
+
+
+def run(tmp_path: Path, files: dict[str, str], path: str, value: str = TOKEN, settings: Settings = S, **kw):
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(text.encode())
+    it = item(value, [site_of(tmp_path, path, value)], **kw)
+    ws = Workspace(tmp_path)
+    manual, notes, ecs = rewrite_all(ws, [it], settings)
+    return ws, manual, notes, ecs
+
+
+def test_classify():
+    assert classify("a/b.py", b"") == "python"
+    assert classify("web/x.tsx", b"") == "javascript"
+    assert classify("Dockerfile", b"") == classify("build/api.Dockerfile", b"") == "dockerfile"
+    assert classify(".env", b"") == classify("conf/.env.production", b"") == "env"
+    assert classify(".env.example", b"") == "config" or classify(".env.example", b"") is None
+    assert classify("template.yaml", b"AWSTemplateFormatVersion: '2010-09-09'\n") == "cloudformation"
+    assert classify("compose.yaml", b"services: {}\n") == "config"
+    assert classify("main.go", b"") is None
+
+
+def test_python_keeps_everything_else_byte_identical(tmp_path):
+    src = ('#!/usr/bin/env python\r\n# -*- coding: utf-8 -*-\r\nimport os\r\n\r\n'
+           f'KEYS = {{"stripe":  "{TOKEN}" ,  # odd spacing kept\r\n}}\r\n')
+    ws, manual, _, _ = run(tmp_path, {"app.py": src}, "app.py")
+    assert not manual
+    new = ws.pending["app.py"].decode()
+    imp = "from leakstop_secrets import lookup as leakstop_lookup\r\n"
+    assert new.startswith("#!/usr/bin/env python\r\n# -*- coding: utf-8 -*-\r\n" + imp)
+    assert new.replace(imp, "", 1) == src.replace(f'"{TOKEN}"', 'leakstop_lookup("shop/prod/api-keys", "stripe_key")')
+    helper = ws.pending["leakstop_secrets.py"].decode()
+    assert "DEFAULT_REGION = 'eu-west-1'" in helper and "scanner" not in helper
+
+
+def test_python_value_inside_a_longer_string_is_concatenated(tmp_path):
+    src = f'URL = "https://api.example.com/?key={TOKEN}&v=2"\n'
+    ws, manual, _, _ = run(tmp_path, {"svc/conf.py": src, "svc/__init__.py": ""}, "svc/conf.py")
+    new = ws.pending["svc/conf.py"].decode()
+    assert '("https://api.example.com/?key=" + leakstop_lookup("shop/prod/api-keys", "stripe_key") + "&v=2")' in new
+    assert "from .leakstop_secrets import lookup as leakstop_lookup" in new  # inside a package
+    assert "svc/leakstop_secrets.py" in ws.pending
+    compile(new, "conf.py", "exec")
+
+
+def test_python_fstring_is_left_for_a_human(tmp_path):
+    src = f'x = f"{TOKEN}{{1}}"\n'
+    ws, manual, _, _ = run(tmp_path, {"a.py": src}, "a.py")
+    assert "a.py" not in ws.pending and manual and "f-string" in manual[0].reason
+
+
+def test_python_uses_caching_library_when_present(tmp_path):
+    ws, _, _, _ = run(tmp_path, {"a.py": f'K = "{TOKEN}"\n', "requirements.txt": "aws-secretsmanager-caching==1.1\n"}, "a.py")
+    assert "SecretCache" in ws.pending["leakstop_secrets.py"].decode()
+
+
+def test_js_commonjs_and_typescript(tmp_path):
+    ws, manual, notes, _ = run(tmp_path, {"lib.js": f"'use strict';\nconst key = '{TOKEN}';\nmodule.exports = {{ key }};\n"},
+                               "lib.js")
+    new = ws.pending["lib.js"].decode()
+    assert new.startswith("'use strict';\nconst { leakstopLookup, leakstopParameter } = require(\"./leakstop-secrets.cjs\");\n")
+    assert 'const key = leakstopLookup("shop/prod/api-keys", "stripe_key");' in new
+    assert "module.exports = { leakstopLookup" in ws.pending["leakstop-secrets.cjs"].decode()
+    assert any("Promise" in n for n in notes)
+    ws, _, _, _ = run(tmp_path, {"app.ts": f'export const key: string = "{TOKEN}";\n'}, "app.ts")
+    assert '(await leakstopLookup("shop/prod/api-keys", "stripe_key"))' in ws.pending["app.ts"].decode()
+    assert "GetSecretValueCommand" in ws.pending["leakstop-secrets.ts"].decode()
+
+
+def test_dockerfile_env_legacy_form(tmp_path):
+    ws, _, _, ecs = run(tmp_path, {"Dockerfile": f"FROM alpine\nENV STRIPE_KEY {TOKEN}\n"}, "Dockerfile")
+    new = ws.pending["Dockerfile"].decode()
+    assert TOKEN not in new and "ENV STRIPE_KEY" not in new and "# leakstop: STRIPE_KEY" in new
+    assert ecs == [{"name": "STRIPE_KEY", "secret_name": "shop/prod/api-keys", "json_key": "stripe_key",
+                    "dockerfile": "Dockerfile"}]
+
+
+def test_env_file_gitignore_already_covers_it(tmp_path):
+    files = {"conf/.env": f"export STRIPE_KEY='{TOKEN}'\n", ".gitignore": "*.env\n.env\n",
+             "conf/.env.example": "OTHER=\n"}
+    ws, _, _, _ = run(tmp_path, files, "conf/.env")
+    assert ws.pending["conf/.env"].decode() == ("# leakstop: STRIPE_KEY moved to Secrets Manager secret "
+                                                "shop/prod/api-keys#stripe_key\nexport STRIPE_KEY=\n")
+    assert ws.pending["conf/.env.example"].decode() == "OTHER=\nSTRIPE_KEY=\n"
+    assert ".gitignore" not in ws.pending and "conf/.gitignore" not in ws.pending
+
+
+def test_json_ini_and_yaml_placeholders(tmp_path):
+    ph = "{{leakstop:secretsmanager:shop/prod/api-keys#stripe_key}}"
+    ws, _, _, _ = run(tmp_path, {"c.json": f'{{"stripe": {{"key": "{TOKEN}"}}}}\n'}, "c.json")
+    assert ws.pending["c.json"].decode() == f'{{"stripe": {{"key": "{ph}"}}}}\n'
+    ws, _, _, _ = run(tmp_path, {"c.ini": f"[stripe]\nkey = {TOKEN}\n"}, "c.ini")
+    assert ws.pending["c.ini"].decode() == f"[stripe]\nkey = {ph}\n"
+    ws, _, _, _ = run(tmp_path, {"c.yml": f"stripe:\n  key: {TOKEN}  # live\n"}, "c.yml")
+    assert ws.pending["c.yml"].decode() == f'stripe:\n  key: "{ph}"  # live\n'
+    import yaml
+
+    assert yaml.safe_load(ws.pending["c.yml"])["stripe"]["key"] == ph
+
+
+def test_cloudformation_json_and_ssm(tmp_path):
+    src = f'{{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {{"F": {{"Properties": {{"K": "{TOKEN}"}}}}}}}}\n'
+    ws, _, _, _ = run(tmp_path, {"t.json": src}, "t.json")
+    assert "{{resolve:secretsmanager:shop/prod/api-keys:SecretString:stripe_key}}" in ws.pending["t.json"].decode()
+    ssm = Settings(project="shop", env="prod", backend="ssm")
+    ws, _, _, _ = run(tmp_path, {"t.json": src}, "t.json", settings=ssm, name="/shop/prod/api-keys/stripe_key", key=None)
+    assert "{{resolve:ssm-secure:/shop/prod/api-keys/stripe_key}}" in ws.pending["t.json"].decode()
+
+
+def test_unknown_file_type_is_manual(tmp_path):
+    _, manual, _, _ = run(tmp_path, {"main.go": f'const k = "{TOKEN}"\n'}, "main.go")
+    assert manual and "no rewriter" in manual[0].reason
