@@ -288,7 +288,7 @@ class RangeSource:
         raw_out = self._log(["-z", "--raw", "--format=%x01%H%x00%an%x00%ae%x00%aI%x00"])
         patch_out = self._log(["-p", "-U0", "--format=%x01%H"])
         patches: dict[str, list[tuple[frozenset[int], bool]]] = {}
-        for part in patch_out.split(b"\n\x01")[0:]:
+        for part in patch_out.split(b"\n\x01"):
             part = part[1:] if part.startswith(b"\x01") else part
             if not part:
                 continue
