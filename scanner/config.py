@@ -7,7 +7,6 @@ repository root, then command-line options.
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -148,6 +147,8 @@ def load_config(explicit: Optional[Path], start: Path) -> Config:
 
 
 def git_toplevel(path: Path) -> Optional[Path]:
+    import subprocess
+
     try:
         out = subprocess.run(
             ["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False

@@ -8,7 +8,6 @@ back-references so the multi-pattern engine can compile them exactly.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -35,10 +34,8 @@ CATEGORIES = (
 )
 REQUIRED = ("id", "name", "provider", "regex", "keywords", "severity", "rotation", "examples", "negative_examples")
 OPTIONAL = ("description", "min_entropy", "category", "skip_filters", "generic", "detector", "example_path", "prefilter")
-# A context rule (``detector: NAME``) is reported only by that context detector (scanner.detectors):
-# the multi-pattern path gets this pattern, which cannot occur in a scanned text file (those hold
-# no NUL byte), and the rule's own regex is kept as ``value_regex`` to check candidate values.
-DETECTOR_SENTINEL = "\\x00leakstop-context-rule\\x00"
+# A context rule (``detector: NAME``) is reported only by that context detector (scanner.detectors);
+# the engine leaves it out of the regex pass, and its ``regex`` checks each candidate value.
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _FORBIDDEN = (
     (re.compile(r"\(\?<?[=!]"), "look-arounds are not supported by the multi-pattern engine"),
@@ -66,7 +63,6 @@ class Rule:
     generic: bool = False
     detector: str = ""  # name of the context detector that reports this rule, if any
     example_path: str = ""  # file name the examples are checked as (e.g. Dockerfile)
-    value_regex: str = ""  # a context rule's own regex, applied to candidate values
     # A cheaper pattern for the multi-pattern pass only (a superset of ``regex``'s matches), for
     # rules whose full regex is slow or too large for Hyperscan to compile (multi-line keys).
     prefilter: str = ""
@@ -84,11 +80,6 @@ class Rule:
     def summary(self) -> str:
         return self.description or self.name
 
-    @property
-    def value_pattern(self) -> "re.Pattern[bytes]":
-        """A context rule's own regex (candidate values must match it)."""
-        return _value_pattern(self.value_regex)
-
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_compiled"] = None
@@ -97,11 +88,6 @@ class Rule:
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():
             object.__setattr__(self, k, v)
-
-
-@functools.lru_cache(maxsize=None)
-def _value_pattern(regex: str) -> "re.Pattern[bytes]":
-    return re.compile(regex.encode())
 
 
 def _err(where: str, msg: str) -> LeakstopError:
@@ -172,15 +158,11 @@ def parse_rule(raw: Any, where: str) -> Rule:
     example_path = raw.get("example_path", "")
     if not isinstance(detector, str) or not isinstance(example_path, str):
         raise _err(where, "'detector' and 'example_path' must be strings")
-    value_regex = ""
     if detector:
         from scanner.detectors import DETECTORS
 
         if detector not in DETECTORS:
             raise _err(where, f"'detector': unknown detector '{detector}' (known: {', '.join(sorted(DETECTORS))})")
-        value_regex, regex = regex, f"(?P<secret>{DETECTOR_SENTINEL})"
-        keywords = ("\x00leakstop-context-rule\x00",)
-        compiled = re.compile(regex.encode())
     rule = Rule(
         id=raw["id"],
         name=raw["name"],
@@ -199,7 +181,6 @@ def parse_rule(raw: Any, where: str) -> Rule:
         prefilter=prefilter,
         detector=detector,
         example_path=example_path,
-        value_regex=value_regex,
         source=where.split(":")[0],
     )
     object.__setattr__(rule, "_compiled", compiled)
@@ -256,6 +237,8 @@ def load_rules(files: Iterable[Path]) -> list[Rule]:
 def files_digest(files: Iterable[Path]) -> str:
     """Hash of the rule files' names and bytes: the key of the compiled-database cache."""
     h = hashlib.sha256()
+    # The parser's own source is part of the key: a cached rule from older code is not reused.
+    h.update(Path(__file__).read_bytes())
     for path in files:
         h.update(str(path).encode() + b"\0")
         try:

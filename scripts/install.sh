@@ -12,3 +12,6 @@ if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m p
   cat "$log" >&2; rm -f "$log"; echo "install failed" >&2; exit 2
 fi
 rm -f "$log"
+# Byte-compile the package: an editable install does not, and a hook that starts a fresh
+# interpreter on every commit should not recompile its modules each time.
+.venv/bin/python -m compileall -q scanner >/dev/null

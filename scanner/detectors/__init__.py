@@ -3,8 +3,9 @@ understand (Dockerfiles, env files, compose files, config files, Kubernetes and 
 Chosen by file name; each yields :class:`scanner.engine.Match` records like the regex rules do,
 naming the key.
 
-Registry: ``DETECTORS`` maps a detector name to a function ``(chunk, emitter) -> Iterable[Match]``;
-:func:`detect` (called by the engine with its rules) builds the :class:`Emitter`, which reports
+Registry: ``DETECTORS`` maps a detector name to a file-name test and a function
+``(chunk, emitter) -> Iterable[Match]``;
+the engine builds one :class:`Emitter` per scan and passes it to :func:`detect`; it reports
 only rules present in the scan whose ``detector`` field is set (see rules/context.yaml), so
 ``disabled_rules`` works for context rules like for any other. Each function returns at once for
 file names it does not handle, so the cost on other files is a few string tests.
@@ -14,8 +15,10 @@ Offsets: detectors decode the file as Latin-1, so a character index is a byte in
 
 from __future__ import annotations
 
-import posixpath
+import importlib
 from typing import Callable, Iterable, Iterator, Optional, Sequence
+
+from scanner.detectors import names
 
 # Files leakstop and detect-secrets write themselves: hashes, not secrets.
 SKIP_NAMES = frozenset({".leakstop-baseline.json", ".secrets.baseline"})
@@ -38,46 +41,47 @@ class Emitter:
         rule = self.by_id.get(rule_id)
         if rule is None or start >= end:
             return None
-        if rule.value_regex and not rule.value_pattern.search(text[start:end].encode("latin-1")):
+        if not rule.pattern.search(text[start:end].encode("latin-1")):
             return None
         return Match(rule, start, end, key)
 
 
-_last: list = [None, None]  # (rules list, Emitter): the engine passes the same list every time
+# name -> (does it want this file?, "module:function"). The predicates are cheap name tests; a
+# detector module is imported only when a file it wants turns up.
+DETECTORS: dict[str, tuple[Callable[[str, bytes], bool], str]] = {
+    "dockerfile": (lambda p, d: names.wants_dockerfile(p), "scanner.detectors.dockerfile:detect"),
+    "build-args": (lambda p, d: b"--build-arg" in d and names.wants_build_args(p), "scanner.detectors.dockerfile:detect_build_args"),
+    "compose": (lambda p, d: names.wants_compose(p), "scanner.detectors.compose:detect"),
+    "envfile": (lambda p, d: names.wants_envfile(p), "scanner.detectors.envfile:detect"),
+    "config": (lambda p, d: bool(names.config_kind(p)), "scanner.detectors.config:detect"),
+    "kubernetes": (lambda p, d: names.wants_kubernetes(p, d), "scanner.detectors.kubernetes:detect"),
+    "terraform": (lambda p, d: names.wants_terraform(p), "scanner.detectors.terraform:detect"),
+}
+_loaded: dict[str, Callable[..., Iterable]] = {}
 
 
-def emitter(rules: Sequence) -> Emitter:
-    if _last[0] is not rules:
-        _last[0], _last[1] = rules, Emitter(rules)
-    return _last[1]
+def _function(target: str) -> Callable[..., Iterable]:
+    fn = _loaded.get(target)
+    if fn is None:
+        module, attr = target.split(":")
+        fn = _loaded[target] = getattr(importlib.import_module(module), attr)
+    return fn
 
 
-def basename(path: str) -> str:
-    return posixpath.basename(path.replace("\\", "/"))
+def wanted(chunk) -> list[str]:
+    """The detectors (as "module:function") that handle this file; usually none."""
+    if names.basename(chunk.path) in SKIP_NAMES:
+        return []
+    return [target for wants, target in DETECTORS.values() if wants(chunk.path, chunk.data)]
 
 
-def _registry() -> dict[str, Callable[..., Iterable]]:
-    from scanner.detectors import compose, config, dockerfile, envfile, kubernetes, terraform
-
-    return {
-        "dockerfile": dockerfile.detect,
-        "build-args": dockerfile.detect_build_args,
-        "compose": compose.detect,
-        "envfile": envfile.detect,
-        "config": config.detect,
-        "kubernetes": kubernetes.detect,
-        "terraform": terraform.detect,
-    }
+def supersedes_generic(chunk) -> bool:
+    """Do the detectors, rather than the generic regex rules, judge assignments in this file?"""
+    return names.structured(chunk.path) and names.basename(chunk.path) not in SKIP_NAMES
 
 
-DETECTORS: dict[str, Callable[..., Iterable]] = _registry()
-
-
-def detect(chunk, rules: Sequence) -> Iterator:
-    if basename(chunk.path) in SKIP_NAMES:
-        return
-    em = emitter(rules)
+def detect(chunk, em: Emitter, targets: Optional[Sequence[str]] = None) -> Iterator:
     if not em:
         return
-    for fn in DETECTORS.values():
-        yield from fn(chunk, em)
+    for target in wanted(chunk) if targets is None else targets:
+        yield from _function(target)(chunk, em)

@@ -6,16 +6,12 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from scanner.detectors import basename
+from scanner.detectors.names import basename
+from scanner.detectors.names import wants_compose as wants
 from scanner.detectors._common import assignment, decode, is_template_name
 from scanner.detectors.yamlish import Entry, parse
 
 RULE = "compose-environment-credential"
-_NAME = re.compile(r"^(docker-)?compose([._-][^/]*)?\.ya?ml$|^[^/]*[._-]compose\.ya?ml$", re.I)
-
-
-def wants(path: str) -> bool:
-    return bool(_NAME.match(basename(path)))
 
 
 def claims(e: Entry) -> bool:

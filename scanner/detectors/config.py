@@ -12,36 +12,15 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from scanner.detectors import basename, compose, kubernetes
+from scanner.detectors import compose, kubernetes
+from scanner.detectors.names import basename
+from scanner.detectors.names import config_kind as kind
 from scanner.detectors._common import URI_RULE, assignment, decode, is_template_name
 from scanner.detectors.yamlish import parse
 
 RULE = "config-credential"
-YAML_EXT = (".yaml", ".yml")
-JSON_EXT = (".json", ".json5", ".jsonc")
-INI_EXT = (".ini", ".cfg", ".conf", ".cnf", ".toml", ".properties", ".config", ".env.properties", ".npmrc", ".pypirc")
-XML_EXT = (".xml", ".config", ".xaml", ".plist", ".csproj", ".pubxml")
-DOTFILES = (".npmrc", ".pypirc", ".netrc", "_netrc", ".pgpass", ".yarnrc", ".gemrc", ".boto", ".s3cfg", ".my.cnf")
-_LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json", "composer.lock", "packages.lock.json", "pnpm-lock.yaml")
 # Cheap prefilter: a file without any of these cannot produce a finding here.
 _VOCAB = re.compile(rb"(?i)pass|pwd|secret|token|key|auth|cred|://|;\s*password")
-
-
-def kind(path: str) -> str:
-    name = basename(path).lower()
-    if name in _LOCKFILES:
-        return ""
-    if name in DOTFILES:
-        return "netrc" if name in (".netrc", "_netrc") else "pgpass" if name == ".pgpass" else "ini"
-    if name.endswith(YAML_EXT):
-        return "yaml"
-    if name.endswith(JSON_EXT):
-        return "json"
-    if name.endswith(XML_EXT) and not name.endswith((".cfg", ".conf")):
-        return "xml" if not name.endswith(".config") else "xml"
-    if name.endswith(INI_EXT):
-        return "ini"
-    return ""
 
 
 def detect(chunk, em) -> Iterator:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from scanner.detectors import basename
+from scanner.detectors.names import basename, wants_build_args
+from scanner.detectors.names import wants_dockerfile as wants
 from scanner.detectors._common import assignment, decode, is_template_name
 from scanner.detectors.keys import is_literal, uri_passwords
 
@@ -41,17 +42,6 @@ _RUN_ASSIGN = re.compile(
 _BUILD_ARG = re.compile(
     r"""--build-arg(?:\s+|=)(?P<q>['"]?)(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<val>[^\s'"\\]*)(?P=q)"""
 )
-
-
-def wants(path: str) -> bool:
-    name = basename(path).lower()
-    return (
-        name in ("dockerfile", "containerfile")
-        or name.startswith("dockerfile.")
-        or name.startswith("containerfile.")
-        or name.endswith(".dockerfile")
-        or name.endswith(".containerfile")
-    )
 
 
 def logical_lines(text: str) -> Iterator[tuple[str, list[int]]]:
@@ -179,21 +169,7 @@ def _uri_key(line: str, pw_start: int) -> str:
     return f"{scheme}_PASSWORD"
 
 
-# -- --build-arg in build scripts, Makefiles and CI files ------------------------------------------
-_SCRIPT_EXT = (".sh", ".bash", ".zsh", ".ps1", ".mk", ".make", ".bat", ".cmd", ".gradle", ".groovy")
-_SCRIPT_NAMES = ("makefile", "gnumakefile", "jenkinsfile", "justfile", "taskfile.yml", "taskfile.yaml")
-_CI_NAMES = re.compile(
-    r"(?i)(^|/)(\.gitlab-ci\.ya?ml|\.travis\.ya?ml|azure-pipelines\.ya?ml|bitbucket-pipelines\.ya?ml|"
-    r"cloudbuild\.ya?ml|buildspec\.ya?ml|\.drone\.ya?ml|appveyor\.ya?ml|\.github/workflows/[^/]+\.ya?ml|"
-    r"\.circleci/config\.ya?ml|docker-compose[^/]*\.ya?ml|compose[^/]*\.ya?ml)$"
-)
-
-
-def wants_build_args(path: str) -> bool:
-    name = basename(path).lower()
-    return name.endswith(_SCRIPT_EXT) or name in _SCRIPT_NAMES or wants(path) or bool(_CI_NAMES.search(path))
-
-
+# -- --build-arg in build scripts, Makefiles and CI files (see names.wants_build_args) --------------
 def detect_build_args(chunk, em) -> Iterator:
     if b"--build-arg" not in chunk.data or not wants_build_args(chunk.path):
         return

@@ -10,17 +10,13 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from scanner.detectors import basename
+from scanner.detectors.names import basename
+from scanner.detectors.names import wants_envfile as wants
 from scanner.detectors._common import assignment, decode, is_template_name
 from scanner.detectors.yamlish import _closing_quote
 
 RULE = "env-file-credential"
 _LINE = re.compile(r"(?m)^[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*")
-
-
-def wants(path: str) -> bool:
-    name = basename(path).lower()
-    return name == ".env" or name.startswith(".env.") or name.endswith(".env") or name in (".envrc", ".flaskenv")
 
 
 def detect(chunk, em) -> Iterator:

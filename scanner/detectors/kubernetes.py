@@ -14,20 +14,16 @@ import re
 from typing import Iterator
 
 from scanner.detectors._common import URI_RULE, decode
+from scanner.detectors.names import wants_kubernetes as wants
 from scanner.detectors.keys import is_literal, is_reference, tokens, uri_passwords
 from scanner.detectors.yamlish import Entry, parse
 
 DATA_RULE = "kubernetes-secret-data"
 STRING_RULE = "kubernetes-secret-stringdata"
-_KIND = re.compile(rb"(?im)^\s*[\"']?kind[\"']?\s*:\s*[\"']?secret[\"']?\s*$")
 _NOT_SECRET = frozenset(
     {"username", "user", "host", "hostname", "port", "database", "db", "dbname", "namespace", "email", "region",
      "name", "url", "endpoint", "server", "address", "addr", "bucket", "login", "schema", "ca", "crt", "cert"}
 )
-
-
-def wants(path: str, data: bytes) -> bool:
-    return path.lower().endswith((".yaml", ".yml")) and bool(_KIND.search(data))
 
 
 def secret_docs(entries: list[Entry]) -> set[int]:

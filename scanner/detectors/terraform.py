@@ -10,17 +10,14 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from scanner.detectors import basename
+from scanner.detectors.names import basename
+from scanner.detectors.names import wants_terraform as wants
 from scanner.detectors._common import assignment, decode, is_template_name
 
 RULE = "terraform-credential"
 _ATTR = re.compile(r'(?m)^[ \t]*"?(?P<key>[A-Za-z_][\w-]*)"?[ \t]*=[ \t]*"(?P<val>(?:[^"\\\n]|\\.)*)"')
 _VARIABLE = re.compile(r'(?m)^[ \t]*variable[ \t]+"(?P<name>[^"]+)"')
 _BLOCK_END = re.compile(r"(?m)^\}")
-
-
-def wants(path: str) -> bool:
-    return basename(path).lower().endswith((".tf", ".tfvars", ".hcl"))
 
 
 def detect(chunk, em) -> Iterator:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
@@ -63,7 +63,12 @@ class Engine:
         self.rules: list[Rule] = list(rules) if rules is not None else load_ruleset(config)
         if not self.rules:
             raise LeakstopError("no rules to scan with (all disabled?)")
-        self.backend: Backend = make_backend(backend or config.backend, self.rules, cache_dir())
+        # Context rules are reported by their detectors, not by the regex pass.
+        self.scan_rules = [r for r in self.rules if not r.detector]
+        self.backend: Backend = make_backend(backend or config.backend, self.scan_rules, cache_dir())
+        from scanner.detectors import Emitter
+
+        self._emitter = Emitter(self.rules)
         self._allow_regexes = [re.compile(rx.encode()) for rx in config.allowlist.regexes]
         self._stopwords = [s.encode() for s in config.allowlist.stopwords]
         self._allow_paths = None
@@ -74,9 +79,18 @@ class Engine:
 
     # -- matching -------------------------------------------------------------------------
     def matches(self, chunk: Chunk) -> Iterator[Match]:
+        from scanner.detectors import detect, supersedes_generic, wanted
+
         data = chunk.data
+        targets = wanted(chunk) if self._emitter else []  # context-aware detectors, by file name
+        skip_generic = bool(targets) and supersedes_generic(chunk)
         for idx in sorted(self.backend.candidates(data)):
-            rule = self.rules[idx]
+            rule = self.scan_rules[idx]
+            if skip_generic and rule.generic:
+                # In a file whose structure a detector understands (Dockerfile, env, config), the
+                # detector judges key = value pairs; the line-oriented generic regexes would only
+                # add noise there (CloudFormation !Ref, ansible !vault, locale strings).
+                continue
             has_key = "key" in rule.pattern.groupindex
             for m in rule.pattern.finditer(data):
                 start, end = m.span("secret")
@@ -86,9 +100,7 @@ class Engine:
                 if has_key and m.group("key"):
                     key = m.group("key").decode("utf-8", "replace")
                 yield Match(rule, start, end, key)
-        from scanner.detectors import detect  # context-aware detectors, chosen by file name
-
-        yield from detect(chunk, self.rules)
+        yield from detect(chunk, self._emitter, targets)
 
     # -- the pipeline -----------------------------------------------------------------------
     def scan(self, chunk: Chunk) -> list[Finding]:
@@ -166,24 +178,21 @@ def _newlines(data: bytes) -> list[int]:
 
 
 def _dedupe(kept: list[tuple[Match, bytes, int]]) -> list[tuple[Match, bytes, int]]:
-    """One finding per value location: specific rules beat generic ones, earlier rules win ties."""
-    kept.sort(key=lambda t: (t[0].start, t[0].rule.generic, -(t[0].end - t[0].start)))
+    """One finding per value location. Specific rules beat generic ones (then longer spans, then
+    rule order); two specific rules clash only on the very same span. The winner keeps the key
+    name a loser knew (a context detector's ``DB_PASSWORD``), which remediation needs."""
+    kept.sort(key=lambda t: (t[0].rule.generic, -(t[0].end - t[0].start), t[0].start))
     out: list[tuple[Match, bytes, int]] = []
     for item in kept:
         m = item[0]
-        clash = False
-        for prev in out[-8:]:
-            p = prev[0]
-            overlap = m.start < p.end and p.start < m.end
-            if not overlap:
+        for i, (w, line, line_start) in enumerate(out):
+            if not (m.start < w.end and w.start < m.end):
                 continue
-            if (p.start, p.end) == (m.start, m.end) or m.rule.generic or p.rule.generic:
-                clash = True
-                if p.rule.generic and not m.rule.generic:
-                    out.remove(prev)
-                    clash = False
+            if (w.start, w.end) == (m.start, m.end) or w.rule.generic or m.rule.generic:
+                if w.key is None and m.key:
+                    out[i] = (replace(w, key=m.key), line, line_start)
                 break
-        if not clash:
+        else:
             out.append(item)
     out.sort(key=lambda t: t[0].start)
     return out

@@ -148,7 +148,7 @@ def make_backend(name: str, rules: Sequence[Rule], cache_dir: Path | None) -> Ba
             name = "keywords"
         else:
             name = "hyperscan"
-    if name == "hyperscan":
+    if name == "hyperscan" and rules:
         return HyperscanBackend(rules, cache_dir)
     return KeywordBackend(rules)
 

@@ -7,10 +7,17 @@ from typing import Sequence
 from scanner.models import Finding
 
 
+def _printable(path: str) -> str:
+    """A file name with a newline or other control character must not split the report's line."""
+    if path.isprintable():
+        return path
+    return repr(path)[1:-1]
+
+
 def render(findings: Sequence[Finding], ctx) -> str:
     lines = []
     for f in findings:
-        where = f"{f.path}:{f.line}:{f.column}"
+        where = f"{_printable(f.path)}:{f.line}:{f.column}"
         key = f" key={f.key}" if f.key else ""
         commit = ""
         if f.commit:

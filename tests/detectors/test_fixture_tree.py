@@ -26,3 +26,20 @@ def test_precision_and_recall(ctx_engine, capsys):
     extra = sorted((p, line, rule) for p, line, rule, _ in s.found - s.expected)
     assert s.recall >= 0.95, f"missed: {missed}"
     assert s.precision >= 0.95, f"unexpected: {extra}"
+
+
+def test_precision_and_recall_with_every_rule(capsys):
+    """What a user gets: all packs together. A provider rule may win a value over the context rule
+    (so rule ids can differ), but every expected line is reported, with its key, and little else."""
+    from scanner.config import Config
+    from scanner.engine import Engine
+
+    s = score(Engine(Config()))
+    expected = {(p, line, key) for p, line, _, key in s.expected}
+    found = {(p, line, key) for p, line, _, key in s.found}
+    precision = len(expected & found) / len(found)
+    recall = len(expected & found) / len(expected)
+    with capsys.disabled():
+        print(f"\ncontext fixtures, all rules: precision {precision:.1%}, recall {recall:.1%}")
+    assert recall >= 0.95, f"missed: {sorted(expected - found)}"
+    assert precision >= 0.95, f"unexpected: {sorted(found - expected)}"

@@ -86,3 +86,18 @@ def test_all_rules_disabled_is_an_error(tmp_path: Path):
 
     with pytest.raises(LeakstopError, match="no rules"):
         Engine(Config(), rules=[])
+
+
+def test_winner_keeps_the_key_a_context_match_knew():
+    from scanner.rules import Rule
+
+    ctx = Rule(id="ctx-cred", name="c", provider="generic", regex=r"KEY=(?P<secret>\S+)", keywords=("key=",),
+               severity="medium", rotation="r", examples=("x",), negative_examples=("y",), generic=True)
+    e = Engine(Config(), rules=[AWS[0], ctx], backend="keywords")
+    # The context-like rule knows no key here; a match that carries one donates it.
+    from scanner.engine import Match, _dedupe
+
+    spec, gen = Match(AWS[0], 4, 24), Match(ctx, 4, 24, key="AWS_KEY")
+    [(winner, _, _)] = _dedupe([(gen, b"", 0), (spec, b"", 0)])
+    assert winner.rule.id == "aws-access-key-id" and winner.key == "AWS_KEY"
+    assert len(scan(e, f"KEY={KEY}\n")) == 1

@@ -64,3 +64,10 @@ def test_sarif_is_schema_valid():
 
 def test_empty_sarif_is_schema_valid():
     validate_sarif(json.loads(render("sarif", [], ctx())))
+
+
+def test_text_report_escapes_control_characters_in_paths():
+    engine = Engine(Config(), rules=RULES, backend="keywords")
+    fs = engine.scan(Chunk(path="odd\nname.py", data=b"k = 'AKIAZ5QW2XHC7RJK3MNB'\n"))
+    out = render("text", fs, ctx())
+    assert out.count("\n") == 1 and out.startswith("odd\\nname.py:1:6:")

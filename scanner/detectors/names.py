@@ -1,0 +1,95 @@
+"""Which files each context detector handles, by name: kept apart from the detectors so a scan
+of files no detector wants (most source code) never imports them or compiles their regexes."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+
+def basename(path: str) -> str:
+    return posixpath.basename(path.replace("\\", "/"))
+
+
+def wants_dockerfile(path: str) -> bool:
+    name = basename(path).lower()
+    return (
+        name in ("dockerfile", "containerfile")
+        or name.startswith(("dockerfile.", "containerfile."))
+        or name.endswith((".dockerfile", ".containerfile"))
+    )
+
+
+_SCRIPT_EXT = (".sh", ".bash", ".zsh", ".ps1", ".mk", ".make", ".bat", ".cmd", ".gradle", ".groovy")
+_SCRIPT_NAMES = ("makefile", "gnumakefile", "jenkinsfile", "justfile", "taskfile.yml", "taskfile.yaml")
+_CI_NAMES = re.compile(
+    r"(?i)(^|/)(\.gitlab-ci\.ya?ml|\.travis\.ya?ml|azure-pipelines\.ya?ml|bitbucket-pipelines\.ya?ml|"
+    r"cloudbuild\.ya?ml|buildspec\.ya?ml|\.drone\.ya?ml|appveyor\.ya?ml|\.github/workflows/[^/]+\.ya?ml|"
+    r"\.circleci/config\.ya?ml|docker-compose[^/]*\.ya?ml|compose[^/]*\.ya?ml)$"
+)
+
+
+def wants_build_args(path: str) -> bool:
+    name = basename(path).lower()
+    return name.endswith(_SCRIPT_EXT) or name in _SCRIPT_NAMES or wants_dockerfile(path) or bool(_CI_NAMES.search(path))
+
+
+_COMPOSE = re.compile(r"^(docker-)?compose([._-][^/]*)?\.ya?ml$|^[^/]*[._-]compose\.ya?ml$", re.I)
+
+
+def wants_compose(path: str) -> bool:
+    return bool(_COMPOSE.match(basename(path)))
+
+
+def wants_envfile(path: str) -> bool:
+    name = basename(path).lower()
+    return name == ".env" or name.startswith(".env.") or name.endswith(".env") or name in (".envrc", ".flaskenv")
+
+
+YAML_EXT = (".yaml", ".yml")
+JSON_EXT = (".json", ".json5", ".jsonc")
+INI_EXT = (".ini", ".cfg", ".conf", ".cnf", ".toml", ".properties", ".config", ".env.properties", ".npmrc", ".pypirc")
+XML_EXT = (".xml", ".config", ".xaml", ".plist", ".csproj", ".pubxml")
+DOTFILES = (".npmrc", ".pypirc", ".netrc", "_netrc", ".pgpass", ".yarnrc", ".gemrc", ".boto", ".s3cfg", ".my.cnf")
+_LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json", "composer.lock", "packages.lock.json", "pnpm-lock.yaml")
+
+
+def config_kind(path: str) -> str:
+    """'yaml', 'json', 'xml', 'ini', 'netrc', 'pgpass', or '' for files the config detector skips."""
+    name = basename(path).lower()
+    if name in _LOCKFILES:
+        return ""
+    if name in DOTFILES:
+        return "netrc" if name in (".netrc", "_netrc") else "pgpass" if name == ".pgpass" else "ini"
+    if name.endswith(YAML_EXT):
+        return "yaml"
+    if name.endswith(JSON_EXT):
+        return "json"
+    if name.endswith(XML_EXT) and not name.endswith((".cfg", ".conf")):
+        return "xml"
+    if name.endswith(INI_EXT):
+        return "ini"
+    return ""
+
+
+_K8S_KIND = re.compile(rb"(?im)^\s*[\"']?kind[\"']?\s*:\s*[\"']?secret[\"']?\s*$")
+
+
+def wants_kubernetes(path: str, data: bytes) -> bool:
+    return path.lower().endswith(YAML_EXT) and bool(_K8S_KIND.search(data))
+
+
+def wants_terraform(path: str) -> bool:
+    return basename(path).lower().endswith((".tf", ".tfvars", ".hcl"))
+
+
+def structured(path: str) -> bool:
+    """Files whose key = value structure the detectors parse fully (YAML, JSON, TOML, env files,
+    Dockerfiles, Terraform): there the detectors, not the line-oriented generic regexes, judge
+    credential assignments. INI/.conf/XML/HCL are left out: code-like snippets live there too."""
+    name = basename(path).lower()
+    return (
+        name.endswith(YAML_EXT + JSON_EXT + (".toml", ".tf", ".tfvars"))
+        or wants_envfile(path)
+        or wants_dockerfile(path)
+    ) and name not in _LOCKFILES
