@@ -110,7 +110,8 @@ def apply_plan(
             rels = [_rel(base / site.path, repo_root) for site in it.sites]
             in_hist, first = rotation.git_history(repo_root, [r for r in rels if r], it.value)
             meta = it.meta()
-            meta.update(arn=back.arn, version=back.version_id, in_git_history=in_hist, first_commit=first)
+            meta.update(arn=back.arn, version=back.version_id, in_git_history=in_hist, first_commit=first,
+                        backend=s.backend)
             journal.merge_item(meta)
         hook(f"verify:{name}")
         journal.mark(f"verify:{name}")

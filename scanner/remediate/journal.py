@@ -53,9 +53,10 @@ class Journal:
     def items(self) -> dict:
         return self.data["items"]
 
-    def known_names(self) -> dict[str, tuple[str, Optional[str]]]:
-        """value hash -> (secret name, json key) already assigned in an earlier run."""
-        return {m["value_hash"]: (m["secret_name"], m["json_key"]) for m in self.items.values()}
+    def known_names(self, backend: str) -> dict[str, tuple[str, Optional[str]]]:
+        """value hash -> (name, json key) already assigned in an earlier run with this backend."""
+        return {m["value_hash"]: (m["secret_name"], m["json_key"]) for m in self.items.values()
+                if m.get("backend", "secretsmanager") == backend}
 
     def start(self, plan_id: str) -> dict:
         """Begin (or resume) a run; returns what an interrupted run left to do: the secret names

@@ -90,7 +90,7 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     s = req.settings
     findings = _findings(req, base)
     journal = Journal(base / s.output_dir / JOURNAL_NAME)
-    plan = make_plan(findings, s, base, known=journal.known_names())
+    plan = make_plan(findings, s, base, known=journal.known_names(s.backend))
     if req.reviewed_plan is not None:
         _check_reviewed(plan, req.reviewed_plan)
     values = [it.value for it in plan.items]

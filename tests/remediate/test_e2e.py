@@ -185,6 +185,8 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
     assert st.code == 1
     rows = {r["name"]: r for r in json.loads(st.out)["secrets"]}
     assert set(rows) == set(state) and not any(r["rotated"] for r in rows.values())
+    text = run_cli("rotation", "status")
+    assert text.code == 1 and "PENDING\tshop/prod/api-keys\t" in text.out and "pending rotation" in text.err
     boto3.client("secretsmanager").put_secret_value(SecretId="shop/prod/cloud", SecretString='{"aws_access_key_id":"new"}')
     rows = {r["name"]: r for r in json.loads(run_cli("rotation", "status", "-f", "json").out)["secrets"]}
     assert rows["shop/prod/cloud"]["rotated"] and not rows["shop/prod/api-keys"]["rotated"]
