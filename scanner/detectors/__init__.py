@@ -20,8 +20,6 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from scanner.detectors import names
 
-# Files leakstop and detect-secrets write themselves: hashes, not secrets.
-SKIP_NAMES = frozenset({".leakstop-baseline.json", ".secrets.baseline"})
 
 
 class Emitter:
@@ -70,14 +68,12 @@ def _function(target: str) -> Callable[..., Iterable]:
 
 def wanted(chunk) -> list[str]:
     """The detectors (as "module:function") that handle this file; usually none."""
-    if names.basename(chunk.path) in SKIP_NAMES:
-        return []
     return [target for wants, target in DETECTORS.values() if wants(chunk.path, chunk.data)]
 
 
 def supersedes_generic(chunk) -> bool:
     """Do the detectors, rather than the generic regex rules, judge assignments in this file?"""
-    return names.structured(chunk.path) and names.basename(chunk.path) not in SKIP_NAMES
+    return names.structured(chunk.path)
 
 
 def detect(chunk, em: Emitter, targets: Optional[Sequence[str]] = None) -> Iterator:

@@ -26,6 +26,8 @@ from scanner.rules import Rule, files_digest, load_rules, parse_rule, rule_files
 # Same-line annotations that suppress a finding; the last two keep detect-secrets' and
 # gitleaks' annotations working for repositories migrating to leakstop.
 ALLOW_PRAGMAS = (b"leakstop:allow", b"pragma: allowlist secret", b"gitleaks:allow")
+# Baselines leakstop and detect-secrets write: salts and hashes of accepted findings, no secrets.
+BASELINE_NAMES = frozenset({".leakstop-baseline.json", ".secrets.baseline"})
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,8 @@ class Engine:
     # -- the pipeline -----------------------------------------------------------------------
     def scan(self, chunk: Chunk) -> list[Finding]:
         if self._allow_paths is not None and self._allow_paths.match_file(chunk.path):
+            return []
+        if chunk.path.rsplit("/", 1)[-1] in BASELINE_NAMES:
             return []
         data = chunk.data
         newlines: Optional[list[int]] = None

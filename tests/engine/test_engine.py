@@ -101,3 +101,8 @@ def test_winner_keeps_the_key_a_context_match_knew():
     [(winner, _, _)] = _dedupe([(gen, b"", 0), (spec, b"", 0)])
     assert winner.rule.id == "aws-access-key-id" and winner.key == "AWS_KEY"
     assert len(scan(e, f"KEY={KEY}\n")) == 1
+
+
+@pytest.mark.parametrize("name", [".secrets.baseline", ".leakstop-baseline.json"])
+def test_baseline_files_are_not_scanned(engine, name):
+    assert scan(engine, f"k = '{KEY}'", path=f"repo/{name}") == []
