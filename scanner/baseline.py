@@ -47,27 +47,29 @@ class Baseline:
         return cls(salt=salt or secrets.token_hex(16), base_dir=base_dir)
 
     # -- identity ----------------------------------------------------------------------------
-    def rel_path(self, path: str) -> str:
-        """A finding's path as stored: relative to the baseline's folder, forward slashes."""
+    def rel_path(self, path: str, root: Optional[Path] = None) -> str:
+        """A finding's path as stored: relative to the baseline's folder, forward slashes.
+        A relative finding path is relative to ``root`` (a repository's top for git modes),
+        else to the current directory (``scan``)."""
         p = path.replace("\\", "/")
         if p.startswith("./"):
             p = p[2:]
-        absolute = Path(p) if os.path.isabs(p) else Path.cwd() / p
+        absolute = Path(p) if os.path.isabs(p) else (root or Path.cwd()) / p
         try:
             rel = os.path.relpath(absolute, self.base_dir).replace(os.sep, "/")
         except ValueError:  # another drive on Windows
             return p
         return p if rel.startswith("..") else rel
 
-    def entry_for(self, f: Finding) -> Optional[Entry]:
+    def entry_for(self, f: Finding, root: Optional[Path] = None) -> Optional[Entry]:
         if not f.secret:
             return None  # a finding read back from a report has no value: it cannot be matched
-        return Entry(self.rel_path(f.path), f.rule_id, entry_hash(self.salt, f.rule_id, f.secret))
+        return Entry(self.rel_path(f.path, root), f.rule_id, entry_hash(self.salt, f.rule_id, f.secret))
 
     # -- use ---------------------------------------------------------------------------------
-    def new_findings(self, findings: Iterable[Finding]) -> list[Finding]:
-        """Findings not accepted by this baseline."""
-        return [f for f in findings if self.entry_for(f) not in self.entries]
+    def new_findings(self, findings: Iterable[Finding], root: Optional[Path] = None) -> list[Finding]:
+        """Findings not accepted by this baseline (relative paths taken from ``root``)."""
+        return [f for f in findings if self.entry_for(f, root) not in self.entries]
 
     def add(self, findings: Iterable[Finding]) -> int:
         before = len(self.entries)

@@ -38,12 +38,14 @@ def scan_paths(paths: Sequence[str], config: Config, engine=None) -> Outcome:
     return Outcome(findings, stats)
 
 
-def apply_baseline(findings: list[Finding], baseline: Optional[Path]) -> list[Finding]:
+def apply_baseline(findings: list[Finding], baseline: Optional[Path], root: Optional[Path] = None) -> list[Finding]:
+    """Drop findings the baseline accepts. Git modes report repository-relative paths: pass the
+    repository's top as ``root``; ``scan`` reports paths relative to the current directory."""
     if baseline is None:
         return findings
     from scanner.baseline import load_baseline
 
-    return load_baseline(baseline).new_findings(findings)
+    return load_baseline(baseline).new_findings(findings, root)
 
 
 def report(

@@ -38,7 +38,7 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
         raise click.UsageError("give either --staged or a range (BASE..HEAD, or one commit)")
     from scanner.config import load_config, parse_size
     from scanner.engine import Engine
-    from scanner.pipeline import Outcome, report, scan_chunks
+    from scanner.pipeline import Outcome, apply_baseline, report, scan_chunks
 
     repo_path = Path(repo)
     if not repo_path.is_dir():
@@ -79,24 +79,12 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
     if not staged:
         stats["commits_scanned"] = st.commits
     if baseline is not None and findings:
-        findings = _new_against_baseline(findings, baseline, repo_path)
+        from scanner.sources.diff import toplevel
+
+        findings = apply_baseline(findings, baseline, toplevel(repo_path))
     outcome = Outcome(findings, stats)
     for note in st.notes:
         click.echo(f"leakstop: note: {note}", err=True)
     rc = report(outcome, "diff", fmt, output, rules)
     summary(outcome, quiet)
     return rc
-
-
-def _new_against_baseline(findings: list, baseline: Path, repo: Path) -> list:
-    """Diff paths are relative to the repository root, while a baseline resolves relative paths
-    from the current directory: match on absolute paths, report the repository-relative ones."""
-    import dataclasses
-
-    from scanner.pipeline import apply_baseline
-    from scanner.sources.diff import toplevel
-
-    top = toplevel(repo)
-    shadows = [dataclasses.replace(f, path=str(top / f.path)) for f in findings]
-    kept = {id(s) for s in apply_baseline(shadows, baseline)}
-    return [f for f, s in zip(findings, shadows) if id(s) in kept]
