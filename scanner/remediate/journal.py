@@ -77,12 +77,12 @@ class Journal:
 
     def merge_item(self, meta: dict) -> None:
         ref = f"{meta['secret_name']}#{meta['json_key'] or ''}"
-        old = self.items.get(ref)
-        if old:
-            for k in ("rule_ids", "providers", "sources", "sites"):
-                meta[k] = sorted(set(old.get(k, [])) | set(meta.get(k, [])))
-            for k, v in old.items():
-                meta.setdefault(k, v)
+        old = self.items.get(ref) or {}
+        # Lists sorted always, so a resumed run records exactly what an uninterrupted one does.
+        for k in ("rule_ids", "providers", "sources", "sites"):
+            meta[k] = sorted(set(old.get(k, [])) | set(meta.get(k, [])))
+        for k, v in old.items():
+            meta.setdefault(k, v)
         self.items[ref] = meta
 
     def add_ecs(self, entries: list[dict]) -> None:

@@ -31,7 +31,13 @@ GROUPS: dict[str, str] = {
 }
 
 
-def group_for(category: str) -> str:
+_DB_NAME = re.compile(r"(?i)(^|[_.-])(db|database|postgres(ql)?|pg|mysql|mariadb|mongo(db)?|redis|sql|jdbc)([_.-]|$)")
+
+
+def group_for(category: str, key: Optional[str] = None) -> str:
+    """Group from the rule category; a generic credential named like a database one -> database."""
+    if category == "generic" and key and _DB_NAME.search(key):
+        return "database"
     return GROUPS.get(category, "api-keys")
 
 
@@ -215,6 +221,8 @@ def build_items(findings: Sequence[Finding], settings: Settings, read_line,
         raw = next((s.key for s in it.sites if s.key), None) or it.rule_ids[0]
         base = json_key(raw)
         it.env_name = re.sub(r"[^A-Za-z0-9_]", "_", raw).upper() if raw != it.rule_ids[0] else base.upper()
+        if it.group == "app":
+            it.group = group_for("generic", raw)
         if it.value_hash in known:
             it.secret_name, it.json_key = known[it.value_hash]
             continue

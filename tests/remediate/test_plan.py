@@ -36,6 +36,7 @@ def test_json_key_and_assigned_names():
     assert key_from_line('{"auth": {"apiKey": ') == "apiKey"
     assert key_from_line('client(token=') == "token"
     assert key_from_line('print(') is None
+    assert group_for("generic", "DB_PASSWORD") == "database" and group_for("generic", "SESSION_KEY") == "app"
     assert group_for("database") == "database" and group_for("payment") == "api-keys" and group_for("cloud") == "cloud"
 
 
