@@ -66,6 +66,10 @@ _REFERENCE = re.compile(
     rb"(os\.environ|os\.getenv|getenv\(|process\.env|ENV\[|ENV\.fetch|System\.getenv|Environment\.Get|"
     rb"\$_ENV|\$_SERVER|secrets\.|vault:|!Ref|Fn::|\{\{resolve:|arn:aws:secretsmanager:|arn:aws:ssm:)"
 )
+# References that embed a name-like tail a generic rule could take for a value.
+_REFERENCE_SPANS = re.compile(
+    rb"arn:aws[\w-]*:(?:secretsmanager|ssm|kms):[^\s\"'`,]+|\{\{resolve:(?:secretsmanager|ssm|ssm-secure):[^}]*\}\}"
+)
 _IDENTIFIER_PATH = re.compile(rb"^[A-Za-z_][A-Za-z_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\(\))?$|^[a-z_]+(\(\))?$|^[A-Z_]+$")
 _TEST_PATH = re.compile(r"(^|/)(fixtures?|testdata|test_data|__fixtures__|__mocks__|__snapshots__|mocks?)(/|$)")
 
@@ -114,6 +118,8 @@ def filler(c: Candidate) -> bool:
 def reference(c: Candidate) -> bool:
     """The value points elsewhere (environment lookups, identifiers), it is not itself a secret."""
     if _REFERENCE.search(c.value):
+        return True
+    if any(c.value in span.group(0) for span in _REFERENCE_SPANS.finditer(c.line)):
         return True
     # Only assignment detectors see identifiers as values (password = user.password).
     return c.rule.generic and bool(_IDENTIFIER_PATH.match(c.value))

@@ -100,3 +100,12 @@ def test_fake_word_is_placeholder(value):
 
 def test_fake_inside_random_token_is_kept():
     assert not F.placeholder(cand("q8Zfake2Lm5Xw9Tb3Nc"))
+
+
+@pytest.mark.parametrize("value, line", [
+    ("prod/app/db-AbC123", '"Resource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-AbC123"'),
+    ("db_password}}", "Password: '{{resolve:secretsmanager:prod/app/db:SecretString:db_password}}'"),
+])
+def test_value_inside_a_secret_reference_on_the_line(value, line):
+    assert F.reference(cand(value, line=line))
+    assert not F.reference(cand(value, line="password = " + value))
