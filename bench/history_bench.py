@@ -52,10 +52,13 @@ def peer_shell(snippet: str) -> str:
     return out.stdout.strip()
 
 
+LEAKSTOP_EXTRA: list[str] = []  # --leakstop-arg values
+
+
 def command(tool: str, repo: Path, out: Path) -> str:
     if tool == "leakstop":
-        return " ".join(shlex.quote(a) for a in
-                        [str(LEAKSTOP), "history", str(repo), "-f", "json", "-o", str(out), "--no-progress", "-q"])
+        return " ".join(shlex.quote(a) for a in [str(LEAKSTOP), "history", str(repo), "-f", "json", "-o", str(out),
+                                                 "--no-progress", "-q", *LEAKSTOP_EXTRA])
     cmd = peer_shell(f"cmd_{tool}_hist {shlex.quote(str(repo))} {shlex.quote(str(out))}")
     if not cmd:
         raise SystemExit(f"{tool}: no history command in {TOOLS_SH}")
@@ -111,7 +114,10 @@ def main() -> int:
     ap.add_argument("--tools", default=DEFAULT_TOOLS, help=f"comma-separated (default {DEFAULT_TOOLS})")
     ap.add_argument("--runs", type=int, default=1, help="runs per tool and repo; the median is shown")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "leakstop-history-bench")
+    ap.add_argument("--leakstop-arg", action="append", default=[], metavar="ARG",
+                    help="extra argument for leakstop history (repeatable), e.g. --leakstop-arg=--config=FILE")
     args = ap.parse_args()
+    LEAKSTOP_EXTRA.extend(args.leakstop_arg)
     if not shutil.which("/usr/bin/time"):
         raise SystemExit("needs GNU time at /usr/bin/time (apt-get install time)")
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]

@@ -451,7 +451,9 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
 
     jobs = options.jobs or os.cpu_count() or 1
     ctx = multiprocessing.get_context("fork")
-    inq, outq = ctx.Queue(), ctx.Queue()
+    # Bounded: enumeration outruns scanning, and an unbounded backlog of blob names would hold
+    # the whole history's list in memory at once.
+    inq, outq = ctx.Queue(maxsize=8 * jobs), ctx.Queue()
     workers = [
         ctx.Process(target=_worker, args=(repo, engine, config.max_file_size, inq, outq), daemon=True)
         for _ in range(jobs)
@@ -474,9 +476,21 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
         seen.add(raw)
         batch.append((hexid, decode_path(path)))
         if len(batch) >= BATCH:
-            inq.put(list(batch))
+            send(list(batch))
             dispatched += len(batch)
             batch.clear()
+
+    def send(item) -> None:
+        import queue as _queue
+
+        while True:
+            try:
+                inq.put(item, timeout=0.2)
+                return
+            except _queue.Full:
+                drain_results(block=False)  # keep the bar moving; workers never wait on us
+                if not any(w.is_alive() for w in workers):
+                    raise LeakstopError("history: the scanning workers died unexpectedly") from None
 
     def handle(msg) -> None:
         nonlocal finished
@@ -511,6 +525,7 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
             handle(msg)
 
     cmd = ["git", "-C", repo, *log_command(tips, options.excludes)]
+    proc = None
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20)
         _grow_pipe(proc.stdout.fileno())
@@ -527,17 +542,23 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
             msg = err.decode("utf-8", "replace").strip().splitlines()
             raise LeakstopError(f"git log: {(msg[0] if msg else 'failed').removeprefix('fatal: ')}")
         if batch:
-            inq.put(list(batch))
+            send(list(batch))
             dispatched += len(batch)
             batch.clear()
         for _ in workers:
-            inq.put(None)
+            send(None)
         drain_results(block=True)
     finally:
+        # After a clean finish the workers are exiting; after an error they may be blocked on
+        # the queue, so they are stopped rather than waited for.
         for w in workers:
-            w.join(timeout=5)
+            w.join(timeout=5 if finished == jobs else 0.1)
             if w.is_alive():
                 w.kill()
+                w.join()
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
         if bar is not None:
             bar.close()
 

@@ -258,3 +258,17 @@ def test_many_blobs_across_workers(tmp_path):
     res = scan(r.path)
     assert res.stats.blobs == 701
     assert set(by_value(res)) == {hv(KEY1)}
+
+
+def test_git_failure_mid_scan_is_one_error_and_stops_workers(tmp_path, monkeypatch):
+    r = Repo(tmp_path / "r")
+    r.commit("one", **{"a.py": f"k = '{KEY1}'\n"})
+    import scanner.sources.history as hist
+
+    monkeypatch.setattr(hist, "log_command", lambda revs, excludes: ["log", "--no-such-option"])
+    import time
+
+    t = time.perf_counter()
+    with pytest.raises(LeakstopError, match="git log"):
+        scan(r.path)
+    assert time.perf_counter() - t < 4  # workers were stopped, not waited for
