@@ -134,7 +134,8 @@ def ref_tips(repo: Path | str, refs: Sequence[str]) -> list[str]:
     """Commit ids at the tips of the given refs (all refs + HEAD when empty)."""
     if refs:
         out = run_git(repo, ["rev-parse", "--end-of-options", *[f"{r}^{{commit}}" for r in refs]])
-        return sorted(set(out.decode().split()))
+        # rev-parse echoes the --end-of-options marker among the ids it prints
+        return sorted({t for t in out.decode().split() if not t.startswith("-")})
     out = run_git(repo, ["for-each-ref", "--format=%(objecttype):%(objectname):%(*objecttype):%(*objectname)"])
     tips = set()
     for line in out.decode().splitlines():
@@ -242,8 +243,13 @@ class CommitLog:
 def log_command(revs: Sequence[str], excludes: Sequence[str]) -> list[str]:
     # -c: merges list only paths whose result differs from every parent; --root: a root (or
     # shallow boundary) commit introduces its whole tree; -z: paths with newlines or any bytes.
+    # Revisions come on stdin (see log_input): a mirror can have more refs than fit in argv.
     return ["log", "--raw", "-c", "--root", "--no-renames", "--no-abbrev", "-z", "--no-textconv",
-            "--no-ext-diff", "--format=%x01%H %ct", *revs, *(f"^{e}" for e in excludes), "--"]
+            "--no-ext-diff", "--format=%x01%H %ct", "--stdin", "--"]
+
+
+def log_input(revs: Sequence[str], excludes: Sequence[str]) -> bytes:
+    return "".join([f"{r}\n" for r in revs] + [f"^{e}\n" for e in excludes]).encode()
 
 
 def parse_log(stream, log: CommitLog, on_blob: Callable[[str, bytes, bytes], None], stats: HistoryStats) -> None:
@@ -527,8 +533,14 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
     cmd = ["git", "-C", repo, *log_command(tips, options.excludes)]
     proc = None
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                bufsize=1 << 20)
         _grow_pipe(proc.stdout.fileno())
+        try:  # git reads every revision before it prints anything, so this cannot block on stdout
+            proc.stdin.write(log_input(tips, options.excludes))
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
 
         class _Stream:  # lets the parser poll worker results between reads
             def read(self, n: int) -> bytes:
