@@ -12,7 +12,7 @@ from scanner.commands.common import FORMATS, output_options, summary
 
 @click.command()
 @click.argument("repo", required=False, default=".")
-@output_options(FORMATS + ["html"])
+@output_options(FORMATS + [f for f in ("html",) if f not in FORMATS])
 @click.option("--all-refs", "all_refs", is_flag=True, default=True,
               help="Scan commits reachable from every ref: branches, tags, remotes, stash (default).")
 @click.option("--branch", "branches", multiple=True, metavar="NAME",
