@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -88,7 +87,7 @@ class Baseline:
     def dumps(self) -> str:
         lines = [
             "{",
-            f'  "tool": "leakstop",',
+            '  "tool": "leakstop",',
             f'  "version": {VERSION},',
             # The salt is not a secret; the pragma on its line keeps scanners from flagging it.
             f'  "salt": {json.dumps(self.salt)}, "salt_note": "random per baseline, not a secret; leakstop:allow",',
@@ -104,18 +103,9 @@ class Baseline:
 
     def save(self, path: Path) -> None:
         """Write atomically (temp file + rename): a crash never leaves half a baseline."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=".leakstop-baseline.", dir=str(path.parent or "."))
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(self.dumps())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        from scanner.fsutil import atomic_write
+
+        atomic_write(Path(path), self.dumps().encode("utf-8"))
 
 
 def load_baseline(path: Path) -> Baseline:

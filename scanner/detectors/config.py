@@ -15,7 +15,7 @@ from typing import Iterator
 from scanner.detectors import compose, kubernetes
 from scanner.detectors.names import basename
 from scanner.detectors.names import config_kind as kind
-from scanner.detectors._common import URI_RULE, assignment, decode, is_template_name
+from scanner.detectors._common import assignment, decode, is_template_name
 from scanner.detectors.yamlish import parse
 
 RULE = "config-credential"

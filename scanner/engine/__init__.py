@@ -12,7 +12,6 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from scanner.config import Config

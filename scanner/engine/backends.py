@@ -79,7 +79,7 @@ class HyperscanBackend:
         if self.db is None:
             self.db = self._compile(rules)
             if cache:
-                _atomic_write(cache, hyperscan.dumpb(self.db))
+                _cache_write(cache, hyperscan.dumpb(self.db))
         self.scratch = hyperscan.Scratch(self.db)
 
     def _compile(self, rules: Sequence[Rule]):
@@ -123,13 +123,13 @@ def _compile_db(hs, exprs: list[bytes], flags: list[int]):
     return db
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _cache_write(path: Path, data: bytes) -> None:
+    from scanner.errors import LeakstopError
+    from scanner.fsutil import atomic_write
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError:
+        atomic_write(path, data)
+    except LeakstopError:
         pass  # the cache is an optimisation; a read-only home must not break a scan
 
 
@@ -173,5 +173,5 @@ def load_cached(key: str, build: Callable[[], object], directory: Path | None) -
             pass
     value = build()
     if path:
-        _atomic_write(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        _cache_write(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     return value

@@ -23,7 +23,8 @@ from typing import Callable, Optional
 from scanner.errors import LeakstopError
 from scanner.models import value_hash
 from scanner.remediate import iam, rotation
-from scanner.remediate.journal import JOURNAL_NAME, Journal, atomic_write
+from scanner.fsutil import atomic_write
+from scanner.remediate.journal import JOURNAL_NAME, Journal
 from scanner.remediate.plan import Edit, Plan, sha256
 
 _AUX_KINDS = ("helper", "env-example", "gitignore")  # written before the files that rely on them

@@ -6,30 +6,13 @@ steps done; never a value. Written atomically after every step.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Optional
 
 from scanner.errors import LeakstopError
+from scanner.fsutil import atomic_write
 
 JOURNAL_NAME = "journal.json"
-
-
-def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
-    """Temporary file in the same directory, fsync, rename: a reader sees old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.leakstop-{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise LeakstopError(f"{path}: cannot write: {exc.strerror}") from None
 
 
 class Journal:

@@ -386,7 +386,7 @@ def rewrite_env(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
         if not m:
             ctx.manual.append(Manual(site, "not a KEY=value line"))
             continue
-        indent, export, key, eq = m.group(1), m.group(2) or "", m.group(3), m.group(4)
+        indent, export, key = m.group(1), m.group(2) or "", m.group(3)
         lines[site.line - 1 : site.line] = [
             f"{indent}# leakstop: {key} moved to {label} {item.ref}{cr}",
             f"{indent}{export}{key}={cr}",

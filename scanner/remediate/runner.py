@@ -12,7 +12,8 @@ from scanner.config import Config, git_toplevel
 from scanner.errors import LeakstopError
 from scanner.models import Finding, value_hash
 from scanner.remediate.apply import ApplyResult, apply_plan
-from scanner.remediate.journal import JOURNAL_NAME, Journal, atomic_write
+from scanner.fsutil import atomic_write
+from scanner.remediate.journal import JOURNAL_NAME, Journal
 from scanner.remediate.plan import Plan, make_plan, masked_diff
 from scanner.remediate.settings import Settings
 

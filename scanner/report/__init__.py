@@ -7,7 +7,6 @@ they serialise :meth:`Finding.to_dict`, which holds only the masked value and ha
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,11 +49,6 @@ def write_report(fmt: str, findings: Sequence[Finding], ctx: ReportContext, outp
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    output = Path(output)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise LeakstopError(f"{output}: cannot write report: {exc.strerror}") from None
+    from scanner.fsutil import atomic_write
+
+    atomic_write(Path(output), text.encode("utf-8"))
