@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
 from scanner import __version__
+from scanner.fsutil import atomic_write
 from scanner.models import CommitInfo, Finding
 from scanner.sources.history import HistoryOptions, HistoryResult, Prior, RepoInfo, scan_history
 from scanner.sources.gitobjects import run_git
@@ -91,27 +91,11 @@ class HistoryState:
                 "removed": f.extra.get("removed_commit"),
             })
         doc = {"version": STATE_VERSION, "key": key, "tips": result.tips, "findings": findings}
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            _atomic(self.blobs, b"".join(sorted(result.scanned)))
-            _atomic(self.json, json.dumps(doc, indent=1).encode())
-        except OSError as exc:
-            from scanner.errors import LeakstopError
-
-            raise LeakstopError(f"{self.dir}: cannot save incremental state: {exc.strerror}") from None
-
-
-def _atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        # Findings and tips first: a crash in between leaves new tips with the old blob list, which
+        # only means some re-reads next time. (The other order could mark blobs read whose
+        # findings were never saved.)
+        atomic_write(self.json, json.dumps(doc, indent=1).encode())
+        atomic_write(self.blobs, b"".join(sorted(result.scanned)))
 
 
 def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incremental: bool = False) -> HistoryResult:
