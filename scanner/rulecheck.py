@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import re
+
 from scanner.config import Config
+from scanner.engine.backends import to_hyperscan
 from scanner.models import Chunk, mask
 from scanner.rules import Rule
 
@@ -63,9 +66,13 @@ def check_rules(rules: Sequence[Rule]) -> list[Problem]:
         hp = hyperscan_problem(rule)
         if hp:
             problems.append(Problem(rule.id, hp))
+        multi_pattern = re.compile(to_hyperscan(rule))
         for i, ex in enumerate(rule.examples, 1):
             if not example_hits(rule, ex):
                 problems.append(Problem(rule.id, f"example {i} ({mask(ex)}) is not detected"))
+            elif not rule.detector and not multi_pattern.search(ex.encode()):
+                # The fast engine would never confirm this rule here: its prefilter is too narrow.
+                problems.append(Problem(rule.id, f"example {i} ({mask(ex)}) is not matched by the prefilter"))
         for i, ex in enumerate(rule.negative_examples, 1):
             if example_hits(rule, ex):
                 problems.append(Problem(rule.id, f"negative example {i} ({mask(ex)}) is detected"))

@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 from scanner.errors import LeakstopError
 
@@ -33,7 +33,7 @@ CATEGORIES = (
     "generic",
 )
 REQUIRED = ("id", "name", "provider", "regex", "keywords", "severity", "rotation", "examples", "negative_examples")
-OPTIONAL = ("description", "min_entropy", "category", "skip_filters", "generic", "detector", "example_path", "prefilter")
+OPTIONAL = ("description", "min_entropy", "category", "skip_filters", "generic", "detector", "example_path", "prefilter", "multiline")
 # A context rule (``detector: NAME``) is reported only by that context detector (scanner.detectors);
 # the engine leaves it out of the regex pass, and its ``regex`` checks each candidate value.
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
@@ -66,6 +66,8 @@ class Rule:
     # A cheaper pattern for the multi-pattern pass only (a superset of ``regex``'s matches), for
     # rules whose full regex is slow or too large for Hyperscan to compile (multi-line keys).
     prefilter: str = ""
+    # Matches span many lines (key blocks): confirmed over the whole buffer, not around hits.
+    multiline: bool = False
     source: str = ""  # the file the rule came from
     _compiled: Any = field(default=None, repr=False, compare=False)
 
@@ -77,17 +79,66 @@ class Rule:
         return self._compiled
 
     @property
+    def value_probe(self) -> "Optional[re.Pattern[bytes]]":
+        """The ``secret`` group's own pattern: a window where it finds nothing cannot hold a
+        match, and it runs in C loops where the full pattern backtracks in the interpreter."""
+        if "_probe" not in self.__dict__:
+            sub = group_text(self.regex, "secret")
+            probe = None
+            if sub:
+                flags = "(?i)" if self.regex.startswith("(?i)") else ""
+                try:
+                    probe = re.compile((flags + sub).encode())
+                except re.error:
+                    probe = None
+            object.__setattr__(self, "_probe", probe)
+        return self.__dict__["_probe"]
+
+    @property
     def summary(self) -> str:
         return self.description or self.name
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_compiled"] = None
+        state.pop("_probe", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():
             object.__setattr__(self, k, v)
+
+
+def group_text(regex: str, name: str) -> Optional[str]:
+    """The source text inside ``(?P<name>...)``, found by matching parentheses (escapes and
+    character classes respected); None when absent."""
+    opener = f"(?P<{name}>"
+    i = regex.find(opener)
+    if i < 0:
+        return None
+    j = k = i + len(opener)
+    depth, in_class = 1, False
+    while k < len(regex):
+        c = regex[k]
+        if c == "\\":
+            k += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if regex[k + 1 : k + 2] == "^":
+                k += 1
+            if regex[k + 1 : k + 2] == "]":
+                k += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return regex[j:k]
+        k += 1
+    return None
 
 
 def _err(where: str, msg: str) -> LeakstopError:
@@ -138,8 +189,9 @@ def parse_rule(raw: Any, where: str) -> Rule:
     if not isinstance(min_entropy, (int, float)) or not 0 <= min_entropy <= 8:
         raise _err(where, "'min_entropy' must be a number between 0 and 8")
     generic = raw.get("generic", False)
-    if not isinstance(generic, bool):
-        raise _err(where, "'generic' must be true or false")
+    multiline = raw.get("multiline", False)
+    if not isinstance(generic, bool) or not isinstance(multiline, bool):
+        raise _err(where, "'generic' and 'multiline' must be true or false")
     prefilter = raw.get("prefilter", "")
     if not isinstance(prefilter, str):
         raise _err(where, "'prefilter' must be a string")
@@ -179,6 +231,7 @@ def parse_rule(raw: Any, where: str) -> Rule:
         skip_filters=_as_str_list(raw.get("skip_filters", []), where, "skip_filters"),
         generic=generic,
         prefilter=prefilter,
+        multiline=multiline,
         detector=detector,
         example_path=example_path,
         source=where.split(":")[0],

@@ -106,3 +106,38 @@ def test_winner_keeps_the_key_a_context_match_knew():
 @pytest.mark.parametrize("name", [".secrets.baseline", ".leakstop-baseline.json"])
 def test_baseline_files_are_not_scanned(engine, name):
     assert scan(engine, f"k = '{KEY}'", path=f"repo/{name}") == []
+
+
+def _rule(regex: str, keywords=("key",), **kw):
+    from scanner.rules import Rule
+
+    return Rule(id="t-rule", name="t", provider="t", regex=regex, keywords=keywords, severity="high", rotation="r",
+                examples=("x",), negative_examples=("y",), **kw)
+
+
+TOKEN = "q8Zr2Lm5Xw9Tb3Nc7Kp1Vd4Hs6Jf0Gy2Qe5Wu8Ti1Oa3Pl7Mk9Nb4Vc6Xz0Sd2Fg"  # 64 characters
+
+
+def test_match_cut_at_a_window_edge_is_rematched_whole():
+    """On a long line, confirmation runs in a window after the keyword; a value running past the
+    window's end must come out whole, as a whole-buffer match would."""
+    rule = _rule(r"key=\s*(?P<secret>[A-Za-z0-9]{8,64})")
+    text = "x " * 2000 + "key=" + " " * 600 + TOKEN + " tail " + "y " * 2000
+    [f] = Engine(Config(), rules=[rule], backend="keywords").scan(Chunk(path="a.txt", data=text.encode()))
+    assert f.fingerprint == fingerprint("t-rule", TOKEN.encode())
+
+
+def test_value_on_the_line_after_its_keyword_is_found():
+    rule = _rule(r"<key>\s*(?P<secret>[A-Za-z0-9]{64})\s*</key>")
+    text = "a\n" * 500 + "<key>\n    " + TOKEN + "\n</key>\n" + "b\n" * 500
+    [f] = Engine(Config(), rules=[rule], backend="keywords").scan(Chunk(path="a.xml", data=text.encode()))
+    assert f.line == 502
+
+
+def test_multiline_rule_is_confirmed_over_the_whole_buffer():
+    rule = _rule(r"-----BEGIN KEY-----(?P<secret>[A-Za-z0-9\n]{100,})-----END KEY-----", keywords=("-----begin key",),
+                 multiline=True)
+    body = "\n".join([TOKEN] * 40)
+    text = "-----BEGIN KEY-----\n" + body + "\n-----END KEY-----\n"
+    [f] = Engine(Config(), rules=[rule], backend="keywords").scan(Chunk(path="k.pem", data=text.encode()))
+    assert f.line == 1 and f.fingerprint == fingerprint("t-rule", ("\n" + body + "\n").encode())
