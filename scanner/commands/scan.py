@@ -14,9 +14,11 @@ from scanner.commands.common import output_options, summary
 @output_options()
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this gitignore-style glob (repeatable).")
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip files larger than this (default 10MB).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for large trees (default: one per core).")
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
-def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, engine, quiet) -> int:
+def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs, engine, quiet) -> int:
     """Scan files and directories for secrets (exit 1 when any is found)."""
     from scanner.config import load_config, parse_size
     from scanner.engine import Engine
@@ -30,7 +32,7 @@ def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, engi
         max_file_size=size, exclude=tuple(config.exclude) + tuple(exclude) if exclude else None, backend=engine
     )
     eng = Engine(config)
-    outcome = scan_paths(paths, config, eng)
+    outcome = scan_paths(paths, config, eng, jobs)
     outcome.findings = apply_baseline(outcome.findings, baseline)
     rc = report(outcome, "scan", fmt, output, eng.rules)
     summary(outcome, quiet)

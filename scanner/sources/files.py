@@ -38,6 +38,13 @@ class WalkStats:
         return ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
 
 
+@dataclass(frozen=True)
+class FileRef:
+    path: str  # to open ("-" for stdin)
+    display: str  # as reported
+    explicit: bool  # named on the command line: errors are fatal, ignores do not apply
+
+
 class _Ignore:
     """The stack of .gitignore specs in force for one directory.
 
@@ -100,15 +107,27 @@ class FileSource:
                 raise LeakstopError(f"{p}: no such file or directory")
 
     def __iter__(self) -> Iterator[Chunk]:
+        for ref in self.refs():
+            chunk = self.load(ref)
+            if chunk is not None:
+                yield chunk
+
+    def refs(self) -> Iterator[FileRef]:
+        """What to read, in order: the walk, without reading any file."""
         for p in self.paths:
             if p == "-":
-                data = sys.stdin.buffer.read()
-                yield from self._emit(self.stdin_name, data)
+                yield FileRef("-", self.stdin_name, True)
             elif os.path.isdir(p):
                 yield from self._walk(p)
             else:
                 # Files named explicitly (pre-commit passes them) are scanned even if ignored.
-                yield from self._file(p, explicit=True)
+                yield FileRef(p, p, True)
+
+    def load(self, ref: FileRef) -> Optional[Chunk]:
+        """Read one file; None (counted in stats) when it is skipped."""
+        if ref.path == "-":
+            return self._emit(ref.display, sys.stdin.buffer.read())
+        return self._file(ref.path, ref.explicit, ref.display)
 
     def _excluded(self, display: str, is_dir: bool) -> bool:
         if self._exclude is None:
@@ -116,7 +135,7 @@ class FileSource:
         rel = display[2:] if display.startswith("./") else display
         return self._exclude.match_file(rel + ("/" if is_dir else ""))
 
-    def _walk(self, root: str) -> Iterator[Chunk]:
+    def _walk(self, root: str) -> Iterator[FileRef]:
         ignore = _Ignore()
         if self.use_gitignore:
             # .gitignore files above the starting directory, up to the repository root, apply too.
@@ -167,10 +186,10 @@ class FileSource:
                 if is_dir:
                     subdirs.append((path, ign))
                 else:
-                    yield from self._file(path, explicit=False, display=display)
+                    yield FileRef(path, display, False)
             stack.extend(reversed(subdirs))
 
-    def _file(self, path: str, explicit: bool, display: Optional[str] = None) -> Iterator[Chunk]:
+    def _file(self, path: str, explicit: bool, display: Optional[str] = None) -> Optional[Chunk]:
         display = display or path
         try:
             st = os.stat(path)
@@ -178,13 +197,13 @@ class FileSource:
             if explicit:
                 raise LeakstopError(f"{path}: {exc.strerror}") from None
             self.stats.skipped["unreadable"] += 1
-            return
+            return None
         if not stat.S_ISREG(st.st_mode):
             self.stats.skipped["not a regular file"] += 1
-            return
+            return None
         if st.st_size > self.max_file_size:
             self.stats.skipped["too large"] += 1
-            return
+            return None
         try:
             with open(path, "rb") as fh:
                 data = fh.read()
@@ -192,19 +211,19 @@ class FileSource:
             if explicit:
                 raise LeakstopError(f"{path}: {exc.strerror}") from None
             self.stats.skipped["unreadable"] += 1
-            return
-        yield from self._emit(display, data)
+            return None
+        return self._emit(display, data)
 
-    def _emit(self, display: str, data: bytes) -> Iterator[Chunk]:
+    def _emit(self, display: str, data: bytes) -> Optional[Chunk]:
         if len(data) > self.max_file_size:
             self.stats.skipped["too large"] += 1
-            return
+            return None
         if is_binary(data):
             self.stats.skipped["binary"] += 1
-            return
+            return None
         self.stats.scanned += 1
         self.stats.bytes += len(data)
-        yield Chunk(path=display.replace(os.sep, "/"), data=data)
+        return Chunk(path=display.replace(os.sep, "/"), data=data)
 
 
 def as_posix(path: Path) -> str:

@@ -109,3 +109,19 @@ def test_real_process_entry_point(leaky: Path):
     """The installed console script and ``python -m scanner`` behave the same."""
     proc = subprocess.run([sys.executable, "-m", "scanner", "scan", str(leaky), "-q"], capture_output=True, text=True)
     assert proc.returncode == 1 and "AKIA…" in proc.stdout and proc.stderr == ""
+
+
+def test_parallel_and_sequential_scans_agree(run_cli, tmp_path: Path):
+    """Above the parallel threshold the walk is split over worker processes: same report."""
+    from scanner.pipeline import PARALLEL_MIN_FILES
+
+    for i in range(PARALLEL_MIN_FILES + 40):
+        body = f"AWS = 'AKIAZ5QW2XHC7RJK{chr(65 + i % 26)}MNB'\n" if i % 37 == 0 else "x = 1\n"
+        (tmp_path / f"m{i:04d}.py").write_text(body)
+    (tmp_path / "blob.bin").write_bytes(b"\0" * 10)
+    one = run_cli("scan", str(tmp_path), "-f", "json", "-j", "1")
+    two = run_cli("scan", str(tmp_path), "-f", "json", "-j", "2")
+    assert one.code == two.code == 1
+    a, b = json.loads(one.out), json.loads(two.out)
+    assert a["findings"] == b["findings"] and len(a["findings"]) == 7
+    assert a["stats"] == b["stats"] and a["stats"]["skipped"] == {"binary": 1}
