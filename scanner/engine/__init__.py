@@ -10,6 +10,7 @@ assigned to credential-like keys.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Iterator, Optional, Sequence
@@ -85,7 +86,7 @@ class Engine:
         data = chunk.data
         targets = wanted(chunk) if self._emitter else []  # context-aware detectors, by file name
         skip_generic = bool(targets) and supersedes_generic(chunk)
-        lowered: Optional[bytes] = None
+        index: Optional[_KeywordIndex] = None
         for idx in sorted(self.backend.candidates(data)):
             rule = self.scan_rules[idx]
             if skip_generic and rule.generic:
@@ -94,10 +95,10 @@ class Engine:
                 # add noise there (CloudFormation !Ref, ansible !vault, locale strings).
                 continue
             has_key = "key" in rule.pattern.groupindex
-            if lowered is None and not rule.multiline:
-                lowered = data.lower()
+            if index is None and not rule.multiline:
+                index = _KeywordIndex(data)
             probe = rule.value_probe
-            for pos, endpos in _windows(rule, data, lowered):
+            for pos, endpos in _windows(rule, data, index):
                 if probe is not None and probe.search(data, pos, endpos) is None:
                     continue
                 for m in rule.pattern.finditer(data, pos, endpos):
@@ -188,7 +189,29 @@ class Engine:
 WINDOW_BEFORE, WINDOW_AFTER = 160, 640
 
 
-def _windows(rule: Rule, data: bytes, lowered: Optional[bytes]) -> Iterator[tuple[int, int]]:
+class _KeywordIndex:
+    """Where each keyword occurs in one buffer (case-insensitively), computed once per keyword:
+    rules share keywords (key, secret, token), and finding them is most of the windowing cost."""
+
+    def __init__(self, data: bytes) -> None:
+        self.lowered = data.lower()
+        self.budget = len(data) // 64 + 32  # past this many occurrences, scan everything
+        self._positions: dict[str, Optional[list[int]]] = {}
+
+    def positions(self, keyword: str) -> Optional[list[int]]:
+        """Sorted offsets, or None when the keyword is everywhere."""
+        if keyword not in self._positions:
+            found = [m.start() for m in _literal(keyword).finditer(self.lowered)]
+            self._positions[keyword] = None if len(found) > self.budget else found
+        return self._positions[keyword]
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal(keyword: str) -> "re.Pattern[bytes]":
+    return re.compile(re.escape(keyword.encode()))
+
+
+def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterator[tuple[int, int]]:
     """Where to confirm ``rule`` with ``re``: around each occurrence of one of its keywords, from
     its line's start (at most WINDOW_BEFORE back) to the end of the next line (``<password>\n
     value``; at most WINDOW_AFTER on), merged; or the whole buffer for
@@ -202,20 +225,16 @@ def _windows(rule: Rule, data: bytes, lowered: Optional[bytes]) -> Iterator[tupl
     the cut (a long base64 line must not yield a token cut in half).
     """
     n = len(data)
-    if rule.multiline or lowered is None or not rule.keywords:
+    if rule.multiline or index is None or not rule.keywords:
         yield 0, n
         return
     hits: list[int] = []
-    budget = n // 64 + 32  # past this many occurrences, scanning everything is cheaper
     for kw in rule.keywords:
-        needle = kw.encode()
-        i = lowered.find(needle)
-        while i >= 0:
-            hits.append(i)
-            if len(hits) > budget:
-                yield 0, n
-                return
-            i = lowered.find(needle, i + 1)
+        found = index.positions(kw)
+        if found is None or len(hits) + len(found) > index.budget:
+            yield 0, n
+            return
+        hits.extend(found)
     hits.sort()
     cur_a = cur_b = -1
     for h in hits:
