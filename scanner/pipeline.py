@@ -3,10 +3,11 @@ baseline, write the report, and turn the result into an exit code."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 from scanner.config import Config
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, LeakstopError
@@ -42,13 +43,15 @@ def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional
 
     engine = engine or Engine(config)
     source = FileSource(paths, max_file_size=config.max_file_size, exclude=config.exclude)
-    refs = list(source.refs())
+    walk = source.refs()
+    refs = list(itertools.islice(walk, PARALLEL_MIN_FILES))
     jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and len(refs) >= PARALLEL_MIN_FILES and "-" not in paths and _can_fork():
-        findings = _scan_parallel(engine, source, refs, jobs)
+    if jobs > 1 and len(refs) == PARALLEL_MIN_FILES and "-" not in paths and _can_fork():
+        # The rest of the walk feeds the workers while they scan.
+        findings = _scan_parallel(engine, source, itertools.chain(refs, walk), jobs)
     else:
         findings = []
-        for ref in refs:
+        for ref in itertools.chain(refs, walk):
             chunk = source.load(ref)
             if chunk is not None:
                 findings.extend(engine.scan(chunk))
@@ -85,10 +88,16 @@ def _scan_batch(refs: list) -> tuple[list[Finding], int, int, dict, Optional[str
     return findings, st.scanned, st.bytes, dict(st.skipped), None
 
 
-def _scan_parallel(engine, source, refs: list, jobs: int) -> list[Finding]:
+def _batches(refs: Iterable, size: int = 32) -> Iterator[list]:
+    it = iter(refs)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
+
+def _scan_parallel(engine, source, refs: Iterable, jobs: int) -> list[Finding]:
     import multiprocessing
 
-    batches = [refs[i : i + 32] for i in range(0, len(refs), 32)]
+    batches = _batches(refs)
     findings: list[Finding] = []
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(engine, source)) as pool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Iterator, Optional, Sequence
 
 from scanner.config import Config
-from scanner.engine.backends import Backend, cache_dir, load_cached, make_backend
+from scanner.engine.backends import Backend, cache_dir, load_cached, make_backend, make_locator
 from scanner.engine.entropy import shannon
 from scanner.engine.filters import Candidate, is_false_positive
 from scanner.errors import LeakstopError
@@ -68,6 +68,10 @@ class Engine:
         # Context rules are reported by their detectors, not by the regex pass.
         self.scan_rules = [r for r in self.rules if not r.detector]
         self.backend: Backend = make_backend(backend or config.backend, self.scan_rules, cache_dir())
+        self._locator = None
+        if self.backend.name == "hyperscan":
+            keywords = sorted({kw for r in self.scan_rules if not r.multiline for kw in r.keywords})
+            self._locator = make_locator(keywords, cache_dir())
         from scanner.detectors import Emitter
 
         self._emitter = Emitter(self.rules)
@@ -96,7 +100,7 @@ class Engine:
                 continue
             has_key = "key" in rule.pattern.groupindex
             if index is None and not rule.multiline:
-                index = _KeywordIndex(data)
+                index = _KeywordIndex(data, self._locator)
             probe = rule.value_probe
             for pos, endpos in _windows(rule, data, index):
                 if probe is not None and probe.search(data, pos, endpos) is None:
@@ -190,20 +194,27 @@ WINDOW_BEFORE, WINDOW_AFTER = 160, 640
 
 
 class _KeywordIndex:
-    """Where each keyword occurs in one buffer (case-insensitively), computed once per keyword:
-    rules share keywords (key, secret, token), and finding them is most of the windowing cost."""
+    """Where each keyword occurs in one buffer (case-insensitively): found once for all rules,
+    which share keywords (secret, token, auth), in one Hyperscan pass when available."""
 
-    def __init__(self, data: bytes) -> None:
-        self.lowered = data.lower()
+    def __init__(self, data: bytes, locator=None) -> None:
+        self.data = data
         self.budget = len(data) // 64 + 32  # past this many occurrences, scan everything
-        self._positions: dict[str, Optional[list[int]]] = {}
+        self._locator = locator
+        self._all: Optional[dict[str, list[int]]] = None
+        self._lowered: Optional[bytes] = None
 
     def positions(self, keyword: str) -> Optional[list[int]]:
         """Sorted offsets, or None when the keyword is everywhere."""
-        if keyword not in self._positions:
-            found = [m.start() for m in _literal(keyword).finditer(self.lowered)]
-            self._positions[keyword] = None if len(found) > self.budget else found
-        return self._positions[keyword]
+        if self._locator is not None:
+            if self._all is None:
+                self._all = self._locator.locate(self.data)
+            found = self._all.get(keyword, [])
+        else:
+            if self._lowered is None:
+                self._lowered = self.data.lower()
+            found = [m.start() for m in _literal(keyword).finditer(self._lowered)]
+        return None if len(found) > self.budget else found
 
 
 @functools.lru_cache(maxsize=4096)

@@ -134,6 +134,51 @@ def _cache_write(path: Path, data: bytes) -> None:
         pass  # the cache is an optimisation; a read-only home must not break a scan
 
 
+class KeywordLocator:
+    """Every occurrence of every rule keyword in one pass (case-insensitive literals in one
+    Hyperscan database); the engine confirms rules only around them."""
+
+    def __init__(self, keywords: Sequence[str], cache_dir: Path | None) -> None:
+        import hyperscan
+
+        self.keywords = list(keywords)
+        exprs = [b"".join(b"\\x%02x" % c for c in kw.encode()) for kw in self.keywords]
+        key = hashlib.sha256(b"kw\0" + b"\0".join(exprs) + str(hyperscan.__version__).encode()).hexdigest()
+        cache = cache_dir / f"kw-{key}.db" if cache_dir else None
+        self.db = None
+        if cache and cache.is_file():
+            try:
+                self.db = hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK)
+            except Exception:
+                self.db = None
+        if self.db is None:
+            self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self.db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
+                            flags=[hyperscan.HS_FLAG_CASELESS] * len(exprs))
+            if cache:
+                _cache_write(cache, hyperscan.dumpb(self.db))
+        self.scratch = hyperscan.Scratch(self.db)
+
+    def locate(self, data: bytes) -> dict[str, list[int]]:
+        """keyword -> start offsets (ascending)."""
+        found: dict[int, list[int]] = {}
+
+        def on_match(idx: int, _from: int, end: int, _flags: int, _ctx: object) -> None:
+            found.setdefault(idx, []).append(end)
+
+        self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
+        kws = self.keywords
+        return {kws[i]: [e - len(kws[i]) for e in ends] for i, ends in found.items()}
+
+
+def make_locator(keywords: Sequence[str], cache_dir: Path | None):
+    """A KeywordLocator, or None without Hyperscan (the engine then searches each keyword)."""
+    try:
+        return KeywordLocator(keywords, cache_dir) if keywords else None
+    except ImportError:
+        return None
+
+
 BACKENDS: dict[str, Callable[..., Backend]] = {
     "hyperscan": HyperscanBackend,
     "keywords": KeywordBackend,
