@@ -125,6 +125,19 @@ def reference(c: Candidate) -> bool:
     return c.rule.generic and bool(_IDENTIFIER_PATH.match(c.value))
 
 
+_PROSE = re.compile(rb"[A-Za-z]{2,}\s+[A-Za-z]{2,}")
+_CODE = re.compile(
+    rb"^(?:->|lambda\b|function\b|new |[:@][a-z_]+\b|[a-z_]+\(|\w+::|--[a-z]|\\[nrt]|#\{|\[[A-Z_]+\]|\.[a-z]+/)"
+)
+
+
+def prose(c: Candidate) -> bool:
+    """Generic regex rules: a value made of words (docs, messages) or of code (lambdas, symbols,
+    calls) is not a credential. Provider rules recognise their tokens by shape, and context
+    detectors judge values themselves (a quoted PEM block in a .env file is a credential)."""
+    return c.rule.generic and not c.rule.detector and bool(_PROSE.search(c.value) or _CODE.match(c.value))
+
+
 def test_fixture(c: Candidate) -> bool:
     """Generic detectors stay quiet in fixture and mock data; provider-specific rules do not."""
     return c.rule.generic and bool(_TEST_PATH.search(c.path))
@@ -139,6 +152,7 @@ FILTERS: dict[str, Callable[[Candidate], bool]] = {
     "filler": filler,
     "reference": reference,
     "test_fixture": test_fixture,
+    "prose": prose,
 }
 
 

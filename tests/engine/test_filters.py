@@ -109,3 +109,15 @@ def test_fake_inside_random_token_is_kept():
 def test_value_inside_a_secret_reference_on_the_line(value, line):
     assert F.reference(cand(value, line=line))
     assert not F.reference(cand(value, line="password = " + value))
+
+
+@pytest.mark.parametrize("value", ["in the request body", "->(s) { s.reverse }", ":max_age", "defaults(opts)",
+                                   "--password", "\\n#{pass}", "[FILTERED]", ".kamal/secrets"])
+def test_prose_and_code_are_not_generic_secrets(value):
+    assert F.prose(cand(value, rule=GENERIC))
+    assert not F.prose(cand(value, rule=SPECIFIC))
+
+
+@pytest.mark.parametrize("value", ["Tr0ub4dor&3-horse", "q8Zr2Lm5Xw9Tb3Nc", "hX7q2Lr9Tz4mPk8Wc1Vb6Nd3"])
+def test_prose_keeps_credentials(value):
+    assert not F.prose(cand(value, rule=GENERIC))
