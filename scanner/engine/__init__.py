@@ -68,6 +68,7 @@ class Engine:
         # Context rules are reported by their detectors, not by the regex pass.
         self.scan_rules = [r for r in self.rules if not r.detector]
         self.backend: Backend = make_backend(backend or config.backend, self.scan_rules, cache_dir())
+        self._memo: dict = {}  # see _confirm
         self._locator = None
         if self.backend.name == "hyperscan":
             keywords = sorted({kw for r in self.scan_rules if not r.multiline for kw in r.keywords})
@@ -98,27 +99,50 @@ class Engine:
                 # detector judges key = value pairs; the line-oriented generic regexes would only
                 # add noise there (CloudFormation !Ref, ansible !vault, locale strings).
                 continue
-            has_key = "key" in rule.pattern.groupindex
             if index is None and not rule.multiline:
                 index = _KeywordIndex(data, self._locator)
-            probe = rule.value_probe
             for pos, endpos in _windows(rule, data, index):
-                if probe is not None and probe.search(data, pos, endpos) is None:
-                    continue
-                for m in rule.pattern.finditer(data, pos, endpos):
-                    if m.end() == endpos < len(data) and data[endpos : endpos + 1] != b"\n":
-                        # Cut at the window's edge: what does the pattern match without the cut?
-                        m = rule.pattern.match(data, m.start())
-                        if m is None:
-                            continue
-                    start, end = m.span("secret")
-                    if start < 0 or start == end:
-                        continue
-                    key = None
-                    if has_key and m.group("key"):
-                        key = m.group("key").decode("utf-8", "replace")
+                for start, end, key in self._confirm(rule, idx, data, pos, endpos):
                     yield Match(rule, start, end, key)
         yield from detect(chunk, self._emitter, targets)
+
+    def _confirm(self, rule: Rule, idx: int, data: bytes, pos: int, endpos: int) -> list[tuple[int, int, Optional[str]]]:
+        """The rule's matches in ``data[pos:endpos]`` as (start, end, key) of the secret.
+
+        Remembered by window content: a history audit sees the same lines in version after
+        version of a file, and a window's result depends only on its bytes, the byte before it
+        (for ``\\b``) and whether it ends the buffer, except when a match runs past its end
+        (then the rest of the buffer counts, and the result is not remembered)."""
+        memo_key = None
+        if endpos - pos <= MEMO_WINDOW:
+            memo_key = (idx, data[pos - 1 if pos else 0 : endpos], pos == 0, endpos == len(data))
+        cached = self._memo.get(memo_key) if memo_key else None
+        if cached is not None:
+            return [(pos + s, pos + e, k) for s, e, k in cached]
+        out: list[tuple[int, int, Optional[str]]] = []
+        cacheable = True
+        probe = rule.value_probe
+        if probe is None or probe.search(data, pos, endpos) is not None:
+            has_key = "key" in rule.pattern.groupindex
+            for m in rule.pattern.finditer(data, pos, endpos):
+                if m.end() == endpos < len(data) and data[endpos : endpos + 1] != b"\n":
+                    # Cut at the window's edge: what does the pattern match without the cut?
+                    cacheable = False
+                    m = rule.pattern.match(data, m.start())
+                    if m is None:
+                        continue
+                start, end = m.span("secret")
+                if start < 0 or start == end:
+                    continue
+                key = None
+                if has_key and m.group("key"):
+                    key = m.group("key").decode("utf-8", "replace")
+                out.append((start, end, key))
+        if cacheable and memo_key:
+            if len(self._memo) >= MEMO_ENTRIES:
+                self._memo.clear()
+            self._memo[memo_key] = [(s - pos, e - pos, k) for s, e, k in out]
+        return out
 
     # -- the pipeline -----------------------------------------------------------------------
     def scan(self, chunk: Chunk) -> list[Finding]:
@@ -187,6 +211,9 @@ class Engine:
         for chunk in chunks:
             yield from self.scan(chunk)
 
+
+# Confirmed windows remembered per engine (a few tens of MB at most).
+MEMO_ENTRIES, MEMO_WINDOW = 100_000, 4096
 
 # How far around a keyword a match can reach on one long line: key names are bounded ({0,40})
 # before the keyword; separators and values (up to a few hundred characters) after it.

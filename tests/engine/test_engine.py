@@ -141,3 +141,14 @@ def test_multiline_rule_is_confirmed_over_the_whole_buffer():
     text = "-----BEGIN KEY-----\n" + body + "\n-----END KEY-----\n"
     [f] = Engine(Config(), rules=[rule], backend="keywords").scan(Chunk(path="k.pem", data=text.encode()))
     assert f.line == 1 and f.fingerprint == fingerprint("t-rule", ("\n" + body + "\n").encode())
+
+
+def test_remembered_windows_give_the_same_findings_at_new_offsets():
+    """History audits rescan the same lines in many file versions: results are reused by window
+    content and must land at the right place in each version."""
+    e = Engine(Config(), rules=AWS, backend="keywords")
+    v1 = f"a = 1\nk = '{KEY}'\n"
+    v2 = "# new header\n" * 3 + v1
+    f1, f2 = scan(e, v1), scan(e, v2)
+    assert [(f.line, f.column) for f in f1] == [(2, 6)] and [(f.line, f.column) for f in f2] == [(5, 6)]
+    assert f1[0].fingerprint == f2[0].fingerprint and e._memo
