@@ -102,6 +102,7 @@ class Rule:
         state = dict(self.__dict__)
         state["_compiled"] = None
         state.pop("_probe", None)
+        state.pop("_windowed", None)
         return state
 
     def __setstate__(self, state: dict) -> None:

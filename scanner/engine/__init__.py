@@ -71,7 +71,7 @@ class Engine:
         self._memo: dict = {}  # see _confirm
         self._locator = None
         if self.backend.name == "hyperscan":
-            keywords = sorted({kw for r in self.scan_rules if not r.multiline for kw in r.keywords})
+            keywords = sorted({kw for r in self.scan_rules if _windowed(r) for kw in r.keywords})
             self._locator = make_locator(keywords, cache_dir())
         from scanner.detectors import Emitter
 
@@ -214,6 +214,7 @@ class Engine:
 
 # Confirmed windows remembered per engine (a few tens of MB at most).
 MEMO_ENTRIES, MEMO_WINDOW = 100_000, 4096
+MIN_KEYWORD = 3
 
 # How far around a keyword a match can reach on one long line: key names are bounded ({0,40})
 # before the keyword; separators and values (up to a few hundred characters) after it.
@@ -244,6 +245,16 @@ class _KeywordIndex:
         return None if len(found) > self.budget else found
 
 
+def _windowed(rule: Rule) -> bool:
+    """Can the rule be confirmed around its keywords? Not when a match spans many lines, nor when
+    a keyword is a character or two (``"``, ``.``, ``ac``): those occur everywhere."""
+    known = rule.__dict__.get("_windowed")
+    if known is None:
+        known = not rule.multiline and bool(rule.keywords) and min(map(len, rule.keywords)) >= MIN_KEYWORD
+        object.__setattr__(rule, "_windowed", known)
+    return known
+
+
 @functools.lru_cache(maxsize=4096)
 def _literal(keyword: str) -> "re.Pattern[bytes]":
     return re.compile(re.escape(keyword.encode()))
@@ -263,7 +274,7 @@ def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterato
     the cut (a long base64 line must not yield a token cut in half).
     """
     n = len(data)
-    if rule.multiline or index is None or not rule.keywords:
+    if index is None or not _windowed(rule):
         yield 0, n
         return
     hits: list[int] = []
