@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from scanner.config import Config  # noqa: E402
 from scanner.engine import Engine  # noqa: E402
-from scanner.models import Chunk, mask  # noqa: E402
+from scanner.models import Chunk  # noqa: E402
 
 CASES = ROOT.parent / "shared" / "corpus" / "cases.jsonl"
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark: leakstop and the peer scanners on the same target, in one run.
+"""Directory scan, side by side: leakstop and the peer scanners on the same tree, in one run.
 
-    python bench/peers.py dir  /path/to/tree            [--tools betterleaks,kingfisher] [--runs 5]
-    python bench/peers.py hist /path/to/repo
-    python bench/peers.py staged /path/to/repo-with-a-staged-change
+    python bench/dir_bench.py /path/to/tree  [--tools betterleaks,kingfisher,gitleaks] [--runs 5]
+
+(The staged-hook and full-history benchmarks are bench/staged_bench.py and bench/history_bench.py.)
 
 Peers come from ../shared/peers (install them with ../shared/peers/setup_peers.sh; their exact
 command lines are in ../shared/peers/tools.sh). Each command runs as a whole process under
@@ -47,15 +47,9 @@ class Timing:
         return statistics.median(self.peaks_kb) / 1024
 
 
-def leakstop_cmd(mode: str, target: str, out: str) -> str:
+def leakstop_cmd(target: str, out: str) -> str:
     q = shlex.quote
-    if mode == "dir":
-        return f"{q(LEAKSTOP)} scan {q(target)} --format json --output {q(out)} -q"
-    if mode == "hist":
-        return f"{q(LEAKSTOP)} history {q(target)} --format json --output {q(out)} -q"
-    if mode == "staged":
-        return f"{q(LEAKSTOP)} diff --staged --format json --output {q(out)} -q"
-    raise SystemExit(f"unknown mode {mode}")
+    return f"{q(LEAKSTOP)} scan {q(target)} --format json --output {q(out)} -q"
 
 
 def peer_cmd(tool: str, mode: str, target: str, out: str) -> str | None:
@@ -90,8 +84,7 @@ def tree_bytes(path: Path) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["dir", "hist", "staged"])
-    ap.add_argument("target")
+    ap.add_argument("target", help="a directory (a plain tree: no .git)")
     ap.add_argument("--tools", default=",".join(DEFAULT_PEERS), help="comma-separated peers from tools.sh")
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
@@ -99,21 +92,21 @@ def main() -> int:
         print(f"{TOOLS_SH} not found: the peers live in ../shared/peers", file=sys.stderr)
         return 2
     target = str(Path(args.target).resolve())
-    cwd = target if args.mode == "staged" else os.getcwd()
+    cwd = os.getcwd()
     out_dir = tempfile.mkdtemp(prefix="leakstop-bench-")
-    rows = [measure("leakstop", leakstop_cmd(args.mode, target, f"{out_dir}/leakstop.json"), cwd, args.runs)]
+    rows = [measure("leakstop", leakstop_cmd(target, f"{out_dir}/leakstop.json"), cwd, args.runs)]
     for tool in filter(None, args.tools.split(",")):
-        cmd = peer_cmd(tool, args.mode, "app.py" if args.mode == "staged" else target, f"{out_dir}/{tool}.json")
+        cmd = peer_cmd(tool, "dir", target, f"{out_dir}/{tool}.json")
         if cmd is None:
-            print(f"-- {tool}: no {args.mode} mode", file=sys.stderr)
+            print(f"-- {tool}: no dir mode", file=sys.stderr)
             continue
         rows.append(measure(tool, cmd, cwd, args.runs))
-    size = tree_bytes(Path(target)) if args.mode == "dir" else 0
+    size = tree_bytes(Path(target))
     ours = rows[0].wall
-    print(f"mode={args.mode} target={target} runs={args.runs} (medians)" + (f" size={size / 1e6:.1f} MB" if size else ""))
+    print(f"target={target} runs={args.runs} (medians) size={size / 1e6:.1f} MB")
     print(f"{'tool':<16}{'wall s':>9}{'MB/s':>9}{'peak MB':>9}{'leakstop/tool':>15}  exit codes")
     for t in rows:
-        mbs = f"{size / 1e6 / t.wall:9.1f}" if size else f"{'-':>9}"
+        mbs = f"{size / 1e6 / t.wall:9.1f}"
         print(f"{t.tool:<16}{t.wall:9.3f}{mbs}{t.peak_mb:9.1f}{ours / t.wall:15.2f}  {sorted(set(t.exit_codes))}")
     return 0
 
