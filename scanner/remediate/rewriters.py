@@ -49,6 +49,14 @@ def _decode(ws: Workspace, path: str) -> Optional[tuple[str, str]]:
     return text, nl
 
 
+def _text_or_manual(ws: Workspace, path: str, pairs: "Pairs", ctx: "Context") -> Optional[tuple[str, str]]:
+    """The file's text and newline, or None after listing its sites as manual steps."""
+    dec = _decode(ws, path)
+    if dec is None:
+        ctx.manual += [Manual(s, "not UTF-8 text") for s, _ in pairs]
+    return dec
+
+
 def _line_starts(text: str) -> list[int]:
     starts = [0]
     for m in re.finditer("\n", text):
@@ -99,9 +107,8 @@ def _uses_caching_lib(ws: Workspace) -> bool:
 
 
 def rewrite_python(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
-    dec = _decode(ws, path)
+    dec = _text_or_manual(ws, path, pairs, ctx)
     if dec is None:
-        ctx.manual += [Manual(s, "not UTF-8 text") for s, _ in pairs]
         return
     text, nl = dec
     starts = _line_starts(text)
@@ -215,9 +222,8 @@ def _node_check(source: str, flavour: str) -> bool:
 
 
 def rewrite_js(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
-    dec = _decode(ws, path)
+    dec = _text_or_manual(ws, path, pairs, ctx)
     if dec is None:
-        ctx.manual += [Manual(s, "not UTF-8 text") for s, _ in pairs]
         return
     text, nl = dec
     starts = _line_starts(text)
@@ -289,9 +295,8 @@ _PAIR = re.compile(r"""([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)"
 
 
 def rewrite_dockerfile(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
-    dec = _decode(ws, path)
+    dec = _text_or_manual(ws, path, pairs, ctx)
     if dec is None:
-        ctx.manual += [Manual(s, "not UTF-8 text") for s, _ in pairs]
         return
     text, nl = dec
     lines = text.split("\n")
@@ -371,9 +376,8 @@ def _ignored(ws: Workspace, path: str) -> bool:
 
 
 def rewrite_env(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
-    dec = _decode(ws, path)
+    dec = _text_or_manual(ws, path, pairs, ctx)
     if dec is None:
-        ctx.manual += [Manual(s, "not UTF-8 text") for s, _ in pairs]
         return
     text, nl = dec
     lines = text.split("\n")
@@ -422,9 +426,8 @@ _CFN = re.compile(r"AWSTemplateFormatVersion|Transform:\s*['\"]?AWS::Serverless|
 
 def _replace_values(ws: Workspace, path: str, pairs: Pairs, ctx: Context, placeholder: Callable[[Item], str],
                     kind: str, note: str) -> None:
-    dec = _decode(ws, path)
+    dec = _text_or_manual(ws, path, pairs, ctx)
     if dec is None:
-        ctx.manual += [Manual(s, "not UTF-8 text") for s, _ in pairs]
         return
     text, nl = dec
     starts = _line_starts(text)
