@@ -68,20 +68,7 @@ class HyperscanBackend:
         import hyperscan
 
         self._hs = hyperscan
-        key = hashlib.sha256(
-            b"\0".join(to_hyperscan(r) for r in rules) + b"\0" + str(hyperscan.__version__).encode()
-        ).hexdigest()
-        self.db = None
-        cache = cache_dir / f"hs-{key}.db" if cache_dir else None
-        if cache and cache.is_file():
-            try:
-                self.db = hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK)
-            except Exception:  # a corrupt or foreign cache entry is rebuilt, not fatal
-                self.db = None
-        if self.db is None:
-            self.db = self._compile(rules)
-            if cache:
-                _cache_write(cache, hyperscan.dumpb(self.db))
+        self.db = _cached_database("hs", [to_hyperscan(r) for r in rules], lambda: self._compile(rules), cache_dir)
         self.scratch = hyperscan.Scratch(self.db)
 
     def _compile(self, rules: Sequence[Rule]):
@@ -118,6 +105,30 @@ class HyperscanBackend:
         return hits
 
 
+# Part of every cache key: bump it when the compile flags change, so an old database is not reused.
+DB_FORMAT = b"2"
+
+
+def _cached_database(kind: str, exprs: Sequence[bytes], compile: Callable[[], object], cache_dir: Path | None):
+    """A Hyperscan block-mode database from the on-disk cache (keyed by its expressions, the
+    format and the Hyperscan version), else compiled and cached."""
+    import hyperscan
+
+    key = hashlib.sha256(
+        b"\0".join([kind.encode(), DB_FORMAT, str(hyperscan.__version__).encode(), *exprs])
+    ).hexdigest()
+    cache = cache_dir / f"{kind}-{key}.db" if cache_dir else None
+    if cache and cache.is_file():
+        try:
+            return hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        except Exception:  # a corrupt or foreign cache entry is rebuilt, not fatal
+            pass
+    db = compile()
+    if cache:
+        _cache_write(cache, hyperscan.dumpb(db))
+    return db
+
+
 def _compile_db(hs, exprs: list[bytes], flags: list[int]):
     db = hs.Database(mode=hs.HS_MODE_BLOCK)
     db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
@@ -143,20 +154,8 @@ class KeywordLocator:
 
         self.keywords = list(keywords)
         exprs = [b"".join(b"\\x%02x" % c for c in kw.encode()) for kw in self.keywords]
-        key = hashlib.sha256(b"kw\0" + b"\0".join(exprs) + str(hyperscan.__version__).encode()).hexdigest()
-        cache = cache_dir / f"kw-{key}.db" if cache_dir else None
-        self.db = None
-        if cache and cache.is_file():
-            try:
-                self.db = hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK)
-            except Exception:
-                self.db = None
-        if self.db is None:
-            self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            self.db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
-                            flags=[hyperscan.HS_FLAG_CASELESS] * len(exprs))
-            if cache:
-                _cache_write(cache, hyperscan.dumpb(self.db))
+        flags = [hyperscan.HS_FLAG_CASELESS] * len(exprs)
+        self.db = _cached_database("kw", exprs, lambda: _compile_db(hyperscan, exprs, flags), cache_dir)
         self.scratch = hyperscan.Scratch(self.db)
 
     def locate(self, data: bytes) -> dict[str, list[int]]:
