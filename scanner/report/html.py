@@ -125,18 +125,15 @@ def timeline_svg(findings: Sequence[Finding], width: int = 1100, height: int = 2
     parts.append(f'<text x="{left - 4}" y="{height - bottom}" text-anchor="end">{peak}</text>')
     draw_w = max(min(bw - 1, 28), 1)
     pad = (bw - draw_w) / 2
-    for month, n in sorted(ins.items()):
-        x = left + (month - lo) * bw + pad
-        h = n / peak * (half - 2)
-        label = f"{month // 12}-{month % 12 + 1:02d}: {n} introduced"
-        parts.append(f'<rect class="in" x="{x:.1f}" y="{axis_y - h:.1f}" width="{draw_w:.1f}" height="{h:.1f}" '
-                     f'fill="#c0362c"><title>{label}</title></rect>')
-    for month, n in sorted(outs.items()):
-        x = left + (month - lo) * bw + pad
-        h = n / peak * (half - 2)
-        label = f"{month // 12}-{month % 12 + 1:02d}: {n} removed"
-        parts.append(f'<rect class="out" x="{x:.1f}" y="{axis_y:.1f}" width="{draw_w:.1f}" height="{h:.1f}" '
-                     f'fill="#98a2b3"><title>{label}</title></rect>')
+    # Introduced above the axis, removed below it.
+    for counts, cls, what, colour in ((ins, "in", "introduced", "#c0362c"), (outs, "out", "removed", "#98a2b3")):
+        for month, n in sorted(counts.items()):
+            x = left + (month - lo) * bw + pad
+            h = n / peak * (half - 2)
+            y = axis_y - h if cls == "in" else axis_y
+            label = f"{month // 12}-{month % 12 + 1:02d}: {n} {what}"
+            parts.append(f'<rect class="{cls}" x="{x:.1f}" y="{y:.1f}" width="{draw_w:.1f}" height="{h:.1f}" '
+                         f'fill="{colour}"><title>{label}</title></rect>')
     # Ticks: every month on short histories, else every year; labels thinned so they never overlap.
     monthly = span <= 30
     ticks = [m for m in range(lo, hi + 1) if monthly or m % 12 == 0]
