@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
+from scanner.config import find_repo_root
 from scanner.errors import LeakstopError
 from scanner.models import Chunk
 
@@ -139,22 +140,14 @@ class FileSource:
         ignore = _Ignore()
         if self.use_gitignore:
             # .gitignore files above the starting directory, up to the repository root, apply too.
-            chain = []
-            cur = os.path.abspath(root)
-            while True:
-                chain.append(cur)
-                if os.path.exists(os.path.join(cur, ".git")):
-                    break
-                parent = os.path.dirname(cur)
-                if parent == cur:
-                    chain = chain[:1]
-                    break
-                cur = parent
             root = root.rstrip("/") or "/"
-            abs_root = os.path.abspath(root)
-            for d in reversed(chain[1:]):
-                rel = os.path.relpath(abs_root, d).replace(os.sep, "/")
-                ignore = ignore.child(d, walk_prefix=root.rstrip("/") + "/", rel_prefix=rel + "/")
+            real_root = Path(root).resolve()
+            top = find_repo_root(real_root)
+            if top is not None:
+                ancestors = [d for d in real_root.parents if d == top or top in d.parents]
+                for d in reversed(ancestors):
+                    rel = os.path.relpath(real_root, d).replace(os.sep, "/")
+                    ignore = ignore.child(str(d), walk_prefix=root.rstrip("/") + "/", rel_prefix=rel + "/")
         stack = [(root, ignore)]
         while stack:
             directory, ign = stack.pop()
