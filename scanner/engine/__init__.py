@@ -152,10 +152,10 @@ class Engine:
             return []
         data = chunk.data
         newlines: Optional[list[int]] = None
-        kept: list[tuple[Match, bytes, int]] = []
+        kept: list[tuple[Match, int, int]] = []  # (match, line number, offset of its line)
         for match in self.matches(chunk):
             if newlines is None:
-                newlines = [i for i, b in enumerate(data) if b == 10] if len(data) < 4096 else _newlines(data)
+                newlines = _newlines(data)
             line_no = bisect.bisect_right(newlines, match.start - 1) + 1
             if chunk.lines is not None and line_no not in chunk.lines:
                 continue
@@ -164,14 +164,13 @@ class Engine:
             line = data[line_start:line_end]
             if not self._keep(match, data[match.start : match.end], line, chunk.path):
                 continue
-            kept.append((match, line, line_start))
+            kept.append((match, line_no, line_start))
         findings = []
-        for match, line, line_start in _dedupe(kept):
+        for match, line_no, line_start in _dedupe(kept):
             value = data[match.start : match.end]
             col = len(data[line_start : match.start].decode("utf-8", "replace")) + 1
-            end_col = col + len(value.decode("utf-8", "replace"))
-            line_no = data.count(b"\n", 0, line_start) + 1
             text = value.decode("utf-8", "replace")
+            end_col = col + len(text)
             rule = match.rule
             findings.append(
                 Finding(
@@ -317,20 +316,20 @@ def _newlines(data: bytes) -> list[int]:
     return out
 
 
-def _dedupe(kept: list[tuple[Match, bytes, int]]) -> list[tuple[Match, bytes, int]]:
+def _dedupe(kept: list[tuple[Match, int, int]]) -> list[tuple[Match, int, int]]:
     """One finding per value location. Specific rules beat generic ones (then longer spans, then
     rule order); two specific rules clash only on the very same span. The winner keeps the key
     name a loser knew (a context detector's ``DB_PASSWORD``), which remediation needs."""
     kept.sort(key=lambda t: (t[0].rule.generic, -(t[0].end - t[0].start), t[0].start))
-    out: list[tuple[Match, bytes, int]] = []
+    out: list[tuple[Match, int, int]] = []
     for item in kept:
         m = item[0]
-        for i, (w, line, line_start) in enumerate(out):
+        for i, (w, line_no, line_start) in enumerate(out):
             if not (m.start < w.end and w.start < m.end):
                 continue
             if (w.start, w.end) == (m.start, m.end) or w.rule.generic or m.rule.generic:
                 if w.key is None and m.key:
-                    out[i] = (replace(w, key=m.key), line, line_start)
+                    out[i] = (replace(w, key=m.key), line_no, line_start)
                 break
         else:
             out.append(item)
