@@ -15,6 +15,7 @@ Offsets: detectors decode the file as Latin-1, so a character index is a byte in
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
@@ -44,16 +45,18 @@ class Emitter:
         return Match(rule, start, end, key)
 
 
-# name -> (does it want this file?, "module:function"). The predicates are cheap name tests; a
-# detector module is imported only when a file it wants turns up.
-DETECTORS: dict[str, tuple[Callable[[str, bytes], bool], str]] = {
-    "dockerfile": (lambda p, d: names.wants_dockerfile(p), "scanner.detectors.dockerfile:detect"),
-    "build-args": (lambda p, d: b"--build-arg" in d and names.wants_build_args(p), "scanner.detectors.dockerfile:detect_build_args"),
-    "compose": (lambda p, d: names.wants_compose(p), "scanner.detectors.compose:detect"),
-    "envfile": (lambda p, d: names.wants_envfile(p), "scanner.detectors.envfile:detect"),
-    "config": (lambda p, d: bool(names.config_kind(p)), "scanner.detectors.config:detect"),
-    "kubernetes": (lambda p, d: names.wants_kubernetes(p, d), "scanner.detectors.kubernetes:detect"),
-    "terraform": (lambda p, d: names.wants_terraform(p), "scanner.detectors.terraform:detect"),
+# name -> (does it want a file of this name?, does it want these bytes? (None: always),
+# "module:function"). The name tests are cheap and remembered per path (a history audit sees the
+# same paths version after version); a detector module is imported only when a file it wants
+# turns up.
+DETECTORS: dict[str, tuple[Callable[[str], bool], Optional[Callable[[bytes], bool]], str]] = {
+    "dockerfile": (names.wants_dockerfile, None, "scanner.detectors.dockerfile:detect"),
+    "build-args": (names.wants_build_args, lambda d: b"--build-arg" in d, "scanner.detectors.dockerfile:detect_build_args"),
+    "compose": (names.wants_compose, None, "scanner.detectors.compose:detect"),
+    "envfile": (names.wants_envfile, None, "scanner.detectors.envfile:detect"),
+    "config": (lambda p: bool(names.config_kind(p)), None, "scanner.detectors.config:detect"),
+    "kubernetes": (names.may_be_kubernetes, names.is_kubernetes_secret, "scanner.detectors.kubernetes:detect"),
+    "terraform": (names.wants_terraform, None, "scanner.detectors.terraform:detect"),
 }
 _loaded: dict[str, Callable[..., Iterable]] = {}
 
@@ -66,9 +69,14 @@ def _function(target: str) -> Callable[..., Iterable]:
     return fn
 
 
+@functools.lru_cache(maxsize=8192)
+def _by_name(path: str) -> tuple[tuple[Optional[Callable[[bytes], bool]], str], ...]:
+    return tuple((wants_data, target) for wants_name, wants_data, target in DETECTORS.values() if wants_name(path))
+
+
 def wanted(chunk) -> list[str]:
     """The detectors (as "module:function") that handle this file; usually none."""
-    return [target for wants, target in DETECTORS.values() if wants(chunk.path, chunk.data)]
+    return [target for wants_data, target in _by_name(chunk.path) if wants_data is None or wants_data(chunk.data)]
 
 
 def supersedes_generic(chunk) -> bool:

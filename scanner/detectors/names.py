@@ -75,8 +75,16 @@ def config_kind(path: str) -> str:
 _K8S_KIND = re.compile(rb"(?im)^\s*[\"']?kind[\"']?\s*:\s*[\"']?secret[\"']?\s*$")
 
 
+def may_be_kubernetes(path: str) -> bool:
+    return path.lower().endswith(YAML_EXT)
+
+
+def is_kubernetes_secret(data: bytes) -> bool:
+    return bool(_K8S_KIND.search(data))
+
+
 def wants_kubernetes(path: str, data: bytes) -> bool:
-    return path.lower().endswith(YAML_EXT) and bool(_K8S_KIND.search(data))
+    return may_be_kubernetes(path) and is_kubernetes_secret(data)
 
 
 def wants_terraform(path: str) -> bool:
