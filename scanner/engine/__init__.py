@@ -9,13 +9,14 @@ assigned to credential-like keys.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Iterator, Optional, Sequence
 
 from scanner.config import Config
+from scanner.detectors import Emitter, detect, supersedes_generic, wanted
+from scanner.engine import delta
 from scanner.engine.backends import Backend, cache_dir, load_cached, make_backend, make_locator
 from scanner.engine.entropy import shannon
 from scanner.engine.filters import Candidate, is_false_positive
@@ -38,6 +39,15 @@ class Match:
     start: int
     end: int
     key: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Version:
+    """A scanned version of a file, kept so that the next version of its path can be scanned as
+    a delta (:meth:`Engine.scan_version`): its bytes and its kept line-local regex matches."""
+
+    data: bytes
+    matches: tuple[Match, ...]
 
 
 def load_ruleset(config: Config) -> list[Rule]:
@@ -73,8 +83,7 @@ class Engine:
         if self.backend.name == "hyperscan":
             keywords = sorted({kw for r in self.scan_rules if _windowed(r) for kw in r.keywords})
             self._locator = make_locator(keywords, cache_dir())
-        from scanner.detectors import Emitter
-
+        self._multiline: Optional[tuple] = None  # see _multiline_candidates
         self._emitter = Emitter(self.rules)
         self._allow_regexes = [re.compile(rx.encode()) for rx in config.allowlist.regexes]
         self._stopwords = [s.encode() for s in config.allowlist.stopwords]
@@ -86,26 +95,31 @@ class Engine:
 
     # -- matching -------------------------------------------------------------------------
     def matches(self, chunk: Chunk) -> Iterator[Match]:
-        from scanner.detectors import detect, supersedes_generic, wanted
+        """Every located value before filtering: regex rules, then context detectors."""
+        targets, skip_generic = self._detectors_for(chunk)
+        yield from self._regex(chunk.data, self.backend.candidates(chunk.data), skip_generic)
+        yield from detect(chunk, self._emitter, targets)
 
-        data = chunk.data
-        targets = wanted(chunk) if self._emitter else []  # context-aware detectors, by file name
-        skip_generic = bool(targets) and supersedes_generic(chunk)
+    def _detectors_for(self, chunk: Chunk) -> tuple[list[str], bool]:
+        """The context detectors wanted for this file (by name) and whether they stand in for the
+        generic rules: in a file whose structure a detector understands (Dockerfile, env, config),
+        the detector judges key = value pairs; the line-oriented generic regexes would only add
+        noise there (CloudFormation !Ref, ansible !vault, locale strings)."""
+        targets = wanted(chunk) if self._emitter else []
+        return targets, bool(targets) and supersedes_generic(chunk)
+
+    def _regex(self, data: bytes, candidates: Iterable[int], skip_generic: bool) -> Iterator[Match]:
+        """Confirm the candidate rules (indexes into ``scan_rules``) in ``data``."""
         index: Optional[_KeywordIndex] = None
-        for idx in sorted(self.backend.candidates(data)):
+        for idx in sorted(candidates):
             rule = self.scan_rules[idx]
             if skip_generic and rule.generic:
-                # In a file whose structure a detector understands (Dockerfile, env, config), the
-                # detector judges key = value pairs; the line-oriented generic regexes would only
-                # add noise there (CloudFormation !Ref, ansible !vault, locale strings).
                 continue
             if index is None and not rule.multiline:
                 index = _KeywordIndex(data, self._locator)
             for pos, endpos in _windows(rule, data, index):
                 for start, end, key in self._confirm(rule, idx, data, pos, endpos):
                     yield Match(rule, start, end, key)
-        yield from detect(chunk, self._emitter, targets)
-
     def _confirm(self, rule: Rule, idx: int, data: bytes, pos: int, endpos: int) -> list[tuple[int, int, Optional[str]]]:
         """The rule's matches in ``data[pos:endpos]`` as (start, end, key) of the secret.
 
@@ -146,31 +160,114 @@ class Engine:
 
     # -- the pipeline -----------------------------------------------------------------------
     def scan(self, chunk: Chunk) -> list[Finding]:
-        if self._allow_paths is not None and self._allow_paths.match_file(chunk.path):
+        if self._ignored(chunk.path):
             return []
-        if chunk.path.rsplit("/", 1)[-1] in BASELINE_NAMES:
-            return []
+        return self._findings(chunk, self._kept(chunk, self.matches(chunk)))
+
+    def scan_version(self, chunk: Chunk, prev: Optional[Version] = None) -> tuple[list[Finding], Optional[Version]]:
+        """:meth:`scan` for one version of a file, given ``prev``, another version of the same path
+        scanned by this engine: only the lines that differ are scanned (:mod:`scanner.engine.delta`),
+        what ``prev`` found elsewhere is carried over. Returns the findings and the ``prev`` for
+        the next version of the path.
+
+        Multi-line rules (key blocks, manifests) and the context detectors always see the whole
+        file: they are the rules whose matches do not depend on one line and its neighbours."""
+        if self._ignored(chunk.path):
+            return [], None
         data = chunk.data
-        newlines: Optional[list[int]] = None
-        kept: list[tuple[Match, int, int]] = []  # (match, line number, offset of its line)
-        for match in self.matches(chunk):
-            if newlines is None:
-                newlines = _newlines(data)
-            line_no = bisect.bisect_right(newlines, match.start - 1) + 1
-            if chunk.lines is not None and line_no not in chunk.lines:
+        targets, skip_generic = self._detectors_for(chunk)
+        changes = delta.compare(data, prev.data) if prev is not None and chunk.lines is None else None
+        local = self._carry(prev, data, changes) if changes is not None else None
+        if local is None:  # first version seen, or too much changed: the whole file
+            kept = self._kept(chunk, self._regex(data, self.backend.candidates(data), skip_generic))
+            local = [m for m in kept if not m.rule.multiline]
+            others = [m for m in kept if m.rule.multiline]
+        else:
+            fresh = []
+            for a, b in changes.regions:
+                part = data[a:b]
+                cands = [i for i in self.backend.candidates(part) if not self.scan_rules[i].multiline]
+                for m in self._regex(part, cands, skip_generic):
+                    if changes.is_dirty(m.start + a, m.end + a):
+                        fresh.append(Match(m.rule, m.start + a, m.end + a, m.key))
+            local += self._kept(chunk, fresh)
+            others = self._kept(chunk, self._regex(data, self._multiline_candidates(data), skip_generic))
+        others += self._kept(chunk, detect(chunk, self._emitter, targets))
+        return self._findings(chunk, local + others), Version(data, tuple(local))
+
+    def _carry(self, prev: Version, data: bytes, changes: delta.Changes) -> Optional[list[Match]]:
+        """``prev``'s line-local matches that are in ``data`` too, outside the dirty spans (whose
+        matches a scan finds); None when locating them would cost more than a scan."""
+        old = prev.data
+        out: dict[tuple[str, int, int], Match] = {}
+        moved: dict[tuple[int, int], list[Match]] = {}  # matches on the middle lines, by line span
+
+        def put(m: Match, start: int, end: int) -> None:
+            if not changes.is_dirty(start, end):
+                out[(m.rule.id, start, end)] = Match(m.rule, start, end, m.key)
+
+        for m in prev.matches:
+            if m.end <= changes.start:  # in the common prefix
+                put(m, m.start, m.end)
+            elif m.start > changes.old_end:  # in the common suffix
+                put(m, m.start + changes.shift, m.end + changes.shift)
+            else:
+                moved.setdefault(delta.line_span(old, m.start, m.end), []).append(m)
+        if len(moved) > CARRY_LINES:
+            return None
+        for (a, b), ms in moved.items():
+            hits = delta.occurrences(data, old[a:b], changes.start, changes.end, CARRY_TRIES)
+            if hits is None:
+                return None
+            for p in hits:
+                if not delta.same_neighbours(old, a, b, data, p, p + b - a):
+                    if changes.is_dirty(p, p + b - a):
+                        continue  # a scan finds whatever is there
+                    return None  # moved among other lines: only a scan can tell what matches now
+                for m in ms:
+                    put(m, p + m.start - a, p + m.end - a)
+        return list(out.values())
+
+    def _multiline_candidates(self, data: bytes) -> list[int]:
+        """Which multi-line rules may match ``data`` (indexes into ``scan_rules``): one pass of a
+        small database of just those rules, built on first use."""
+        if self._multiline is None:
+            idxs = [i for i, r in enumerate(self.scan_rules) if r.multiline]
+            backend = make_backend(self.backend.name, [self.scan_rules[i] for i in idxs], cache_dir()) if idxs else None
+            self._multiline = (idxs, backend)
+        idxs, backend = self._multiline
+        return [idxs[i] for i in backend.candidates(data)] if backend is not None else []
+
+    def _ignored(self, path: str) -> bool:
+        if self._allow_paths is not None and self._allow_paths.match_file(path):
+            return True
+        return path.rsplit("/", 1)[-1] in BASELINE_NAMES
+
+    def _kept(self, chunk: Chunk, matches: Iterable[Match]) -> list[Match]:
+        """The matches that pass the filters (and, for a diff, lie on changed lines)."""
+        data = chunk.data
+        out = []
+        for match in matches:
+            if chunk.lines is not None and data.count(b"\n", 0, match.start) + 1 not in chunk.lines:
                 continue
-            line_start = newlines[line_no - 2] + 1 if line_no > 1 else 0
-            line_end = newlines[line_no - 1] if line_no - 1 < len(newlines) else len(data)
-            line = data[line_start:line_end]
-            if not self._keep(match, data[match.start : match.end], line, chunk.path):
-                continue
-            kept.append((match, line_no, line_start))
+            a = data.rfind(b"\n", 0, match.start) + 1
+            b = data.find(b"\n", match.start)
+            line = data[a : len(data) if b < 0 else b]
+            if self._keep(match, data[match.start : match.end], line, chunk.path):
+                out.append(match)
+        return out
+
+    def _findings(self, chunk: Chunk, kept: list[Match]) -> list[Finding]:
+        data = chunk.data
         findings = []
-        for match, line_no, line_start in _dedupe(kept):
+        line_no, counted = 1, 0
+        for match in _dedupe(kept):  # in offset order
+            line_no += data.count(b"\n", counted, match.start)
+            counted = match.start
+            line_start = data.rfind(b"\n", 0, match.start) + 1
             value = data[match.start : match.end]
             col = len(data[line_start : match.start].decode("utf-8", "replace")) + 1
             text = value.decode("utf-8", "replace")
-            end_col = col + len(text)
             rule = match.rule
             findings.append(
                 Finding(
@@ -182,7 +279,7 @@ class Engine:
                     path=chunk.path,
                     line=line_no,
                     column=col,
-                    end_column=end_col,
+                    end_column=col + len(text),
                     masked=mask(text),
                     fingerprint=fingerprint(rule.id, value),
                     secret_hash=value_hash(value),
@@ -214,6 +311,9 @@ class Engine:
 # Confirmed windows remembered per engine (a few tens of MB at most).
 MEMO_ENTRIES, MEMO_WINDOW = 100_000, 4096
 MIN_KEYWORD = 3
+# Carrying matches over to a new version: past this many distinct moved lines holding matches, or
+# this many look-alike hits while locating one, the new version is scanned whole instead.
+CARRY_LINES, CARRY_TRIES = 64, 256
 
 # How far around a keyword a match can reach on one long line: key names are bounded ({0,40})
 # before the keyword; separators and values (up to a few hundred characters) after it.
@@ -231,17 +331,34 @@ class _KeywordIndex:
         self._all: Optional[dict[str, list[int]]] = None
         self._lowered: Optional[bytes] = None
 
-    def positions(self, keyword: str) -> Optional[list[int]]:
-        """Sorted offsets, or None when the keyword is everywhere."""
+    def hits(self, rule: Rule) -> Optional[list[int]]:
+        """Sorted offsets of the rule's keywords, or None when they are everywhere."""
         if self._locator is not None:
             if self._all is None:
                 self._all = self._locator.locate(self.data)
-            found = self._all.get(keyword, [])
+            found = self._all
+            if len(found) < len(rule.keywords):  # usually: few keywords occur in one buffer
+                kws = _keyword_set(rule)
+                lists = [pos for kw, pos in found.items() if kw in kws]
+            else:
+                lists = [found[kw] for kw in rule.keywords if kw in found]
         else:
             if self._lowered is None:
                 self._lowered = self.data.lower()
-            found = [m.start() for m in _literal(keyword).finditer(self._lowered)]
-        return None if len(found) > self.budget else found
+            lists = [[m.start() for m in _literal(kw).finditer(self._lowered)] for kw in rule.keywords]
+        if sum(map(len, lists)) > self.budget:
+            return None
+        out = [p for pos in lists for p in pos] if len(lists) > 1 else list(lists[0]) if lists else []
+        out.sort()
+        return out
+
+
+def _keyword_set(rule: Rule) -> frozenset[str]:
+    known = rule.__dict__.get("_keyword_set")
+    if known is None:
+        known = frozenset(rule.keywords)
+        object.__setattr__(rule, "_keyword_set", known)
+    return known
 
 
 def _windowed(rule: Rule) -> bool:
@@ -276,14 +393,10 @@ def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterato
     if index is None or not _windowed(rule):
         yield 0, n
         return
-    hits: list[int] = []
-    for kw in rule.keywords:
-        found = index.positions(kw)
-        if found is None or len(hits) + len(found) > index.budget:
-            yield 0, n
-            return
-        hits.extend(found)
-    hits.sort()
+    hits = index.hits(rule)
+    if hits is None:
+        yield 0, n
+        return
     cur_a = cur_b = -1
     for h in hits:
         if h < cur_b:
@@ -307,31 +420,21 @@ def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterato
         yield cur_a, cur_b
 
 
-def _newlines(data: bytes) -> list[int]:
-    out = []
-    i = data.find(b"\n")
-    while i != -1:
-        out.append(i)
-        i = data.find(b"\n", i + 1)
-    return out
-
-
-def _dedupe(kept: list[tuple[Match, int, int]]) -> list[tuple[Match, int, int]]:
+def _dedupe(kept: list[Match]) -> list[Match]:
     """One finding per value location. Specific rules beat generic ones (then longer spans, then
     rule order); two specific rules clash only on the very same span. The winner keeps the key
     name a loser knew (a context detector's ``DB_PASSWORD``), which remediation needs."""
-    kept.sort(key=lambda t: (t[0].rule.generic, -(t[0].end - t[0].start), t[0].start))
-    out: list[tuple[Match, int, int]] = []
-    for item in kept:
-        m = item[0]
-        for i, (w, line_no, line_start) in enumerate(out):
+    ranked = sorted(kept, key=lambda m: (m.rule.generic, -(m.end - m.start), m.start))
+    out: list[Match] = []
+    for m in ranked:
+        for i, w in enumerate(out):
             if not (m.start < w.end and w.start < m.end):
                 continue
             if (w.start, w.end) == (m.start, m.end) or w.rule.generic or m.rule.generic:
                 if w.key is None and m.key:
-                    out[i] = (replace(w, key=m.key), line_no, line_start)
+                    out[i] = replace(w, key=m.key)
                 break
         else:
-            out.append(item)
-    out.sort(key=lambda t: t[0].start)
+            out.append(m)
+    out.sort(key=lambda m: m.start)
     return out

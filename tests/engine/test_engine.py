@@ -98,7 +98,7 @@ def test_winner_keeps_the_key_a_context_match_knew():
     from scanner.engine import Match, _dedupe
 
     spec, gen = Match(AWS[0], 4, 24), Match(ctx, 4, 24, key="AWS_KEY")
-    [(winner, _, _)] = _dedupe([(gen, 1, 0), (spec, 1, 0)])
+    [winner] = _dedupe([gen, spec])
     assert winner.rule.id == "aws-access-key-id" and winner.key == "AWS_KEY"
     assert len(scan(e, f"KEY={KEY}\n")) == 1
 
