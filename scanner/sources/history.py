@@ -25,6 +25,7 @@ import struct
 import subprocess
 import sys
 import threading
+import zlib
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ NULL_SHA = b"0" * 40
 GITLINK = "160000"
 SYMLINK = "120000"
 BATCH = 256  # blobs per message to a worker: amortises queue pickling
+VERSION_BUDGET = 48 << 20  # bytes of earlier file versions each worker keeps to diff against
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
@@ -340,6 +342,7 @@ def _work(repo: str, engine, max_size: int, inq, outq) -> None:
     )
     _grow_pipe(proc.stdout.fileno())
     pending: collections.deque = collections.deque()
+    versions = VersionCache(VERSION_BUDGET)
 
     def feed() -> None:
         try:
@@ -381,7 +384,10 @@ def _work(repo: str, engine, max_size: int, inq, outq) -> None:
                 else:
                     nbytes += size
                     counts["scanned"] += 1
-                    found = engine.scan(Chunk(path=path, data=data, blob=name))
+                    chunk = Chunk(path=path, data=data, blob=name)
+                    found, version = engine.scan_version(chunk, versions.pop(path))
+                    if version is not None:
+                        versions.put(path, version)
                     if found:
                         for f in found:
                             f.secret = b""  # never leaves this process; identity is the hash
@@ -393,6 +399,31 @@ def _work(repo: str, engine, max_size: int, inq, outq) -> None:
     proc.wait()
     outq.put(("progress", done, nbytes, counts, results))
     outq.put(("done",))
+
+
+class VersionCache:
+    """The last scanned version of each path, least recently used first out, bounded in bytes.
+    The parent sends every blob of a path to the same worker, so a file's versions arrive one
+    after another here and each is scanned as a delta against the one before."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._by_path: collections.OrderedDict = collections.OrderedDict()
+        self._held = 0
+
+    def pop(self, path: str):
+        version = self._by_path.pop(path, None)
+        if version is not None:
+            self._held -= len(version.data)
+        return version
+
+    def put(self, path: str, version) -> None:
+        self.pop(path)
+        self._by_path[path] = version
+        self._held += len(version.data)
+        while self._held > self.budget and self._by_path:
+            _, old = self._by_path.popitem(last=False)
+            self._held -= len(old.data)
 
 
 def _drain(stream, n: int) -> None:
@@ -459,39 +490,45 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
     ctx = multiprocessing.get_context("fork")
     # Bounded: enumeration outruns scanning, and an unbounded backlog of blob names would hold
     # the whole history's list in memory at once.
-    inq, outq = ctx.Queue(maxsize=8 * jobs), ctx.Queue()
+    # One input queue per worker: every version of a path goes to the same worker (see VersionCache).
+    inqs, outq = [ctx.Queue(maxsize=8) for _ in range(jobs)], ctx.Queue()
     workers = [
         ctx.Process(target=_worker, args=(repo, engine, config.max_file_size, inq, outq), daemon=True)
-        for _ in range(jobs)
+        for inq in inqs
     ]
     for w in workers:
         w.start()
 
     log = CommitLog()
     seen: set[bytes] = set(options.known_blobs)
-    batch: list[tuple[str, str]] = []
+    batches: list[list[tuple[str, str]]] = [[] for _ in range(jobs)]
     dispatched = 0
     blob_findings: dict[bytes, list[Finding]] = {}
     bar = _progress(options.progress)
     finished = 0
 
     def on_blob(hexid: str, path: bytes, raw: bytes) -> None:
-        nonlocal dispatched
         if raw in seen or not path_ok(path):
             return  # an excluded path does not mark the blob: it may appear elsewhere
         seen.add(raw)
-        batch.append((hexid, decode_path(path)))
-        if len(batch) >= BATCH:
-            send(list(batch))
-            dispatched += len(batch)
-            batch.clear()
+        k = zlib.crc32(path) % jobs
+        batches[k].append((hexid, decode_path(path)))
+        if len(batches[k]) >= BATCH:
+            flush(k)
 
-    def send(item) -> None:
+    def flush(k: int) -> None:
+        nonlocal dispatched
+        if batches[k]:
+            send(k, batches[k])
+            dispatched += len(batches[k])
+            batches[k] = []
+
+    def send(k: int, item) -> None:
         import queue as _queue
 
         while True:
             try:
-                inq.put(item, timeout=0.2)
+                inqs[k].put(item, timeout=0.2)
                 return
             except _queue.Full:
                 drain_results(block=False)  # keep the bar moving; workers never wait on us
@@ -512,7 +549,7 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
         for name, found in results:
             blob_findings[bytes.fromhex(name)] = found
         if bar is not None:
-            bar.total = max(dispatched + len(batch), bar.n + done)
+            bar.total = max(dispatched + sum(map(len, batches)), bar.n + done)
             bar.set_postfix_str(f"{stats.commits} commits", refresh=False)
             bar.update(done)
 
@@ -553,12 +590,9 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
         if proc.wait() != 0:
             msg = err.decode("utf-8", "replace").strip().splitlines()
             raise LeakstopError(f"git log: {(msg[0] if msg else 'failed').removeprefix('fatal: ')}")
-        if batch:
-            send(list(batch))
-            dispatched += len(batch)
-            batch.clear()
-        for _ in workers:
-            send(None)
+        for k in range(jobs):
+            flush(k)
+            send(k, None)
         drain_results(block=True)
     finally:
         # After a clean finish the workers are exiting; after an error they may be blocked on
@@ -627,9 +661,14 @@ def attribute(
     adds = log.occurrences(wanted)
     dels = log.occurrences(wanted, removals=True)
 
-    def order(ci: int) -> tuple[int, int]:
-        # Earliest = oldest commit time; on ties the one git listed later (closer to the root).
-        return (log.commits[ci][1], -ci)
+    def order(ci: int, pi: int) -> tuple[int, int, int]:
+        # Earliest = oldest commit time; on ties the one git listed later (closer to the root);
+        # one commit at two paths: by path index, so the answer never depends on which worker
+        # reported first.
+        return (log.commits[ci][1], -ci, -pi)
+
+    def latest_removal(removed: list[tuple[int, int]]) -> tuple[int, int]:
+        return max(removed, key=lambda r: order(*r))
 
     groups: dict[str, dict] = {}
 
@@ -649,7 +688,7 @@ def attribute(
             for ci, pi in occ:
                 g["commits"].add(ci)
                 g["paths"].add(decode_path(log.paths[pi]))
-                key = order(ci)
+                key = order(ci, pi)
                 if g["first"] is None or key < g["first"][0]:
                     g["first"] = (key, ci, pi)
                     g["finding"] = f
@@ -661,7 +700,7 @@ def attribute(
 
     live = head_blobs(repo, info.head)
     need = {log.commits[g["first"][1]][0] for fp, g in groups.items() if g["first"] and fp not in prior}
-    need |= {log.commits[max(g["removed"], key=lambda r: order(r[0]))[0]][0] for g in groups.values() if g["removed"]}
+    need |= {log.commits[latest_removal(g["removed"])[0]][0] for g in groups.values() if g["removed"]}
     infos = commit_infos(repo, sorted(need))
     out = []
     for fp, g in groups.items():
@@ -689,7 +728,7 @@ def attribute(
         }
         if not is_live:
             if g["removed"]:
-                rci, rpi = max(g["removed"], key=lambda r: order(r[0]))
+                rci, rpi = latest_removal(g["removed"])
                 rsha = log.commits[rci][0]
                 rinfo = infos.get(rsha)
                 extra["removed_commit"] = {"sha": rsha, "author": rinfo.author if rinfo else "",

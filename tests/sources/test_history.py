@@ -63,6 +63,30 @@ def test_counts_commits_paths_and_liveness(tmp_path):
     assert f.extra["live_at_head"] is True and "removed_commit" not in f.extra
 
 
+def test_versions_of_a_long_file_are_attributed_like_whole_files(tmp_path):
+    # Each version after the first is scanned as a delta against the one before (newest first):
+    # the secret on unchanged lines is carried back to the older versions at their line numbers.
+    body = [f"line_{i} = compute({i})" for i in range(600)]
+    r = Repo(tmp_path / "r")
+    r.commit("base", **{"big.py": "\n".join(body) + "\n"})
+    body[299] = f"aws = '{KEY1}'"
+    first = r.commit("add", author="Alice", **{"big.py": "\n".join(body) + "\n"})
+    body[10], body[590] = "top = edited", "bottom = edited"  # two far-apart hunks
+    r.commit("edit", **{"big.py": "\n".join(body) + "\n"})
+    body[:0] = [f"header_{i} = 0" for i in range(5)]
+    r.commit("insert above", **{"big.py": "\n".join(body) + "\n"})
+    body[304] = "aws = None"
+    removed = r.commit("remove", **{"big.py": "\n".join(body) + "\n"})
+    r.commit("later", **{"big.py": "\n".join(body[:-1]) + "\n"})
+    for jobs in (1, 2):
+        res = scan_history(r.path, small_engine(), HistoryOptions(jobs=jobs), open_repo(r.path))
+        [f] = res.findings
+        assert f.secret_hash == hv(KEY1)
+        assert f.commit.sha == first and f.line == 300 and f.column == 8
+        assert f.extra["commits"] == 3 and f.extra["live_at_head"] is False
+        assert f.extra["removed_commit"]["sha"] == removed
+
+
 def test_each_unique_blob_is_read_once(tmp_path):
     r = Repo(tmp_path / "r")
     r.commit("one", **{"a.py": f"k = '{KEY1}'\n", "same.py": f"k = '{KEY1}'\n"})  # one blob, two paths
