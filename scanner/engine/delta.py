@@ -23,8 +23,11 @@ from typing import Optional
 RADIUS, CONTEXT = 1, 2
 # Past this share of the file in regions, scanning it whole is as cheap and simpler.
 MAX_SHARE = 0.6
-# A middle this short is marked changed as a whole rather than compared line by line.
+# A changed part this short is marked changed as a whole rather than aligned line by line.
 SMALL_MIDDLE = 4096
+# Aligning a long changed part: at most this many anchor lines per file (then sets of lines), each
+# at least MIN_ANCHOR bytes long, looked for among ANCHOR_TRIES lines from the part's middle.
+ANCHORS, MIN_ANCHOR, ANCHOR_TRIES = 64, 8, 16
 _FIRST_STEP, _MAX_STEP = 256, 1 << 16  # bytes compared per step along a common prefix or suffix
 
 Span = tuple[int, int]
@@ -55,74 +58,134 @@ class Changes:
 
 
 def common_prefix(a: bytes, b: bytes) -> int:
-    """Length of the longest common prefix: slices compared in growing steps (``memcmp``), then
-    the differing step halved down to the byte."""
-    n = min(len(a), len(b))
-    i, step = 0, _FIRST_STEP
-    while True:
-        j = min(i + step, n)
-        if a[i:j] != b[i:j]:
-            break
-        if j == n:
-            return n
-        i, step = j, min(step * 2, _MAX_STEP)
-    size = j - i  # the first difference is in [i, i + size)
-    while size > 1:
-        half = size // 2
-        if a[i : i + half] == b[i : i + half]:
-            i, size = i + half, size - half
-        else:
-            size = half
-    return i
+    """Length of the longest common prefix of two buffers."""
+    return _prefix(a, 0, b, 0, min(len(a), len(b)))
 
 
 def common_suffix(a: bytes, b: bytes, limit: int) -> int:
     """Length of the longest common suffix that leaves the first ``limit`` bytes of both alone."""
-    la, lb = len(a), len(b)
-    n = min(la, lb) - limit
-    if n <= 0:
-        return 0
-    i, step = 0, _FIRST_STEP
-    while True:
-        j = min(i + step, n)
-        if a[la - j : la - i] != b[lb - j : lb - i]:
-            break
-        if j == n:
-            return n
-        i, step = j, min(step * 2, _MAX_STEP)
-    size = j - i  # the last difference is size or fewer bytes before the last i common ones
-    while size > 1:
-        half = size // 2
-        if a[la - i - half : la - i] == b[lb - i - half : lb - i]:
-            i, size = i + half, size - half
-        else:
-            size = half
-    return i
+    return _suffix(a, len(a), b, len(b), min(len(a), len(b)) - limit)
+
+
+def _prefix(x: bytes, i: int, y: bytes, j: int, n: int) -> int:
+    """Common prefix of ``x[i:i+n]`` and ``y[j:j+n]``: slices compared in growing steps
+    (``memcmp``), then the differing step halved down to the byte."""
+    k, step = 0, _FIRST_STEP
+    while k < n:
+        e = min(k + step, n)
+        if x[i + k : i + e] != y[j + k : j + e]:
+            size = e - k  # the first difference is in [k, k + size)
+            while size > 1:
+                half = size // 2
+                if x[i + k : i + k + half] == y[j + k : j + k + half]:
+                    k, size = k + half, size - half
+                else:
+                    size = half
+            return k
+        k, step = e, min(step * 2, _MAX_STEP)
+    return n
+
+
+def _suffix(x: bytes, xe: int, y: bytes, ye: int, n: int) -> int:
+    """Common suffix of ``x[:xe]`` and ``y[:ye]``, at most ``n`` bytes long."""
+    k, step = 0, _FIRST_STEP
+    while k < n:
+        e = min(k + step, n)
+        if x[xe - e : xe - k] != y[ye - e : ye - k]:
+            size = e - k
+            while size > 1:
+                half = size // 2
+                if x[xe - k - half : xe - k] == y[ye - k - half : ye - k]:
+                    k, size = k + half, size - half
+                else:
+                    size = half
+            return k
+        k, step = e, min(step * 2, _MAX_STEP)
+    return max(n, 0)
 
 
 def compare(new: bytes, old: bytes) -> Optional[Changes]:
     """The changes from ``old`` to ``new``, or None when scanning ``new`` whole is the better deal."""
     n = len(new)
-    pa = common_prefix(new, old)
-    if pa == n == len(old):
+    if new == old:
         return Changes(n, n, n, (), ())
-    sl = common_suffix(new, old, pa)
-    start = new.rfind(b"\n", 0, pa) + 1
-    end = new.find(b"\n", n - sl)
-    end = n if end < 0 else end
-    old_end = end - (n - len(old))  # prefix + suffix <= len(old), so start <= old_end
-
-    if end - start <= SMALL_MIDDLE:
-        dirty = [(start, end)]  # comparing its lines would cost more than scanning them all
-    else:
-        dirty = _changed_lines(new[start:end], old[start:old_end], start)
-    dirty = _widen(new, dirty, RADIUS)
+    start, end, old_start, old_end = _trim(new, 0, n, old, 0, len(old))
+    dirty = _widen(new, _changed(new, start, end, old, old_start, old_end), RADIUS)
     regions = _widen(new, dirty, CONTEXT)
     if sum(b - a for a, b in regions) > MAX_SHARE * n:
         return None
     # Regions end after their last newline, so that a region is whole lines.
     regions = [(a, b + 1 if b < n else b) for a, b in regions]
     return Changes(start, end, old_end, tuple(dirty), tuple(regions))
+
+
+def _trim(new: bytes, a: int, b: int, old: bytes, c: int, d: int) -> tuple[int, int, int, int]:
+    """``new[a:b]`` and ``old[c:d]`` (whole lines) less their common leading and trailing bytes,
+    widened back to whole lines: from the start of the line holding the first difference to the
+    end of the line holding the first common trailing byte (so both joins stay inside)."""
+    n = min(b - a, d - c)
+    p = _prefix(new, a, old, c, n)
+    s = _suffix(new, b, old, d, n - p)
+    k = new.rfind(b"\n", a, a + p)
+    a2 = a if k < 0 else k + 1
+    k = new.find(b"\n", b - s, b)
+    b2 = b if k < 0 else k
+    return a2, b2, c + (a2 - a), d - (b - b2)
+
+
+def _changed(new: bytes, a: int, b: int, old: bytes, c: int, d: int) -> list[Span]:
+    """The spans of ``new[a:b]`` not aligned with ``old[c:d]`` (both whole lines, already trimmed).
+
+    Aligning is patience-like: a line near the middle of the new text that occurs exactly once in
+    the old text anchors both; each side is trimmed of its common lines and split again. A few
+    hunks cost a few ``memcmp`` and ``find`` passes; past ANCHORS splits (many scattered edits),
+    the remaining text is compared as sets of lines. A part whose new side is empty but whose old
+    side is not (deleted lines) is an empty span: the join itself changed."""
+    out: list[Span] = []
+    todo = [(a, b, c, d)]
+    splits = 0
+    while todo:
+        a, b, c, d = todo.pop()
+        if a >= b or c >= d:
+            if a < b or c < d:
+                out.append((a, b))
+            continue
+        if b - a <= SMALL_MIDDLE:
+            out.append((a, b))  # comparing its lines would cost more than scanning them all
+            continue
+        anchor = _anchor(new, a, b, old, c, d) if splits < ANCHORS else None
+        if anchor is None:
+            out.extend(_changed_lines(new[a:b], old[c:d], a))
+            continue
+        splits += 1
+        la, lb, oa, ob = anchor
+        for part in ((a, max(la - 1, a), c, max(oa - 1, c)), (min(lb + 1, b), b, min(ob + 1, d), d)):
+            pa, pb, pc, pd = part
+            if pa < pb and pc < pd:
+                part = _trim(new, pa, pb, old, pc, pd) if new[pa:pb] != old[pc:pd] else None
+            if part is not None:
+                todo.append(part)
+    out.sort()
+    return out
+
+
+def _anchor(new: bytes, a: int, b: int, old: bytes, c: int, d: int) -> Optional[tuple[int, int, int, int]]:
+    """A line of ``new[a:b]`` near its middle that occurs exactly once in ``old[c:d]`` (as a whole
+    line, and long enough to mean something): (its start, end, start in old, end in old)."""
+    k = new.rfind(b"\n", a, (a + b) // 2)
+    ls = a if k < 0 else k + 1
+    for _ in range(ANCHOR_TRIES):
+        le = new.find(b"\n", ls, b)
+        le = b if le < 0 else le
+        if le - ls >= MIN_ANCHOR:
+            line = new[ls:le]
+            hits = occurrences(old, line, c, d, 2)
+            if hits is not None and len(hits) == 1:
+                return ls, le, hits[0], hits[0] + len(line)
+        if le >= b:
+            return None
+        ls = le + 1
+    return None
 
 
 def _changed_lines(new: bytes, old: bytes, offset: int) -> list[Span]:
@@ -151,6 +214,9 @@ def _widen(data: bytes, spans: list[Span], lines: int) -> list[Span]:
     out: list[Span] = []
     n = len(data)
     for a, b in spans:
+        if a == b and a < n:  # a join where lines were deleted: from the line after it
+            b = data.find(b"\n", a)
+            b = n if b < 0 else b
         for _ in range(lines):
             if a == 0:
                 break

@@ -194,3 +194,21 @@ def test_a_deletion_that_joins_a_key_to_its_value_is_found_in_a_long_edit():
     _, prev = engine.scan_version(old_chunk, None)
     got, _ = engine.scan_version(new_chunk, prev)
     assert _key(got) == _key(engine.scan(new_chunk))
+
+
+def test_lines_deleted_after_an_anchor_line_leave_that_join_dirty():
+    # The long first line moves the search for an anchor to the last line; the old text goes on
+    # after it, so the new last line now ends the file: it must be rescanned.
+    long_line, head = b"a" * 4500, _lines(1000)  # head: common, so that the changes are a small share
+    new = b"\n".join([*head, long_line, *[b"x"] * 10, b"the_anchor_line_unique"])
+    old = b"\n".join([*head, b"b" + long_line, *[b"x"] * 10, b"the_anchor_line_unique", b"deleted = 1"])
+    changes = delta.compare(new, old)
+    last = new.rindex(b"\n") + 1
+    assert changes.is_dirty(last, len(new))
+
+
+def test_an_empty_span_marks_the_lines_on_both_sides_of_the_join():
+    data = b"one\ntwo\nthree\nfour\n"
+    at = data.index(b"three")
+    [(a, b)] = delta._widen(data, [(at, at)], 1)
+    assert data[a:b] == b"two\nthree\nfour"
