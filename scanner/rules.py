@@ -83,14 +83,18 @@ class Rule:
         """The ``secret`` group's own pattern: a window where it finds nothing cannot hold a
         match, and it runs in C loops where the full pattern backtracks in the interpreter."""
         if "_probe" not in self.__dict__:
-            sub = group_text(self.regex, "secret")
+            flags = "(?i)" if self.regex.startswith("(?i)") else ""
             probe = None
-            if sub:
-                flags = "(?i)" if self.regex.startswith("(?i)") else ""
+            # Best: what follows the key name through the value ("= 'abc…'"): far rarer in code
+            # than the value's shape alone ("16 word characters").
+            for sub in (tail_text(self.regex), group_text(self.regex, "secret")):
+                if not sub:
+                    continue
                 try:
                     probe = re.compile((flags + sub).encode())
+                    break
                 except re.error:
-                    probe = None
+                    continue
             object.__setattr__(self, "_probe", probe)
         return self.__dict__["_probe"]
 
@@ -140,6 +144,50 @@ def group_text(regex: str, name: str) -> Optional[str]:
                 return regex[j:k]
         k += 1
     return None
+
+
+def tail_text(regex: str) -> Optional[str]:
+    """The source text from the end of ``(?P<key>...)`` through the end of ``(?P<secret>...)``,
+    when the pattern is one top-level sequence with the key before the secret: then every match
+    of the whole pattern holds a match of this part. None otherwise (a top-level ``|``, a
+    backreference, groups nested or out of order)."""
+    if "(?P=" in regex or re.search(r"\\[1-9]", regex):
+        return None
+    spans: dict[str, tuple[int, int]] = {}
+    depth, in_class, k = 0, False, 0
+    opened: list[tuple[int, Optional[str]]] = []
+    while k < len(regex):
+        c = regex[k]
+        if c == "\\":
+            k += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if regex[k + 1 : k + 2] == "^":
+                k += 1
+            if regex[k + 1 : k + 2] == "]":
+                k += 1
+        elif c == "(":
+            name = next((n for n in ("key", "secret") if regex.startswith(f"(?P<{n}>", k)), None)
+            if name and depth:
+                return None  # nested: not necessarily part of every match
+            opened.append((k, name))
+            depth += 1
+        elif c == ")":
+            if not opened:
+                return None
+            start, name = opened.pop()
+            depth -= 1
+            if name:
+                spans[name] = (start, k + 1)
+        elif c == "|" and depth == 0:
+            return None
+        k += 1
+    if "key" not in spans or "secret" not in spans or spans["key"][1] > spans["secret"][0]:
+        return None
+    return regex[spans["key"][1] : spans["secret"][1]]
 
 
 def _err(where: str, msg: str) -> LeakstopError:

@@ -100,3 +100,24 @@ def test_rules_list_cli(run_cli):
     assert r.code == 0
     assert "aws-access-key-id\taws\t" in r.out
     assert len(r.out.splitlines()) == len(ALL_RULES)
+
+
+@pytest.mark.parametrize("regex, tail", [
+    (r"(?i)(?P<key>pass\w*)\s*=\s*(?P<secret>\w{8,})", r"\s*=\s*(?P<secret>\w{8,})"),
+    (r"(?P<key>a(?:b|c))(?:=|:)(?P<secret>[x(]+)\b", r"(?:=|:)(?P<secret>[x(]+)"),
+    (r"(?P<key>k)=(?P<secret>v+)|other", None),  # top-level alternative: not in every match
+    (r"(?:(?P<key>k)=)?(?P<secret>v+)", None),  # key nested in an optional group
+    (r"(?P<key>['\"])=(?P<secret>v+)\1", None),  # back-reference
+    (r"(?P<secret>v+)=(?P<key>k)", None),  # key after the value
+])
+def test_tail_text(regex, tail):
+    from scanner.rules import tail_text
+
+    assert tail_text(regex) == tail
+
+
+def test_value_probe_prefers_the_assignment_over_the_bare_value_shape():
+    rule = next(r for r in load_rules(rule_files()) if r.id == "ibm-cloud-iam-api-key")
+    long_name = b"x" * 44  # the value's shape alone, with no assignment before it
+    assert rule.value_probe.search(long_name) is None
+    assert rule.value_probe.search(b"ibm_api_key = '" + b"A1b2" * 11 + b"'") is not None
