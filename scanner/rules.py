@@ -114,15 +114,21 @@ class Rule:
             object.__setattr__(self, k, v)
 
 
-def group_text(regex: str, name: str) -> Optional[str]:
-    """The source text inside ``(?P<name>...)``, found by matching parentheses (escapes and
-    character classes respected); None when absent."""
-    opener = f"(?P<{name}>"
-    i = regex.find(opener)
-    if i < 0:
-        return None
-    j = k = i + len(opener)
-    depth, in_class = 1, False
+@dataclass(frozen=True)
+class _Shape:
+    """A regex's groups as (start, end, depth) of the whole ``(...)`` text, by name for named
+    ones, and whether it has a top-level ``|``."""
+
+    named: dict[str, tuple[int, int, int]]
+    top_level_alternative: bool
+
+
+def _shape(regex: str) -> Optional[_Shape]:
+    """Parentheses matched with escapes and character classes respected; None if unbalanced."""
+    named: dict[str, tuple[int, int, int]] = {}
+    opened: list[int] = []
+    alternative = False
+    k, in_class = 0, False
     while k < len(regex):
         c = regex[k]
         if c == "\\":
@@ -137,13 +143,25 @@ def group_text(regex: str, name: str) -> Optional[str]:
             if regex[k + 1 : k + 2] == "]":
                 k += 1
         elif c == "(":
-            depth += 1
+            opened.append(k)
         elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return regex[j:k]
+            if not opened:
+                return None
+            start = opened.pop()
+            if regex.startswith("(?P<", start):
+                name = regex[start + 4 : regex.index(">", start)]
+                named.setdefault(name, (start, k + 1, len(opened)))
+        elif c == "|" and not opened:
+            alternative = True
         k += 1
-    return None
+    return None if opened else _Shape(named, alternative)
+
+
+def group_text(regex: str, name: str) -> Optional[str]:
+    """The source text inside ``(?P<name>...)``; None when absent."""
+    shape = _shape(regex)
+    span = shape.named.get(name) if shape else None
+    return regex[span[0] + len(f"(?P<{name}>") : span[1] - 1] if span else None
 
 
 def tail_text(regex: str) -> Optional[str]:
@@ -153,41 +171,13 @@ def tail_text(regex: str) -> Optional[str]:
     backreference, groups nested or out of order)."""
     if "(?P=" in regex or re.search(r"\\[1-9]", regex):
         return None
-    spans: dict[str, tuple[int, int]] = {}
-    depth, in_class, k = 0, False, 0
-    opened: list[tuple[int, Optional[str]]] = []
-    while k < len(regex):
-        c = regex[k]
-        if c == "\\":
-            k += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            if regex[k + 1 : k + 2] == "^":
-                k += 1
-            if regex[k + 1 : k + 2] == "]":
-                k += 1
-        elif c == "(":
-            name = next((n for n in ("key", "secret") if regex.startswith(f"(?P<{n}>", k)), None)
-            if name and depth:
-                return None  # nested: not necessarily part of every match
-            opened.append((k, name))
-            depth += 1
-        elif c == ")":
-            if not opened:
-                return None
-            start, name = opened.pop()
-            depth -= 1
-            if name:
-                spans[name] = (start, k + 1)
-        elif c == "|" and depth == 0:
-            return None
-        k += 1
-    if "key" not in spans or "secret" not in spans or spans["key"][1] > spans["secret"][0]:
+    shape = _shape(regex)
+    if shape is None or shape.top_level_alternative:
         return None
-    return regex[spans["key"][1] : spans["secret"][1]]
+    key, secret = shape.named.get("key"), shape.named.get("secret")
+    if key is None or secret is None or key[2] or secret[2] or key[1] > secret[0]:
+        return None  # missing, nested (not necessarily part of every match) or out of order
+    return regex[key[1] : secret[1]]
 
 
 def _err(where: str, msg: str) -> LeakstopError:
