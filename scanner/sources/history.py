@@ -6,9 +6,11 @@ Design (measured against the patch-based alternative in docs/history.md):
    ids it introduced per path (merges: only what differs from *all* parents, i.e. conflict
    resolutions and evil merges; everything else a merge carries was introduced by a parent).
    Raw diffs compare tree entries only, so this is cheap even on 100k commits.
-2. Each blob id seen for the first time is dispatched to worker processes (one per core); each
-   worker owns one long-lived ``git cat-file --batch`` and runs the engine over the blob's bytes.
-   Enumeration (main process) and reading/scanning (workers) run concurrently.
+2. Each blob id seen for the first time is dispatched to a worker process (one per core) chosen
+   by its path, so a path's versions reach one worker, newest first. Each worker owns one
+   long-lived ``git cat-file --batch`` and scans a version against the previous one of its path
+   (``Engine.scan_version``: only changed lines are scanned, the rest carried over). Enumeration
+   (main process) and reading/scanning (workers) run concurrently.
 3. Findings are keyed by fingerprint (rule + value). Every (blob, commit, path) introduction of a
    blob holding the value is an occurrence: the earliest commit is "first introduced", the
    distinct commits/paths are counted, and the value is live when one of its blobs is in HEAD's

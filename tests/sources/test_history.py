@@ -296,3 +296,17 @@ def test_git_failure_mid_scan_is_one_error_and_stops_workers(tmp_path, monkeypat
     with pytest.raises(LeakstopError, match="git log"):
         scan(r.path)
     assert time.perf_counter() - t < 4  # workers were stopped, not waited for
+
+
+def test_version_cache_keeps_recent_paths_within_its_byte_budget():
+    from scanner.engine import Version
+    from scanner.sources.history import VersionCache
+
+    cache = VersionCache(budget=10)
+    cache.put("a", Version(b"aaaa", ()))
+    cache.put("b", Version(b"bbbb", ()))
+    assert cache.pop("a").data == b"aaaa"  # taken out: the caller puts the newer version back
+    cache.put("a", Version(b"AAAA", ()))
+    cache.put("c", Version(b"cccc", ()))  # 12 bytes held: the least recently used ("b") goes
+    assert cache.pop("b") is None
+    assert cache.pop("a").data == b"AAAA" and cache.pop("c").data == b"cccc"
