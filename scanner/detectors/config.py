@@ -32,7 +32,10 @@ def detect(chunk, em) -> Iterator:
     if k == "yaml":
         yield from _yaml(chunk, text, em, strict)
     elif k == "json":
-        yield from _json(text, em, strict)
+        claimed = set()
+        if kubernetes.wants(chunk.path, chunk.data):  # the Kubernetes detector judges those
+            claimed = {(start, end) for _, _, start, end in kubernetes.json_values(text)}
+        yield from _json(text, em, strict, claimed)
     elif k == "xml":
         yield from _xml(text, em, strict)
     elif k == "netrc":
@@ -79,11 +82,13 @@ def _yaml(chunk, text: str, em, strict: bool) -> Iterator:
 _JSON_PAIR = re.compile(r'"(?P<key>(?:[^"\\\n]|\\.){1,200})"\s*:\s*"(?P<val>(?:[^"\\\n]|\\.)*)"')
 
 
-def _json(text: str, em, strict: bool) -> Iterator:
+def _json(text: str, em, strict: bool, claimed: set[tuple[int, int]]) -> Iterator:
     last_name = None  # (value, end offset) of the latest "name"/"key" string in the object
     for m in _JSON_PAIR.finditer(text):
         key = m.group("key")
         s, e = m.span("val")
+        if (s, e) in claimed:
+            continue
         low = key.lower()
         if low in ("name", "key", "parameterkey"):
             last_name = (m.group("val"), e)

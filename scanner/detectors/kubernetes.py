@@ -1,5 +1,6 @@
-"""Kubernetes ``Secret`` manifests: ``data:`` values are base64-decoded and judged decoded (the
-match points at the encoded text, which is what sits in the file); ``stringData:`` as written.
+"""Kubernetes ``Secret`` manifests, YAML or JSON (``kubectl get secret -o json``, a ``List`` of
+items): ``data`` values are base64-decoded and judged decoded (the match points at the encoded
+text, which is what sits in the file); ``stringData`` as written.
 
 Every key of a Secret holds secret material by intent, so the key need not look like a
 credential; only names that are plainly not secrets (username, host, port, ...) are skipped, and
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from typing import Iterator
 
 from scanner.detectors._common import URI_RULE, decode
-from scanner.detectors.names import wants_kubernetes as wants
+from scanner.detectors.names import JSON_EXT, wants_kubernetes as wants
 from scanner.detectors.keys import is_literal, is_reference, tokens, uri_passwords
 from scanner.detectors.yamlish import Entry, parse
 
@@ -52,36 +54,123 @@ def detect(chunk, em) -> Iterator:
     if not wants(chunk.path, chunk.data):
         return
     text = decode(chunk.data)
+    if chunk.path.lower().endswith(JSON_EXT):
+        yield from _json(text, em)
+        return
     entries = parse(text)
     docs = secret_docs(entries)
     for e in entries:
         if not claims(e, docs) or not e.key or e.tag or _skip_key(e.key):
             continue
-        if e.path[0] == "stringData":
-            spans = uri_passwords(e.value) if not e.block else []
-            if spans:
-                for s, t in spans:
-                    m = em.match(URI_RULE, text, e.start + s, e.start + t, e.key)
-                    if m:
-                        yield m
-            elif _decoded_ok(e.value, e.key):
-                m = em.match(STRING_RULE, text, e.start, e.end, e.key)
+        yield from _judge(em, text, e.path[0], e.key, e.value, e.start, e.end, e.block)
+
+
+def _judge(em, text: str, section: str, key: str, value: str, start: int, end: int, block: bool = False) -> Iterator:
+    """One ``data``/``stringData`` value (``value`` as written, at ``text[start:end]``)."""
+    if section == "stringData":
+        spans = uri_passwords(value) if not block else []
+        if spans:
+            for s, t in spans:
+                m = em.match(URI_RULE, text, start + s, start + t, key)
                 if m:
                     yield m
+        elif _decoded_ok(value, key):
+            m = em.match(STRING_RULE, text, start, end, key)
+            if m:
+                yield m
+        return
+    raw = re.sub(r"\s+", "", value)
+    try:
+        plain = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        return
+    try:
+        decoded = plain.decode("utf-8")
+    except UnicodeDecodeError:
+        decoded = ""  # binary material (a keystore): secret by intent if long enough
+        if len(plain) < 16:
+            return
+    if decoded and not _decoded_ok(decoded, key):
+        return
+    m = em.match(DATA_RULE, text, start, end, key)
+    if m:
+        yield m
+
+
+def _json(text: str, em) -> Iterator:
+    for section, key, start, end in json_values(text):
+        yield from _judge(em, text, section, key, text[start:end], start, end)
+
+
+def json_values(text: str) -> list[tuple[str, str, int, int]]:
+    """(section, key, start, end) of every string in the ``data``/``stringData`` maps of the
+    Secrets in a JSON document (a Secret, a ``List``, anything nesting them), as written."""
+    try:
+        doc, end = _node(text, 0)
+    except (ValueError, IndexError, RecursionError):
+        return []
+    if text[end:].strip():
+        return []
+    out = []
+    for obj in _objects(doc):
+        kind = obj.get("kind")
+        if not kind or kind[0] != "Secret":
             continue
-        raw = re.sub(r"\s+", "", e.value)
-        try:
-            plain = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-        try:
-            decoded = plain.decode("utf-8")
-        except UnicodeDecodeError:
-            decoded = ""  # binary material (a keystore): secret by intent if long enough
-            if len(plain) < 16:
+        for section in ("data", "stringData"):
+            values = obj.get(section, (None,))[0]
+            if not isinstance(values, dict):
                 continue
-        if decoded and not _decoded_ok(decoded, e.key):
+            for key, (value, (start, stop)) in values.items():
+                if isinstance(value, str) and not _skip_key(key):
+                    out.append((section, key, start + 1, stop - 1))  # inside the quotes
+    return sorted(out, key=lambda v: v[2])
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def _node(text: str, i: int):
+    """A JSON value at ``text[i:]`` -> (value, end). Objects become ``{key: (value, (start, end))}``
+    and arrays lists of the same pairs, so that every value keeps where it was written."""
+    i = _WS.match(text, i).end()
+    c = text[i]
+    if c not in "{[":
+        return _DECODER.raw_decode(text, i)
+    close = "}" if c == "{" else "]"
+    items: list = []
+    i = _WS.match(text, i + 1).end()
+    if text[i] == close:
+        return ({} if c == "{" else []), i + 1
+    while True:
+        key = None
+        if c == "{":
+            if text[i] != '"':
+                raise ValueError("object key expected")
+            key, i = json.decoder.scanstring(text, i + 1)
+            i = _WS.match(text, i).end()
+            if text[i] != ":":
+                raise ValueError("':' expected")
+            i += 1
+        start = _WS.match(text, i).end()
+        value, i = _node(text, start)
+        items.append((key, (value, (start, i))))
+        i = _WS.match(text, i).end()
+        if text[i] == ",":
+            i = _WS.match(text, i + 1).end()
             continue
-        m = em.match(DATA_RULE, text, e.start, e.end, e.key)
-        if m:
-            yield m
+        if text[i] != close:
+            raise ValueError(f"'{close}' expected")
+        return (dict(items) if c == "{" else [v for _, v in items]), i + 1
+
+
+def _objects(node) -> Iterator[dict]:
+    """Every object of a document parsed by :func:`_node`, outermost first."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(value for value, _ in reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(value for value, _ in reversed(node))

@@ -72,11 +72,11 @@ def config_kind(path: str) -> str:
     return ""
 
 
-_K8S_KIND = re.compile(rb"(?im)^\s*[\"']?kind[\"']?\s*:\s*[\"']?secret[\"']?\s*$")
+_K8S_KIND = re.compile(rb"(?im)^\s*[\"']?kind[\"']?\s*:\s*[\"']?secret[\"']?\s*$|\"kind\"\s*:\s*\"Secret\"")
 
 
 def may_be_kubernetes(path: str) -> bool:
-    return path.lower().endswith(YAML_EXT)
+    return path.lower().endswith(YAML_EXT + JSON_EXT)
 
 
 def is_kubernetes_secret(data: bytes) -> bool:

@@ -160,3 +160,32 @@ def test_malformed_files_never_crash(ctx_engine):
     for data in samples:
         for name in names:
             ctx_engine.scan(Chunk(path=name, data=data + b"\n--build-arg X=1 kind: Secret"))
+
+
+def test_kubernetes_secrets_in_json_lists(find, ctx_engine):
+    # `kubectl get secrets -o json`: a List whose items are Secrets (and other kinds).
+    import json
+
+    from scanner.models import Chunk
+
+    enc = base64.b64encode(PW.encode()).decode()
+    doc = {"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "ConfigMap", "data": {"blob": enc}},
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
+         "data": {"username": base64.b64encode(b"admin").decode(), "extra": base64.b64encode(b"bar").decode(),
+                  "tls.key": enc},
+         "stringData": {"api-token": "Pz7Kw2Rm9Lq4Vx8T", "host": "db.internal"}},
+    ]}
+    want = sorted([("kubernetes-secret-data", "tls.key", d(enc)),
+                   ("kubernetes-secret-stringdata", "api-token", d("Pz7Kw2Rm9Lq4Vx8T"))])
+    pretty, compact = json.dumps(doc, indent=2), json.dumps(doc)
+    assert find("secrets.json", pretty) == want and find("secrets.json", compact) == want
+    lines = sorted(f.line for f in ctx_engine.scan(Chunk(path="secrets.json", data=pretty.encode())))
+    assert [pretty.splitlines()[n - 1].split(":")[0].strip() for n in lines] == ['"tls.key"', '"api-token"']
+
+
+def test_kubernetes_json_that_does_not_parse_is_left_to_the_config_detector(find):
+    enc = base64.b64encode(PW.encode()).decode()
+    broken = '{"kind": "Secret", "data": {"password": "' + enc + '"}'  # no closing brace
+    assert find("s.json", broken) == [("config-credential", "password", d(enc))]
+    assert find("cm.json", '{"kind": "ConfigMap", "data": {"blob": "' + enc + '"}}') == []
