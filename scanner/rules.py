@@ -107,6 +107,7 @@ class Rule:
         state["_compiled"] = None
         state.pop("_probe", None)
         state.pop("_windowed", None)
+        state.pop("_keyword_set", None)
         return state
 
     def __setstate__(self, state: dict) -> None:

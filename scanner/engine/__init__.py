@@ -354,21 +354,25 @@ class _KeywordIndex:
 
 
 def _keyword_set(rule: Rule) -> frozenset[str]:
-    known = rule.__dict__.get("_keyword_set")
+    return _derived(rule, "_keyword_set", lambda: frozenset(rule.keywords))
+
+
+def _derived(rule: Rule, name: str, compute):
+    """A value computed from a (frozen) rule once and kept on it; Rule.__getstate__ drops it."""
+    known = rule.__dict__.get(name)
     if known is None:
-        known = frozenset(rule.keywords)
-        object.__setattr__(rule, "_keyword_set", known)
+        known = compute()
+        object.__setattr__(rule, name, known)
     return known
 
 
 def _windowed(rule: Rule) -> bool:
     """Can the rule be confirmed around its keywords? Not when a match spans many lines, nor when
     a keyword is a character or two (``"``, ``.``, ``ac``): those occur everywhere."""
-    known = rule.__dict__.get("_windowed")
-    if known is None:
-        known = not rule.multiline and bool(rule.keywords) and min(map(len, rule.keywords)) >= MIN_KEYWORD
-        object.__setattr__(rule, "_windowed", known)
-    return known
+    return _derived(
+        rule, "_windowed",
+        lambda: not rule.multiline and bool(rule.keywords) and min(map(len, rule.keywords)) >= MIN_KEYWORD,
+    )
 
 
 @functools.lru_cache(maxsize=4096)
