@@ -57,16 +57,6 @@ class Changes:
         return any(a < end and start < b for a, b in self.dirty)
 
 
-def common_prefix(a: bytes, b: bytes) -> int:
-    """Length of the longest common prefix of two buffers."""
-    return _prefix(a, 0, b, 0, min(len(a), len(b)))
-
-
-def common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    """Length of the longest common suffix that leaves the first ``limit`` bytes of both alone."""
-    return _suffix(a, len(a), b, len(b), min(len(a), len(b)) - limit)
-
-
 def _prefix(x: bytes, i: int, y: bytes, j: int, n: int) -> int:
     """Common prefix of ``x[i:i+n]`` and ``y[j:j+n]``: slices compared in growing steps
     (``memcmp``), then the differing step halved down to the byte."""

@@ -21,7 +21,7 @@ def _naive_suffix(a: bytes, b: bytes, limit: int) -> int:
     return min(_naive_prefix(a[::-1], b[::-1]), max(min(len(a), len(b)) - limit, 0))
 
 
-def test_common_prefix_and_suffix_agree_with_a_byte_loop():
+def test_prefix_and_suffix_agree_with_a_byte_loop():
     rnd = random.Random(7)
     table = bytes.maketrans(bytes(range(256)), b"ab\n" * 85 + b"a")
     for _ in range(1500):
@@ -38,10 +38,12 @@ def test_common_prefix_and_suffix_agree_with_a_byte_loop():
             elif b:
                 b[min(at, len(b) - 1)] = ord("z")
         b = bytes(b)
-        p = delta.common_prefix(a, b)
-        assert p == _naive_prefix(a, b)
+        # Within ranges, as _trim uses them: a[i:] against b[j:], and a[:i2] against b[:j2].
+        i, j = rnd.randrange(3), rnd.randrange(3)
+        p = delta._prefix(a, i, b, j, max(min(len(a) - i, len(b) - j), 0))
+        assert p == _naive_prefix(a[i:], b[j:])
         limit = rnd.randrange(p + 1)
-        assert delta.common_suffix(a, b, limit) == _naive_suffix(a, b, limit)
+        assert delta._suffix(a, len(a), b, len(b), min(len(a), len(b)) - limit) == _naive_suffix(a, b, limit)
 
 
 def _lines(n: int, tag: str = "line") -> list[bytes]:
