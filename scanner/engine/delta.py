@@ -1,15 +1,16 @@
 """Where a file version differs from another version of the same file, by lines.
 
 A history audit reads every version of every file, but most of a version is the previous one: on
-rails, the lines a version does not share with the version of its path scanned just before are
-~7 % of its bytes. :func:`compare` finds them cheaply: the common prefix and suffix are compared
-with ``memcmp`` (bytes slices), and only the lines in between are compared as sets.
+rails, the changed lines of a version (with the context scanned around them) are ~4 % of its
+bytes. :func:`compare` finds them cheaply: the common prefix and suffix are compared with
+``memcmp`` (bytes slices), and a long part in between is aligned on unique lines (see
+:func:`_changed`), with sets of lines as the fallback.
 
 The engine then scans *regions* (the changed lines with some context) and carries over what it
 found in the other version everywhere else. That is exact for matches whose outcome depends only
 on their own line and its neighbours (every windowed rule: a window is the keyword's line and the
-next one; see :mod:`scanner.engine`), which is why a line counts as changed when it is new, when
-it borders the changed span, or when it is within ``RADIUS`` lines of either.
+next one; see :mod:`scanner.engine`), which is why the lines within ``RADIUS`` of a changed
+line (one that is new, or that borders deleted lines) are rescanned too.
 """
 
 from __future__ import annotations
