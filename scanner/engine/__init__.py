@@ -59,9 +59,20 @@ def load_ruleset(config: Config) -> list[Rule]:
         return load_rules(files)
 
     rules = list(load_cached(key, build, cache_dir()))  # type: ignore[arg-type]
+    defined = {r.id: r.source for r in rules}
+    where = str(config.source or "config")
     for raw in config.inline_rules:
-        rules.append(parse_rule(raw, str(config.source or "config")))
-    known = {r.id for r in rules}
+        rule = parse_rule(raw, where)
+        if rule.id in defined:
+            # Silently replacing (or shadowing) a built-in would change what every scan reports;
+            # disabling it is explicit (disabled_rules) and a new rule takes its own id.
+            raise LeakstopError(
+                f"{where}: 'rules': rule id '{rule.id}' is already defined in {defined[rule.id]} "
+                "(give the rule its own id; disabled_rules turns a built-in off)"
+            )
+        defined[rule.id] = where
+        rules.append(rule)
+    known = set(defined)
     unknown = sorted(config.disabled_rules - known)
     if unknown:
         where = f"{config.source}: " if config.source else ""

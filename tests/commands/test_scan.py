@@ -98,6 +98,44 @@ def test_config_adds_inline_rule(run_cli, tmp_path: Path):
     assert r.code == 1 and json.loads(r.out)["rule_id"] == "acme-token"
 
 
+ACME_RULE = (
+    "  - id: {id}\n    name: Acme token\n    provider: acme\n    regex: '(?P<secret>acme_[A-Za-z0-9]{{20}})'\n"
+    "    keywords: [acme_]\n    severity: high\n    rotation: Revoke it in the Acme console.\n"
+    "    examples: ['acme_Q8zr2Lm5Xw9Tb3Nc7Kp1']\n    negative_examples: ['acme_short']\n"
+)
+
+
+@pytest.mark.parametrize("rule_id", ["github-pat-classic", "acme-token"])
+def test_inline_rule_reusing_an_id_is_an_error(run_cli, tmp_path: Path, rule_id):
+    """An inline rule named like a built-in (or like another inline rule) is not silently added
+    beside it: one line naming the file and the id, exit 2."""
+    (tmp_path / "x.txt").write_text("nothing\n")
+    cfg = tmp_path / "c.yaml"
+    rules = ACME_RULE.format(id=rule_id) + (ACME_RULE.format(id="acme-token") if rule_id == "acme-token" else "")
+    cfg.write_text("rules:\n" + rules)
+    r = run_cli("scan", str(tmp_path / "x.txt"), "--config", str(cfg))
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert str(cfg) in r.err and f"rule id '{rule_id}' is already defined" in r.err
+
+
+def test_rule_pack_reusing_a_builtin_id_is_an_error(run_cli, tmp_path: Path):
+    (tmp_path / "x.txt").write_text("nothing\n")
+    (tmp_path / "pack.yaml").write_text("rules:\n" + ACME_RULE.format(id="github-pat-classic"))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("rule_files: [pack.yaml]\n")
+    r = run_cli("scan", str(tmp_path / "x.txt"), "--config", str(cfg))
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert "pack.yaml" in r.err and "rule id 'github-pat-classic' is already defined" in r.err
+
+
+def test_disabled_builtin_id_may_be_reused_by_no_one(run_cli, tmp_path: Path):
+    """Disabling a built-in does not free its id: the inline rule still needs its own."""
+    (tmp_path / "x.txt").write_text("nothing\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("disabled_rules: [github-pat-classic]\nrules:\n" + ACME_RULE.format(id="github-pat-classic"))
+    assert run_cli("scan", str(tmp_path / "x.txt"), "--config", str(cfg)).code == 2
+
+
 def test_skipped_files_are_reported(run_cli, tmp_path: Path):
     (tmp_path / "big.txt").write_text("a" * 5000)
     (tmp_path / "bin.dat").write_bytes(b"\0\1\2")
