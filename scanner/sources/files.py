@@ -44,6 +44,7 @@ class FileRef:
     path: str  # to open ("-" for stdin)
     display: str  # as reported
     explicit: bool  # named on the command line: errors are fatal, ignores do not apply
+    link: bool = False  # a symbolic link met in a walk: its target text is scanned, not followed
 
 
 class _Ignore:
@@ -128,6 +129,13 @@ class FileSource:
         """Read one file; None (counted in stats) when it is skipped."""
         if ref.path == "-":
             return self._emit(ref.display, sys.stdin.buffer.read())
+        if ref.link:
+            # What git stores for a link (and diff and history scan) is its target text.
+            try:
+                return self._emit(ref.display, os.readlink(os.fsencode(ref.path)))
+            except OSError:
+                self.stats.skipped["unreadable"] += 1
+                return None
         return self._file(ref.path, ref.explicit, ref.display)
 
     def _excluded(self, display: str, is_dir: bool) -> bool:
@@ -169,8 +177,6 @@ class FileSource:
                     continue
                 if is_dir and entry.name == ".git":
                     continue
-                if entry.is_symlink():
-                    continue
                 if self._excluded(display, is_dir):
                     self.stats.skipped["excluded"] += 1
                     continue
@@ -179,7 +185,7 @@ class FileSource:
                 if is_dir:
                     subdirs.append((path, ign))
                 else:
-                    yield FileRef(path, display, False)
+                    yield FileRef(path, display, False, link=entry.is_symlink())
             stack.extend(reversed(subdirs))
 
     def _file(self, path: str, explicit: bool, display: Optional[str] = None) -> Optional[Chunk]:

@@ -40,7 +40,6 @@ from scanner.sources.gitobjects import run_git
 
 NULL_SHA = b"0" * 40
 GITLINK = "160000"
-SYMLINK = "120000"
 BATCH = 256  # blobs per message to a worker: amortises queue pickling
 VERSION_BUDGET = 48 << 20  # bytes of earlier file versions each worker keeps to diff against
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
@@ -283,7 +282,7 @@ def parse_log(stream, log: CommitLog, on_blob: Callable[[str, bytes, bytes], Non
                 pid = -1
                 if dst_mode == b"160000":
                     submodules.add(tok)
-                elif dst != NULL_SHA and dst_mode != b"120000":
+                elif dst != NULL_SHA:  # files and symbolic links (a link's blob is its target text)
                     pid = path_id(tok)
                     raw = bytes.fromhex(dst.decode())
                     add_blob.append(blob_id(raw))
@@ -292,7 +291,7 @@ def parse_log(stream, log: CommitLog, on_blob: Callable[[str, bytes, bytes], Non
                     on_blob(dst.decode(), tok, raw)
                 if nparents == 1:
                     src_mode, src = modes[0].lstrip(b":"), shas[0]
-                    if src != dst and src != NULL_SHA and src_mode not in (b"160000", b"120000"):
+                    if src != dst and src != NULL_SHA and src_mode != b"160000":
                         if pid < 0:
                             pid = path_id(tok)
                         del_blob.append(blob_id(bytes.fromhex(src.decode())))

@@ -19,6 +19,13 @@ KEY2 = "AKIAZ5QW2XHC7RJK3MNB"
 KEY3 = "AKIAT4RN6WJD2QXC7VHY"
 
 
+def fake_aws_key() -> str:
+    """A random AWS-shaped key id, made up at run time (never a real credential)."""
+    import secrets
+
+    return "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+
+
 def h(value: str) -> str:
     """Compare secrets by hash so a failing assert never prints one."""
     return hashlib.sha256(value.encode()).hexdigest()

@@ -71,3 +71,15 @@ def test_odd_file_names(tmp_path: Path):
     tree(tmp_path, {"with space.txt": "x", "new\nline.txt": "x"})
     (tmp_path / os.fsdecode(b"caf\xe9.txt")).write_text("x")
     assert len(paths(FileSource([str(tmp_path)], 10**6))) == 3
+
+
+def test_symlink_in_a_walk_is_its_target_text_not_followed(tmp_path: Path):
+    """git stores a link as its target text (and diff and history scan that text): a walk does
+    the same, and never follows the link (which could leave the tree or loop)."""
+    tree(tmp_path, {"real/a.txt": "x"})
+    os.symlink("real/a.txt", tmp_path / "to-file")
+    os.symlink("real", tmp_path / "to-dir")
+    os.symlink("/etc/passwd", tmp_path / "outside")
+    chunks = {c.path: c.data for c in FileSource([str(tmp_path)], 10**6)}
+    assert chunks == {str(tmp_path / "real/a.txt"): b"x", str(tmp_path / "to-file"): b"real/a.txt",
+                      str(tmp_path / "to-dir"): b"real", str(tmp_path / "outside"): b"/etc/passwd"}

@@ -13,7 +13,7 @@ from scanner.errors import LeakstopError
 from scanner.models import value_hash
 from scanner.sources.history import HistoryOptions, open_repo, resolve_branch, resolve_commit, scan_history
 from scanner.sources.history_state import run_history
-from tests.sources.history_helpers import KEY1, KEY2, KEY3, Repo, small_engine
+from tests.sources.history_helpers import KEY1, KEY2, KEY3, Repo, fake_aws_key, small_engine
 
 
 def scan(repo: Path, engine=None, **opts):
@@ -310,3 +310,18 @@ def test_version_cache_keeps_recent_paths_within_its_byte_budget():
     cache.put("c", Version(b"cccc", ()))  # 12 bytes held: the least recently used ("b") goes
     assert cache.pop("b") is None
     assert cache.pop("a").data == b"AAAA" and cache.pop("c").data == b"cccc"
+
+
+def test_symlink_target_is_scanned(tmp_path):
+    """A token stored as a symbolic link's target (a mode 120000 blob) is found, attributed to the
+    link's path, and its removal is tracked like a file's."""
+    key = fake_aws_key()
+    r = Repo(tmp_path / "r")
+    r.commit("base", **{"a.py": "x = 1\n"})
+    os.symlink(key, r.path / "link")
+    added = r.commit("add link")
+    r.rm("link")
+    removed = r.commit("remove link")
+    f = by_value(scan(r.path))[hv(key)]
+    assert f.path == "link" and f.commit.sha == added and f.line == 1
+    assert f.extra["live_at_head"] is False and f.extra["removed_commit"]["sha"] == removed
