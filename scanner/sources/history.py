@@ -82,6 +82,8 @@ class HistoryResult:
     scanned: set[bytes]  # raw ids of every blob read (and earlier runs'), for the incremental state
     # fingerprint -> (blobs holding the value, every path it was at)
     where: dict[str, tuple[set[bytes], set[str]]] = field(default_factory=dict)
+    missing: set[bytes] = field(default_factory=set)  # blobs git log named that could not be read
+    found_in: set[bytes] = field(default_factory=set)  # blobs read by this run that hold findings
 
 
 # -- repository discovery ---------------------------------------------------------------------
@@ -369,6 +371,7 @@ def _work(repo: str, engine, max_size: int, inq, outq) -> None:
         parts = header.split()
         if len(parts) != 3:
             counts["missing"] += 1
+            results.append((name, None))  # not read: the parent must not record it as scanned
         else:
             size = int(parts[2])
             if parts[1] != b"blob":
@@ -505,6 +508,7 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
     batches: list[list[tuple[str, str]]] = [[] for _ in range(jobs)]
     dispatched = 0
     blob_findings: dict[bytes, list[Finding]] = {}
+    missing: set[bytes] = set()  # named by git log but absent from the object database
     bar = _progress(options.progress)
     finished = 0
 
@@ -548,7 +552,10 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
         stats.bytes += nbytes
         stats.skipped.update(counts)
         for name, found in results:
-            blob_findings[bytes.fromhex(name)] = found
+            if found is None:
+                missing.add(bytes.fromhex(name))
+            else:
+                blob_findings[bytes.fromhex(name)] = found
         if bar is not None:
             bar.total = max(dispatched + sum(map(len, batches)), bar.n + done)
             bar.set_postfix_str(f"{stats.commits} commits", refresh=False)
@@ -609,11 +616,17 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
         if bar is not None:
             bar.close()
 
+    if missing:
+        stats.notes.append(
+            f"{len(missing)} blob(s) could not be read (missing from the object database: a damaged "
+            "repository or a partial clone without its remote; try `git fsck`): they were not scanned"
+        )
+    found_in = set(blob_findings)
     for rec in options.prior.values():  # known blobs re-introduced by new commits
         for raw in rec.blobs:
             blob_findings.setdefault(raw, []).append(rec.finding)
     findings, where = attribute(repo, log, blob_findings, info, engine, options.prior, path_ok)
-    return HistoryResult(findings, stats, tips, seen, where)
+    return HistoryResult(findings, stats, tips, seen - missing, where, missing, found_in)
 
 
 def _progress(enabled: bool):

@@ -97,6 +97,16 @@ class HistoryState:
         atomic_write(self.json, json.dumps(doc, indent=1).encode())
         atomic_write(self.blobs, b"".join(sorted(result.scanned)))
 
+    def keep_previous(self, key: str, valid: bool, result: HistoryResult) -> None:
+        """After a run that could not read some blobs: keep the earlier tips and findings, so the
+        next run walks the same commits again and retries the unread blobs. Only the blobs read
+        now without findings are added to the list (skipping them again changes nothing); blobs
+        with findings are read again so the walk attributes them."""
+        if not valid:
+            doc = {"version": STATE_VERSION, "key": key, "tips": [], "findings": []}
+            atomic_write(self.json, json.dumps(doc, indent=1).encode())
+        atomic_write(self.blobs, b"".join(sorted(result.scanned - result.found_in)))
+
 
 def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incremental: bool = False) -> HistoryResult:
     """A full scan, or (``incremental``) one that resumes from and then updates the saved state."""
@@ -115,5 +125,11 @@ def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incr
         result.stats.notes.append(
             f"incremental: skipped commits reachable from {len(tips)} earlier tip(s) and {len(blobs)} blob(s) already read"
         )
-    state.save(key, result)
+    if result.missing:
+        state.keep_previous(key, loaded is not None, result)
+        result.stats.notes.append(
+            "incremental: the state was not advanced past the unread blob(s); the next --incremental run retries them"
+        )
+    else:
+        state.save(key, result)
     return result

@@ -325,3 +325,30 @@ def test_symlink_target_is_scanned(tmp_path):
     f = by_value(scan(r.path))[hv(key)]
     assert f.path == "link" and f.commit.sha == added and f.line == 1
     assert f.extra["live_at_head"] is False and f.extra["removed_commit"]["sha"] == removed
+
+
+def test_incremental_does_not_record_an_unreadable_blob_as_read(tmp_path):
+    """A blob git log names but cat-file cannot read is reported (count and note) and not
+    recorded as scanned: once it is back, the next --incremental run scans it."""
+    key, other = fake_aws_key(), fake_aws_key()
+    r = Repo(tmp_path / "r")
+    r.commit("one", **{"a.py": "x = 1\n"})
+    r.commit("two", **{"b.py": f"k = '{key}'\n", "d.py": f"k = '{other}'\n"})
+    blob = r.git("rev-parse", "HEAD:b.py")
+    obj = r.path / ".git" / "objects" / blob[:2] / blob[2:]
+    saved = obj.read_bytes()
+    obj.unlink()
+    engine, opts = small_engine(), HistoryOptions(jobs=1)
+    res = run_history(str(r.path), engine, opts, open_repo(r.path), incremental=True)
+    assert set(by_value(res)) == {hv(other)} and res.stats.skipped["missing"] == 1
+    assert any("could not be read" in n for n in res.stats.notes)
+    r.commit("three", **{"c.py": "y = 2\n"})  # the walk moves on meanwhile
+    obj.write_bytes(saved)
+    res = run_history(str(r.path), engine, opts, open_repo(r.path), incremental=True)
+    f = by_value(res)[hv(key)]
+    assert f.path == "b.py" and f.extra["commits"] == 1 and "missing" not in res.stats.skipped
+    assert by_value(res)[hv(other)].extra["commits"] == 1  # found twice, counted once
+    # and the state is now complete: a third run reads nothing and reports the same
+    again = run_history(str(r.path), engine, opts, open_repo(r.path), incremental=True)
+    assert again.stats.blobs == 0 and set(by_value(again)) == {hv(key), hv(other)}
+    assert by_value(again)[hv(key)].extra["commits"] == 1
