@@ -7,10 +7,13 @@ pre-commit run pays for nothing it does not use.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 
 import click
 
+from scanner.display import display_path, safe_streams
 from scanner.errors import EXIT_ERROR, LeakstopError
 
 # name -> "module:attribute" of a click command; a new subcommand is one module + one line here.
@@ -47,24 +50,53 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    safe_streams()
     try:
         rv = cli.main(args=argv, prog_name="leakstop", standalone_mode=False)
     except LeakstopError as exc:
-        click.echo(f"leakstop: error: {exc.message}", err=True)
+        _say(f"leakstop: error: {exc.message}")
         return exc.exit_code
     except click.exceptions.Abort:
-        click.echo("leakstop: aborted", err=True)
+        _say("leakstop: aborted")
         return EXIT_ERROR
     except click.ClickException as exc:
         # Usage errors: one line, exit 2 (click's own default is also 2).
-        click.echo(f"leakstop: error: {exc.format_message()}", err=True)
+        _say(f"leakstop: error: {exc.format_message()}")
         return EXIT_ERROR
     except KeyboardInterrupt:
-        click.echo("leakstop: interrupted", err=True)
+        _say("leakstop: interrupted")
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
+    except Exception as exc:  # a bug: still one line and exit 2, the traceback only on request
+        return internal_error(exc)
     return rv if isinstance(rv, int) else 0
+
+
+DEBUG_ENV = "LEAKSTOP_DEBUG"
+
+
+def _say(line: str) -> None:
+    """One line on stderr through the degrading stream (click would re-encode an ASCII terminal)."""
+    print(display_path(line), file=sys.stderr, flush=True)
+
+
+def internal_error(exc: BaseException) -> int:
+    """One line naming the exception type and where it was raised, never its message: a message
+    can quote scanned text (``int('<value>')``), and no value may reach the output. With
+    ``LEAKSTOP_DEBUG=1`` the full traceback follows (the user asked for it)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if f"{os.sep}scanner{os.sep}" in f.filename] or frames
+    where = ""
+    if ours:
+        f = ours[-1]
+        where = f" at {'/'.join(f.filename.split(os.sep)[-2:])}:{f.lineno}"
+    detail = f" [{exc.strerror}]" if isinstance(exc, OSError) and exc.strerror else ""
+    _say(f"leakstop: internal error: {type(exc).__name__}{detail}{where} (please report it; "
+         f"{DEBUG_ENV}=1 prints the traceback)")
+    if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        sys.stderr.write(display_path("".join(traceback.format_exception(exc))))
+    return EXIT_ERROR
 
 
 def entry() -> None:

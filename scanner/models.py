@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Optional
 
+from scanner.display import display_path
+
 
 @dataclass(frozen=True)
 class CommitInfo:
@@ -73,7 +75,7 @@ class Finding:
             "description": self.description,
             "severity": self.severity,
             "category": self.category,
-            "path": self.path,
+            "path": display_path(self.path),
             "line": self.line,
             "column": self.column,
             "end_column": self.end_column,

@@ -24,6 +24,9 @@ REPORTERS: dict[str, str] = {
     "github": "scanner.report.github:render",
     "html": "scanner.report.html:render",
 }
+# Formats for programs: always UTF-8 bytes (RFC 8259 for JSON), whatever the terminal's encoding.
+# The others are for people and go through the text stream, degraded where it cannot encode.
+UTF8_FORMATS = frozenset({"json", "jsonl", "sarif", "html"})
 
 
 @dataclass
@@ -44,11 +47,19 @@ def render(fmt: str, findings: Sequence[Finding], ctx: ReportContext) -> str:
 
 def write_report(fmt: str, findings: Sequence[Finding], ctx: ReportContext, output: Optional[Path]) -> None:
     """Render and write to ``output`` (atomically) or stdout."""
+    from scanner.display import utf8
+
     text = render(fmt, findings, ctx)
     if output is None or str(output) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if fmt in UTF8_FORMATS and buffer is not None:
+            sys.stdout.flush()
+            buffer.write(utf8(text))
+            buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
         return
     from scanner.fsutil import atomic_write
 
-    atomic_write(Path(output), text.encode("utf-8"))
+    atomic_write(Path(output), utf8(text))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from scanner.display import display_path
 from scanner.models import Finding
 
 # Annotation level by severity: errors fail the check's look, notices stay quiet.
@@ -25,7 +26,7 @@ def escape_property(text: str) -> str:
 
 def command(f: Finding) -> str:
     props = {
-        "file": f.path,
+        "file": display_path(f.path),
         "line": str(max(f.line, 1)),
         "endLine": str(max(f.line, 1)),
         "col": str(max(f.column, 1)),

@@ -14,6 +14,7 @@ from html import escape
 from typing import Optional, Sequence
 
 from scanner import __version__
+from scanner.display import display_path
 from scanner.models import Finding
 
 CSS = """
@@ -182,7 +183,7 @@ def _row(f: Finding) -> str:
                   + "</span>")
     else:
         status = '<span class="muted">-</span>'
-    path = first.get("path") or f.path
+    path = display_path(first.get("path") or f.path)
     key = f'<br><span class="muted">key {escape(f.key)}</span>' if f.key else ""
     return (
         f'<tr data-live="{1 if live else 0}">'
@@ -219,7 +220,7 @@ def render(findings: Sequence[Finding], ctx) -> str:
     )
     providers = collections.Counter(f.provider for f in findings)
     authors = collections.Counter(f.commit.author or f.commit.email for f in findings if f.commit)
-    paths = collections.Counter((f.extra.get("first_commit") or {}).get("path") or f.path for f in findings)
+    paths = collections.Counter(display_path((f.extra.get("first_commit") or {}).get("path") or f.path) for f in findings)
     breakdown = _bars("By provider", providers) + _bars("By author (who introduced it)", authors) + _bars("By path", paths)
     skipped = stats.get("skipped") or {}
     notes = [escape(str(n)) for n in stats.get("notes") or []]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Sequence
 from urllib.parse import quote
 
 from scanner import __version__
+from scanner.display import display_path
 from scanner.models import Finding
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -33,8 +35,12 @@ def _rule_descriptor(rule) -> dict:
 
 
 def uri(path: str) -> str:
-    """A relative URI reference: forward slashes, reserved characters percent-encoded."""
-    return quote(path.replace("\\", "/").lstrip("/") if not path.startswith("/") else path, safe="/:@-._~")
+    """A relative URI reference to the path as reports show it (:func:`display_path`): forward
+    slashes, reserved characters percent-encoded."""
+    path = display_path(path)
+    if os.sep != "/":
+        path = path.replace(os.sep, "/")
+    return quote(path, safe="/:@-._~")
 
 
 def result(f: Finding, rule_index: dict[str, int]) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from scanner.display import display_path
 from scanner.models import Finding
 
 
@@ -17,7 +18,7 @@ def _printable(path: str) -> str:
 def render(findings: Sequence[Finding], ctx) -> str:
     lines = []
     for f in findings:
-        where = f"{_printable(f.path)}:{f.line}:{f.column}"
+        where = f"{_printable(display_path(f.path))}:{f.line}:{f.column}"
         key = f" key={f.key}" if f.key else ""
         commit = ""
         if f.commit:

@@ -12,7 +12,8 @@ The range source runs one ``git log --raw`` and one ``git log -p`` over the whol
 process per commit) plus the shared ``cat-file``.
 
 Paths are bytes from git (``-z`` everywhere, so spaces, newlines and quotes need no unquoting)
-decoded as UTF-8 with ``surrogateescape``, then shown with invalid bytes replaced.
+decoded as UTF-8 with ``surrogateescape``, then shown with invalid bytes as ``\\xNN`` escapes
+(:func:`scanner.display.display_path`, as in every mode).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
+from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, CommitInfo, Finding
 
@@ -61,11 +63,6 @@ class DiffStats:
 def decode_path(raw: bytes) -> str:
     """Paths keep undecodable bytes (surrogateescape) so they round-trip to git unchanged."""
     return raw.decode("utf-8", "surrogateescape")
-
-
-def display_path(path: str) -> str:
-    """What reports show: undecodable bytes become U+FFFD."""
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 # -- parsing ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
+from scanner.display import display_bytes
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, CommitInfo, Finding
 from scanner.sources.files import is_binary
@@ -92,9 +93,9 @@ class HistoryResult:
 def open_repo(path: Path | str) -> RepoInfo:
     """Check that ``path`` is a git repository (work tree or bare) and describe it."""
     p = Path(path)
-    if not p.exists():
+    if not os.path.exists(p):
         raise LeakstopError(f"{path}: no such directory")
-    if not p.is_dir():
+    if not os.path.isdir(p):
         raise LeakstopError(f"{path}: not a directory")
     try:
         proc = subprocess.run(
@@ -452,8 +453,8 @@ class HistoryOptions:
 
 
 def decode_path(path: bytes) -> str:
-    """Paths are bytes in git; non-UTF-8 bytes are shown as escapes, never lost."""
-    return path.decode("utf-8", "backslashreplace")
+    """Paths are bytes in git; non-UTF-8 bytes are shown as escapes, never lost (as in every mode)."""
+    return display_bytes(path)
 
 
 def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Optional[RepoInfo] = None) -> HistoryResult:

@@ -21,8 +21,9 @@ SMALL = ("service/billing.py", ".env", "Dockerfile", "template.yaml")
 FIXED_DATES = {"GIT_AUTHOR_DATE": "2024-01-02T03:04:05Z", "GIT_COMMITTER_DATE": "2024-01-02T03:04:05Z"}
 
 
-class Crash(Exception):
-    pass
+class Crash(BaseException):
+    """The process dying mid-step (a BaseException: the CLI's last-resort guard for bugs, which
+    catches Exception, must not turn it into an orderly exit)."""
 
 
 def small_repo(make_repo, name: str):
