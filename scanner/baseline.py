@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from scanner.display import display_path
 from scanner.errors import LeakstopError
+from scanner.fsutil import read_json
 from scanner.models import Finding
 
 DEFAULT_NAME = ".leakstop-baseline.json"
@@ -50,7 +52,7 @@ class Baseline:
         """A finding's path as stored: relative to the baseline's folder, forward slashes.
         A relative finding path is relative to ``root`` (a repository's top for git modes),
         else to the current directory (``scan``)."""
-        p = path.replace("\\", "/")
+        p = display_path(path).replace("\\", "/")
         if p.startswith("./"):
             p = p[2:]
         absolute = Path(p) if os.path.isabs(p) else (root or Path.cwd()) / p
@@ -111,13 +113,13 @@ class Baseline:
 def load_baseline(path: Path) -> Baseline:
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = read_json(path)
     except FileNotFoundError:
         raise LeakstopError(f"{path}: baseline file not found (create one with 'leakstop baseline create')") from None
     except OSError as exc:
         raise LeakstopError(f"{path}: cannot read baseline: {exc.strerror}") from None
-    except (ValueError, UnicodeDecodeError):
-        raise LeakstopError(f"{path}: not a leakstop baseline (invalid JSON)") from None
+    except ValueError as exc:
+        raise LeakstopError(f"{path}: not a leakstop baseline (invalid JSON: {exc})") from None
     if isinstance(doc, dict) and "results" in doc and "plugins_used" in doc:
         raise LeakstopError(
             f"{path}: this is a detect-secrets baseline; convert it with 'leakstop baseline import {path}'"
@@ -138,7 +140,7 @@ def create_baseline(findings: Sequence[Finding], path: Path) -> Baseline:
     """A baseline accepting ``findings``, reusing the salt of an existing file at ``path``."""
     path = Path(path)
     salt = None
-    if path.is_file():
+    if os.path.isfile(path):
         try:
             salt = load_baseline(path).salt
         except LeakstopError:
@@ -159,18 +161,26 @@ class ImportResult:
 
 def read_detect_secrets(path: Path) -> dict[str, list[dict]]:
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = read_json(path)
     except FileNotFoundError:
         raise LeakstopError(f"{path}: file not found") from None
-    except (OSError, ValueError, UnicodeDecodeError):
-        raise LeakstopError(f"{path}: not a detect-secrets baseline (invalid JSON)") from None
+    except OSError as exc:
+        raise LeakstopError(f"{path}: cannot read: {exc.strerror}") from None
+    except ValueError as exc:
+        raise LeakstopError(f"{path}: not a detect-secrets baseline (invalid JSON: {exc})") from None
     results = doc.get("results") if isinstance(doc, dict) else None
     if not isinstance(results, dict):
         raise LeakstopError(f"{path}: not a detect-secrets baseline (no 'results' mapping)")
     for name, items in results.items():
-        if not isinstance(items, list) or not all(isinstance(i, dict) and "hashed_secret" in i for i in items):
-            raise LeakstopError(f"{path}: results for '{name}' must be a list of entries with 'hashed_secret'")
+        if not isinstance(items, list) or not all(_ds_entry(i) for i in items):
+            raise LeakstopError(f"{path}: results for '{name}' must be a list of entries with a string "
+                                "'hashed_secret' (and an integer 'line_number' when present)")
     return results
+
+
+def _ds_entry(item: object) -> bool:
+    return (isinstance(item, dict) and isinstance(item.get("hashed_secret"), str)
+            and isinstance(item.get("line_number", 0), int))
 
 
 def import_detect_secrets(ds_path: Path, out_path: Path, root: Path, engine) -> ImportResult:

@@ -6,6 +6,7 @@ repository root, then command-line options.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -118,7 +119,7 @@ def find_repo_root(start: Path) -> Optional[Path]:
     """The enclosing git work tree, found by walking up (no subprocess: the hook must be fast)."""
     start = start.resolve()
     for d in (start, *start.parents):
-        if (d / ".git").exists():
+        if os.path.exists(d / ".git"):  # os.path: an unsearchable parent is "no", not an error
             return d
     return None
 
@@ -127,12 +128,12 @@ def load_config(explicit: Optional[Path], start: Path) -> Config:
     """Read ``--config FILE`` if given, else ``.leakstop.yaml`` at the repository root."""
     if explicit is not None:
         path = Path(explicit)
-        if not path.is_file():
+        if not os.path.isfile(path):
             raise LeakstopError(f"{path}: configuration file not found")
     else:
         root = find_repo_root(start if start.is_dir() else start.parent) or (start if start.is_dir() else start.parent)
         path = root / CONFIG_NAME
-        if not path.is_file():
+        if not os.path.isfile(path):
             return Config()
     import yaml
 
@@ -143,6 +144,8 @@ def load_config(explicit: Optional[Path], start: Path) -> Config:
         raise LeakstopError(f"{path}: invalid YAML" + (f" at line {mark.line + 1}" if mark else "")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise LeakstopError(f"{path}: cannot read configuration: {exc}") from None
+    except RecursionError:
+        raise LeakstopError(f"{path}: invalid YAML (nested too deeply)") from None
     return parse_config(doc, path)
 
 

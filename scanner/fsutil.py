@@ -29,3 +29,15 @@ def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
         except OSError:
             pass
         raise LeakstopError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def read_json(path: Path) -> object:
+    """Parse a JSON file. Raises OSError when it cannot be read and ValueError when it is not JSON,
+    including nesting too deep for the parser (RecursionError) and bytes that are not UTF-8."""
+    import json
+
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None

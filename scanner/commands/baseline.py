@@ -3,6 +3,7 @@ convert a detect-secrets baseline."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -17,7 +18,7 @@ _ENGINE = click.option("--engine", type=click.Choice(["auto", "hyperscan", "keyw
 
 def _default_file(path: str) -> Path:
     p = Path(path)
-    return (p if p.is_dir() else Path.cwd()) / ".leakstop-baseline.json"
+    return (p if os.path.isdir(p) else Path.cwd()) / ".leakstop-baseline.json"
 
 
 def _scan(path: str, config_path: Optional[Path], engine: Optional[str]):

@@ -9,6 +9,8 @@ from typing import Callable
 import click
 
 FORMATS = ["text", "json", "jsonl", "sarif"]
+# -j beyond this is a typo, not a plan: each job is a process (a pool forks them all at once).
+MAX_JOBS = 256
 
 
 def output_options(formats: list[str] = FORMATS) -> Callable:

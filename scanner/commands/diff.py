@@ -6,6 +6,7 @@ and removed within the range under test by a later commit's diff alone, is not t
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -41,7 +42,7 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
     from scanner.pipeline import Outcome, apply_baseline, report, scan_chunks
 
     repo_path = Path(repo)
-    if not repo_path.is_dir():
+    if not os.path.isdir(repo_path):
         from scanner.errors import LeakstopError
 
         raise LeakstopError(f"{repo}: no such directory")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scanner.commands.common import FORMATS, output_options, summary
+from scanner.commands.common import FORMATS, MAX_JOBS, output_options, summary
 
 
 @click.command()
@@ -20,7 +20,7 @@ from scanner.commands.common import FORMATS, output_options, summary
 @click.option("--since", metavar="REV", help="Skip commits reachable from REV (scan REV..refs).")
 @click.option("--incremental", is_flag=True,
               help="Skip commits and blobs scanned by an earlier --incremental run (state in .git/leakstop/).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1, max=MAX_JOBS), default=None, help="Worker processes (default: all cores).")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this gitignore-style glob (repeatable).")
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip blobs larger than this (default 10MB).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when it is a terminal).")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
-from scanner.commands.common import output_options, summary
+from scanner.commands.common import MAX_JOBS, output_options, summary
 
 
 @click.command()
@@ -14,7 +15,7 @@ from scanner.commands.common import output_options, summary
 @output_options()
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this gitignore-style glob (repeatable).")
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip files larger than this (default 10MB).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+@click.option("-j", "--jobs", type=click.IntRange(min=1, max=MAX_JOBS), default=None,
               help="Worker processes for large trees (default: one per core).")
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
@@ -26,7 +27,7 @@ def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs
 
     paths = list(paths) or ["."]
     start = Path(paths[0]) if paths[0] != "-" else Path.cwd()
-    config = load_config(config_path, start if start.exists() else Path.cwd())
+    config = load_config(config_path, start if os.path.exists(start) else Path.cwd())
     size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
     config = config.with_options(
         max_file_size=size, exclude=tuple(config.exclude) + tuple(exclude) if exclude else None, backend=engine

@@ -118,9 +118,10 @@ def _cached_database(kind: str, exprs: Sequence[bytes], compile: Callable[[], ob
         b"\0".join([kind.encode(), DB_FORMAT, str(hyperscan.__version__).encode(), *exprs])
     ).hexdigest()
     cache = cache_dir / f"{kind}-{key}.db" if cache_dir else None
-    if cache and cache.is_file():
+    raw = _cache_read(cache)
+    if raw is not None:
         try:
-            return hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK)
+            return hyperscan.loadb(raw, hyperscan.HS_MODE_BLOCK)
         except Exception:  # a corrupt or foreign cache entry is rebuilt, not fatal
             pass
     db = compile()
@@ -133,6 +134,17 @@ def _compile_db(hs, exprs: list[bytes], flags: list[int]):
     db = hs.Database(mode=hs.HS_MODE_BLOCK)
     db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
     return db
+
+
+def _cache_read(path: Path | None) -> bytes | None:
+    """A cache entry's bytes, or None when absent or unreadable (another user's home, a file
+    where the cache directory should be): the cache is an optimisation, never an error."""
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _cache_write(path: Path, data: bytes) -> None:
@@ -211,9 +223,10 @@ def cache_dir() -> Path | None:
 def load_cached(key: str, build: Callable[[], object], directory: Path | None) -> object:
     """Pickle cache for parsed rules (YAML parsing 300 rules costs more than the scan)."""
     path = directory / f"rules-{key}.pickle" if directory else None
-    if path and path.is_file():
+    raw = _cache_read(path)
+    if raw is not None:
         try:
-            return pickle.loads(path.read_bytes())
+            return pickle.loads(raw)
         except Exception:
             pass
     value = build()

@@ -6,11 +6,12 @@ steps done; never a value. Written atomically after every step.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
 from scanner.errors import LeakstopError
-from scanner.fsutil import atomic_write
+from scanner.fsutil import atomic_write, read_json
 
 JOURNAL_NAME = "journal.json"
 
@@ -19,9 +20,9 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.data: dict = {"version": 1, "items": {}, "ecs": [], "run": {"status": "complete"}}
-        if path.is_file():
+        if os.path.isfile(path):
             try:
-                doc = json.loads(path.read_text(encoding="utf-8"))
+                doc = read_json(path)
             except (OSError, ValueError):
                 raise LeakstopError(f"{path}: journal is unreadable; move it away to start over") from None
             if not isinstance(doc, dict) or doc.get("version") != 1:

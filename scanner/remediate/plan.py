@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 from scanner.errors import LeakstopError
+from scanner.fsutil import read_json
 from scanner.models import Finding, fingerprint, mask, value_hash
 from scanner.remediate.settings import Settings
 
@@ -244,7 +245,7 @@ def findings_from_report(report: Path, base: Path, ruleset: Sequence) -> list[Fi
     """Findings of a leakstop JSON report, with each value re-read from its file and verified by
     the report's fingerprint (reports never hold values)."""
     try:
-        doc = json.loads(report.read_text(encoding="utf-8"))
+        doc = read_json(report)
     except (OSError, ValueError) as exc:
         raise LeakstopError(f"{report}: cannot read a leakstop JSON report: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):

@@ -12,7 +12,7 @@ from scanner.config import Config, git_toplevel
 from scanner.errors import LeakstopError
 from scanner.models import Finding, value_hash
 from scanner.remediate.apply import ApplyResult, apply_plan
-from scanner.fsutil import atomic_write
+from scanner.fsutil import atomic_write, read_json
 from scanner.remediate.journal import JOURNAL_NAME, Journal
 from scanner.remediate.plan import Plan, make_plan, masked_diff
 from scanner.remediate.settings import Settings
@@ -139,7 +139,7 @@ def _rescan(req: Request, plan: Plan) -> list[str]:
 
 def _check_reviewed(plan: Plan, reviewed: Path) -> None:
     try:
-        doc = json.loads(reviewed.read_text(encoding="utf-8"))
+        doc = read_json(reviewed)
         files = {f["path"]: f["before_sha256"] for f in doc["files"]}
     except (OSError, ValueError, KeyError, TypeError):
         raise LeakstopError(f"{reviewed}: not a plan saved by `leakstop remediate --save-plan`") from None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from scanner.config import find_repo_root
+from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk
 
@@ -105,8 +106,14 @@ class FileSource:
 
             self._exclude = pathspec.GitIgnoreSpec.from_lines(list(exclude), backend="simple")
         for p in self.paths:
-            if p != "-" and not os.path.lexists(p):
-                raise LeakstopError(f"{p}: no such file or directory")
+            if p == "-":
+                continue
+            try:
+                os.lstat(p)
+            except FileNotFoundError:
+                raise LeakstopError(f"{p}: no such file or directory") from None
+            except OSError as exc:  # a name too long, a parent that is not searchable
+                raise LeakstopError(f"{p}: {exc.strerror}") from None
 
     def __iter__(self) -> Iterator[Chunk]:
         for ref in self.refs():
@@ -165,7 +172,7 @@ class FileSource:
                 entries = sorted(os.scandir(directory), key=lambda e: e.name, reverse=True)
             except OSError as exc:
                 self.stats.skipped["unreadable"] += 1
-                print(f"leakstop: warning: cannot read {directory}: {exc.strerror}", file=sys.stderr)
+                print(f"leakstop: warning: cannot read {display_path(directory)}: {exc.strerror}", file=sys.stderr)
                 continue
             subdirs = []
             for entry in reversed(entries):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from scanner import __version__
-from scanner.fsutil import atomic_write
+from scanner.fsutil import atomic_write, read_json
 from scanner.models import CommitInfo, Finding
 from scanner.sources.history import HistoryOptions, HistoryResult, Prior, RepoInfo, scan_history
 from scanner.sources.gitobjects import run_git
@@ -57,7 +57,7 @@ class HistoryState:
     def load(self, key: str, repo: str) -> Optional[tuple[list[str], frozenset[bytes], dict[str, Prior]]]:
         """(old tips still present, blobs read, prior findings), or None for a full scan."""
         try:
-            doc = json.loads(self.json.read_text(encoding="utf-8"))
+            doc = read_json(self.json)
             raw = self.blobs.read_bytes()
         except (OSError, ValueError):
             return None
