@@ -27,8 +27,6 @@ from scanner.rules import Rule, files_digest, load_rules, parse_rule, rule_files
 # Same-line annotations that suppress a finding; the last two keep detect-secrets' and
 # gitleaks' annotations working for repositories migrating to leakstop.
 ALLOW_PRAGMAS = (b"leakstop:allow", b"pragma: allowlist secret", b"gitleaks:allow")
-# Baselines leakstop and detect-secrets write: salts and hashes of accepted findings, no secrets.
-BASELINE_NAMES = frozenset({".leakstop-baseline.json", ".secrets.baseline"})
 
 
 @dataclass(frozen=True)
@@ -250,9 +248,9 @@ class Engine:
         return [idxs[i] for i in backend.candidates(data)] if backend is not None else []
 
     def _ignored(self, path: str) -> bool:
-        if self._allow_paths is not None and self._allow_paths.match_file(path):
-            return True
-        return path.rsplit("/", 1)[-1] in BASELINE_NAMES
+        # No file is exempt by its name (a baseline or a lockfile can hold a pasted token): the
+        # filters judge values, and a baseline's salts and hashes are digests by shape.
+        return self._allow_paths is not None and self._allow_paths.match_file(path)
 
     def _kept(self, chunk: Chunk, matches: Iterable[Match]) -> list[Match]:
         """The matches that pass the filters (and, for a diff, lie on changed lines)."""

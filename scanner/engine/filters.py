@@ -46,7 +46,21 @@ KNOWN_EXAMPLES = frozenset(
     }
 )
 _UUID = re.compile(rb"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_INTEGRITY = re.compile(rb"^(sha1|sha256|sha384|sha512)-[A-Za-z0-9+/=]+$|^h1:[A-Za-z0-9+/=]+$")
+# Integrity strings as package managers write them (npm/yarn/pnpm sha512-…, go.sum h1:…,
+# poetry/uv/pip sha256:…): a digest, labelled as one, whatever file it is in.
+_INTEGRITY = re.compile(rb"^(sha1|sha256|sha384|sha512)[-:][A-Za-z0-9+/=]+$|^h1:[A-Za-z0-9+/=]+$")
+# Hex digests: MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512.
+_HEX_DIGEST = re.compile(rb"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{56}|[0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$")
+# Field names that say the value is a digest of something, not the thing: detect-secrets'
+# hashed_secret, checksum/shasum/integrity fields, key_sha256. (Not salts: a key-derivation salt,
+# such as Rails' key_derivation_salt, is kept with the keys it derives.)
+_DIGEST_NAME = re.compile(
+    rb"(?i)(?:^|[^a-z0-9])(?:hashed|checksums?|shasum|digest|integrity|sha(?:1|224|256|384|512)|md5)(?:$|[^a-z0-9])"
+    rb"|content[_-]?hash"
+)
+# In a lockfile, a hex digest is noise where the lockfile format puts one: after a checksum or
+# hash field, a git reference, or a URL fragment (yarn's resolved "…tgz#<sha1>").
+_CHECKSUM_POSITION = re.compile(rb"(?i)checksum|integrity|hash|shasum|sha\d*|digest|reference|resolved|#")
 _LOCKFILES = (
     "package-lock.json",
     "npm-shrinkwrap.json",
@@ -91,7 +105,27 @@ def uuid(c: Candidate) -> bool:
 
 
 def lockfile_hash(c: Candidate) -> bool:
-    return bool(_INTEGRITY.match(c.value)) or c.path.rsplit("/", 1)[-1] in _LOCKFILES
+    """Integrity strings and digests: the value's shape and the field it is in decide, never the
+    file's name alone (a token pasted into Cargo.lock is still a token). A hex digest of a hash's
+    length is noise under a digest-naming field anywhere (``hashed_secret``, ``salt``,
+    ``checksum``) and, in a lockfile, in the places its format puts checksums."""
+    if _INTEGRITY.match(c.value):
+        return True
+    if not _HEX_DIGEST.match(c.value):
+        return False
+    before = c.line[: max(c.line.find(c.value), 0)]
+    if _DIGEST_NAME.search(c.key.encode() if c.key else _last_name(before)):
+        return True
+    return c.path.rsplit("/", 1)[-1] in _LOCKFILES and bool(_CHECKSUM_POSITION.search(before))
+
+
+_NAME = re.compile(rb"[A-Za-z0-9_.-]+")
+
+
+def _last_name(before: bytes) -> bytes:
+    """The last name-like word before the value: the field it is assigned to."""
+    names = _NAME.findall(before)
+    return names[-1] if names else b""
 
 
 def filler(c: Candidate) -> bool:

@@ -15,7 +15,42 @@ def _symlink(a: Attack, secret: str) -> None:
     os.symlink(secret, a.repo / "link")
 
 
+CARGO_LOCK = (
+    "version = 3\n\n[[package]]\nname = \"libc\"\nversion = \"0.2.150\"\n"
+    "source = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+    "checksum = \"89d92a4743f9a61002fae18374ed11e7973f530cb3a3255fb354818118b2203c\"\n"
+)
+
+
+def _append(path: str, line: str):
+    """An attack that appends ``line`` (with the secret) to the base file at ``path``."""
+
+    def attack(a: Attack, secret: str) -> None:
+        a.write({path: (a.repo / path).read_text() + line.format(secret=secret)})
+
+    return attack
+
+
 SCENARIOS = [
+    Scenario(
+        name="token-in-cargo-lock",  # a lockfile's name is no verdict
+        base={"Cargo.lock": CARGO_LOCK},
+        attack=_append("Cargo.lock", 'token = "{secret}"\n'),
+        path="Cargo.lock",
+    ),
+    Scenario(
+        name="token-in-go-sum",
+        base={"go.sum": "github.com/o/m v1.2.0 h1:Zx3kq9Lw7Vb2Nn0Rr8Tt6Yy4Uu2Ii0Oo8Pp6Aa4Ss=\n"},
+        attack=_append("go.sum", "github.com/o/m v1.3.0 {secret}\n"),
+        path="go.sum",
+        kind="aws",
+    ),
+    Scenario(
+        name="token-in-detect-secrets-baseline",
+        base={".secrets.baseline": '{\n  "version": "1.4.0",\n  "results": {}\n}\n'},
+        attack=lambda a, s: a.write({".secrets.baseline": f'{{\n  "version": "1.4.0",\n  "token": "{s}",\n  "results": {{}}\n}}\n'}),
+        path=".secrets.baseline",
+    ),
     Scenario(
         name="symlink-target",
         base={"app.py": "import os\n"},

@@ -48,10 +48,43 @@ def test_uuid():
     assert not F.uuid(cand("123e4567e89b12d3a456426614174000x"))
 
 
-def test_lockfile_hash():
+def test_lockfile_hash_integrity_strings_anywhere():
     assert F.lockfile_hash(cand("sha512-Xj3kq9Lw7Vb2Nn0Rr8Tt6Yy4Uu2Ii0Oo8Pp6Aa4Ss2Dd0Ff8Gg6Hh4Jj2Kk0Ll8Zz6=="))
-    assert F.lockfile_hash(cand("f0e9d8c7b6a5", path="web/package-lock.json"))
-    assert not F.lockfile_hash(cand("f0e9d8c7b6a5", path="web/config.json"))
+    assert F.lockfile_hash(cand("h1:Xj3kq9Lw7Vb2Nn0Rr8Tt6Yy4Uu2Ii0Oo8Pp6Aa4Ss2D="))
+    assert F.lockfile_hash(cand("sha256:" + HEX64, path="poetry.lock"))
+
+
+HEX40 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
+HEX64 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+@pytest.mark.parametrize("path, line", [
+    ("Cargo.lock", f'checksum = "{HEX64}"'),
+    ("composer.lock", f'            "reference": "{HEX40}",'),
+    ("composer.lock", f'            "shasum": "{HEX40}"'),
+    ("yarn.lock", f'  resolved "https://registry.yarnpkg.com/p/-/p-1.0.0.tgz#{HEX40}"'),
+    ("Gemfile.lock", f"  rack (3.0.8) sha256={HEX64}"),
+    (".secrets.baseline", f'        "hashed_secret": "{HEX40}",'),  # any file: the field names a digest
+    ("src/app.py", f'EXPECTED_SHA256 = "{HEX64}"'),
+])
+def test_lockfile_hash_digests_where_digests_go(path, line):
+    value = HEX64 if HEX64 in line else HEX40 if HEX40 in line else HEX64[:32]
+    assert F.lockfile_hash(cand(value, path=path, line=line))
+
+
+@pytest.mark.parametrize("path, line, value", [
+    # A file's name is no verdict: a token (or a digest-shaped value in a token's place) pasted
+    # into a lockfile or a baseline is judged like anywhere else.
+    ("Cargo.lock", 'token = "ghp_4Fh2kLq9ZxW8mN3bV7cR1tY6uI0oP5aS2dE9"', "ghp_4Fh2kLq9ZxW8mN3bV7cR1tY6uI0oP5aS2dE9"),
+    ("go.sum", f"github.com/x/y v1.0.0 {HEX40}", HEX40),
+    ("package-lock.json", f'  "api_key": "{HEX40}"', HEX40),
+    (".secrets.baseline", f'  "github_token": "{HEX40}"', HEX40),
+    ("src/app.py", f'API_HASH = "{HEX64[:32]}"', HEX64[:32]),  # Telegram's api_hash is a credential
+    ("Cargo.lock", 'checksum = "f0e9d8c7b6a5"', "f0e9d8c7b6a5"),  # not a digest's length
+    ("config/credentials.yml", f"  key_derivation_salt: {HEX64[:32]}", HEX64[:32]),  # derives keys
+])
+def test_lockfile_hash_keeps_values_that_are_not_digests_in_place(path, line, value):
+    assert not F.lockfile_hash(cand(value, path=path, line=line))
 
 
 @pytest.mark.parametrize("value", ["aaaaaaaaaaaa", "123456789012", "abcdefghijkl", "abcd1234abcd1234", "0101010101010101"])
