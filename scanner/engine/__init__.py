@@ -257,7 +257,7 @@ class Engine:
         data = chunk.data
         out = []
         for match in matches:
-            if chunk.lines is not None and data.count(b"\n", 0, match.start) + 1 not in chunk.lines:
+            if chunk.lines is not None and _added_line(chunk, match) is None:
                 continue
             a = data.rfind(b"\n", 0, match.start) + 1
             b = data.find(b"\n", match.start)
@@ -273,10 +273,15 @@ class Engine:
         for match in _dedupe(kept):  # in offset order
             line_no += data.count(b"\n", counted, match.start)
             counted = match.start
-            line_start = data.rfind(b"\n", 0, match.start) + 1
             value = data[match.start : match.end]
-            col = len(data[line_start : match.start].decode("utf-8", "replace")) + 1
             text = value.decode("utf-8", "replace")
+            line, line_start, width = line_no, data.rfind(b"\n", 0, match.start) + 1, len(text)
+            if chunk.lines is not None and line not in chunk.lines:
+                # A value spanning lines, on a line the change added but not its first (a key
+                # body typed into an existing BEGIN/END block): point at the first added line.
+                line, line_start = _added_line(chunk, match, line)  # type: ignore[misc]
+                width = len(data[line_start : match.end].split(b"\n", 1)[0].decode("utf-8", "replace"))
+            col = len(data[line_start : max(match.start, line_start)].decode("utf-8", "replace")) + 1
             rule = match.rule
             findings.append(
                 Finding(
@@ -286,9 +291,9 @@ class Engine:
                     severity=rule.severity,
                     category=rule.category,
                     path=chunk.path,
-                    line=line_no,
+                    line=line,
                     column=col,
-                    end_column=col + len(text),
+                    end_column=col + width,
                     masked=mask(text),
                     fingerprint=fingerprint(rule.id, value),
                     secret_hash=value_hash(value),
@@ -431,6 +436,22 @@ def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterato
         cur_a, cur_b = a, b
     if cur_b >= 0:
         yield cur_a, cur_b
+
+
+def _added_line(chunk: Chunk, match: Match, first: Optional[int] = None) -> Optional[tuple[int, int]]:
+    """The first line of ``match`` that the change added, as (line number, offset of its start),
+    or None: a value counts as added when any of its lines is (a multi-line value included)."""
+    data, lines = chunk.data, chunk.lines
+    assert lines is not None
+    line = first if first is not None else data.count(b"\n", 0, match.start) + 1
+    start = data.rfind(b"\n", 0, match.start) + 1
+    last = line + data.count(b"\n", match.start, max(match.start, match.end - 1))
+    while True:
+        if line in lines:
+            return line, start
+        if line >= last:
+            return None
+        line, start = line + 1, data.index(b"\n", start) + 1
 
 
 def _dedupe(kept: list[Match]) -> list[Match]:

@@ -56,6 +56,28 @@ def test_lines_restricts_reporting(engine):
     assert len(scan(engine, text, lines=frozenset({1}))) == 1
 
 
+PEM = [r for r in load_rules(rule_files()) if r.id == "private-key-rsa"]
+
+
+@pytest.mark.parametrize("backend", ["hyperscan", "keywords"])
+def test_multiline_value_counts_as_added_when_any_line_is(backend):
+    """A key body typed into an existing BEGIN/END block: the match starts on the unchanged BEGIN
+    line, yet the change added it; it is reported at the first added line (column 1)."""
+    import secrets
+    import string
+
+    eng = Engine(Config(), rules=PEM, backend=backend)
+    body = ["".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(64)) for _ in range(3)]
+    text = "x = 1\n-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(body) + "\n-----END RSA PRIVATE KEY-----\n"
+    [f] = scan(eng, text, lines=frozenset({3, 4, 5}))
+    assert (f.line, f.column, f.end_column) == (3, 1, 65)
+    [g] = scan(eng, text, lines=frozenset({6}))  # only the END line changed: still this change's key
+    assert (g.line, g.column) == (6, 1) and g.fingerprint == f.fingerprint
+    [h] = scan(eng, text, lines=frozenset({2, 3}))  # the BEGIN line added: reported there, as before
+    assert (h.line, h.column) == (2, 1)
+    assert scan(eng, text, lines=frozenset({1, 7})) == []  # lines around it only
+
+
 def test_allowlist_paths_regexes_stopwords():
     cfg = Config(allowlist=Allowlist(paths=("vendor/**",), regexes=("^AKIAZ5",), stopwords=("zzz",)))
     e = Engine(cfg, rules=AWS, backend="keywords")
