@@ -20,7 +20,8 @@ from scanner.commands.common import FORMATS, output_options, summary
 @click.option("--staged", "--cached", "staged", is_flag=True, help="Scan the staged changes (the pre-commit hook).")
 @output_options(list(dict.fromkeys([*FORMATS, "github"])))
 @click.option("-C", "--repo", "repo", default=".", metavar="PATH", help="The git repository (default: current directory).")
-@click.option("--merges", is_flag=True, help="Also scan each merge commit's diff against its first parent.")
+@click.option("--merges", is_flag=True,
+              help="Scan each merge's whole diff against its first parent (default: only what it adds beyond all its parents).")
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip blobs larger than this (default 10MB).")
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
@@ -31,7 +32,8 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
     \b
       leakstop diff --staged              what `git commit` would record (pre-commit hook)
       leakstop diff origin/main..HEAD     each commit of a pull request (CI gate)
-      leakstop diff a1b2c3d               one commit (its diff against its first parent)
+      leakstop diff a1b2c3d               one commit (its diff against its parent; a merge: what
+                                          it adds beyond all its parents)
 
     Exit 1 when a finding is not in the --baseline.
     """

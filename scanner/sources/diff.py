@@ -18,16 +18,18 @@ decoded as UTF-8 with ``surrogateescape``, then shown with invalid bytes as ``\\
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, CommitInfo, Finding
+from scanner.sources.files import is_binary
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 NULL_SHA = "0" * 40
@@ -37,7 +39,6 @@ SUBMODULE_MODE = "160000"
 DIFF_FILTER = "--diff-filter=ACMRT"
 _HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))? @@")
 _COMMON = ["--no-color", "--no-ext-diff", "-M", "--no-textconv", "--no-abbrev", DIFF_FILTER]
-BINARY_SNIFF = 8192
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class FileChange:
     blob: str
     path: str
     added: Optional[frozenset[int]]  # None: unknown, report the whole file
-    binary: bool = False
+    binary: bool = False  # git showed "Binary files differ" (content, or a .gitattributes line)
+    old_path: Optional[str] = None  # a rename's or copy's source
 
 
 @dataclass
@@ -66,23 +68,30 @@ def decode_path(raw: bytes) -> str:
 
 
 # -- parsing ---------------------------------------------------------------------------------
-def parse_raw(data: bytes, pos: int = 0) -> tuple[list[tuple[str, str, str]], int]:
-    """Parse ``--raw -z`` records from ``pos``: [(new mode, new blob, path)] and the end offset.
+def parse_raw(data: bytes, pos: int = 0) -> tuple[list[tuple[str, str, str, Optional[str]]], int]:
+    """Parse ``--raw -z`` records from ``pos``: [(new mode, new blob, path, source path)] and the
+    end offset.
 
     A record is ``:oldmode newmode oldsha newsha STATUS\\0path\\0``; renames and copies (status
-    R or C plus a score) carry two paths, old then new, and the new one is kept.
+    R or C plus a score) carry two paths, the source then the new one. A merge's combined record
+    (``-c``) has one colon per parent, a mode and a sha per parent then the result's, a status
+    letter per parent, and only the result's path.
     """
     out = []
     n = len(data)
     while pos < n and data[pos : pos + 1] == b":":
         end = data.index(b"\0", pos)
-        meta = data[pos + 1 : end].split(b" ")
+        parents = len(data[pos:end]) - len(data[pos:end].lstrip(b":"))
+        meta = data[pos + parents : end].split(b" ")
+        mode, blob, status = meta[parents], meta[2 * parents + 1], meta[2 * parents + 2]
         pend = data.index(b"\0", end + 1)
-        if meta[4][:1] in (b"R", b"C"):
+        source = None
+        if parents == 1 and status[:1] in (b"R", b"C"):
+            source = decode_path(data[end + 1 : pend])
             pstart, pend = pend + 1, data.index(b"\0", pend + 1)
         else:
             pstart = end + 1
-        out.append((meta[1].decode(), meta[3].decode(), decode_path(data[pstart:pend])))
+        out.append((mode.decode(), blob.decode(), decode_path(data[pstart:pend]), source))
         pos = pend + 1
     return out, pos
 
@@ -90,17 +99,24 @@ def parse_raw(data: bytes, pos: int = 0) -> tuple[list[tuple[str, str, str]], in
 def parse_patch(text: bytes) -> list[tuple[frozenset[int], bool]]:
     """Split a ``-p -U0`` patch into per-file (added line numbers, is binary), in output order.
 
-    A file section starts at a ``diff --git`` line; patch body lines always start with one of
-    ``+ - space \\``, so a header line cannot be confused with content.
+    A file section starts at a ``diff --git`` line (``diff --combined`` for a merge's ``-c``
+    output); patch body lines always start with one of ``+ - space \\`` (one such column per
+    parent in a combined diff), so a header line cannot be confused with content.
+
+    A two-way hunk's added lines are the ``+c,d`` side of its header. A combined hunk also lists
+    lines that come from one of the parents (``+`` in some columns, space in others): only a line
+    with ``+`` in every column is new relative to every parent (typed into the merge), so those
+    hunks are read line by line.
     """
     files: list[tuple[set[int], bool]] = []
     cur: Optional[set[int]] = None
     binary = False
+    parents, at = 0, 0  # combined hunk in progress: its column count and the next result line
     for line in text.split(b"\n"):
-        if line.startswith(b"diff --git ") or line.startswith(b"diff --cc "):
+        if line.startswith((b"diff --git ", b"diff --cc ", b"diff --combined ")):
             if cur is not None:
                 files.append((cur, binary))
-            cur, binary = set(), False
+            cur, binary, parents = set(), False, 0
         elif cur is None:
             continue
         elif line.startswith(b"@@"):
@@ -108,7 +124,17 @@ def parse_patch(text: bytes) -> list[tuple[frozenset[int], bool]]:
             if m:
                 start = int(m.group(1))
                 count = 1 if m.group(2) is None else int(m.group(2))
-                cur.update(range(start, start + count))
+                parents = len(line) - len(line.lstrip(b"@")) - 1
+                if parents == 1:
+                    cur.update(range(start, start + count))
+                at = start
+        elif parents > 1:
+            cols = line[:parents]
+            if len(cols) < parents or line.startswith(b"\\") or b"-" in cols:
+                continue  # "\\ No newline", or a line only a parent has
+            if cols == b"+" * parents:
+                cur.add(at)
+            at += 1
         elif line.startswith(b"Binary files ") or line.startswith(b"GIT binary patch"):
             binary = True
     if cur is not None:
@@ -116,12 +142,49 @@ def parse_patch(text: bytes) -> list[tuple[frozenset[int], bool]]:
     return [(frozenset(s), b) for s, b in files]
 
 
-def pair(raw: list[tuple[str, str, str]], patch: list[tuple[frozenset[int], bool]]) -> list[FileChange]:
+def pair(raw: list[tuple[str, str, str, Optional[str]]], patch: list[tuple[frozenset[int], bool]]) -> list[FileChange]:
     """Zip raw records with patch sections (git emits both in the same order)."""
     if len(raw) != len(patch):
         # Should not happen; scanning whole files over-reports rather than misses a leak.
-        return [FileChange(mode, blob, path, None) for mode, blob, path in raw]
-    return [FileChange(m, b, p, lines, binary) for (m, b, p), (lines, binary) in zip(raw, patch)]
+        return [FileChange(mode, blob, path, None, old_path=src) for mode, blob, path, src in raw]
+    return [FileChange(m, b, p, lines, binary, src) for (m, b, p, src), (lines, binary) in zip(raw, patch)]
+
+
+def _skip_separators(data: bytes, pos: int) -> int:
+    while pos < len(data) and data[pos] in (0, 10):
+        pos += 1
+    return pos
+
+
+def parse_log(data: bytes) -> list[tuple[CommitInfo, list[FileChange]]]:
+    """Parse ``git log -z --raw -p --format=LOG_FORMAT``: per commit, its metadata, raw records and
+    patch, read in sequence (record by record, never by searching for a marker a path could hold).
+
+    A patch ends where the next commit starts (a newline then \\x01): no patch line can start with
+    \\x01, and git quotes control characters in the paths of patch headers.
+    """
+    out = []
+    pos = _skip_separators(data, 0)
+    while pos < len(data):
+        if data[pos : pos + 1] != b"\x01":
+            raise LeakstopError("unexpected output from git log (is this git too old?)")
+        fields = []
+        pos += 1
+        for _ in range(4):
+            end = data.index(b"\0", pos)
+            fields.append(data[pos:end].decode("utf-8", "replace"))
+            pos = end + 1
+        raw, pos = parse_raw(data, _skip_separators(data, pos))
+        pos = _skip_separators(data, pos)
+        patch: list[tuple[frozenset[int], bool]] = []
+        if data.startswith(b"diff ", pos):
+            end = data.find(b"\n\x01", pos)
+            end = len(data) if end < 0 else end + 1
+            patch = parse_patch(data[pos:end])
+            pos = end
+        out.append((CommitInfo(*fields), pair(raw, patch)))
+        pos = _skip_separators(data, pos)
+    return out
 
 
 # -- reading blobs ---------------------------------------------------------------------------
@@ -183,7 +246,7 @@ def _chunks(
         if data is None:
             stats.skipped[status] += 1
             continue
-        if b"\0" in data[:BINARY_SNIFF]:
+        if is_binary(data):
             stats.skipped["binary"] += 1
             continue
         stats.scanned += 1
@@ -191,10 +254,39 @@ def _chunks(
         yield Chunk(path=where, data=data, lines=ch.added, commit=commit, blob=ch.blob)
 
 
+def hidden(changes: Iterable[FileChange], reader: BlobReader, limit: int) -> list[FileChange]:
+    """The changes git showed as "Binary files differ" whose blob is text by leakstop's own test:
+    a ``.gitattributes`` line (``-diff``, ``binary``, a macro, a diff driver) hid their lines, and
+    whoever commits a file can commit that line with it."""
+    out = []
+    for ch in changes:
+        if ch.binary and ch.mode != SUBMODULE_MODE:
+            _, data = reader.read(ch.blob, limit)
+            if data is not None and not is_binary(data):
+                out.append(ch)
+    return out
+
+
+def revealed(ch: FileChange, text_diff: dict[str, FileChange]) -> FileChange:
+    """``ch`` with the added lines of its ``--text`` diff; the whole file if that diff lacks it."""
+    new = text_diff.get(ch.path)
+    if new is not None and not new.binary and new.blob == ch.blob:
+        return new
+    return replace(ch, added=None, binary=False)  # over-report rather than miss
+
+
+def pathspecs(changes: Iterable[FileChange]) -> list[bytes]:
+    """Literal pathspecs (git runs with --literal-pathspecs) for the changes and their sources, so
+    that a restricted diff still pairs a rename with its source."""
+    paths = {p for ch in changes for p in (ch.path, ch.old_path) if p is not None}
+    return [os.fsencode(p) for p in sorted(paths)]
+
+
 # -- sources ---------------------------------------------------------------------------------
-def _git(repo: Path | str, args: Sequence[str]) -> subprocess.CompletedProcess:
+def _git(repo: Path | str, args: Sequence[str | bytes], pre: Sequence[str] = ()) -> subprocess.CompletedProcess:
+    """Run git in ``repo`` (``pre``: options before the subcommand, e.g. --literal-pathspecs)."""
     try:
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+        return subprocess.run(["git", "-C", str(repo), *pre, *args], capture_output=True, check=False)
     except FileNotFoundError:
         raise LeakstopError("git is not installed or not on PATH") from None
 
@@ -220,9 +312,14 @@ class StagedSource:
         self.max_file_size = max_file_size
         self.stats = DiffStats()
 
-    def changes(self) -> list[FileChange]:
+    def changes(self, text_paths: Sequence[bytes] = ()) -> list[FileChange]:
+        """The staged changes; with ``text_paths``, only those paths, diffed as text whatever
+        their attributes say."""
         # No HEAD yet (unborn branch): git diff --cached compares with the empty tree itself.
-        proc = _git(self.repo, ["diff", "--cached", "--raw", "-p", "-U0", "-z", *_COMMON])
+        args = ["diff", "--cached", "--raw", "-p", "-U0", "-z", *_COMMON]
+        if text_paths:
+            args += ["--text", "--", *text_paths]
+        proc = _git(self.repo, args, pre=["--literal-pathspecs"] if text_paths else [])
         if proc.returncode != 0:
             # Outside a repository git diff turns into --no-index and rejects --cached; ask git
             # only now, so the hook's normal path stays at two processes.
@@ -237,7 +334,13 @@ class StagedSource:
     def __iter__(self) -> Iterator[Chunk]:
         reader = BlobReader(self.repo)
         try:
-            yield from _chunks(self.changes(), reader, self.max_file_size, self.stats)
+            changes = self.changes()
+            # A third git process only when git called a text file binary.
+            hid = hidden(changes, reader, self.max_file_size)
+            if hid:
+                text = {c.path: c for c in self.changes(pathspecs(hid))}
+                changes = [revealed(c, text) if c in hid else c for c in changes]
+            yield from _chunks(changes, reader, self.max_file_size, self.stats)
         finally:
             reader.close()
 
@@ -251,13 +354,17 @@ class Range:
     single: bool = False
 
 
+LOG_FORMAT = "--format=%x01%H%x00%an%x00%ae%x00%aI%x00"
+
+
 class RangeSource:
     """The commits of a range (oldest first), each file's added lines in its post-image blob.
 
-    Merge commits contribute no diff of their own by default: the commits they bring in are
-    scanned one by one (as ``git log -p`` does). ``merges=True`` also scans each merge's diff
-    against its first parent, which catches secrets typed into a conflict resolution but also
-    re-reports what the merged branch brought in (attributed to the merge).
+    A merge commit contributes what it adds beyond all its parents (``git log -c``: the lines new
+    relative to every parent, i.e. typed into a conflict resolution or an amended merge), not
+    what the merged branch brought in (those commits are scanned one by one, or were already in
+    the base). ``merges=True`` scans each merge's diff against its first parent instead: all that
+    the merge brought to the mainline, attributed to the merge.
     A value found at the same path and line by several commits is reported once, at the first.
     """
 
@@ -271,42 +378,40 @@ class RangeSource:
         self.stats = DiffStats()
         self.range = resolve_range(repo, spec)
 
-    def _log(self, extra: Sequence[str]) -> bytes:
-        merge_opt = ["--diff-merges=first-parent"] if self.merges else []
-        walk = ["--no-walk"] if self.range.single else []
-        proc = _git(self.repo, ["log", "--reverse", "--root", *walk, *merge_opt, *_COMMON, *extra, *self.range.revs, "--"])
+    def _log(self, revs: Sequence[str], walk: Sequence[str] = (), text_paths: Sequence[bytes] = ()) -> bytes:
+        merge_opt = "--diff-merges=first-parent" if self.merges else "-c"
+        args = ["log", *walk, "--root", merge_opt, *_COMMON, "-z", "--raw", "-p", "-U0", LOG_FORMAT]
+        if text_paths:
+            args.append("--text")
+        pre = ["--literal-pathspecs"] if text_paths else []
+        proc = _git(self.repo, [*args, *revs, "--", *text_paths], pre=pre)
         if proc.returncode != 0:
             raise LeakstopError(f"git log {self.range.label}: {_fatal(proc)}")
         return proc.stdout
 
     def commits(self) -> list[tuple[CommitInfo, list[FileChange]]]:
-        # Two passes over the range, not one per commit: NUL-separated raw records (exact
-        # paths), then the patch (hunk headers), paired by commit and by file order.
-        raw_out = self._log(["-z", "--raw", "--format=%x01%H%x00%an%x00%ae%x00%aI%x00"])
-        patch_out = self._log(["-p", "-U0", "--format=%x01%H"])
-        patches: dict[str, list[tuple[frozenset[int], bool]]] = {}
-        for part in patch_out.split(b"\n\x01"):
-            part = part[1:] if part.startswith(b"\x01") else part
-            if not part:
-                continue
-            sha, _, body = part.partition(b"\n")
-            patches[sha.decode()] = parse_patch(body)
-        result = []
-        for rec in raw_out.split(b"\x01")[1:]:
-            fields = rec.split(b"\0", 4)
-            if len(fields) < 5:
-                continue
-            sha, name, email, date = (f.decode("utf-8", "replace") for f in fields[:4])
-            body = fields[4].lstrip(b"\n\0")
-            raw, _ = parse_raw(body)
-            info = CommitInfo(sha=sha, author=name, email=email, date=date)
-            result.append((info, pair(raw, patches.get(sha, []))))
-        return result
+        """Every commit of the range with its changes: one ``git log`` over the whole range (raw
+        records, exact paths and patches in one pass), never one process per commit."""
+        walk = ["--reverse", "--no-walk"] if self.range.single else ["--reverse"]
+        return parse_log(self._log(self.range.revs, walk=walk))
+
+    def _reveal(self, commits: list, hid: list[tuple[str, FileChange]]) -> list:
+        """Re-diff the hidden files as text: one more ``git log`` over just those commits and paths."""
+        shas = list(dict.fromkeys(sha for sha, _ in hid))
+        out = self._log(shas, ["--no-walk=unsorted"], pathspecs(c for _, c in hid))
+        text = {info.sha: {c.path: c for c in chs} for info, chs in parse_log(out)}
+        keys = {(sha, c.path) for sha, c in hid}
+        return [(info, [revealed(c, text.get(info.sha, {})) if (info.sha, c.path) in keys else c for c in chs])
+                for info, chs in commits]
 
     def __iter__(self) -> Iterator[Chunk]:
         reader = BlobReader(self.repo)
         try:
-            for info, changes in self.commits():
+            commits = self.commits()
+            hid = [(info.sha, c) for info, chs in commits for c in hidden(chs, reader, self.max_file_size)]
+            if hid:
+                commits = self._reveal(commits, hid)
+            for info, changes in commits:
                 self.stats.commits += 1
                 yield from _chunks(changes, reader, self.max_file_size, self.stats, commit=info)
         finally:

@@ -206,3 +206,103 @@ def test_merges_only_with_flag(make_repo):
     # The merge's diff against its first parent (main) is topic's file.
     assert (merge, "b") in with_merges and len(with_merges) == 3
     assert list(RangeSource(repo, merge)) == []
+
+
+def test_parse_combined_patch_keeps_only_lines_new_to_every_parent():
+    # A merge's -c output: column 1 is the first parent, column 2 the second.
+    patch = (
+        b"diff --combined f.txt\nindex 1,2..3\n--- a/f.txt\n+++ b/f.txt\n"
+        b"@@@ -2,1 -2,1 +2,3 @@@\n +from first\n+ from second\n++typed in the merge\n"
+        b"@@@ -9,1 -9,1 +11,1 @@@\n- gone from first\n -gone from second\n++also typed\n\\ No newline at end of file\n"
+        b"diff --combined g.txt\nindex 1,2..3\n--- a/g.txt\n+++ b/g.txt\n@@@ -1,0 -1,1 +1,2 @@@\n+ side\n++evil\n"
+    )
+    assert parse_patch(patch) == [(frozenset({4, 11}), False), (frozenset({2}), False)]
+
+
+def test_parse_raw_combined_record():
+    data = (b"::100644 100644 100644 " + b"1" * 40 + b" " + b"2" * 40 + b" " + b"3" * 40 + b" RM\0moved.txt\0"
+            b":100644 100644 " + b"4" * 40 + b" " + b"5" * 40 + b" R090\0old.txt\0new.txt\0")
+    recs, _ = parse_raw(data)
+    assert recs == [("100644", "3" * 40, "moved.txt", None), ("100644", "5" * 40, "new.txt", "old.txt")]
+
+
+def _merge_with_resolution(repo: Path) -> tuple[str, str]:
+    """main and topic both change config.py; the merge resolves the conflict with a new line."""
+    (repo / "config.py").write_text("RETRIES = 1\n")
+    base = commit_all(repo, "base")
+    git(repo, "checkout", "-q", "-b", "topic")
+    (repo / "config.py").write_text("RETRIES = 3\n")
+    (repo / "topic.py").write_text("T = 1\n")
+    commit_all(repo, "topic")
+    git(repo, "checkout", "-q", "main")
+    (repo / "config.py").write_text("RETRIES = 2\n")
+    commit_all(repo, "main")
+    subprocess.run(["git", "-C", str(repo), "merge", "-q", "topic"], capture_output=True)
+    (repo / "config.py").write_text(f"RETRIES = 2\nk = '{KEY}'\n")
+    return base, commit_all(repo, "merge")
+
+
+def test_merge_scans_what_it_adds_beyond_all_parents(make_repo):
+    repo = make_repo()
+    base, merge = _merge_with_resolution(repo)
+    got = [(c.commit.sha, c.path, c.lines) for c in RangeSource(repo, f"{base}..HEAD") if c.commit.sha == merge]
+    # Line 1 came from main (the first parent); topic.py came from topic: neither is the merge's.
+    assert got == [(merge, "config.py", frozenset({2}))]
+    assert [(c.path, c.lines) for c in RangeSource(repo, merge)] == [("config.py", frozenset({2}))]
+    # --merges: the merge's diff against its first parent, everything it brought to main.
+    first_parent = {(c.path, c.lines) for c in RangeSource(repo, merge, merges=True)}
+    assert first_parent == {("config.py", frozenset({2})), ("topic.py", frozenset({1}))}
+
+
+def test_path_starting_with_the_record_marker(make_repo):
+    """git log's commit marker (\\x01) at the start of a file name does not derail the parser."""
+    repo = make_repo()
+    (repo / "a").write_text("a\n")
+    base = commit_all(repo)
+    with open(os.path.join(os.fsencode(repo), b"\x01" + b"ab" * 20), "wb") as fh:
+        fh.write(b"x = 1\n")
+    (repo / "z.py").write_text(f"k = '{KEY}'\n")
+    commit_all(repo)
+    assert sorted(c.path for c in RangeSource(repo, f"{base}..HEAD")) == ["\x01" + "ab" * 20, "z.py"]
+
+
+@pytest.mark.parametrize("attributes", ["*.conf -diff", "*.conf binary", "[attr]q -diff\n*.conf q"])
+def test_attributes_do_not_hide_text_files(make_repo, attributes):
+    """A file git calls binary because of .gitattributes is diffed as text: its added lines only
+    (a secret committed before is not this change's), renames paired with their source."""
+    repo = make_repo()
+    body = "".join(f"option_{i} = a value long enough to be similar {i}\n" for i in range(20))
+    (repo / ".gitattributes").write_text(attributes + "\n")
+    (repo / "old.conf").write_text(f"old = {KEY}\n" + body)
+    (repo / "img.conf").write_bytes(b"\0binary\n")
+    base = commit_all(repo)
+    git(repo, "mv", "old.conf", "new.conf")
+    (repo / "new.conf").write_text(f"old = {KEY}\n" + body + "added = 1\n")
+    (repo / "img.conf").write_bytes(b"\0binary\nmore\n")
+    git(repo, "add", "-A")
+    src = StagedSource(repo)
+    assert [(c.path, c.lines) for c in src] == [("new.conf", frozenset({22}))]
+    assert src.stats.skipped["binary"] == 1  # a real binary file stays skipped
+    commit_all(repo)
+    assert [(c.path, c.lines) for c in RangeSource(repo, f"{base}..HEAD")] == [("new.conf", frozenset({22}))]
+
+
+def test_staged_runs_two_git_processes_without_hidden_files(make_repo, monkeypatch):
+    """The hook's budget: one diff and one cat-file, a third process only for hidden files."""
+    import scanner.sources.diff as diff_mod
+
+    repo = make_repo()
+    (repo / "a.py").write_text("a = 1\n")
+    commit_all(repo)
+    (repo / "a.py").write_text("a = 2\n")
+    git(repo, "add", "-A")
+    calls = []
+    real_popen = subprocess.Popen  # subprocess.run starts its process through Popen too
+    monkeypatch.setattr(diff_mod.subprocess, "Popen", lambda args, **kw: calls.append(args) or real_popen(args, **kw))
+    list(StagedSource(repo))
+    assert len(calls) == 2, [c[3:5] for c in calls]
+    (repo / ".gitattributes").write_text("*.py -diff\n")
+    git(repo, "add", "-A")
+    calls.clear()
+    assert [c.lines for c in StagedSource(repo) if c.path == "a.py"] == [frozenset({1})]
+    assert len(calls) == 3
