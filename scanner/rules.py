@@ -181,6 +181,89 @@ def tail_text(regex: str) -> Optional[str]:
     return regex[key[1] : secret[1]]
 
 
+# A token glued to an identifier (TOKEN_ghp_…, x_AKIA…, MY_sk_live_…) has a word character, "_",
+# before it, where a pattern's leading \b does not match. A rule whose secret starts with a
+# literal prefix (ghp_, AKIA, sk_live_: what makes the token recognisable) accepts a "_" there as
+# well; a letter or digit still does not (xghp_… is another word). Rules whose secret starts
+# with a character class ([A-Za-z0-9]{76}AZDO) have no prefix to anchor on and keep \b.
+_GLUE_HEAD = re.compile(r"^((?:\(\?[aiLmsux]+\))?)\\b\(\?P<secret>")
+GLUE_BOUNDARY = r"(?:\b|_)"
+MIN_GLUE_PREFIX = 2  # literal characters every match starts with
+
+
+def glue_tolerant(regex: str) -> str:
+    """``regex`` with a leading ``\\b(?P<secret>PREFIX`` widened to also match after ``_``."""
+    m = _GLUE_HEAD.match(regex)
+    if not m or _prefix_length(regex[m.end() :]) < MIN_GLUE_PREFIX:
+        return regex
+    return m.group(1) + GLUE_BOUNDARY + regex[m.end() - len("(?P<secret>") :]
+
+
+def _prefix_length(pattern: str) -> int:
+    """How many literal characters every match of ``pattern`` starts with: of a leading literal
+    run, or the shortest over the alternatives of a leading ``(?:a|b|…)``."""
+    if pattern.startswith("(?:"):
+        inner = _group_body(pattern)
+        if inner is None:
+            return 0
+        return min(_literal_run(alt) for alt in _top_level_split(inner))
+    return _literal_run(pattern)
+
+
+def _group_body(pattern: str) -> Optional[str]:
+    """The text inside a leading ``(?:...)``."""
+    depth, k = 0, 0
+    while k < len(pattern):
+        c = pattern[k]
+        if c == "\\":
+            k += 2
+            continue
+        if c == "[":
+            close = pattern.find("]", k + 2)
+            if close < 0:
+                return None
+            k = close + 1
+            continue
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth == 0:
+            return pattern[3:k]
+        k += 1
+    return None
+
+
+def _top_level_split(text: str) -> list[str]:
+    parts, depth, start, k = [], 0, 0, 0
+    while k < len(text):
+        c = text[k]
+        if c == "\\":
+            k += 2
+            continue
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if c == "|" and depth == 0:
+            parts.append(text[start:k])
+            start = k + 1
+        k += 1
+    return parts + [text[start:]]
+
+
+def _literal_run(pattern: str) -> int:
+    """Literal characters at the start of ``pattern`` (``\\.`` counts; a character followed by
+    a quantifier does not, since it may repeat or be absent)."""
+    n, k = 0, 0
+    while k < len(pattern):
+        c = pattern[k]
+        if c == "\\" and k + 1 < len(pattern) and not pattern[k + 1].isalnum():
+            step = 2
+        elif c.isalnum() or c in "_-~:/!@#%&=,;'\"<> ":
+            step = 1
+        else:
+            break
+        if pattern[k + step : k + step + 1] in ("?", "*", "+", "{"):
+            break
+        n, k = n + 1, k + step
+    return n
+
+
 def _err(where: str, msg: str) -> LeakstopError:
     return LeakstopError(f"{where}: {msg}")
 
@@ -255,6 +338,9 @@ def parse_rule(raw: Any, where: str) -> Rule:
 
         if detector not in DETECTORS:
             raise _err(where, f"'detector': unknown detector '{detector}' (known: {', '.join(sorted(DETECTORS))})")
+    glued = glue_tolerant(regex)
+    if glued != regex:
+        regex, compiled = glued, re.compile(glued.encode())
     rule = Rule(
         id=raw["id"],
         name=raw["name"],

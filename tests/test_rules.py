@@ -121,3 +121,47 @@ def test_value_probe_prefers_the_assignment_over_the_bare_value_shape():
     long_name = b"x" * 44  # the value's shape alone, with no assignment before it
     assert rule.value_probe.search(long_name) is None
     assert rule.value_probe.search(b"ibm_api_key = '" + b"A1b2" * 11 + b"'") is not None
+
+
+GLUED = [r for r in ALL_RULES if r.regex.startswith(("(?:\\b|_)", "(?i)(?:\\b|_)"))]
+
+
+@pytest.mark.parametrize("regex, expected", [
+    (r"\b(?P<secret>ghp_[A-Za-z0-9]{36})\b", r"(?:\b|_)(?P<secret>ghp_[A-Za-z0-9]{36})\b"),
+    (r"(?i)\b(?P<secret>(?:AKIA|A3T[A-Z0-9])[A-Z2-7]{16})\b", r"(?i)(?:\b|_)(?P<secret>(?:AKIA|A3T[A-Z0-9])[A-Z2-7]{16})\b"),
+    (r"\b(?P<secret>amzn\.mws\.[0-9a-f]{8})", r"(?:\b|_)(?P<secret>amzn\.mws\.[0-9a-f]{8})"),
+    (r"\b(?P<secret>[A-Za-z0-9]{76}AZDO)\b", None),  # no literal prefix to anchor on
+    (r"\b(?P<secret>A{20,24}[a-z]{30})", None),  # the leading character repeats
+    (r"\b(?P<secret>(?:a|bc)_[a-z]{30})", None),  # one alternative's prefix is one character
+    (r"(?P<key>token)=\b(?P<secret>ghp_[a-z]{36})", None),  # not at the start
+])
+def test_glue_tolerant(regex, expected):
+    from scanner.rules import glue_tolerant
+
+    assert glue_tolerant(regex) == (expected or regex)
+
+
+def test_most_provider_token_rules_are_glue_tolerant():
+    assert len(GLUED) >= 150
+
+
+@pytest.mark.parametrize("rule", GLUED, ids=lambda r: r.id)
+def test_token_glued_to_an_identifier_is_found(rule):
+    """Every prefix-anchored token rule finds its examples' tokens glued after an identifier's
+    "_" (TOKEN_ghp_…=abc), not after a letter (xghp_…, another word)."""
+    for ex in rule.examples:
+        m = rule.pattern.search(ex.encode())
+        start = m.start("secret")
+        glued = ex[:start] + "MY_TOKEN_" + ex[start:]
+        assert example_hits(rule, glued), f"{rule.id}: glued example not detected"
+        if not ex[:start].endswith("_"):  # the example itself may already be glued
+            assert not example_hits(rule, ex[:start] + "MYTOKENx" + ex[start:]), f"{rule.id}: letter-glued detected"
+
+
+def test_glue_tolerant_rules_compile_exactly_in_hyperscan():
+    """The widened boundary costs no exactness: every such rule compiles without prefilter mode."""
+    hs = pytest.importorskip("hyperscan")
+    from scanner.engine.backends import _compile_db, to_hyperscan
+
+    flags = hs.HS_FLAG_SINGLEMATCH | hs.HS_FLAG_ALLOWEMPTY
+    _compile_db(hs, [to_hyperscan(r) for r in GLUED], [flags] * len(GLUED))

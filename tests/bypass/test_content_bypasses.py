@@ -33,6 +33,12 @@ def _append(path: str, line: str):
 
 SCENARIOS = [
     Scenario(
+        name="token-glued-to-identifier",  # "_" is a word character: a leading \b missed it
+        base={"settings.env": "DEBUG=1\n"},
+        attack=_append("settings.env", "TOKEN_{secret}=abc\n"),
+        path="settings.env",
+    ),
+    Scenario(
         name="token-in-cargo-lock",  # a lockfile's name is no verdict
         base={"Cargo.lock": CARGO_LOCK},
         attack=_append("Cargo.lock", 'token = "{secret}"\n'),
