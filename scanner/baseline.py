@@ -120,6 +120,12 @@ def load_baseline(path: Path) -> Baseline:
         raise LeakstopError(f"{path}: cannot read baseline: {exc.strerror}") from None
     except ValueError as exc:
         raise LeakstopError(f"{path}: not a leakstop baseline (invalid JSON: {exc})") from None
+    return parse_baseline(doc, path)
+
+
+def parse_baseline(doc: object, path: Path) -> Baseline:
+    """Validate a parsed baseline; ``path`` is where it lives (messages name it, entry paths are
+    relative to its folder), whether it was read there or from a commit."""
     if isinstance(doc, dict) and "results" in doc and "plugins_used" in doc:
         raise LeakstopError(
             f"{path}: this is a detect-secrets baseline; convert it with 'leakstop baseline import {path}'"

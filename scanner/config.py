@@ -135,14 +135,24 @@ def load_config(explicit: Optional[Path], start: Path) -> Config:
         path = root / CONFIG_NAME
         if not os.path.isfile(path):
             return Config()
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise LeakstopError(f"{path}: cannot read configuration: {exc}") from None
+    return read_config(text, path)
+
+
+def read_config(data: bytes, path: Path) -> Config:
+    """Parse a configuration's bytes; ``path`` is where it lives in the work tree (messages name
+    it; ``rule_files`` are relative to its folder), whether it was read there or from a commit."""
     import yaml
 
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.safe_load(data.decode("utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise LeakstopError(f"{path}: invalid YAML" + (f" at line {mark.line + 1}" if mark else "")) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise LeakstopError(f"{path}: cannot read configuration: {exc}") from None
     except RecursionError:
         raise LeakstopError(f"{path}: invalid YAML (nested too deeply)") from None

@@ -34,10 +34,14 @@ def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
 def read_json(path: Path) -> object:
     """Parse a JSON file. Raises OSError when it cannot be read and ValueError when it is not JSON,
     including nesting too deep for the parser (RecursionError) and bytes that are not UTF-8."""
+    return parse_json(Path(path).read_bytes())
+
+
+def parse_json(data: bytes) -> object:
+    """JSON from bytes; ValueError when they are not UTF-8 JSON or nest too deeply."""
     import json
 
-    text = Path(path).read_text(encoding="utf-8")
     try:
-        return json.loads(text)
+        return json.loads(data.decode("utf-8"))
     except RecursionError:
         raise ValueError("nested too deeply") from None

@@ -93,3 +93,15 @@ class Finding:
             }
         d.update(self.extra)
         return d
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A warning about the scan itself, anchored to a repository file: not a secret, and not
+    counted in the exit code (e.g. a pull request that changes the configuration the gate
+    applies). Reports that review tools show (SARIF, GitHub annotations, JSON) carry it."""
+
+    kind: str  # e.g. "settings-change"
+    path: str
+    message: str
+    identity: str  # stable id for code scanning (no value, no line)

@@ -122,8 +122,9 @@ def apply_baseline(findings: list[Finding], baseline: Optional[Path], root: Opti
 
 
 def report(
-    outcome: Outcome, command: str, fmt: str, output: Optional[Path], rules: Sequence = ()
+    outcome: Outcome, command: str, fmt: str, output: Optional[Path], rules: Sequence = (), notices: Sequence = ()
 ) -> int:
-    ctx = ReportContext(command=command, rules=rules, stats=outcome.stats)
+    """Write the report; the exit code counts findings only (notices are warnings)."""
+    ctx = ReportContext(command=command, rules=rules, stats=outcome.stats, notices=notices)
     write_report(fmt, outcome.findings, ctx, output)
     return EXIT_FINDINGS if outcome.findings else EXIT_CLEAN

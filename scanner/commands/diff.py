@@ -6,6 +6,7 @@ and removed within the range under test by a later commit's diff alone, is not t
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Optional
@@ -22,11 +23,14 @@ from scanner.commands.common import FORMATS, output_options, summary
 @click.option("-C", "--repo", "repo", default=".", metavar="PATH", help="The git repository (default: current directory).")
 @click.option("--merges", is_flag=True,
               help="Scan each merge's whole diff against its first parent (default: only what it adds beyond all its parents).")
+@click.option("--config-from", "config_from", type=click.Choice(["base", "head", "worktree"]), default=None,
+              help="Where the configuration and baseline come from: the base commit (default for a range), "
+                   "the head commit (the index with --staged), or the work tree (default with --staged).")
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip blobs larger than this (default 10MB).")
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
 def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, repo: str, merges: bool,
-         max_file_size, engine, quiet: bool) -> int:
+         config_from: Optional[str], max_file_size, engine, quiet: bool) -> int:
     """Scan only the lines a change adds: the staged changes, or the commits of a range.
 
     \b
@@ -39,55 +43,93 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
     """
     if staged == bool(revs):
         raise click.UsageError("give either --staged or a range (BASE..HEAD, or one commit)")
-    from scanner.config import load_config, parse_size
-    from scanner.engine import Engine
-    from scanner.pipeline import Outcome, apply_baseline, report, scan_chunks
+    from scanner.config import parse_size
+    from scanner.pipeline import Outcome, report
 
     repo_path = Path(repo)
     if not os.path.isdir(repo_path):
         from scanner.errors import LeakstopError
 
         raise LeakstopError(f"{repo}: no such directory")
-    config = load_config(config_path, repo_path)
     size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
-    config = config.with_options(max_file_size=size, backend=engine)
-
     if staged:
         from scanner.sources.diff import StagedSource
 
-        source = StagedSource(repo_path, max_file_size=config.max_file_size)
+        source = StagedSource(repo_path)
     else:
         from scanner.sources.diff import RangeSource
 
-        source = RangeSource(repo_path, revs, max_file_size=config.max_file_size, merges=merges)
+        source = RangeSource(repo_path, revs, merges=merges)
+    with contextlib.ExitStack() as stack:
+        settings, notices = _settings(source, config_from or ("worktree" if staged else "base"), config_path, baseline,
+                                      repo_path, stack)
+        config = settings.config.with_options(max_file_size=size, backend=engine)
+        source.max_file_size = config.max_file_size
+        findings, rules = _scan(source, config)
+    if settings.baseline is not None and findings:
+        from scanner.sources.diff import toplevel
 
-    # The engine is built only when there is something to scan: a commit that stages no text
-    # change costs two git processes and no rule loading.
-    import itertools
-
-    chunks = iter(source)
-    first = next(chunks, None)
-    rules: list = []
-    findings = []
-    if first is not None:
-        eng = Engine(config)
-        rules = eng.rules
-        findings = scan_chunks(eng, itertools.chain([first], chunks))
-    if not staged:
-        from scanner.sources.diff import first_occurrences
-
-        findings = first_occurrences(findings)
+        findings = settings.baseline.new_findings(findings, toplevel(repo_path))
     st = source.stats
     stats = {"files_scanned": st.scanned, "bytes_scanned": st.bytes, "skipped": dict(st.skipped)}
     if not staged:
         stats["commits_scanned"] = st.commits
-    if baseline is not None and findings:
-        from scanner.sources.diff import toplevel
-
-        findings = apply_baseline(findings, baseline, toplevel(repo_path))
+    if config_from or not staged:
+        stats["config_from"] = settings.mode
+        if settings.revision is not None:
+            stats["config_revision"] = settings.revision or "index"
+    if notices:
+        stats["settings_changed"] = [n.path for n in notices]
     outcome = Outcome(findings, stats)
-    for note in st.notes:
+    for note in [*st.notes, *settings.notes]:
         click.echo(f"leakstop: note: {note}", err=True)
-    rc = report(outcome, "diff", fmt, output, rules)
+    for n in notices:
+        click.echo(f"leakstop: warning: {n.message}; this scan applied the version in {settings.origin}", err=True)
+    rc = report(outcome, "diff", fmt, output, rules, notices)
     summary(outcome, quiet)
     return rc
+
+
+def _settings(source, mode: str, config_path: Optional[Path], baseline: Optional[Path], repo: Path, stack):
+    """The configuration and baseline to apply, and notices for the settings files the change
+    modifies (see scanner.gitconfig). The staged hook's default reads the work tree without a git
+    process."""
+    from scanner.gitconfig import Settings
+
+    if mode == "worktree" and getattr(source, "range", None) is None:
+        from scanner.baseline import load_baseline
+        from scanner.config import load_config
+
+        return Settings(load_config(config_path, repo), load_baseline(baseline) if baseline else None), []
+    import tempfile
+
+    from scanner.gitconfig import diff_settings
+    from scanner.sources.diff import BlobReader, toplevel
+
+    rng = getattr(source, "range", None)
+    base, head = (rng.base, rng.head) if rng is not None else ("HEAD", "")
+    reader = BlobReader(repo)
+    stack.callback(reader.close)
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="leakstop-")))
+    return diff_settings(mode, toplevel(repo), base, head, config_path, baseline, reader, workdir)
+
+
+def _scan(source, config) -> tuple[list, list]:
+    """Findings and the rules used. The engine is built only when there is something to scan: a
+    commit that stages no text change costs two git processes and no rule loading."""
+    import itertools
+
+    from scanner.engine import Engine
+    from scanner.pipeline import scan_chunks
+
+    chunks = iter(source)
+    first = next(chunks, None)
+    if first is None:
+        return [], []
+    eng = Engine(config)
+    findings = scan_chunks(eng, itertools.chain([first], chunks))
+    if getattr(source, "range", None) is not None:
+        from scanner.sources.diff import first_occurrences
+
+        findings = first_occurrences(findings)
+    return findings, eng.rules

@@ -35,6 +35,7 @@ class ReportContext:
     rules: Sequence = ()  # the active rules (SARIF lists them)
     stats: dict = field(default_factory=dict)
     color: bool = False
+    notices: Sequence = ()  # scanner.models.Notice: shown by sarif, github and json
 
 
 def render(fmt: str, findings: Sequence[Finding], ctx: ReportContext) -> str:

@@ -41,5 +41,11 @@ def command(f: Finding) -> str:
     return f"::{LEVELS.get(f.severity, 'error')} {prop_text}::{escape_data(msg)}"
 
 
+def notice_command(n) -> str:
+    props = {"file": display_path(n.path), "line": "1", "title": f"leakstop: {n.kind}"}
+    prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items())
+    return f"::warning {prop_text}::{escape_data(n.message)}"
+
+
 def render(findings: Sequence[Finding], ctx) -> str:
-    return "".join(command(f) + "\n" for f in findings)
+    return "".join(command(f) + "\n" for f in findings) + "".join(notice_command(n) + "\n" for n in ctx.notices)

@@ -6,6 +6,7 @@ import json
 from typing import Sequence
 
 from scanner import __version__
+from scanner.display import display_path
 from scanner.models import Finding
 
 
@@ -16,7 +17,12 @@ def document(findings: Sequence[Finding], ctx) -> dict:
         "command": ctx.command,
         "findings": [f.to_dict() for f in findings],
         "stats": ctx.stats,
+        **({"notices": [notice_dict(n) for n in ctx.notices]} if ctx.notices else {}),
     }
+
+
+def notice_dict(n) -> dict:
+    return {"kind": n.kind, "path": display_path(n.path), "message": n.message}
 
 
 def render(findings: Sequence[Finding], ctx) -> str:

@@ -65,11 +65,45 @@ def result(f: Finding, rule_index: dict[str, int]) -> dict:
     return res
 
 
+# Notices (warnings about the scan, not secrets) as results of their own rules, marked with
+# properties.kind = "notice" so that counting findings can leave them out (action.yml does).
+NOTICE_RULES = {
+    "settings-change": "The change modifies leakstop's configuration, a rule file or the baseline; "
+    "the scan applied the version of the commit it was compared with. Review the change: it "
+    "decides what later scans report.",
+}
+
+
+def _notice_descriptor(kind: str) -> dict:
+    text = NOTICE_RULES.get(kind, kind)
+    return {
+        "id": f"leakstop/{kind}",
+        "shortDescription": {"text": kind.replace("-", " ")},
+        "fullDescription": {"text": text},
+        "defaultConfiguration": {"level": "warning"},
+        "properties": {"kind": "notice"},
+    }
+
+
+def notice_result(n, rule_index: dict[str, int]) -> dict:
+    rule_id = f"leakstop/{n.kind}"
+    return {
+        "ruleId": rule_id,
+        "ruleIndex": rule_index[rule_id],
+        "level": "warning",
+        "message": {"text": n.message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(n.path)}, "region": {"startLine": 1}}}],
+        "partialFingerprints": {"leakstop/v1": n.identity},
+        "properties": {"kind": "notice"},
+    }
+
+
 def document(findings: Sequence[Finding], ctx) -> dict:
     rules = list(ctx.rules)
     # Only the rules that fired, plus any we lack a descriptor for, keep reports small.
     fired = {f.rule_id for f in findings}
     descriptors = [_rule_descriptor(r) for r in rules if r.id in fired]
+    descriptors += [_notice_descriptor(kind) for kind in dict.fromkeys(n.kind for n in ctx.notices)]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     return {
         "$schema": SCHEMA_URI,
@@ -86,7 +120,7 @@ def document(findings: Sequence[Finding], ctx) -> dict:
                     }
                 },
                 "columnKind": "unicodeCodePoints",
-                "results": [result(f, index) for f in findings],
+                "results": [result(f, index) for f in findings] + [notice_result(n, index) for n in ctx.notices],
                 "properties": {"command": ctx.command, "stats": ctx.stats},
             }
         ],

@@ -207,6 +207,9 @@ class BlobReader:
         stdin.write(sha.encode() + b"\n")
         stdin.flush()
         parts = stdout.readline().split()
+        if len(parts) == 3 and parts[1] != b"blob":  # e.g. a "rev:path" naming a directory
+            stdout.read(int(parts[2]) + 1)
+            return "missing", None
         if len(parts) != 3:
             return "missing", None
         size = int(parts[2])
@@ -347,11 +350,16 @@ class StagedSource:
 
 @dataclass(frozen=True)
 class Range:
-    """Resolved revisions for ``git log``: e.g. ["<head>", "^<base>"], and how it was named."""
+    """Resolved revisions for ``git log``: e.g. ["<head>", "^<base>"], and how it was named.
+
+    ``base`` is the commit the change is judged against (BASE; for one commit, its first parent;
+    None when there is none: a root commit, or a BASE of forty zeros), ``head`` its last commit."""
 
     revs: tuple[str, ...]
     label: str
     single: bool = False
+    base: Optional[str] = None
+    head: str = ""
 
 
 LOG_FORMAT = "--format=%x01%H%x00%an%x00%ae%x00%aI%x00"
@@ -480,12 +488,14 @@ def resolve_range(repo: Path | str, spec: str) -> Range:
         mb = _git(repo, ["merge-base", b, h])
         if mb.returncode != 0:
             raise LeakstopError(f"'{base}' and '{head}' have no common ancestor")
-        return Range((h, "^" + mb.stdout.decode().strip()), spec)
+        return Range((h, "^" + mb.stdout.decode().strip()), spec, base=b, head=h)
     if ".." in spec:
         base, head = spec.split("..", 1)
         h = _commit(repo, head or "HEAD", "head")
         if base.strip("0") == "" and len(base) == 40:
-            return Range((h,), spec)
+            return Range((h,), spec, head=h)
         b = _commit(repo, base or "HEAD", "base")
-        return Range((h, "^" + b), spec)
-    return Range((_commit(repo, spec, "commit"),), spec, single=True)
+        return Range((h, "^" + b), spec, base=b, head=h)
+    c = _commit(repo, spec, "commit")
+    parent = _git(repo, ["rev-parse", "-q", "--verify", f"{c}^1"])
+    return Range((c,), spec, single=True, base=parent.stdout.decode().strip() or None, head=c)

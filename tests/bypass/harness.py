@@ -307,6 +307,8 @@ def run_action(prep: Prepared, work: Path, inputs: dict[str, str]) -> Outcome:
     findings = []
     for res in json.loads(sarif_text)["runs"][0]["results"] if sarif_text else []:
         loc = res["locations"][0]["physicalLocation"]
+        if res.get("properties", {}).get("kind") == "notice":
+            continue  # a warning about the scan (e.g. the change modifies the configuration)
         findings.append({"rule_id": res["ruleId"], "path": loc["artifactLocation"]["uri"],
                          "line": loc["region"]["startLine"], "level": res.get("level")})
     annotated = {m.group(1) for m in re.finditer(r"^::(?:error|warning|notice) file=([^,]*),", proc.stdout, re.M)}

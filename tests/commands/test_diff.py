@@ -106,16 +106,22 @@ def test_baseline_filters_known_findings(run_cli, make_repo, tmp_path):
     base = commit_all(repo)
     (repo / "f.py").write_text(f"x = 1\nk = '{KEY}'\n")
     commit_all(repo)
-    # Accepted with `leakstop baseline create` (a file scan); the PR gate then lets it pass,
-    # from the repository and from elsewhere with -C.
+    # Accepted with `leakstop baseline create` (a file scan). A baseline the range's base does not
+    # hold accepts nothing by default; --config-from worktree takes the file on disk.
     bl = repo / ".leakstop-baseline.json"
     assert run_cli("baseline", "create", str(repo), "-o", str(bl)).code == 0
-    assert run_cli("diff", f"{base}..HEAD", "--baseline", str(bl), cwd=repo).code == 0
-    assert run_cli("diff", f"{base}..HEAD", "-C", str(repo), "--baseline", str(bl)).code == 0
+    assert run_cli("diff", f"{base}..HEAD", "--baseline", str(bl), cwd=repo).code == 1
+    assert run_cli("diff", f"{base}..HEAD", "--baseline", str(bl), "--config-from", "worktree", cwd=repo).code == 0
+    # Committed, it applies to the ranges based on it, from the repository and from elsewhere (-C).
+    accepted = commit_all(repo)
+    (repo / "f.py").write_text(f"k = '{KEY}'\nx = 1\n")  # the accepted value moves
+    commit_all(repo)
+    assert run_cli("diff", f"{accepted}..HEAD", "--baseline", str(bl), cwd=repo).code == 0
+    assert run_cli("diff", f"{accepted}..HEAD", "-C", str(repo), "--baseline", str(bl)).code == 0
     # A new leak still fails the gate.
     (repo / "g.py").write_text(f"k = '{KEY2}'\n")
     commit_all(repo)
-    r = run_cli("diff", f"{base}..HEAD", "-C", str(repo), "--baseline", str(bl), "-f", "json")
+    r = run_cli("diff", f"{accepted}..HEAD", "-C", str(repo), "--baseline", str(bl), "-f", "json")
     assert r.code == 1 and [f["path"] for f in json.loads(r.out)["findings"]] == ["g.py"]
 
 
