@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,24 @@ def run_cli(capsys):
         return CliResult(code, cap.out, cap.err)
 
     return run
+
+
+@contextlib.contextmanager
+def cpu_deadline(seconds: float):
+    """Fail (not hang) when the block uses more than ``seconds`` of CPU time: a clock that a
+    loaded CI machine does not slow down, as it does the wall clock. (A single call into C, such
+    as one regex search, is interrupted only when it returns.)"""
+
+    def expire(signum, frame):
+        raise TimeoutError(f"used more than {seconds} s of CPU time")
+
+    old = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, old)
 
 
 def git(repo: Path, *args: str, env: dict | None = None) -> str:

@@ -127,25 +127,32 @@ def _ini(text: str, em, strict: bool) -> Iterator:
         yield from assignment(em, RULE, text, key, start, end, strict)
 
 
-_XML_ELEMENT = re.compile(r"<(?P<key>[A-Za-z_][\w:.-]*)(?:\s[^<>]*)?>(?P<val>[^<>\n]{1,500})</(?P=key)\s*>")
+# An element with a one-line text value; its attributes are looked at apart (one pass over the
+# text: a pattern that searched the attributes for key="..." lazily scanned the rest of the tag
+# again for every such attribute, the square of the tag's length).
+_XML_ELEMENT = re.compile(r"<(?P<tag>[A-Za-z_][\w:.-]*)(?P<attrs>\s[^<>]*)?>(?P<val>[^<>\n]{1,500})</(?P=tag)\s*>")
 _XML_KV = re.compile(
     r"""\b(?:key|name)\s*=\s*"(?P<key>[^"]+)"\s+value\s*=\s*"(?P<val>[^"]*)\"""", re.I
 )
-_XML_NAMED = re.compile(
-    r"""<(?P<tag>[A-Za-z_][\w:.-]*)\s[^<>]*?\b(?:key|name)\s*=\s*"(?P<key>[^"]+)"[^<>]*>(?P<val>[^<>\n]{1,500})</(?P=tag)\s*>"""
-)
-_XML_ATTR = re.compile(r"""(?P<key>[A-Za-z_][\w:.-]*)\s*=\s*"(?P<val>[^"<>]*)\"""")
+_XML_NAME_ATTR = re.compile(r"""\b(?:key|name)\s*=\s*"(?P<key>[^"]+)\"""")
+# An attribute starts where a name does (a search from inside a long name would scan the rest of
+# it again from every character).
+_XML_ATTR = re.compile(r"""(?<![\w:.-])[\d:.-]*(?P<key>[A-Za-z_][\w:.-]*)\s*=\s*"(?P<val>[^"<>]*)\"""")
 
 
 def _xml(text: str, em, strict: bool) -> Iterator:
     seen: set[int] = set()
-    for rx in (_XML_KV, _XML_NAMED, _XML_ELEMENT):
-        for m in rx.finditer(text):
-            s, e = m.span("val")
-            if s in seen:
-                continue
-            seen.add(s)
-            yield from assignment(em, RULE, text, m.group("key").split(":")[-1], s, e, strict)
+    for m in _XML_KV.finditer(text):
+        seen.add(m.start("val"))
+        yield from assignment(em, RULE, text, m.group("key").split(":")[-1], *m.span("val"), strict)
+    for m in _XML_ELEMENT.finditer(text):
+        s, e = m.span("val")
+        if s in seen:
+            continue
+        seen.add(s)
+        named = _XML_NAME_ATTR.search(m.group("attrs") or "")
+        key = named.group("key") if named else m.group("tag")
+        yield from assignment(em, RULE, text, key.split(":")[-1], s, e, strict)
     for m in _XML_ATTR.finditer(text):
         s, e = m.span("val")
         key = m.group("key")

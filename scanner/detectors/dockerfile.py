@@ -9,12 +9,13 @@ judged by key; ``RUN`` lines are searched for credentials typed inline: ``curl -
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Iterator, Optional
 
 from scanner.detectors.names import basename, wants_build_args
 from scanner.detectors.names import wants_dockerfile as wants
 from scanner.detectors._common import assignment, decode, is_template_name
 from scanner.detectors.keys import is_literal, uri_passwords
+from scanner.spans import Spans
 
 ENV_RULE = "dockerfile-env-credential"
 RUN_RULE = "dockerfile-run-credential"
@@ -22,20 +23,28 @@ BUILD_ARG_RULE = "docker-build-arg-credential"
 
 _INSTR = re.compile(r"^\s*(?P<op>[A-Za-z]+)\s+", re.ASCII)
 _PAIR = re.compile(r"""(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<val>"(?:[^"\\]|\\.)*"|'[^']*'|(?:[^\s"'\\]|\\.)*)""")
-# Inline credentials in RUN: (regex, key name); the group "pw" is the credential.
+# Inline credentials in RUN: (command, option, key name); the group "pw" of the option is the
+# credential. An option counts after its command in the same shell command (no ; & | or newline
+# between); options without a command count anywhere. Looking for the option from each command
+# word with one lazy pattern (``curl[^;&|]*?-u...``) scanned the rest of the command again for
+# every word: the square of a long command's length.
 _RUN_PATTERNS = [
-    (re.compile(r"""\bcurl\b[^;&|\n]*?\s(?:-u|--user)(?:\s+|=)?(?P<q>['"]?)[^\s:'"]*:(?P<pw>[^\s'"]+)(?P=q)"""), "CURL_PASSWORD"),
-    (re.compile(r"""\bwget\b[^;&|\n]*?\s--(?:http-|ftp-)?password(?:=|\s+)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "WGET_PASSWORD"),
-    (re.compile(r"""\bmysql(?:dump|admin|import|sh)?\b[^;&|\n]*?\s-p(?P<q>['"]?)(?P<pw>[^\s'"-][^\s'"]*)(?P=q)"""), "MYSQL_PASSWORD"),
-    (re.compile(r"""\bmysql(?:dump|admin|import|sh)?\b[^;&|\n]*?\s--password=(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "MYSQL_PASSWORD"),
-    (re.compile(r"""\bdocker\s+login\b[^;&|\n]*?\s(?:-p|--password)(?:\s+|=)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "DOCKER_PASSWORD"),
-    (re.compile(r"""\becho\s+(?:-n\s+)?(?P<q>['"]?)(?P<pw>[^\s'"|]+)(?P=q)\s*\|\s*docker\s+login\b"""), "DOCKER_PASSWORD"),
-    (re.compile(r"""[:\s"']_authToken\s*[= ]\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "NPM_TOKEN"),
-    (re.compile(r"""(?:^|[:\s"'])_auth\s*[= ]\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "NPM_AUTH"),
-    (re.compile(r"""[:\s"']_password\s*[= ]\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "NPM_PASSWORD"),
-    (re.compile(r"""\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "NETRC_PASSWORD"),
-    (re.compile(r"""\b(?:sshpass|htpasswd\s+-\w*b\w*\s+\S+\s+\S+)\s+-p\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)"""), "SSH_PASSWORD"),
+    (r"\bcurl\b", r"""\s(?:-u|--user)(?:\s+|=)?(?P<q>['"]?)[^\s:'"]*:(?P<pw>[^\s'"]+)(?P=q)""", "CURL_PASSWORD"),
+    (r"\bwget\b", r"""\s--(?:http-|ftp-)?password(?:=|\s+)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""", "WGET_PASSWORD"),
+    (r"\bmysql(?:dump|admin|import|sh)?\b", r"""\s-p(?P<q>['"]?)(?P<pw>[^\s'"-][^\s'"]*)(?P=q)""", "MYSQL_PASSWORD"),
+    (r"\bmysql(?:dump|admin|import|sh)?\b", r"""\s--password=(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""", "MYSQL_PASSWORD"),
+    (r"\bdocker\s+login\b", r"""\s(?:-p|--password)(?:\s+|=)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""", "DOCKER_PASSWORD"),
+    (None, r"""\becho\s+(?:-n\s+)?(?P<q>['"]?)(?P<pw>[^\s'"|]+)(?P=q)\s*\|\s*docker\s+login\b""", "DOCKER_PASSWORD"),
+    # "=" or a space between the name and the value, with any other blanks around it
+    (None, r"""[:\s"']_authToken(?:\s*=\s*|[^\S ]*[ ]\s*)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""", "NPM_TOKEN"),
+    (None, r"""(?:^|[:\s"'])_auth(?:\s*=\s*|[^\S ]*[ ]\s*)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""", "NPM_AUTH"),
+    (None, r"""[:\s"']_password(?:\s*=\s*|[^\S ]*[ ]\s*)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""", "NPM_PASSWORD"),
+    (None, r"""\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""", "NETRC_PASSWORD"),
+    (None, r"""\b(?:sshpass|htpasswd\s+-[^\Wb]*b\w*\s+\S+\s+\S+)\s+-p\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""", "SSH_PASSWORD"),
 ]
+_RUN_PATTERNS = [(cmd and re.compile(cmd), re.compile(opt), key) for cmd, opt, key in _RUN_PATTERNS]
+_COMMAND_END = re.compile(r"[;&|\n]")
+URI_REACH = 2048  # how far before its password a URI's scheme is looked for
 _RUN_ASSIGN = re.compile(
     r"""(?:^|(?<=[\s;&|(]))(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<val>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s'";&|)]+)"""
 )
@@ -143,8 +152,8 @@ def run_credentials(line: str, offs: list[int], at: int, em, rule_id: str) -> It
             mapped = _map(m, offs)
             if mapped:
                 yield mapped
-    for rx, key in _RUN_PATTERNS:
-        for r in rx.finditer(line, at):
+    for cmd, opt, key in _RUN_PATTERNS:
+        for r in _options(cmd, opt, line, at) if cmd else opt.finditer(line, at):
             s, e = r.span("pw")
             if (s, e) in seen or not is_literal(line[s:e]):
                 continue
@@ -154,17 +163,45 @@ def run_credentials(line: str, offs: list[int], at: int, em, rule_id: str) -> It
                 mapped = _map(m, offs)
                 if mapped:
                     yield mapped
+    claimed = Spans(seen)
     for a in _RUN_ASSIGN.finditer(line, at):
         s, e = a.span("val")
         if e > s and line[s] in "\"'":
             s, e = s + 1, e - 1
-        if any(s < pe and ps < e for ps, pe in seen):
+        if claimed.overlapping(s, e) is not None:
             continue
         yield from _spans(line, offs, em, rule_id, a.group("key"), s, e, False)
 
 
+def _options(cmd: "re.Pattern[str]", opt: "re.Pattern[str]", line: str, at: int) -> Iterator["re.Match[str]"]:
+    """Matches of ``opt`` that start after a match of ``cmd`` in the same shell command, in
+    order: the first option after a command word, then the first after the next command word
+    past it. Each search goes on from where the last one stopped: a search from a later point
+    finds the same next option, so it is not repeated."""
+    pos, seg_end = at, -1
+    o: "Optional[re.Match[str]]" = None
+    searched = len(line) + 1  # where ``o`` was searched from
+    while (c := cmd.search(line, pos)) is not None:
+        if c.end() > seg_end:
+            end = _COMMAND_END.search(line, c.end())
+            seg_end = end.start() if end else len(line)
+            if line[seg_end : seg_end + 1] == "\n":
+                seg_end += 1  # the option's leading blank may be that newline
+        if not (searched <= c.end() and (o is None or o.start() >= c.end())):
+            o, searched = opt.search(line, c.end()), c.end()
+        if o is None:
+            return
+        if o.start() >= seg_end:
+            pos = seg_end
+            continue
+        yield o
+        pos = o.end()
+
+
 def _uri_key(line: str, pw_start: int) -> str:
-    m = re.search(r"([a-z][a-z0-9+.-]*)://[^\s]*$", line[:pw_start], re.I)
+    # The URI's scheme is a little before its password (not searched for from the line's start:
+    # a line of many URIs would cost the square of its length).
+    m = re.search(r"([a-z][a-z0-9+.-]*)://[^\s]*$", line[max(0, pw_start - URI_REACH) : pw_start], re.I)
     scheme = m.group(1).split("+")[0].upper() if m else "URL"
     return f"{scheme}_PASSWORD"
 

@@ -97,3 +97,55 @@ def test_build_args_in_scripts(find, name):
 def test_build_args_references(find):
     text = 'docker build --build-arg GITHUB_TOKEN="$GITHUB_TOKEN" --build-arg T=${T} .\n'
     assert find("build.sh", text) == []
+
+
+# Old code: each of these cost seconds to minutes (a lazy or ambiguous pattern re-scanning the
+# rest of a long command for every command word, blank or letter); now milliseconds.
+@pytest.mark.parametrize("run", [
+    "curl -u " * 8000,  # 8 s
+    "htpasswd -" + "b" * 20000,  # 2.7 s: -\w*b\w* splits the run every way
+    "x _authToken" + " " * 20000 + '""',  # 5.7 s: \s*[= ]\s* splits the blanks every way
+    "x postgres://u:pw1234@h " * 5000,  # 31 s: each URI's scheme searched from the line's start
+])
+def test_long_run_commands_cost_linear_time(ctx_engine, run):
+    from scanner.models import Chunk
+    from tests.conftest import cpu_deadline
+
+    with cpu_deadline(5):
+        ctx_engine.scan(Chunk(path="Dockerfile", data=("FROM a\nRUN " + run + "\n").encode()))
+
+
+OLD_RUN_PATTERNS = [  # the single-pattern forms the command/option pairs replace
+    r"""\bcurl\b[^;&|\n]*?\s(?:-u|--user)(?:\s+|=)?(?P<q>['"]?)[^\s:'"]*:(?P<pw>[^\s'"]+)(?P=q)""",
+    r"""\bwget\b[^;&|\n]*?\s--(?:http-|ftp-)?password(?:=|\s+)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""",
+    r"""\bmysql(?:dump|admin|import|sh)?\b[^;&|\n]*?\s-p(?P<q>['"]?)(?P<pw>[^\s'"-][^\s'"]*)(?P=q)""",
+    r"""\bmysql(?:dump|admin|import|sh)?\b[^;&|\n]*?\s--password=(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""",
+    r"""\bdocker\s+login\b[^;&|\n]*?\s(?:-p|--password)(?:\s+|=)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""",
+    None,
+    r"""[:\s"']_authToken\s*[= ]\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""",
+    r"""(?:^|[:\s"'])_auth\s*[= ]\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""",
+    r"""[:\s"']_password\s*[= ]\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""",
+    None,
+    r"""\b(?:sshpass|htpasswd\s+-\w*b\w*\s+\S+\s+\S+)\s+-p\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""",
+]
+WORDS = ["curl", "wget", "mysql", "mysqldump", "docker", "login", "-u", "--user", "-p", "--password", "--password=",
+         "=", "x:y", "'a:b'", ";", "|", "&", "\n", " ", "  ", "\t", "_authToken", "_auth", "_password", "htpasswd",
+         "-bc", "-b", "f", "u", "sshpass", ":", '"', "'", "--http-password"]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_run_patterns_find_what_the_single_patterns_found(seed):
+    import random
+    import re
+
+    from scanner.detectors import dockerfile as D
+
+    rng = random.Random(seed)
+    for _ in range(2000):
+        line = "".join(rng.choice(WORDS) + rng.choice(["", " ", " "]) for _ in range(rng.randint(1, 14)))
+        for old, (cmd, opt, _) in zip(OLD_RUN_PATTERNS, D._RUN_PATTERNS):
+            if old is None:
+                continue
+            want = [m.span("pw") for m in re.finditer(old, line)]
+            got = [m.span("pw") for m in (D._options(cmd, opt, line, 0) if cmd else opt.finditer(line))]
+            assert got == want, repr(line)
