@@ -9,6 +9,7 @@ assigned to credential-like keys.
 
 from __future__ import annotations
 
+import collections
 import functools
 import re
 from dataclasses import dataclass, replace
@@ -19,7 +20,9 @@ from scanner.detectors import Emitter, detect, supersedes_generic, wanted
 from scanner.engine import delta
 from scanner.engine.backends import Backend, cache_dir, load_cached, make_backend, make_locator
 from scanner.engine.entropy import shannon
-from scanner.engine.filters import Candidate, is_false_positive
+from scanner.engine.filters import Candidate, Line, is_false_positive
+from scanner.engine.lines import Lines as _Lines
+from scanner.spans import Spans
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, Finding, fingerprint, mask, value_hash
 from scanner.rules import Rule, files_digest, load_rules, parse_rule, rule_files
@@ -93,6 +96,9 @@ class Engine:
             keywords = sorted({kw for r in self.scan_rules if _windowed(r) for kw in r.keywords})
             self._locator = make_locator(keywords, cache_dir())
         self._multiline: Optional[tuple] = None  # see _multiline_candidates
+        # Bytes looked at, by kind of work, when set to a Counter: how the linear-time check
+        # (tests/engine/test_linear.py) measures cost without a clock. Nothing else reads it.
+        self.work: Optional[collections.Counter] = None
         self._emitter = Emitter(self.rules)
         self._allow_regexes = [re.compile(rx.encode()) for rx in config.allowlist.regexes]
         self._stopwords = [s.encode() for s in config.allowlist.stopwords]
@@ -106,7 +112,9 @@ class Engine:
     def matches(self, chunk: Chunk) -> Iterator[Match]:
         """Every located value before filtering: regex rules, then context detectors."""
         targets, skip_generic = self._detectors_for(chunk)
+        self._tally("prefilter", len(chunk.data))
         yield from self._regex(chunk.data, self.backend.candidates(chunk.data), skip_generic)
+        self._tally("detectors", len(chunk.data) * len(targets))
         yield from detect(chunk, self._emitter, targets)
 
     def _detectors_for(self, chunk: Chunk) -> tuple[list[str], bool]:
@@ -136,6 +144,8 @@ class Engine:
         version of a file, and a window's result depends only on its bytes, the byte before it
         (for ``\\b``) and whether it ends the buffer, except when a match runs past its end
         (then the rest of the buffer counts, and the result is not remembered)."""
+        if self.work is not None:
+            self.work["confirm"] += endpos - pos
         memo_key = None
         if endpos - pos <= MEMO_WINDOW:
             memo_key = (idx, data[pos - 1 if pos else 0 : endpos], pos == 0, endpos == len(data))
@@ -151,7 +161,10 @@ class Engine:
                 if m.end() == endpos < len(data) and data[endpos : endpos + 1] != b"\n":
                     # Cut at the window's edge: what does the pattern match without the cut?
                     cacheable = False
-                    m = rule.pattern.match(data, m.start())
+                    start = m.start()
+                    m = rule.pattern.match(data, start)
+                    if self.work is not None:
+                        self.work["rematch"] += (m.end() if m else endpos) - start
                     if m is None:
                         continue
                 start, end = m.span("secret")
@@ -253,35 +266,45 @@ class Engine:
         return self._allow_paths is not None and self._allow_paths.match_file(path)
 
     def _kept(self, chunk: Chunk, matches: Iterable[Match]) -> list[Match]:
-        """The matches that pass the filters (and, for a diff, lie on changed lines)."""
+        """The matches that pass the filters (and, for a diff, lie on changed lines), in offset
+        order. Lines are visited in order, each once, however many matches it holds."""
         data = chunk.data
+        lines = _Lines(data)
         out = []
-        for match in matches:
-            if chunk.lines is not None and _added_line(chunk, match) is None:
+        line, allowed = Line(b""), False
+        for match in sorted(matches, key=_start):
+            if lines.seek(match.start):
+                line = Line(data[lines.start : lines.end])
+                allowed = any(p in line.text for p in ALLOW_PRAGMAS)
+                if self.work is not None:
+                    self.work["lines"] += len(line.text)
+            if allowed or chunk.lines is not None and _added_line(chunk, match, lines.number, lines.start) is None:
                 continue
-            a = data.rfind(b"\n", 0, match.start) + 1
-            b = data.find(b"\n", match.start)
-            line = data[a : len(data) if b < 0 else b]
-            if self._keep(match, data[match.start : match.end], line, chunk.path):
+            if self.work is not None:
+                self.work["filters"] += match.end - match.start
+            if self._keep(match, data[match.start : match.end], line, match.start - lines.start, chunk.path):
                 out.append(match)
+        self._tally("line search", lines.examined)
         return out
 
     def _findings(self, chunk: Chunk, kept: list[Match]) -> list[Finding]:
         data = chunk.data
         findings = []
-        line_no, counted = 1, 0
+        lines = _Lines(data)
+        self._tally("dedupe", len(kept))
         for match in _dedupe(kept):  # in offset order
-            line_no += data.count(b"\n", counted, match.start)
-            counted = match.start
+            lines.seek(match.start)
             value = data[match.start : match.end]
             text = value.decode("utf-8", "replace")
-            line, line_start, width = line_no, data.rfind(b"\n", 0, match.start) + 1, len(text)
+            line, width = lines.number, len(text)
             if chunk.lines is not None and line not in chunk.lines:
                 # A value spanning lines, on a line the change added but not its first (a key
                 # body typed into an existing BEGIN/END block): point at the first added line.
-                line, line_start = _added_line(chunk, match, line)  # type: ignore[misc]
+                line, line_start = _added_line(chunk, match, line, lines.start)  # type: ignore[misc]
                 width = len(data[line_start : match.end].split(b"\n", 1)[0].decode("utf-8", "replace"))
-            col = len(data[line_start : max(match.start, line_start)].decode("utf-8", "replace")) + 1
+                col = 1
+            else:
+                col = lines.column(match.start)
             rule = match.rule
             findings.append(
                 Finding(
@@ -302,15 +325,18 @@ class Engine:
                     secret=value,
                 )
             )
+        self._tally("line search", lines.examined)
         return findings
 
-    def _keep(self, match: Match, value: bytes, line: bytes, path: str) -> bool:
-        if any(p in line for p in ALLOW_PRAGMAS):
-            return False
+    def _tally(self, kind: str, n: int) -> None:
+        if self.work is not None:
+            self.work[kind] += n
+
+    def _keep(self, match: Match, value: bytes, line: Line, at: int, path: str) -> bool:
         rule = match.rule
         if rule.min_entropy and shannon(value) < rule.min_entropy:
             return False
-        if is_false_positive(Candidate(rule, value, line, path, match.key)):
+        if is_false_positive(Candidate(rule, value, line, path, match.key, at)):
             return False
         lowered = value.lower()
         if any(s in lowered for s in self._stopwords):
@@ -394,6 +420,10 @@ def _literal(keyword: str) -> "re.Pattern[bytes]":
     return re.compile(re.escape(keyword.encode()))
 
 
+def _start(m: Match) -> int:
+    return m.start
+
+
 def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterator[tuple[int, int]]:
     """Where to confirm ``rule`` with ``re``: around each occurrence of one of its keywords, from
     its line's start (at most WINDOW_BEFORE back) to the end of the next line (``<password>\n
@@ -421,13 +451,15 @@ def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterato
             continue
         # From the newline before the line (patterns may anchor on it: ``(?:^|\n)``), or a little
         # before the keyword on a long line (minified code) ...
-        a = max(data.rfind(b"\n", 0, h), 0, h - WINDOW_BEFORE)
+        a = max(data.rfind(b"\n", max(h - WINDOW_BEFORE, 0), h), 0, h - WINDOW_BEFORE)
         # ... to the end of the next line, or a little after the keyword (a match cut short
-        # there is re-checked against the whole buffer by the caller).
-        nl = data.find(b"\n", h)
-        limit = data.find(b"\n", nl + 1) if nl >= 0 else -1
-        limit = n if limit < 0 else limit
-        b = min(h + WINDOW_AFTER, limit)
+        # there is re-checked against the whole buffer by the caller). Each search stops there:
+        # on a long line, searching to its ends for every keyword costs the line's length each.
+        b = min(h + WINDOW_AFTER, n)
+        nl = data.find(b"\n", h, b)
+        if nl >= 0:
+            nl = data.find(b"\n", nl + 1, b)
+            b = b if nl < 0 else nl
         if a <= cur_b:
             cur_b = b
             continue
@@ -438,13 +470,12 @@ def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterato
         yield cur_a, cur_b
 
 
-def _added_line(chunk: Chunk, match: Match, first: Optional[int] = None) -> Optional[tuple[int, int]]:
+def _added_line(chunk: Chunk, match: Match, line: int, start: int) -> Optional[tuple[int, int]]:
     """The first line of ``match`` that the change added, as (line number, offset of its start),
-    or None: a value counts as added when any of its lines is (a multi-line value included)."""
+    or None: a value counts as added when any of its lines is (a multi-line value included).
+    ``line`` and ``start`` are those of the line the match starts on."""
     data, lines = chunk.data, chunk.lines
     assert lines is not None
-    line = first if first is not None else data.count(b"\n", 0, match.start) + 1
-    start = data.rfind(b"\n", 0, match.start) + 1
     last = line + data.count(b"\n", match.start, max(match.start, match.end - 1))
     while True:
         if line in lines:
@@ -454,21 +485,64 @@ def _added_line(chunk: Chunk, match: Match, first: Optional[int] = None) -> Opti
         line, start = line + 1, data.index(b"\n", start) + 1
 
 
+def _start(m: Match) -> int:
+    return m.start
+
+
 def _dedupe(kept: list[Match]) -> list[Match]:
     """One finding per value location. Specific rules beat generic ones (then longer spans, then
     rule order); two specific rules clash only on the very same span. The winner keeps the key
-    name a loser knew (a context detector's ``DB_PASSWORD``), which remediation needs."""
+    name a loser knew (a context detector's ``DB_PASSWORD``), which remediation needs.
+
+    A match is judged in O(log k) plus its own length, never against every winner: a file can
+    hold tens of thousands of matches."""
     ranked = sorted(kept, key=lambda m: (m.rule.generic, -(m.end - m.start), m.start))
     out: list[Match] = []
+    same: dict[tuple[int, int], int] = {}  # span -> index in out
+    generic = []
     for m in ranked:
-        for i, w in enumerate(out):
-            if not (m.start < w.end and w.start < m.end):
-                continue
-            if (w.start, w.end) == (m.start, m.end) or w.rule.generic or m.rule.generic:
-                if w.key is None and m.key:
-                    out[i] = replace(w, key=m.key)
-                break
-        else:
+        if m.rule.generic:
+            generic.append(m)
+            continue
+        i = same.setdefault((m.start, m.end), len(out))
+        if i == len(out):
             out.append(m)
-    out.sort(key=lambda m: m.start)
+        elif out[i].key is None and m.key:
+            out[i] = replace(out[i], key=m.key)
+    if generic:
+        _add_generic(generic, out)
+    out.sort(key=_start)
     return out
+
+
+def _add_generic(generic: list[Match], out: list[Match]) -> None:
+    """Add to ``out`` (the specific winners) each generic match, in rank order, that overlaps no
+    winner so far. A loser gives its key to the winner it clashes with, when that one has none:
+    the specific winner overlapping it that reaches furthest, else the generic winner holding the
+    first byte they share."""
+    specific = Spans((w.start, w.end) for w in out)
+    base = min(m.start for m in generic)
+    size = max(m.end for m in generic) - base
+    covered, keyless, head = bytearray(size), bytearray(size), bytearray(size)  # generic winners'
+    at: dict[int, int] = {}  # start -> index in out, of the generic winners
+    for m in generic:
+        w = specific.overlapping(m.start, m.end)
+        s, e = m.start - base, m.end - base
+        p = covered.find(1, s, e) if w is None else -1
+        if w is None and p < 0:
+            at[m.start] = len(out)
+            out.append(m)
+            covered[s:e] = b"\x01" * (e - s)
+            head[s] = 1
+            if m.key is None:
+                keyless[s:e] = b"\x01" * (e - s)
+            continue
+        if not m.key:
+            continue
+        if w is None:
+            if not keyless[p]:
+                continue
+            w = at[base + head.rfind(1, 0, p + 1)]
+            keyless[out[w].start - base : out[w].end - base] = bytes(out[w].end - out[w].start)
+        if out[w].key is None:
+            out[w] = replace(out[w], key=m.key)

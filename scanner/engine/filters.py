@@ -6,6 +6,7 @@ name (``skip_filters``), e.g. a provider whose real tokens are UUIDs skips ``uui
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -13,13 +14,44 @@ from typing import Callable, Optional
 from scanner.rules import Rule
 
 
+class Line:
+    """The line a candidate starts on, and what filters ask about the line as a whole, worked out
+    once: one line (minified code, a data dump) can hold thousands of candidates, and a question
+    answered by searching the line for each of them costs the square of its length."""
+
+    __slots__ = ("text", "_references", "_first_ends")
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+        self._references: Optional[tuple[list[int], list[int]]] = None
+        self._first_ends: dict = {}
+
+    def first_end(self, rx: "re.Pattern[bytes]") -> float:
+        """Where the first match of ``rx`` on the line ends (infinity when there is none): a
+        candidate at or past it has a match before it."""
+        end = self._first_ends.get(rx)
+        if end is None:
+            m = rx.search(self.text)
+            end = self._first_ends[rx] = m.end() if m else float("inf")
+        return end
+
+    def references(self) -> tuple[list[int], list[int]]:
+        """Starts and ends of the secret references on the line (ARNs, ``{{resolve:...}}``), in
+        order; they do not overlap."""
+        if self._references is None:
+            spans = [m.span() for m in _REFERENCE_SPANS.finditer(self.text)]
+            self._references = ([a for a, _ in spans], [b for _, b in spans])
+        return self._references
+
+
 @dataclass(frozen=True)
 class Candidate:
     rule: Rule
     value: bytes
-    line: bytes  # the whole line the value starts on
+    line: Line  # the whole line the value starts on
     path: str
     key: Optional[str] = None
+    at: int = 0  # where the value starts in ``line.text``
 
 
 _PLACEHOLDER_WORDS = re.compile(
@@ -113,13 +145,13 @@ def lockfile_hash(c: Candidate) -> bool:
         return True
     if not _HEX_DIGEST.match(c.value):
         return False
-    before = c.line[: max(c.line.find(c.value), 0)]
-    if _DIGEST_NAME.search(c.key.encode() if c.key else _last_name(before)):
+    if _DIGEST_NAME.search(c.key.encode() if c.key else _last_name(c.line.text[max(c.at - NAME_REACH, 0) : c.at])):
         return True
-    return c.path.rsplit("/", 1)[-1] in _LOCKFILES and bool(_CHECKSUM_POSITION.search(before))
+    return c.path.rsplit("/", 1)[-1] in _LOCKFILES and c.line.first_end(_CHECKSUM_POSITION) <= c.at
 
 
 _NAME = re.compile(rb"[A-Za-z0-9_.-]+")
+NAME_REACH = 256  # how far before a value its field's name is looked for
 
 
 def _last_name(before: bytes) -> bytes:
@@ -153,10 +185,19 @@ def reference(c: Candidate) -> bool:
     """The value points elsewhere (environment lookups, identifiers), it is not itself a secret."""
     if _REFERENCE.search(c.value):
         return True
-    if any(c.value in span.group(0) for span in _REFERENCE_SPANS.finditer(c.line)):
+    if _inside_reference(c):
         return True
     # Only assignment detectors see identifiers as values (password = user.password).
     return c.rule.generic and bool(_IDENTIFIER_PATH.match(c.value))
+
+
+def _inside_reference(c: Candidate) -> bool:
+    """Is the value itself (its own span) part of a reference on its line? A value elsewhere on
+    the line is judged on its own, even if the same text occurs inside a reference there
+    (``t = "ghp_..."  # see arn:aws:ssm:...:ghp_...``)."""
+    starts, ends = c.line.references()
+    i = bisect.bisect_right(starts, c.at) - 1
+    return i >= 0 and c.at + len(c.value) <= ends[i]
 
 
 _PROSE = re.compile(rb"[A-Za-z]{2,}\s+[A-Za-z]{2,}")

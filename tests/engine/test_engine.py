@@ -176,3 +176,61 @@ def test_remembered_windows_give_the_same_findings_at_new_offsets():
     f1, f2 = scan(e, v1), scan(e, v2)
     assert [(f.line, f.column) for f in f1] == [(2, 6)] and [(f.line, f.column) for f in f2] == [(5, 6)]
     assert f1[0].fingerprint == f2[0].fingerprint and e._memo
+
+
+def _pairwise_dedupe(kept):
+    """The specification _dedupe keeps: each match against every winner so far, in rank order."""
+    ranked = sorted(kept, key=lambda m: (m.rule.generic, -(m.end - m.start), m.start))
+    out = []
+    for m in ranked:
+        for i, w in enumerate(out):
+            if not (m.start < w.end and w.start < m.end):
+                continue
+            if (w.start, w.end) == (m.start, m.end) or w.rule.generic or m.rule.generic:
+                if w.key is None and m.key:
+                    out[i] = replace(w, key=m.key)
+                break
+        else:
+            out.append(m)
+    return sorted(out, key=lambda m: m.start)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_dedupe_keeps_the_same_winners_as_comparing_every_pair(seed):
+    import random
+
+    from scanner.engine import Match, _dedupe
+
+    rng = random.Random(seed)
+    rules = [replace(AWS[0], id=f"r{i}", generic=i >= 2) for i in range(4)]
+    kept = []
+    for _ in range(rng.randint(1, 30)):
+        start = rng.randrange(60)
+        kept.append(Match(rng.choice(rules), start, start + rng.randint(1, 12), rng.choice([None, None, "K1", "K2"])))
+    got, want = _dedupe(kept), _pairwise_dedupe(kept)
+    assert [(m.rule.id, m.start, m.end) for m in got] == [(m.rule.id, m.start, m.end) for m in want]
+    # A loser clashing with one winner only gives it its key exactly as before; with several,
+    # _dedupe may pick another of them.
+    for g, w in zip(got, want):
+        rivals = [m for m in kept if m.start < w.end and w.start < m.end]
+        if all(sum(m.start < o.end and o.start < m.end for o in want) == 1 for m in rivals):
+            assert g.key == w.key
+
+
+def test_a_token_in_a_comment_arn_does_not_hide_the_same_token_in_code():
+    import secrets
+    import string
+
+    rules = [r for r in load_rules(rule_files()) if r.id == "github-pat-classic"]
+    token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+    e = Engine(Config(), rules=rules)
+    found = scan(e, f't = "{token}"  # see arn:aws:ssm:us-east-1:123456789012:parameter/{token}\n')
+    assert [(f.line, f.column) for f in found] == [(1, 6)]  # the one in the ARN names a parameter
+
+
+def test_columns_on_a_long_line_of_many_matches(engine):
+    line = "".join(f"é{i:04d} = '{KEY}' " for i in range(2000))
+    found = scan(engine, "# head\n" + line + "\n")
+    assert len(found) == 2000
+    assert all(f.line == 2 for f in found)
+    assert [f.column for f in found[:3]] == [10, 41, 72] and found[-1].column == 10 + 31 * 1999  # é is one column

@@ -13,8 +13,9 @@ GENERIC = Rule(id="generic-x", name="x", provider="generic", regex=r"(?P<secret>
                severity="medium", rotation="r", examples=("x",), negative_examples=("y",), generic=True)
 
 
-def cand(value: str, rule=SPECIFIC, path="src/app.py", line=None) -> F.Candidate:
-    return F.Candidate(rule, value.encode(), (line or value).encode(), path)
+def cand(value: str, rule=SPECIFIC, path="src/app.py", line=None, at=None) -> F.Candidate:
+    text = (line or value).encode()
+    return F.Candidate(rule, value.encode(), F.Line(text), path, at=text.find(value.encode()) if at is None else at)
 
 
 @pytest.mark.parametrize("value", ["xxxxxxxxxxxxxxxx", "changeme", "<your-api-key>", "YOUR_TOKEN_HERE", "sk_live_xxxx1234", "xoxp-5723-####################",
@@ -154,3 +155,10 @@ def test_prose_and_code_are_not_generic_secrets(value):
 @pytest.mark.parametrize("value", ["Tr0ub4dor&3-horse", "q8Zr2Lm5Xw9Tb3Nc", "hX7q2Lr9Tz4mPk8Wc1Vb6Nd3"])
 def test_prose_keeps_credentials(value):
     assert not F.prose(cand(value, rule=GENERIC))
+
+
+def test_reference_drops_only_the_value_that_is_part_of_the_reference():
+    token = "ghp_" + "Ab1" * 12
+    line = f't = "{token}"  # see arn:aws:ssm:us-east-1:123456789012:parameter/{token}'
+    assert not F.reference(cand(token, line=line, at=line.index(token)))  # the value in the code
+    assert F.reference(cand(token, line=line, at=line.rindex(token)))  # the one inside the ARN
