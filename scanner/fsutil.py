@@ -4,6 +4,7 @@ source) is replaced whole or not at all."""
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Optional
 
@@ -11,8 +12,18 @@ from scanner.errors import LeakstopError
 
 
 def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
-    """Temporary file in the same directory, fsync, rename: a reader sees old or new, never half."""
+    """Temporary file in the same directory, fsync, rename: a reader sees old or new, never half.
+
+    A path that is not a regular file (``-o /dev/null``, ``/dev/stdout``, a named pipe) is written
+    in place: renaming over it would replace the device or pipe with a plain file."""
     path = Path(path)
+    if _is_special(path):
+        try:
+            with open(path, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise LeakstopError(f"{path}: cannot write: {exc.strerror}") from None
+        return
     tmp = path.with_name(f".{path.name}.leakstop-{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -29,6 +40,15 @@ def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
         except OSError:
             pass
         raise LeakstopError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def _is_special(path: Path) -> bool:
+    """An existing file that is neither regular nor a directory (character device, FIFO, socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def read_json(path: Path) -> object:
