@@ -23,7 +23,8 @@ class Chunk:
 
     ``data`` is the whole file (or blob) so context-aware detectors see its structure; when
     ``lines`` is set, only findings on those 1-based line numbers are reported (the added lines
-    of a diff).
+    of a diff). ``binary``: ``data`` holds a binary file's printable runs
+    (:mod:`scanner.sources.textify`), scanned with provider-specific rules only.
     """
 
     path: str
@@ -31,6 +32,7 @@ class Chunk:
     lines: Optional[frozenset[int]] = None
     commit: Optional[CommitInfo] = None
     blob: Optional[str] = None
+    binary: bool = False
 
 
 def mask(value: str) -> str:

@@ -55,8 +55,7 @@ def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional
             chunk = source.load(ref)
             if chunk is not None:
                 findings.extend(engine.scan(chunk))
-    stats = {"files_scanned": source.stats.scanned, "bytes_scanned": source.stats.bytes, "skipped": dict(source.stats.skipped)}
-    return Outcome(findings, stats)
+    return Outcome(findings, source.stats.as_dict())
 
 
 def _can_fork() -> bool:
@@ -73,7 +72,8 @@ def _init_worker(engine, source) -> None:
     _worker = (engine, source)
 
 
-def _scan_batch(refs: list) -> tuple[list[Finding], int, int, dict, Optional[str]]:
+def _scan_batch(refs: list) -> tuple[list[Finding], object, Optional[str]]:
+    """Scan a batch in a worker: its findings, its share of the walk's stats, or an error."""
     engine, source = _worker
     source.stats = type(source.stats)()
     findings: list[Finding] = []
@@ -83,9 +83,8 @@ def _scan_batch(refs: list) -> tuple[list[Finding], int, int, dict, Optional[str
             if chunk is not None:
                 findings.extend(engine.scan(chunk))
     except LeakstopError as exc:
-        return [], 0, 0, {}, exc.message
-    st = source.stats
-    return findings, st.scanned, st.bytes, dict(st.skipped), None
+        return [], None, exc.message
+    return findings, source.stats, None
 
 
 def _batches(refs: Iterable, size: int = 32) -> Iterator[list]:
@@ -101,13 +100,11 @@ def _scan_parallel(engine, source, refs: Iterable, jobs: int) -> list[Finding]:
     findings: list[Finding] = []
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(engine, source)) as pool:
-        for found, scanned, nbytes, skipped, error in pool.imap(_scan_batch, batches):
+        for found, stats, error in pool.imap(_scan_batch, batches):
             if error:
                 raise LeakstopError(error)
             findings.extend(found)
-            source.stats.scanned += scanned
-            source.stats.bytes += nbytes
-            source.stats.skipped.update(skipped)
+            source.stats.add(stats)
     return findings
 
 

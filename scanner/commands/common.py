@@ -38,6 +38,16 @@ def summary(outcome, quiet: bool = False) -> None:
     scanned = s.get("files_scanned", s.get("blobs_scanned", 0))
     unit = "files" if "files_scanned" in s else "blobs"
     msg = f"leakstop: {len(outcome.findings)} finding(s) in {scanned} {unit} scanned"
+    decoded = s.get("decoded") or {}
+    if decoded:
+        msg += " (" + "; ".join(_decoded(kind, n) for kind, n in sorted(decoded.items())) + ")"
     if skip:
         msg += f"; skipped {skip}"
     print(msg, file=sys.stderr)
+
+
+def _decoded(kind: str, n: int) -> str:
+    """How the summary names content converted before scanning (scanner.sources.textify)."""
+    if kind == "binary":
+        return f"{n} binary: printable text, provider rules only"
+    return f"{n} decoded from {kind.upper()}"

@@ -72,6 +72,8 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
         findings = settings.baseline.new_findings(findings, toplevel(repo_path))
     st = source.stats
     stats = {"files_scanned": st.scanned, "bytes_scanned": st.bytes, "skipped": dict(st.skipped)}
+    if st.decoded:
+        stats["decoded"] = dict(st.decoded)
     if not staged:
         stats["commits_scanned"] = st.commits
     if config_from or not staged:

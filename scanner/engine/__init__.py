@@ -122,6 +122,8 @@ class Engine:
         generic rules: in a file whose structure a detector understands (Dockerfile, env, config),
         the detector judges key = value pairs; the line-oriented generic regexes would only add
         noise there (CloudFormation !Ref, ansible !vault, locale strings)."""
+        if chunk.binary:  # strings of compiled code: tokens by their shape, nothing generic
+            return [], True
         targets = wanted(chunk) if self._emitter else []
         return targets, bool(targets) and supersedes_generic(chunk)
 

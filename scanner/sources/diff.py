@@ -29,7 +29,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, CommitInfo, Finding
-from scanner.sources.files import is_binary
+from scanner.sources.textify import BINARY, TEXT, sniff, textify
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 NULL_SHA = "0" * 40
@@ -51,6 +51,7 @@ class FileChange:
     added: Optional[frozenset[int]]  # None: unknown, report the whole file
     binary: bool = False  # git showed "Binary files differ" (content, or a .gitattributes line)
     old_path: Optional[str] = None  # a rename's or copy's source
+    parents: tuple[str, ...] = ()  # the blob ids it replaced (one per parent; none when added)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class DiffStats:
     bytes: int = 0
     commits: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> count
+    decoded: Counter = field(default_factory=Counter)  # textify kind (binary, utf-16-le…) -> count
     notes: list[str] = field(default_factory=list)
 
 
@@ -68,9 +70,12 @@ def decode_path(raw: bytes) -> str:
 
 
 # -- parsing ---------------------------------------------------------------------------------
-def parse_raw(data: bytes, pos: int = 0) -> tuple[list[tuple[str, str, str, Optional[str]]], int]:
-    """Parse ``--raw -z`` records from ``pos``: [(new mode, new blob, path, source path)] and the
-    end offset.
+RawRecord = tuple[str, str, str, Optional[str], tuple[str, ...]]
+
+
+def parse_raw(data: bytes, pos: int = 0) -> tuple[list[RawRecord], int]:
+    """Parse ``--raw -z`` records from ``pos``: [(new mode, new blob, path, source path, the
+    blobs it replaced)] and the end offset.
 
     A record is ``:oldmode newmode oldsha newsha STATUS\\0path\\0``; renames and copies (status
     R or C plus a score) carry two paths, the source then the new one. A merge's combined record
@@ -84,6 +89,7 @@ def parse_raw(data: bytes, pos: int = 0) -> tuple[list[tuple[str, str, str, Opti
         parents = len(data[pos:end]) - len(data[pos:end].lstrip(b":"))
         meta = data[pos + parents : end].split(b" ")
         mode, blob, status = meta[parents], meta[2 * parents + 1], meta[2 * parents + 2]
+        olds = tuple(sha.decode() for sha in meta[parents + 1 : 2 * parents + 1] if sha.strip(b"0"))
         pend = data.index(b"\0", end + 1)
         source = None
         if parents == 1 and status[:1] in (b"R", b"C"):
@@ -91,7 +97,7 @@ def parse_raw(data: bytes, pos: int = 0) -> tuple[list[tuple[str, str, str, Opti
             pstart, pend = pend + 1, data.index(b"\0", pend + 1)
         else:
             pstart = end + 1
-        out.append((mode.decode(), blob.decode(), decode_path(data[pstart:pend]), source))
+        out.append((mode.decode(), blob.decode(), decode_path(data[pstart:pend]), source, olds))
         pos = pend + 1
     return out, pos
 
@@ -142,12 +148,12 @@ def parse_patch(text: bytes) -> list[tuple[frozenset[int], bool]]:
     return [(frozenset(s), b) for s, b in files]
 
 
-def pair(raw: list[tuple[str, str, str, Optional[str]]], patch: list[tuple[frozenset[int], bool]]) -> list[FileChange]:
+def pair(raw: list[RawRecord], patch: list[tuple[frozenset[int], bool]]) -> list[FileChange]:
     """Zip raw records with patch sections (git emits both in the same order)."""
     if len(raw) != len(patch):
         # Should not happen; scanning whole files over-reports rather than misses a leak.
-        return [FileChange(mode, blob, path, None, old_path=src) for mode, blob, path, src in raw]
-    return [FileChange(m, b, p, lines, binary, src) for (m, b, p, src), (lines, binary) in zip(raw, patch)]
+        return [FileChange(mode, blob, path, None, old_path=src, parents=olds) for mode, blob, path, src, olds in raw]
+    return [FileChange(m, b, p, lines, binary, src, olds) for (m, b, p, src, olds), (lines, binary) in zip(raw, patch)]
 
 
 def _skip_separators(data: bytes, pos: int) -> int:
@@ -240,21 +246,33 @@ def _chunks(
             stats.skipped["submodule"] += 1
             stats.notes.append(f"{where}: submodule skipped (scan it in its own repository)")
             continue
-        if ch.binary:
-            stats.skipped["binary"] += 1
-            continue
-        if ch.added is not None and not ch.added:
+        if ch.added is not None and not ch.added and not ch.binary:
             continue  # a mode-only change or only deletions: nothing added
         status, data = reader.read(ch.blob, limit)
         if data is None:
             stats.skipped[status] += 1
             continue
-        if is_binary(data):
-            stats.skipped["binary"] += 1
-            continue
+        text, kind = textify(data)
+        lines = ch.added
+        if kind != TEXT or ch.binary:
+            # git's line numbers (if any) are not the decoded text's: what the change adds is
+            # what the new text has that no version it replaced had.
+            if kind != TEXT:
+                stats.decoded[kind] += 1
+            lines = added_lines(text, [textify(old)[0] for old in _read_all(reader, ch.parents, limit)])
         stats.scanned += 1
         stats.bytes += len(data)
-        yield Chunk(path=where, data=data, lines=ch.added, commit=commit, blob=ch.blob)
+        yield Chunk(path=where, data=text, lines=lines, commit=commit, blob=ch.blob, binary=kind == BINARY)
+
+
+def _read_all(reader: BlobReader, blobs: Iterable[str], limit: int) -> list[bytes]:
+    return [data for data in (reader.read(b, limit)[1] for b in blobs) if data is not None]
+
+
+def added_lines(new: bytes, olds: Sequence[bytes]) -> frozenset[int]:
+    """Line numbers of ``new`` whose text is in none of ``olds`` (every line of a new file)."""
+    seen = {line for old in olds for line in old.split(b"\n")}
+    return frozenset(n for n, line in enumerate(new.split(b"\n"), 1) if line not in seen)
 
 
 def hidden(changes: Iterable[FileChange], reader: BlobReader, limit: int) -> list[FileChange]:
@@ -265,7 +283,7 @@ def hidden(changes: Iterable[FileChange], reader: BlobReader, limit: int) -> lis
     for ch in changes:
         if ch.binary and ch.mode != SUBMODULE_MODE:
             _, data = reader.read(ch.blob, limit)
-            if data is not None and not is_binary(data):
+            if data is not None and sniff(data) == TEXT:
                 out.append(ch)
     return out
 

@@ -1,8 +1,9 @@
 """Files and directories (and ``-`` for stdin) as chunks.
 
 A directory walk honours ``.gitignore`` files (nested ones too, relative to their own folder),
-``--exclude`` globs and the allowlist's paths, and skips binary files and files over the size
-limit, counting each skip by reason.
+``--exclude`` globs and the allowlist's paths, and skips files over the size limit, counting each
+skip by reason. UTF-16/32 text is decoded and binary files are scanned for their printable text
+(:mod:`scanner.sources.textify`), counted by kind.
 """
 
 from __future__ import annotations
@@ -19,25 +20,32 @@ from scanner.config import find_repo_root
 from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk
-
-BINARY_SNIFF = 8192
-
-
-def is_binary(head: bytes) -> bool:
-    """Git's own heuristic: a NUL byte in the first 8 KB."""
-    return b"\0" in head[:BINARY_SNIFF]
-
+from scanner.sources.textify import BINARY, TEXT, textify
 
 @dataclass
 class WalkStats:
     scanned: int = 0
     bytes: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> count
+    decoded: Counter = field(default_factory=Counter)  # textify kind (binary, utf-16-le…) -> count
 
     def skip_summary(self) -> str:
         if not self.skipped:
             return ""
         return ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
+
+    def add(self, other: "WalkStats") -> None:
+        self.scanned += other.scanned
+        self.bytes += other.bytes
+        self.skipped.update(other.skipped)
+        self.decoded.update(other.decoded)
+
+    def as_dict(self) -> dict:
+        """The ``stats`` of a report."""
+        out = {"files_scanned": self.scanned, "bytes_scanned": self.bytes, "skipped": dict(self.skipped)}
+        if self.decoded:
+            out["decoded"] = dict(self.decoded)
+        return out
 
 
 @dataclass(frozen=True)
@@ -224,12 +232,12 @@ class FileSource:
         if len(data) > self.max_file_size:
             self.stats.skipped["too large"] += 1
             return None
-        if is_binary(data):
-            self.stats.skipped["binary"] += 1
-            return None
+        text, kind = textify(data)
+        if kind != TEXT:
+            self.stats.decoded[kind] += 1
         self.stats.scanned += 1
         self.stats.bytes += len(data)
-        return Chunk(path=display.replace(os.sep, "/"), data=data)
+        return Chunk(path=display.replace(os.sep, "/"), data=text, binary=kind == BINARY)
 
 
 def as_posix(path: Path) -> str:

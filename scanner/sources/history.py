@@ -29,14 +29,14 @@ import sys
 import threading
 import zlib
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
 from scanner.display import display_bytes
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, CommitInfo, Finding
-from scanner.sources.files import is_binary
+from scanner.sources.textify import BINARY, TEXT, textify
 from scanner.sources.gitobjects import run_git
 
 NULL_SHA = b"0" * 40
@@ -62,10 +62,11 @@ class HistoryStats:
     blobs: int = 0
     bytes: int = 0
     skipped: collections.Counter = field(default_factory=collections.Counter)
+    decoded: collections.Counter = field(default_factory=collections.Counter)  # textify kind -> blobs
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "commits_scanned": self.commits,
             "commits_skipped": self.commits_skipped,
             "blobs_scanned": self.blobs,
@@ -73,6 +74,9 @@ class HistoryStats:
             "skipped": dict(self.skipped),
             "notes": list(self.notes),
         }
+        if self.decoded:
+            out["decoded"] = dict(self.decoded)
+        return out
 
 
 @dataclass
@@ -362,6 +366,7 @@ def _work(repo: str, engine, max_size: int, inq, outq) -> None:
     out = proc.stdout
     results: list = []
     counts = collections.Counter()
+    decoded = collections.Counter()
     nbytes = 0
     done = 0
     while True:
@@ -384,26 +389,38 @@ def _work(repo: str, engine, max_size: int, inq, outq) -> None:
             else:
                 data = out.read(size)
                 out.read(1)
-                if is_binary(data):
-                    counts["binary"] += 1
-                else:
-                    nbytes += size
-                    counts["scanned"] += 1
-                    chunk = Chunk(path=path, data=data, blob=name)
-                    found, version = engine.scan_version(chunk, versions.pop(path))
-                    if version is not None:
-                        versions.put(path, version)
-                    if found:
-                        for f in found:
-                            f.secret = b""  # never leaves this process; identity is the hash
-                        results.append((name, found))
+                nbytes += size
+                counts["scanned"] += 1
+                found, kind = _scan_blob(engine, versions, Chunk(path=path, data=data, blob=name))
+                if kind != TEXT:
+                    decoded[kind] += 1
+                if found:
+                    results.append((name, found))
         done += 1
         if done >= BATCH:
-            outq.put(("progress", done, nbytes, counts, results))
-            results, counts, nbytes, done = [], collections.Counter(), 0, 0
+            outq.put(("progress", done, nbytes, counts, results, decoded))
+            results, counts, decoded, nbytes, done = [], collections.Counter(), collections.Counter(), 0, 0
     proc.wait()
-    outq.put(("progress", done, nbytes, counts, results))
+    outq.put(("progress", done, nbytes, counts, results, decoded))
     outq.put(("done",))
+
+
+def _scan_blob(engine, versions: "VersionCache", chunk: Chunk) -> tuple[list[Finding], str]:
+    """Scan one blob, as a delta of its path's previous version when that was text too; its
+    findings (values dropped: they never leave the worker) and its textify kind."""
+    text, kind = textify(chunk.data)
+    if text is not chunk.data:
+        chunk = replace(chunk, data=text, binary=kind == BINARY)
+    if kind == TEXT:
+        found, version = engine.scan_version(chunk, versions.pop(chunk.path))
+        if version is not None:
+            versions.put(chunk.path, version)
+    else:  # decoded or binary: scanned whole (a delta needs the same rules on both versions)
+        versions.pop(chunk.path)
+        found = engine.scan(chunk)
+    for f in found:
+        f.secret = b""  # identity is the hash
+    return found, kind
 
 
 class VersionCache:
@@ -548,10 +565,11 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
             return
         if msg[0] == "error":
             raise LeakstopError(f"history: a scanning worker failed: {msg[1]}")
-        _, done, nbytes, counts, results = msg
+        _, done, nbytes, counts, results, decoded = msg
         stats.blobs += counts.pop("scanned", 0)
         stats.bytes += nbytes
         stats.skipped.update(counts)
+        stats.decoded.update(decoded)
         for name, found in results:
             if found is None:
                 missing.add(bytes.fromhex(name))

@@ -31,7 +31,36 @@ def _append(path: str, line: str):
     return attack
 
 
+def _binary(secret: str) -> bytes:
+    """A compiled library holding the token as a .NET/Windows string literal (UTF-16LE)."""
+    return b"MZ\x90\x00\x03\x00\x00\x00\xff\xff" + f"ApiToken={secret}".encode("utf-16-le") + b"\x00\x00\x07\x01"
+
+
 SCENARIOS = [
+    Scenario(
+        name="utf16-text-with-bom",  # NUL bytes made it "binary": unscanned
+        base={"app.py": "import os\n"},
+        attack=lambda a, s: a.write({"config.py": f"# settings\nTOKEN = '{s}'\n".encode("utf-16")}),
+        path="config.py",
+    ),
+    Scenario(
+        name="utf16be-text-without-bom",
+        base={"app.py": "import os\n"},
+        attack=lambda a, s: a.write({"config.py": f"# settings\nTOKEN = '{s}'\n".encode("utf-16-be")}),
+        path="config.py",
+    ),
+    Scenario(
+        name="one-nul-byte-in-text",
+        base={"app.py": "import os\n"},
+        attack=lambda a, s: a.write({"app.py": f"import os\0\nTOKEN = '{s}'\n".encode()}),
+        path="app.py",
+    ),
+    Scenario(
+        name="utf16-string-in-binary",
+        base={"app.py": "import os\n"},
+        attack=lambda a, s: a.write({"lib/Client.dll": _binary(s)}),
+        path="lib/Client.dll",
+    ),
     Scenario(
         name="token-glued-to-identifier",  # "_" is a word character: a leading \b missed it
         base={"settings.env": "DEBUG=1\n"},

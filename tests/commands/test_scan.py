@@ -136,11 +136,13 @@ def test_disabled_builtin_id_may_be_reused_by_no_one(run_cli, tmp_path: Path):
     assert run_cli("scan", str(tmp_path / "x.txt"), "--config", str(cfg)).code == 2
 
 
-def test_skipped_files_are_reported(run_cli, tmp_path: Path):
+def test_skipped_and_decoded_files_are_reported(run_cli, tmp_path: Path):
     (tmp_path / "big.txt").write_text("a" * 5000)
     (tmp_path / "bin.dat").write_bytes(b"\0\1\2")
+    (tmp_path / "wide.txt").write_bytes("hello\n".encode("utf-16"))
     r = run_cli("scan", str(tmp_path), "--max-file-size", "1KB")
-    assert r.code == 0 and "skipped 1 binary, 1 too large" in r.err
+    assert r.code == 0 and "in 2 files scanned (1 binary: printable text, provider rules only; " \
+        "1 decoded from UTF-16-LE); skipped 1 too large" in r.err
 
 
 def test_real_process_entry_point(leaky: Path):
@@ -162,4 +164,4 @@ def test_parallel_and_sequential_scans_agree(run_cli, tmp_path: Path):
     assert one.code == two.code == 1
     a, b = json.loads(one.out), json.loads(two.out)
     assert a["findings"] == b["findings"] and len(a["findings"]) == 7
-    assert a["stats"] == b["stats"] and a["stats"]["skipped"] == {"binary": 1}
+    assert a["stats"] == b["stats"] and a["stats"]["decoded"] == {"binary": 1}

@@ -86,9 +86,11 @@ def test_staged_skips_binary_big_submodule_and_deletions(make_repo, tmp_path):
     git(repo, "add", "-A")
     git(repo, "update-index", "--add", "--cacheinfo", f"160000,{sub_sha},vendored")
     src = StagedSource(repo, max_file_size=1000)
-    paths = [c.path for c in src]
-    assert paths == ["small.txt"]
-    assert src.stats.skipped == {"binary": 1, "too large": 1, "submodule": 1}
+    chunks = {c.path: c for c in src}
+    assert sorted(chunks) == ["bin.dat", "small.txt"]  # a binary's printable text is scanned
+    assert chunks["bin.dat"].binary and KEY.encode() in chunks["bin.dat"].data
+    assert chunks["bin.dat"].lines == frozenset({1})
+    assert src.stats.skipped == {"too large": 1, "submodule": 1} and src.stats.decoded == {"binary": 1}
     assert any("vendored" in n and "submodule" in n for n in src.stats.notes)
 
 
@@ -223,7 +225,8 @@ def test_parse_raw_combined_record():
     data = (b"::100644 100644 100644 " + b"1" * 40 + b" " + b"2" * 40 + b" " + b"3" * 40 + b" RM\0moved.txt\0"
             b":100644 100644 " + b"4" * 40 + b" " + b"5" * 40 + b" R090\0old.txt\0new.txt\0")
     recs, _ = parse_raw(data)
-    assert recs == [("100644", "3" * 40, "moved.txt", None), ("100644", "5" * 40, "new.txt", "old.txt")]
+    assert recs == [("100644", "3" * 40, "moved.txt", None, ("1" * 40, "2" * 40)),
+                    ("100644", "5" * 40, "new.txt", "old.txt", ("4" * 40,))]
 
 
 def _merge_with_resolution(repo: Path) -> tuple[str, str]:
@@ -281,10 +284,13 @@ def test_attributes_do_not_hide_text_files(make_repo, attributes):
     (repo / "img.conf").write_bytes(b"\0binary\nmore\n")
     git(repo, "add", "-A")
     src = StagedSource(repo)
-    assert [(c.path, c.lines) for c in src] == [("new.conf", frozenset({22}))]
-    assert src.stats.skipped["binary"] == 1  # a real binary file stays skipped
+    # A real binary file is not re-diffed as text: its printable text is scanned for provider
+    # tokens, on the lines no earlier version had.
+    expected = [("img.conf", frozenset({2}), True), ("new.conf", frozenset({22}), False)]
+    assert [(c.path, c.lines, c.binary) for c in src] == expected
+    assert src.stats.decoded == {"binary": 1}
     commit_all(repo)
-    assert [(c.path, c.lines) for c in RangeSource(repo, f"{base}..HEAD")] == [("new.conf", frozenset({22}))]
+    assert [(c.path, c.lines, c.binary) for c in RangeSource(repo, f"{base}..HEAD")] == expected
 
 
 def test_staged_runs_two_git_processes_without_hidden_files(make_repo, monkeypatch):
@@ -306,3 +312,40 @@ def test_staged_runs_two_git_processes_without_hidden_files(make_repo, monkeypat
     calls.clear()
     assert [c.lines for c in StagedSource(repo) if c.path == "a.py"] == [frozenset({1})]
     assert len(calls) == 3
+
+
+def test_wide_and_binary_files_report_only_the_lines_a_change_adds(make_repo):
+    """git has no line numbers for a UTF-16 or binary file ("Binary files differ"): the lines of
+    the decoded (or printable) text that no replaced version had are the change's."""
+    repo = make_repo()
+    (repo / "settings.ini").write_bytes("[a]\nold = 1\nkeep = 2\n".encode("utf-16"))
+    (repo / "lib.bin").write_bytes(b"\0\1header\nold strings here\n\2")
+    base = commit_all(repo)
+    (repo / "settings.ini").write_bytes("[a]\nold = 1\nnew = 3\nkeep = 2\n".encode("utf-16"))
+    (repo / "lib.bin").write_bytes(b"\0\1header\nold strings here\nnew strings\n\2")
+    git(repo, "add", "-A")
+    src = StagedSource(repo)
+    got = {c.path: (c.lines, c.binary, c.data.splitlines()[2]) for c in src}
+    assert got == {"settings.ini": (frozenset({3}), False, b"new = 3"),
+                   "lib.bin": (frozenset({3}), True, b"new strings")}
+    assert src.stats.decoded == {"utf-16-le": 1, "binary": 1}
+    commit_all(repo)
+    assert {c.path: c.lines for c in RangeSource(repo, f"{base}..HEAD")} == {
+        "settings.ini": frozenset({3}), "lib.bin": frozenset({3})}
+
+
+def test_merge_of_a_wide_file_reports_what_no_parent_had(make_repo):
+    repo = make_repo()
+    (repo / "c.ini").write_bytes("a = 1\n".encode("utf-16-le"))
+    commit_all(repo, "base")
+    git(repo, "checkout", "-q", "-b", "topic")
+    (repo / "c.ini").write_bytes("a = 1\nfrom_topic = 1\n".encode("utf-16-le"))
+    commit_all(repo, "topic")
+    git(repo, "checkout", "-q", "main")
+    (repo / "c.ini").write_bytes("a = 1\nfrom_main = 1\n".encode("utf-16-le"))
+    commit_all(repo, "main")
+    subprocess.run(["git", "-C", str(repo), "merge", "-q", "topic"], capture_output=True)
+    (repo / "c.ini").write_bytes("a = 1\nfrom_main = 1\nfrom_topic = 1\nresolved = 1\n".encode("utf-16-le"))
+    merge = commit_all(repo, "merge")
+    [chunk] = [c for c in RangeSource(repo, merge) if c.commit.sha == merge]
+    assert chunk.lines == frozenset({4})

@@ -45,9 +45,9 @@ def test_exclude_and_skip_counts(tmp_path: Path):
     tree(tmp_path, {"a.txt": "x", "vendor/b.txt": "x", "img.png": b"\x89PNG\0\0\0", "big.txt": "y" * 2000})
     src = FileSource([str(tmp_path)], max_file_size=1000, exclude=["vendor/"])
     got = paths(src)
-    assert got == [str(tmp_path / "a.txt")]
-    assert src.stats.skipped == {"excluded": 1, "binary": 1, "too large": 1}
-    assert src.stats.scanned == 1
+    assert got == [str(tmp_path / "a.txt"), str(tmp_path / "img.png")]
+    assert src.stats.skipped == {"excluded": 1, "too large": 1} and src.stats.decoded == {"binary": 1}
+    assert src.stats.scanned == 2
 
 
 def test_explicit_file_is_scanned_even_if_ignored(tmp_path: Path):

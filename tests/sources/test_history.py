@@ -158,7 +158,7 @@ def test_odd_file_names(tmp_path):
     assert paths == {hv(KEY1): "with space.py", hv(KEY2): "new\nline.py", hv(KEY3): "latin1-\\xe9.py"}
 
 
-def test_submodule_binary_and_oversized_are_skipped_and_counted(tmp_path):
+def test_submodule_and_oversized_are_skipped_binary_scanned_and_counted(tmp_path):
     sub = Repo(tmp_path / "sub")
     sub.commit("s", **{"s.py": f"k = '{KEY2}'\n"})
     r = Repo(tmp_path / "r")
@@ -168,9 +168,11 @@ def test_submodule_binary_and_oversized_are_skipped_and_counted(tmp_path):
     r.write("bin.dat", b"\0\1\2" + f"k = '{KEY3}'".encode())
     r.commit("more")
     res = scan(r.path, engine=small_engine(Config(max_file_size=1000)))
-    assert res.findings == []  # the submodule's own history is not walked; big and binary skipped
+    # The submodule's own history is not walked and the big file is skipped; the binary file's
+    # printable text is scanned.
+    assert [(f.path, f.secret_hash) for f in res.findings] == [("bin.dat", hv(KEY3))]
     assert res.stats.skipped["submodule"] == 1
-    assert res.stats.skipped["too large"] == 1 and res.stats.skipped["binary"] == 1
+    assert res.stats.skipped["too large"] == 1 and res.stats.decoded == {"binary": 1}
     assert any("submodule" in n and "vendor/sub" in n for n in res.stats.notes)
 
 
