@@ -10,9 +10,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+
+
+# Property tests (hypothesis): CI runs a fixed set of examples (derandomize: the same inputs
+# every run, no example database), so a red CI is reproducible locally with the same profile;
+# "dev" explores new random inputs each run and remembers failures in .hypothesis/; "deep" is
+# for hunting (thousands of examples per property). Choose with LEAKSTOP_HYPOTHESIS=NAME.
+# Deadlines are per test (generous: they catch hangs and super-linear time, not slowness).
+_PROFILE = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", max_examples=40, derandomize=True, database=None, print_blob=True, **_PROFILE)
+settings.register_profile("dev", max_examples=80, **_PROFILE)
+settings.register_profile("deep", max_examples=2000, **_PROFILE)
+settings.load_profile(os.environ.get("LEAKSTOP_HYPOTHESIS") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @dataclass
