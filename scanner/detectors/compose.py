@@ -8,6 +8,7 @@ from typing import Iterator
 from scanner.detectors.names import basename
 from scanner.detectors.names import wants_compose as wants
 from scanner.detectors._common import assignment, decode, is_template_name
+from scanner.detectors.keys import SPACE
 from scanner.detectors.yamlish import Entry, parse
 
 RULE = "compose-environment-credential"
@@ -32,4 +33,4 @@ def detect(chunk, em) -> Iterator:
         elif "=" in e.value:
             k, _, _ = e.value.partition("=")
             s = e.start + len(k) + 1
-            yield from assignment(em, RULE, text, k.strip(), s, e.end, strict)
+            yield from assignment(em, RULE, text, k.strip(SPACE), s, e.end, strict)

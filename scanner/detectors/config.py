@@ -16,6 +16,7 @@ from scanner.detectors import compose, kubernetes
 from scanner.detectors.names import basename
 from scanner.detectors.names import config_kind as kind
 from scanner.detectors._common import assignment, decode, is_template_name
+from scanner.detectors.keys import SPACE
 from scanner.detectors.yamlish import parse
 
 RULE = "config-credential"
@@ -39,7 +40,7 @@ def detect(chunk, em) -> Iterator:
     elif k == "xml":
         yield from _xml(text, em, strict)
     elif k == "netrc":
-        for m in re.finditer(r"\bpassword\s+(\S+)", text):
+        for m in re.finditer(r"\bpassword\s+(\S+)", text, re.ASCII):
             yield from assignment(em, RULE, text, "password", m.start(1), m.end(1), strict)
     elif k == "pgpass":
         for m in re.finditer(r"(?m)^[^#\n:]*:[^:\n]*:[^:\n]*:[^:\n]*:([^\n\r]+)", text):
@@ -72,14 +73,14 @@ def _yaml(chunk, text: str, em, strict: bool) -> Iterator:
                 yield from assignment(em, RULE, text, None, e.start, e.end, strict)
                 continue
             k, _, _ = e.value.partition("=")
-            if not re.fullmatch(r"[A-Za-z_][\w.-]*", k.strip()):
+            if not re.fullmatch(r"[A-Za-z_][\w.-]*", k.strip(SPACE), re.ASCII):
                 continue
-            yield from assignment(em, RULE, text, k.strip(), e.start + len(k) + 1, e.end, strict)
+            yield from assignment(em, RULE, text, k.strip(SPACE), e.start + len(k) + 1, e.end, strict)
             continue
         yield from assignment(em, RULE, text, key, e.start, e.end, strict)
 
 
-_JSON_PAIR = re.compile(r'"(?P<key>(?:[^"\\\n]|\\.){1,200})"\s*:\s*"(?P<val>(?:[^"\\\n]|\\.)*)"')
+_JSON_PAIR = re.compile(r'"(?P<key>(?:[^"\\\n]|\\.){1,200})"\s*:\s*"(?P<val>(?:[^"\\\n]|\\.)*)"', re.ASCII)
 
 
 def _json(text: str, em, strict: bool, claimed: set[tuple[int, int]]) -> Iterator:
@@ -100,13 +101,14 @@ def _json(text: str, em, strict: bool, claimed: set[tuple[int, int]]) -> Iterato
 
 _INI = re.compile(
     r"(?m)^[ \t]*(?P<key>(?://[^\s=]*:)?[A-Za-z_$][\w.\-$\[\]]*(?:[ \t]+[A-Za-z_][\w.\-]*)?)[ \t]*"
-    r"(?P<sep>=|:(?=[ \t])|[ \t])[ \t]*(?P<val>[^\n]*)"
+    r"(?P<sep>=|:(?=[ \t])|[ \t])[ \t]*(?P<val>[^\n]*)",
+    re.ASCII,
 )
 
 
 def _ini(text: str, em, strict: bool) -> Iterator:
     for m in _INI.finditer(text):
-        key = m.group("key").strip()
+        key = m.group("key").strip(SPACE)
         if m.group("sep") in " \t" and " " in key:
             continue
         if key.startswith("//"):
@@ -120,9 +122,9 @@ def _ini(text: str, em, strict: bool) -> Iterator:
             start, end = s + 1, s + close
         else:
             cut = re.search(r"[ \t][#;]", raw)
-            value = (raw[: cut.start()] if cut else raw).rstrip()
+            value = (raw[: cut.start()] if cut else raw).rstrip(SPACE)
             if value.endswith(";") and not value.endswith("\\;"):
-                value = value[:-1].rstrip()  # nginx-style "directive value;"
+                value = value[:-1].rstrip(SPACE)  # nginx-style "directive value;"
             start, end = s, s + len(value)
         yield from assignment(em, RULE, text, key, start, end, strict)
 
@@ -130,14 +132,14 @@ def _ini(text: str, em, strict: bool) -> Iterator:
 # An element with a one-line text value; its attributes are looked at apart (one pass over the
 # text: a pattern that searched the attributes for key="..." lazily scanned the rest of the tag
 # again for every such attribute, the square of the tag's length).
-_XML_ELEMENT = re.compile(r"<(?P<tag>[A-Za-z_][\w:.-]*)(?P<attrs>\s[^<>]*)?>(?P<val>[^<>\n]{1,500})</(?P=tag)\s*>")
+_XML_ELEMENT = re.compile(r"<(?P<tag>[A-Za-z_][\w:.-]*)(?P<attrs>\s[^<>]*)?>(?P<val>[^<>\n]{1,500})</(?P=tag)\s*>", re.ASCII)
 _XML_KV = re.compile(
-    r"""\b(?:key|name)\s*=\s*"(?P<key>[^"]+)"\s+value\s*=\s*"(?P<val>[^"]*)\"""", re.I
+    r"""\b(?:key|name)\s*=\s*"(?P<key>[^"]+)"\s+value\s*=\s*"(?P<val>[^"]*)\"""", re.I | re.ASCII
 )
-_XML_NAME_ATTR = re.compile(r"""\b(?:key|name)\s*=\s*"(?P<key>[^"]+)\"""")
+_XML_NAME_ATTR = re.compile(r"""\b(?:key|name)\s*=\s*"(?P<key>[^"]+)\"""", re.ASCII)
 # An attribute starts where a name does (a search from inside a long name would scan the rest of
 # it again from every character).
-_XML_ATTR = re.compile(r"""(?<![\w:.-])[\d:.-]*(?P<key>[A-Za-z_][\w:.-]*)\s*=\s*"(?P<val>[^"<>]*)\"""")
+_XML_ATTR = re.compile(r"""(?<![\w:.-])[\d:.-]*(?P<key>[A-Za-z_][\w:.-]*)\s*=\s*"(?P<val>[^"<>]*)\"""", re.ASCII)
 
 
 def _xml(text: str, em, strict: bool) -> Iterator:
@@ -159,6 +161,6 @@ def _xml(text: str, em, strict: bool) -> Iterator:
         if s in seen or key.lower() in ("value", "key", "name"):
             continue
         if key.lower() == "connectionstring":
-            nm = re.search(r'\bname\s*=\s*"([^"]+)"[^<>]*$', text[max(0, s - 400) : s])
+            nm = re.search(r'\bname\s*=\s*"([^"]+)"[^<>]*$', text[max(0, s - 400) : s], re.ASCII)
             key = nm.group(1) if nm else key
         yield from assignment(em, RULE, text, key, s, e, strict, uri_key=key)

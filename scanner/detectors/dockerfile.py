@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 from scanner.detectors.names import basename, wants_build_args
 from scanner.detectors.names import wants_dockerfile as wants
 from scanner.detectors._common import assignment, decode, is_template_name
-from scanner.detectors.keys import is_literal, uri_passwords
+from scanner.detectors.keys import SPACE, is_literal, uri_passwords
 from scanner.spans import Spans
 
 ENV_RULE = "dockerfile-env-credential"
@@ -22,7 +22,9 @@ RUN_RULE = "dockerfile-run-credential"
 BUILD_ARG_RULE = "docker-build-arg-credential"
 
 _INSTR = re.compile(r"^\s*(?P<op>[A-Za-z]+)\s+", re.ASCII)
-_PAIR = re.compile(r"""(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<val>"(?:[^"\\]|\\.)*"|'[^']*'|(?:[^\s"'\\]|\\.)*)""")
+# A key is tried only where a run of key characters starts (inside a long run, every try re-read
+# the rest of it: quadratic); a leading digit, dot or dash is skipped as before.
+_PAIR = re.compile(r"""(?<![A-Za-z0-9_.-])[0-9.-]*(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<val>"(?:[^"\\]|\\.)*"|'[^']*'|(?:[^\s"'\\]|\\.)*)""", re.ASCII)
 # Inline credentials in RUN: (command, option, key name); the group "pw" of the option is the
 # credential. An option counts after its command in the same shell command (no ; & | or newline
 # between); options without a command count anywhere. Looking for the option from each command
@@ -42,21 +44,21 @@ _RUN_PATTERNS = [
     (None, r"""\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""", "NETRC_PASSWORD"),
     (None, r"""\b(?:sshpass|htpasswd\s+-[^\Wb]*b\w*\s+\S+\s+\S+)\s+-p\s*(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""", "SSH_PASSWORD"),
 ]
-_RUN_PATTERNS = [(cmd and re.compile(cmd), re.compile(opt), key) for cmd, opt, key in _RUN_PATTERNS]
+_RUN_PATTERNS = [(cmd and re.compile(cmd, re.ASCII), re.compile(opt, re.ASCII), key) for cmd, opt, key in _RUN_PATTERNS]
 _COMMAND_END = re.compile(r"[;&|\n]")
 URI_REACH = 2048  # how far before its password a URI's scheme is looked for
 _RUN_ASSIGN = re.compile(
-    r"""(?:^|(?<=[\s;&|(]))(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<val>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s'";&|)]+)"""
+    r"""(?:^|(?<=[\s;&|(]))(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<val>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s'";&|)]+)""", re.ASCII
 )
 _BUILD_ARG = re.compile(
-    r"""--build-arg(?:\s+|=)(?P<q>['"]?)(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<val>[^\s'"\\]*)(?P=q)"""
+    r"""--build-arg(?:\s+|=)(?P<q>['"]?)(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<val>[^\s'"\\]*)(?P=q)""", re.ASCII
 )
 
 
 def logical_lines(text: str) -> Iterator[tuple[str, list[int]]]:
     """Instructions with continuations joined; each with the text offset of every character."""
     escape = "\\"
-    head = re.match(r"(?:\s*#\s*\w+\s*=.*\n)*", text)
+    head = re.match(r"(?:\s*#\s*\w+\s*=.*\n)*", text, re.ASCII)
     if head and re.search(r"(?im)^\s*#\s*escape\s*=\s*`", head.group(0)):
         escape = "`"
     buf: list[str] = []
@@ -69,11 +71,11 @@ def logical_lines(text: str) -> Iterator[tuple[str, list[int]]]:
         line = text[pos:end]
         if line.endswith("\r"):
             line = line[:-1]
-        stripped = line.strip()
+        stripped = line.strip(SPACE)
         if buf and stripped.startswith("#"):
             pass  # comment lines inside a continued instruction are dropped by Docker
-        elif line.rstrip().endswith(escape) and not (not buf and stripped.startswith("#")):
-            body = line.rstrip()[:-1]
+        elif line.rstrip(SPACE).endswith(escape) and not (not buf and stripped.startswith("#")):
+            body = line.rstrip(SPACE)[:-1]
             buf.append(body)
             offs.extend(range(pos, pos + len(body)))
         else:
@@ -124,7 +126,7 @@ def _map(m, offs: list[int]):
 
 def _env(line: str, offs: list[int], at: int, em, strict: bool) -> Iterator:
     args = line[at:]
-    first = args.split(None, 1)[0] if args.strip() else ""
+    first = re.match(r"[^ \t\r\n\x0b\x0c]*", args.lstrip(SPACE)).group()
     if "=" in first:
         for p in _PAIR.finditer(line, at):
             s, e = p.span("val")
@@ -133,10 +135,10 @@ def _env(line: str, offs: list[int], at: int, em, strict: bool) -> Iterator:
             yield from _spans(line, offs, em, ENV_RULE, p.group("key"), s, e, strict)
     elif first:
         # Legacy form: ENV KEY the rest of the line
-        s = at + len(args) - len(args.lstrip()) + len(first)
+        s = at + len(args) - len(args.lstrip(SPACE)) + len(first)
         while s < len(line) and line[s] in " \t":
             s += 1
-        e = len(line.rstrip())
+        e = len(line.rstrip(SPACE))
         if e > s and line[s] in "\"'" and line[e - 1] == line[s]:
             s, e = s + 1, e - 1
         yield from _spans(line, offs, em, ENV_RULE, first, s, e, strict)
@@ -200,8 +202,10 @@ def _options(cmd: "re.Pattern[str]", opt: "re.Pattern[str]", line: str, at: int)
 
 def _uri_key(line: str, pw_start: int) -> str:
     # The URI's scheme is a little before its password (not searched for from the line's start:
-    # a line of many URIs would cost the square of its length).
-    m = re.search(r"([a-z][a-z0-9+.-]*)://[^\s]*$", line[max(0, pw_start - URI_REACH) : pw_start], re.I)
+    # a line of many URIs would cost the square of its length); tried only where a run of scheme
+    # characters starts, not from inside it (the square of a long user name).
+    window = line[max(0, pw_start - URI_REACH) : pw_start]
+    m = re.search(r"(?<![a-z0-9+.-])[0-9+.-]*([a-z][a-z0-9+.-]*)://[^\s]*$", window, re.I | re.ASCII)
     scheme = m.group(1).split("+")[0].upper() if m else "URL"
     return f"{scheme}_PASSWORD"
 

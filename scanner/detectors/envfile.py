@@ -13,6 +13,7 @@ from typing import Iterator
 from scanner.detectors.names import basename
 from scanner.detectors.names import wants_envfile as wants
 from scanner.detectors._common import assignment, decode, is_template_name
+from scanner.detectors.keys import SPACE
 from scanner.detectors.yamlish import _closing_quote
 
 RULE = "env-file-credential"
@@ -52,6 +53,6 @@ def parse_env(text: str, em, rule_id: str, strict: bool = False) -> Iterator:
         else:
             line = text[vstart:eol].rstrip("\r")
             cut = re.search(r"[ \t]#", line)
-            value = (line[: cut.start()] if cut else line).rstrip()
+            value = (line[: cut.start()] if cut else line).rstrip(SPACE)
             start, end = vstart, vstart + len(value)
         yield from assignment(em, rule_id, text, key, start, end, strict)

@@ -12,6 +12,11 @@ from typing import Iterator, Optional
 
 from scanner.engine.entropy import shannon
 
+# Detectors read bytes decoded as Latin-1 (one character per byte). There, Python's own idea of
+# whitespace (str.strip(), str.split(), \s without re.ASCII) includes 0x85 and 0xA0, which are
+# bytes inside UTF-8 characters (à is C3 A0): spans and tests use ASCII whitespace only.
+SPACE = " \t\n\r\x0b\x0c"
+
 # Tokens that make a key a credential on their own (DB_PASSWORD, clientSecret, auth_token).
 STRONG = frozenset(
     {
@@ -102,20 +107,23 @@ def credential_kind(key: str) -> Optional[str]:
     return None
 
 
-# References to a value kept elsewhere: never a finding.
+# References to a value kept elsewhere: never a finding. A template expression (${...}, {{...}},
+# <%...%>) is at most 200 characters long: unbounded, each of many unclosed openers would scan to
+# the end of the value (quadratic time on "{{{{...").
 _REFERENCE = re.compile(
-    r"\$\{[^}]*\}|\$\{\{|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Za-z_][A-Za-z0-9_:.]*\b|\$\([^)]*\)?|\{\{.*?\}\}|"
-    r"%\([^)]*\)[sdr]|^%[A-Za-z_][\w.]*%$|<%.*?%>|#\{[^}]*\}|os\.environ|os\.getenv|process\.env|"
+    r"\$\{[^}]{0,200}\}|\$\{\{|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Za-z_][A-Za-z0-9_:.]*\b|\$\([^)]*\)?|\{\{.{0,200}?\}\}|"
+    r"%\([^)]{0,200}\)[sdr]|^%[A-Za-z_][\w.]*%$|<%.{0,200}?%>|#\{[^}]{0,200}\}|os\.environ|os\.getenv|process\.env|"
     r"\bENV\[|getenv\(|System\.getenv|Environment\.Get|^!(Ref|Sub|GetAtt|ImportValue|FindInMap|Join|Select|If|"
     r"vault|Secret|Env)\b|\{\{resolve:|arn:aws:(secretsmanager|ssm|kms):|^(vault|ref\+\w+|awssm|ssm|env|"
     r"secretref|op|sops|k8s|gcp|azure|keyvault)://|^(var|local|data|module|each|self)\.[A-Za-z_]|"
     r"^@Microsoft\.KeyVault|^\(\(.*\)\)$|^\[\[.*\]\]$|^__[A-Za-z_]+__$|^ENC[\[(]|^\$ANSIBLE_VAULT|"
-    r"^(env|file|vault|ssm|awssm|secretsmanager|op|keyvault|sm|gcpsm):(//)?[A-Za-z_/]|^<[^>]+>$|^\*[A-Za-z_]|^secret(s)?\.[A-Za-z_]|^@[A-Za-z_][\w.]*@?$|^\{[A-Za-z_][\w.]*\}$"
+    r"^(env|file|vault|ssm|awssm|secretsmanager|op|keyvault|sm|gcpsm):(//)?[A-Za-z_/]|^<[^>]+>$|^\*[A-Za-z_]|^secret(s)?\.[A-Za-z_]|^@[A-Za-z_][\w.]*@?$|^\{[A-Za-z_][\w.]*\}$",
+    re.ASCII,
 )
 _BOOL = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none", "nil", "~", "undefined", "y", "n"})
-_NUMBER = re.compile(r"^[+-]?[\d.,_:]+[a-z]{0,2}$")
-_PATHLIKE = re.compile(r"^(~|\.{1,2}|[A-Za-z]:)?[/\\][\w.@ -]+([/\\][\w.@ -]*)*$")
-_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+_NUMBER = re.compile(r"^[+-]?[\d.,_:]+[a-z]{0,2}$", re.ASCII)
+_PATHLIKE = re.compile(r"^(~|\.{1,2}|[A-Za-z]:)?[/\\][\w.@ -]+([/\\][\w.@ -]*)*$", re.ASCII)
+_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$", re.ASCII)
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 _KNOWN_PREFIX = re.compile(
     r"^(sk_live_|rk_live_|sk-|ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|xox[abposr]-|AKIA|ASIA|AIza|"
@@ -125,9 +133,9 @@ _KNOWN_PREFIX = re.compile(
 
 # Lower-case words joined by separators: resource names and prose slugs (db-credentials,
 # replace-me-with-a-long-string), not generated credentials.
-_SLUG = re.compile(r"^[a-z]+(?:[-_.](?:[a-z]+|\d{1,4}))*$")
+_SLUG = re.compile(r"^[a-z]+(?:[-_.](?:[a-z]+|\d{1,4}))*$", re.ASCII)
 # camelCase / PascalCase words and dotted or indexed paths: identifiers (nextToken, Items[].Key).
-_IDENT = re.compile(r"^(?:[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}|[A-Za-z_]\w*(?:\[-?\d*\]|\.[A-Za-z_]\w*)+)$")
+_IDENT = re.compile(r"^(?:[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}|[A-Za-z_]\w*(?:\[-?\d*\]|\.[A-Za-z_]\w*)+)$", re.ASCII)
 
 
 # Example values printed in vendor documentation (NuGet's nuget.config reference) and copied
@@ -146,7 +154,7 @@ def _classes(value: str) -> int:
 def is_literal(value: str, key: str = "") -> bool:
     """A literal that could be a credential: not empty, not a reference, not a boolean, a short
     number, a path, an e-mail address, a plain URL, prose, or the key's own name."""
-    v = value.strip()
+    v = value.strip(SPACE)
     if len(v) < 6 or len(v) > 4096:
         return False
     low = v.lower()
@@ -160,7 +168,7 @@ def is_literal(value: str, key: str = "") -> bool:
         return True  # a PEM private key (multi-line values in env files)
     if _SLUG.match(v) or _IDENT.match(v) or (v[:1].isalpha() and v[1:].isalpha() and v[1:].islower()):
         return False  # resource names, slugs and single words ("Password")
-    if any(c.isspace() for c in v):
+    if any(c in SPACE for c in v):
         # Prose and command lines, not credentials (passphrases with spaces are rare in config).
         return False
     if _PATHLIKE.match(v) and not _KNOWN_PREFIX.match(v):
@@ -174,7 +182,7 @@ def is_literal(value: str, key: str = "") -> bool:
 
 def looks_generated(value: str) -> bool:
     """Machine-made: a known token prefix, or long, mixed and high in entropy."""
-    v = value.strip()
+    v = value.strip(SPACE)
     if _KNOWN_PREFIX.match(v):
         return True
     if v.startswith("-----BEGIN") and "PRIVATE KEY" in v[:60]:
@@ -199,10 +207,10 @@ def judge(value: str, key: str, strict: bool = False) -> bool:
 URI = re.compile(
     r"\b(?P<scheme>[a-z][a-z0-9+.-]{1,30})://(?P<user>[^\s:/?#@'\"<>`]*):(?P<password>[^\s/?#@'\"<>`]+)@"
     r"(?P<host>[^\s/?#'\"<>`:@]*)",
-    re.I,
+    re.I | re.ASCII,
 )
 # ADO.NET / ODBC style: Server=...;User Id=...;Password=...;
-CONN_STRING = re.compile(r"(?i)(?:^|;)\s*(?P<k>password|pwd)\s*=\s*(?P<password>[^;'\"<>\s]+)")
+CONN_STRING = re.compile(r"(?i)(?:^|;)\s*(?P<k>password|pwd)\s*=\s*(?P<password>[^;'\"<>\s]+)", re.ASCII)
 _PLACEHOLDER_PASSWORDS = re.compile(
     r"(?i)^(password|passwd|pass|pwd|secret|changeme|user|username|\*+|x+|\.+|%s|%\w+|<[^>]*>|\[[^\]]*\]|"
     r"\{[^}]*\}|your.*|my.*password|.*placeholder.*|test|example)$"

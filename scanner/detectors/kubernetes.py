@@ -79,7 +79,7 @@ def _judge(em, text: str, section: str, key: str, value: str, start: int, end: i
             if m:
                 yield m
         return
-    raw = re.sub(r"\s+", "", value)
+    raw = re.sub(r"\s+", "", value, flags=re.ASCII)
     try:
         plain = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
@@ -109,7 +109,7 @@ def json_values(text: str) -> list[tuple[str, str, int, int]]:
         doc, end = _node(text, 0)
     except (ValueError, IndexError, RecursionError):
         return []
-    if text[end:].strip():
+    if text[end:].strip(" \t\n\r"):
         return []
     out = []
     for obj in _objects(doc):

@@ -72,7 +72,9 @@ def config_kind(path: str) -> str:
     return ""
 
 
-_K8S_KIND = re.compile(rb"(?im)^\s*[\"']?kind[\"']?\s*:\s*[\"']?secret[\"']?\s*$|\"kind\"\s*:\s*\"Secret\"")
+# Blanks on the YAML line are spaces and tabs: "^\s*" also crossed newlines, so every line start in
+# a run of blank lines re-read the whole run (quadratic).
+_K8S_KIND = re.compile(rb"(?im)^[ \t]*[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?secret[\"']?[ \t\r]*$|\"kind\"\s*:\s*\"Secret\"")
 
 
 def may_be_kubernetes(path: str) -> bool:

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Optional
 
-_KEY = re.compile(r"""(?P<key>"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"{}\[\],&*!|>%@`-][^#]*?|-[^\s#]+?)\s*:(?=\s|$)""")
-_BLOCK = re.compile(r"^[|>][+-]?\d?[+-]?\s*(#.*)?$")
-_TAG = re.compile(r"^(![^\s]*)\s*")
-_ANCHOR = re.compile(r"^&[^\s]+\s*")
+from scanner.detectors.keys import SPACE  # ASCII whitespace: the text is Latin-1-decoded bytes
+
+# Quoted keys and "-dash" keys; plain keys are found by _key (a pattern for them, a lazy scan
+# followed by \s*, re-read a run of spaces from every position in it: quadratic).
+_QUOTED_KEY = re.compile(r"""(?P<key>"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|-[^\s#]+?)\s*:(?=\s|$)""", re.ASCII)
+_KEY_END = re.compile(r":(?=[ \t\r\n\x0b\x0c]|$)")
+_NOT_PLAIN_START = frozenset(SPACE + "#'\"{}[],&*!|>%@`-")
+_BLOCK = re.compile(r"^[|>][+-]?\d?[+-]?\s*(#.*)?$", re.ASCII)
+_TAG = re.compile(r"^(![^\s]*)\s*", re.ASCII)
+_ANCHOR = re.compile(r"^&[^\s]+\s*", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -59,8 +65,22 @@ def _closing_quote(text: str, start: int, quote: str) -> int:
     return -1
 
 
+def _key(content: str) -> Optional[tuple[str, int]]:
+    """A mapping key at the start of ``content``: (the key as written, offset after its colon).
+    A plain key runs to the first ":" followed by a space or the line's end, without a "#"."""
+    m = _QUOTED_KEY.match(content)
+    if m:
+        return m.group("key"), m.end()
+    if not content or content[0] in _NOT_PLAIN_START:
+        return None
+    c = _KEY_END.search(content, 1)  # the first character is part of the key
+    if c is None or "#" in content[: c.start()]:
+        return None
+    return content[: c.start()], c.end()
+
+
 def _strip_key(k: str) -> str:
-    k = k.strip()
+    k = k.strip(SPACE)
     if len(k) >= 2 and k[0] == k[-1] and k[0] in "\"'":
         return k[1:-1]
     return k
@@ -85,14 +105,14 @@ def _parse(text: str) -> Iterator[Entry]:
         if not stripped or stripped.startswith("#"):
             continue
         indent = len(line) - len(stripped)
-        if indent == 0 and (stripped.startswith("---") or stripped.rstrip() == "..."):
+        if indent == 0 and (stripped.startswith("---") or stripped.rstrip(SPACE) == "..."):
             doc += 1
             stack = []
             continue
         col = indent
         content = stripped
         # List items, possibly nested on one line ("- - a").
-        while content.startswith("- ") or content.startswith("-\t") or content.rstrip() == "-":
+        while content.startswith("- ") or content.startswith("-\t") or content.rstrip(SPACE) == "-":
             while stack and (stack[-1][0] > col or (stack[-1][0] == col and not stack[-1][1])):
                 stack.pop()
             items += 1
@@ -106,7 +126,7 @@ def _parse(text: str) -> Iterator[Entry]:
         if not content or content.startswith("#"):
             continue
         item_id = next((fr[2] for fr in reversed(stack) if fr[2]), 0)
-        m = _KEY.match(content)
+        m = _key(content)
         if m is None:
             if stack and stack[-1][1] == "" and stack[-1][0] < col:
                 # A scalar list item ("- KEY=value").
@@ -119,11 +139,11 @@ def _parse(text: str) -> Iterator[Entry]:
         if not (stack and stack[-1][0] < col and stack[-1][1] == ""):
             while stack and stack[-1][0] >= col:
                 stack.pop()
-        key = _strip_key(m.group("key"))
+        key = _strip_key(m[0])
         path = tuple(fr[1] for fr in stack if fr[1])
-        rest = content[m.end() :]
+        rest = content[m[1] :]
         lead = len(rest) - len(rest.lstrip(" \t"))
-        rest_col = col + m.end() + lead
+        rest_col = col + m[1] + lead
         rest = rest.lstrip(" \t")
         tag = ""
         am = _ANCHOR.match(rest)
@@ -153,8 +173,8 @@ def _parse(text: str) -> Iterator[Entry]:
                 if bstripped:
                     if first is None:
                         first = boff + bindent
-                    last = boff + len(bline.rstrip())
-                    parts.append(bstripped.rstrip())
+                    last = boff + len(bline.rstrip(SPACE))
+                    parts.append(bstripped.rstrip(SPACE))
                 i += 1
             if first is not None:
                 sep = "\n" if rest.startswith("|") else " "
@@ -186,5 +206,5 @@ def _scalar(text: str, lines, i: int, start: int, rest: str, col: int):
     h = rest.find("\t#")
     if 0 <= h < cut:
         cut = h
-    value = rest[:cut].rstrip()
+    value = rest[:cut].rstrip(SPACE)
     return value, start, start + len(value), False, i
