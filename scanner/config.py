@@ -69,11 +69,11 @@ def parse_config(doc: Any, path: Path) -> Config:
         if key not in _ALLOW_KEYS:
             raise LeakstopError(f"{path}: unknown key 'allowlist.{key}' (known: {', '.join(_ALLOW_KEYS)})")
     regexes = _str_list(allow.get("regexes"), f"{path}: 'allowlist.regexes'")
-    for rx in regexes:
-        try:
-            re.compile(rx)
-        except re.error as exc:
-            raise LeakstopError(f"{path}: 'allowlist.regexes': invalid regex {rx!r}: {exc}") from None
+    if regexes:
+        from scanner.rules import compile_pattern
+
+        for rx in regexes:
+            compile_pattern(rx, f"{path}: 'allowlist.regexes': invalid regex {rx!r}")
     rules = doc.get("rules") or []
     if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
         raise LeakstopError(f"{path}: 'rules' must be a list of rule mappings")
@@ -103,12 +103,13 @@ def parse_config(doc: Any, path: Path) -> Config:
         exclude=_str_list(doc.get("exclude"), f"{path}: 'exclude'"),
         max_file_size=size,
         source=path,
-        remediation=tuple(sorted(remediation.items())),
+        remediation=tuple(sorted(remediation.items(), key=lambda kv: str(kv[0]))),  # keys checked by remediate
     )
 
 
 def parse_size(text: str, where: str = "size") -> int:
-    m = re.fullmatch(r"\s*(\d+)\s*([kmg]?i?b?)?\s*", text, re.IGNORECASE)
+    # At most 15 digits: int() refuses numbers past 4,300 digits, and no file is 10**15 bytes.
+    m = re.fullmatch(r"\s*(\d{1,15})\s*([kmg]?i?b?)?\s*", text, re.IGNORECASE)
     if not m:
         raise LeakstopError(f"{where}: invalid size {text!r} (use e.g. 500000, 512KB, 10MB)")
     unit = (m.group(2) or "").lower().rstrip("b").rstrip("i")

@@ -264,6 +264,17 @@ def _literal_run(pattern: str) -> int:
     return n
 
 
+def compile_pattern(regex: str, where: str) -> "re.Pattern[bytes]":
+    """A user's pattern compiled as the engine uses it (bytes); any failure is a one-line error:
+    besides re.error, ``re`` raises OverflowError for a huge repeat count (a{99999999999}),
+    RecursionError for deep nesting and the encoder an error for lone surrogates."""
+    try:
+        return re.compile(regex.encode())
+    except (re.error, OverflowError, RecursionError, UnicodeEncodeError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LeakstopError(f"{where}: {detail}") from None
+
+
 def _err(where: str, msg: str) -> LeakstopError:
     return LeakstopError(f"{where}: {msg}")
 
@@ -282,7 +293,7 @@ def parse_rule(raw: Any, where: str) -> Rule:
         raise _err(where, "a rule must be a mapping")
     rid = raw.get("id", "?")
     where = f"{where}: rule '{rid}'"
-    unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
+    unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL), key=str)  # YAML keys need not be strings
     if unknown:
         raise _err(where, f"unknown key '{unknown[0]}'")
     for key in REQUIRED:
@@ -302,10 +313,7 @@ def parse_rule(raw: Any, where: str) -> Rule:
     for bad, why in _FORBIDDEN:
         if bad.search(regex):
             raise _err(where, f"'regex': {why}")
-    try:
-        compiled = re.compile(regex.encode())
-    except re.error as exc:
-        raise _err(where, f"'regex' does not compile: {exc}") from None
+    compiled = compile_pattern(regex, f"{where}: 'regex' does not compile")
     if "secret" not in compiled.groupindex:
         raise _err(where, "'regex' needs a named group (?P<secret>...)")
     min_entropy = raw.get("min_entropy", 0.0)
@@ -322,10 +330,7 @@ def parse_rule(raw: Any, where: str) -> Rule:
         for bad, why in _FORBIDDEN:
             if bad.search(prefilter):
                 raise _err(where, f"'prefilter': {why}")
-        try:
-            re.compile(prefilter.encode())
-        except re.error as exc:
-            raise _err(where, f"'prefilter' does not compile: {exc}") from None
+        compile_pattern(prefilter, f"{where}: 'prefilter' does not compile")
     keywords = _as_str_list(raw["keywords"], where, "keywords")
     if any(not k for k in keywords):
         raise _err(where, "'keywords' must not contain empty strings")
@@ -374,13 +379,17 @@ def load_pack(path: Path) -> list[Rule]:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as exc:
         raise LeakstopError(f"{path}: cannot read rule file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise LeakstopError(f"{path}: a rule file must be UTF-8 text") from None
+    except RecursionError:
+        raise LeakstopError(f"{path}: invalid YAML (nested too deeply)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         pos = f" (line {mark.line + 1})" if mark else ""
         raise LeakstopError(f"{path}: invalid YAML{pos}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
         raise LeakstopError(f"{path}: a rule file must be a mapping with a 'rules' list")
-    extra = sorted(set(doc) - {"rules"})
+    extra = sorted(set(doc) - {"rules"}, key=str)
     if extra:
         raise LeakstopError(f"{path}: unknown key '{extra[0]}'")
     return [parse_rule(r, str(path)) for r in doc["rules"]]
