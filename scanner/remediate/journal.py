@@ -16,6 +16,36 @@ from scanner.fsutil import atomic_write, read_json
 JOURNAL_NAME = "journal.json"
 
 
+def _is(value, kind, of=None) -> bool:
+    """``value`` is a ``kind`` (list or dict) whose elements (values) are all ``of``."""
+    if not isinstance(value, kind):
+        return False
+    return of is None or all(isinstance(v, of) for v in (value.values() if kind is dict else value))
+
+
+def _malformed(doc: dict) -> str:
+    """What is wrong with a journal's structure, or "": the shapes every method below relies on."""
+    items, run = doc.get("items"), doc.get("run")
+    if not _is(items, dict, dict) or not all(
+        isinstance(m.get("secret_name"), str) and isinstance(m.get("value_hash"), str)
+        and isinstance(m.get("json_key"), (str, type(None))) for m in items.values()
+    ):
+        return "'items' must map to entries with secret_name, json_key and value_hash"
+    if not _is(doc.get("ecs"), list, dict) or not all(
+        isinstance(e.get("dockerfile"), str) and isinstance(e.get("name"), str) for e in doc["ecs"]
+    ):
+        return "'ecs' must be a list of entries with dockerfile and name"
+    if not _is(run, dict) or not isinstance(run.get("status"), str):
+        return "'run' must be a mapping with a status"
+    if run["status"] == "running" and not (
+        _is(run.get("steps_done"), list, str) and _is(run.get("secrets"), list, str) and _is(run.get("files"), dict)
+        and _is(run.get("side_files"), list, dict)
+        and all(isinstance(c.get(k), str) for c in run["side_files"] for k in ("path", "after", "kind"))
+    ):
+        return "an interrupted run must list steps_done, secrets, files and side_files"
+    return ""
+
+
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -27,6 +57,9 @@ class Journal:
                 raise LeakstopError(f"{path}: journal is unreadable; move it away to start over") from None
             if not isinstance(doc, dict) or doc.get("version") != 1:
                 raise LeakstopError(f"{path}: not a leakstop journal (version 1)")
+            problem = _malformed(doc)
+            if problem:
+                raise LeakstopError(f"{path}: not a leakstop journal ({problem}); move it away to start over")
             self.data = doc
 
     @property

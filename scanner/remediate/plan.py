@@ -256,15 +256,17 @@ def findings_from_report(report: Path, base: Path, ruleset: Sequence) -> list[Fi
         try:
             rid, path, line, col, end = d["rule_id"], d["path"], int(d["line"]), int(d["column"]), int(d["end_column"])
             fp = d["fingerprint"]
-        except (KeyError, TypeError, ValueError):
+            if not all(isinstance(v, str) for v in (rid, path, fp)):
+                raise TypeError
+        except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: int(Infinity)
             raise LeakstopError(f"{report}: finding {i + 1} lacks rule_id/path/line/column/end_column/fingerprint") from None
         if d.get("commit"):
             continue  # a history finding: the value is not in the working tree
         file = Path(path) if os.path.isabs(path) else base / path
         try:
             lines = file.read_bytes().split(b"\n")
-        except OSError as exc:
-            raise LeakstopError(f"{path}: cannot read file named in the report: {exc.strerror}") from None
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            raise LeakstopError(f"{path}: cannot read file named in the report: {getattr(exc, 'strerror', None) or exc}") from None
         text = lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(lines) else ""
         value = text[col - 1 : end - 1].encode("utf-8")
         if not value or fingerprint(rid, value) != fp:
