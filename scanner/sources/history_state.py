@@ -38,6 +38,10 @@ def state_key(engine, options: HistoryOptions) -> str:
 
 
 def _finding_from(d: dict, secret_hash: str) -> Finding:
+    if not all(isinstance(d[k], int) for k in ("line", "column", "end_column")) or not all(
+        isinstance(d[k], str) for k in ("rule_id", "path", "fingerprint", "masked")
+    ):
+        raise TypeError("damaged finding")
     c = d.get("commit") or {}
     return Finding(
         rule_id=d["rule_id"], provider=d["provider"], description=d["description"], severity=d["severity"],
@@ -63,6 +67,12 @@ class HistoryState:
             return None
         if not isinstance(doc, dict) or doc.get("version") != STATE_VERSION or doc.get("key") != key:
             return None
+        try:
+            return self._read(doc, raw, repo)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            return None  # a damaged or hand-edited state: scan everything, as with no state
+
+    def _read(self, doc: dict, raw: bytes, repo: str) -> tuple[list[str], frozenset[bytes], dict[str, Prior]]:
         tips = [t for t in doc.get("tips", []) if isinstance(t, str)]
         if tips:  # a tip rewritten away (force-push, gc) no longer bounds anything
             out = run_git(repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
