@@ -324,20 +324,61 @@ def _not_repo(repo: Path | str, proc: subprocess.CompletedProcess) -> None:
         raise LeakstopError(f"{repo}: not a git repository")
 
 
+def merge_heads(repo: Path | str) -> list[str]:
+    """The commits being merged into HEAD (``MERGE_HEAD``), read from the git directory without a
+    git process (the hook's budget); [] when no merge is in progress or it cannot tell."""
+    from scanner.config import find_repo_root
+
+    env = os.environ.get("GIT_DIR")
+    if env:
+        git_dir = Path(env)
+    else:
+        top = find_repo_root(Path(repo))
+        if top is None:
+            return []
+        git_dir = top / ".git"
+        if git_dir.is_file():  # a linked worktree or submodule: "gitdir: <path>"
+            try:
+                pointer = git_dir.read_text(encoding="utf-8", errors="replace").strip()
+            except OSError:
+                return []
+            git_dir = top / pointer.removeprefix("gitdir:").strip()
+    try:
+        text = (git_dir / "MERGE_HEAD").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return []
+    return [ln for ln in text.split() if re.fullmatch(r"[0-9a-f]{40,64}", ln)]
+
+
 class StagedSource:
     """What ``git commit`` would record: the index content of each added/changed file, reporting
-    only added lines (numbered in the staged file). Works before the first commit too."""
+    only added lines (numbered in the staged file). Works before the first commit too.
+
+    While a merge is in progress (the commit that concludes it), the staged result is compared
+    with HEAD and every commit being merged, like a merge commit in range mode: only what the
+    merge adds beyond all its parents (a conflict resolution) is the change's."""
 
     def __init__(self, repo: Path | str = ".", max_file_size: int = 10 * 1024 * 1024) -> None:
         self.repo = repo
         self.max_file_size = max_file_size
         self.stats = DiffStats()
+        self._merge: Optional[list[str]] = None  # [index tree, HEAD, merged...] once known
+
+    def _merge_args(self) -> list[str]:
+        if self._merge is None:
+            self._merge = []
+            heads = merge_heads(self.repo)
+            if heads:
+                tree = _git(self.repo, ["write-tree"])  # fails on unresolved conflicts: plain diff
+                if tree.returncode == 0:
+                    self._merge = [tree.stdout.decode().strip(), "HEAD", *heads]
+        return ["-c", *self._merge] if self._merge else ["--cached"]
 
     def changes(self, text_paths: Sequence[bytes] = ()) -> list[FileChange]:
         """The staged changes; with ``text_paths``, only those paths, diffed as text whatever
         their attributes say."""
         # No HEAD yet (unborn branch): git diff --cached compares with the empty tree itself.
-        args = ["diff", "--cached", "--raw", "-p", "-U0", "-z", *_COMMON]
+        args = ["diff", "--raw", "-p", "-U0", "-z", *_COMMON, *self._merge_args()]
         if text_paths:
             args += ["--text", "--", *text_paths]
         proc = _git(self.repo, args, pre=["--literal-pathspecs"] if text_paths else [])

@@ -349,3 +349,26 @@ def test_merge_of_a_wide_file_reports_what_no_parent_had(make_repo):
     merge = commit_all(repo, "merge")
     [chunk] = [c for c in RangeSource(repo, merge) if c.commit.sha == merge]
     assert chunk.lines == frozenset({4})
+
+
+def test_staged_merge_in_progress_reports_only_the_resolution(make_repo):
+    """The commit that concludes a merge: lines from either side are not the change's, a line
+    typed into the resolution is (as for a merge commit in range mode)."""
+    repo = make_repo()
+    (repo / "config.py").write_text("RETRIES = 1\n")
+    commit_all(repo, "base")
+    git(repo, "checkout", "-q", "-b", "topic")
+    (repo / "config.py").write_text("RETRIES = 3\n")
+    (repo / "topic.py").write_text(f"k = '{KEY}'\n")  # the topic branch's own (already committed) line
+    commit_all(repo, "topic")
+    git(repo, "checkout", "-q", "main")
+    (repo / "config.py").write_text("RETRIES = 2\n")
+    commit_all(repo, "main")
+    subprocess.run(["git", "-C", str(repo), "merge", "-q", "topic"], capture_output=True)
+    (repo / "config.py").write_text(f"RETRIES = 2\nk = '{KEY}'\n")
+    git(repo, "add", "-A")
+    assert [(c.path, c.lines) for c in StagedSource(repo)] == [("config.py", frozenset({2}))]
+    # Conflicts not yet resolved: the index has no tree; the plain staged diff is scanned.
+    git(repo, "reset", "-q", "--merge")
+    subprocess.run(["git", "-C", str(repo), "merge", "-q", "topic"], capture_output=True)
+    assert {c.path for c in StagedSource(repo)} <= {"config.py", "topic.py"}
