@@ -38,7 +38,11 @@ SUBMODULE_MODE = "160000"
 # so that moving a file reports only the lines the move changed, not the whole file.
 DIFF_FILTER = "--diff-filter=ACMRT"
 _HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))? @@")
-_COMMON = ["--no-color", "--no-ext-diff", "-M", "--no-textconv", "--no-abbrev", DIFF_FILTER]
+# Exact added lines whatever the user's git configuration says: no context merged between hunks
+# (diff.interHunkContext), every path of the repository (diff.relative), no color, no external or
+# textconv drivers (the scanned bytes are the blobs).
+_COMMON = ["--no-color", "--no-ext-diff", "-M", "--no-textconv", "--no-abbrev", "--no-relative",
+           "--inter-hunk-context=0", DIFF_FILTER]
 
 
 @dataclass(frozen=True)
@@ -296,11 +300,16 @@ def revealed(ch: FileChange, text_diff: dict[str, FileChange]) -> FileChange:
     return replace(ch, added=None, binary=False)  # over-report rather than miss
 
 
+# Past this many bytes of arguments a re-diff is not restricted (the command line has a limit).
+ARGS_LIMIT = 64 * 1024
+
+
 def pathspecs(changes: Iterable[FileChange]) -> list[bytes]:
     """Literal pathspecs (git runs with --literal-pathspecs) for the changes and their sources, so
-    that a restricted diff still pairs a rename with its source."""
-    paths = {p for ch in changes for p in (ch.path, ch.old_path) if p is not None}
-    return [os.fsencode(p) for p in sorted(paths)]
+    that a restricted diff still pairs a rename with its source; [] (no restriction) when they
+    would not fit on a command line."""
+    paths = sorted({os.fsencode(p) for ch in changes for p in (ch.path, ch.old_path) if p is not None})
+    return paths if sum(len(p) + 1 for p in paths) <= ARGS_LIMIT else []
 
 
 # -- sources ---------------------------------------------------------------------------------
@@ -374,14 +383,12 @@ class StagedSource:
                     self._merge = [tree.stdout.decode().strip(), "HEAD", *heads]
         return ["-c", *self._merge] if self._merge else ["--cached"]
 
-    def changes(self, text_paths: Sequence[bytes] = ()) -> list[FileChange]:
-        """The staged changes; with ``text_paths``, only those paths, diffed as text whatever
-        their attributes say."""
+    def changes(self, text: bool = False, paths: Sequence[bytes] = ()) -> list[FileChange]:
+        """The staged changes (``text``: every file diffed as text whatever its attributes say;
+        ``paths``: only those)."""
         # No HEAD yet (unborn branch): git diff --cached compares with the empty tree itself.
-        args = ["diff", "--raw", "-p", "-U0", "-z", *_COMMON, *self._merge_args()]
-        if text_paths:
-            args += ["--text", "--", *text_paths]
-        proc = _git(self.repo, args, pre=["--literal-pathspecs"] if text_paths else [])
+        args = ["diff", "--raw", "-p", "-U0", "-z", *_COMMON, *self._merge_args(), *(["--text"] if text else [])]
+        proc = _git(self.repo, [*args, "--", *paths] if paths else args, pre=["--literal-pathspecs"] if paths else [])
         if proc.returncode != 0:
             # Outside a repository git diff turns into --no-index and rejects --cached; ask git
             # only now, so the hook's normal path stays at two processes.
@@ -400,7 +407,7 @@ class StagedSource:
             # A third git process only when git called a text file binary.
             hid = hidden(changes, reader, self.max_file_size)
             if hid:
-                text = {c.path: c for c in self.changes(pathspecs(hid))}
+                text = {c.path: c for c in self.changes(text=True, paths=pathspecs(hid))}
                 changes = [revealed(c, text) if c in hid else c for c in changes]
             yield from _chunks(changes, reader, self.max_file_size, self.stats)
         finally:
@@ -445,27 +452,31 @@ class RangeSource:
         self.stats = DiffStats()
         self.range = resolve_range(repo, spec)
 
-    def _log(self, revs: Sequence[str], walk: Sequence[str] = (), text_paths: Sequence[bytes] = ()) -> bytes:
+    def _log(self, revs: Sequence[str], walk: Sequence[str] = (), text: bool = False, paths: Sequence[bytes] = ()) -> bytes:
         merge_opt = "--diff-merges=first-parent" if self.merges else "-c"
-        args = ["log", *walk, "--root", merge_opt, *_COMMON, "-z", "--raw", "-p", "-U0", LOG_FORMAT]
-        if text_paths:
+        args = ["log", *walk, "--root", "--no-show-signature", merge_opt, *_COMMON, "-z", "--raw", "-p", "-U0", LOG_FORMAT]
+        if text:
             args.append("--text")
-        pre = ["--literal-pathspecs"] if text_paths else []
-        proc = _git(self.repo, [*args, *revs, "--", *text_paths], pre=pre)
+        pre = ["--literal-pathspecs"] if paths else []
+        proc = _git(self.repo, [*args, *revs, "--", *paths], pre=pre)
         if proc.returncode != 0:
             raise LeakstopError(f"git log {self.range.label}: {_fatal(proc)}")
         return proc.stdout
 
+    def _walk(self) -> list[str]:
+        return ["--reverse", "--no-walk"] if self.range.single else ["--reverse"]
+
     def commits(self) -> list[tuple[CommitInfo, list[FileChange]]]:
         """Every commit of the range with its changes: one ``git log`` over the whole range (raw
         records, exact paths and patches in one pass), never one process per commit."""
-        walk = ["--reverse", "--no-walk"] if self.range.single else ["--reverse"]
-        return parse_log(self._log(self.range.revs, walk=walk))
+        return parse_log(self._log(self.range.revs, walk=self._walk()))
 
     def _reveal(self, commits: list, hid: list[tuple[str, FileChange]]) -> list:
-        """Re-diff the hidden files as text: one more ``git log`` over just those commits and paths."""
+        """Re-diff the hidden files as text: one more ``git log`` over just those commits and paths
+        (the whole range when they would not fit on a command line)."""
         shas = list(dict.fromkeys(sha for sha, _ in hid))
-        out = self._log(shas, ["--no-walk=unsorted"], pathspecs(c for _, c in hid))
+        revs, walk = (shas, ["--no-walk=unsorted"]) if 41 * len(shas) <= ARGS_LIMIT else (self.range.revs, self._walk())
+        out = self._log(revs, walk, text=True, paths=pathspecs(c for _, c in hid))
         text = {info.sha: {c.path: c for c in chs} for info, chs in parse_log(out)}
         keys = {(sha, c.path) for sha, c in hid}
         return [(info, [revealed(c, text.get(info.sha, {})) if (info.sha, c.path) in keys else c for c in chs])

@@ -269,11 +269,13 @@ def test_path_starting_with_the_record_marker(make_repo):
     assert sorted(c.path for c in RangeSource(repo, f"{base}..HEAD")) == ["\x01" + "ab" * 20, "z.py"]
 
 
-@pytest.mark.parametrize("attributes", ["*.conf -diff", "*.conf binary", "[attr]q -diff\n*.conf q"])
+@pytest.mark.parametrize("attributes", ["*.conf -diff", "*.conf binary", "[attr]q -diff\n*.conf q", "*.conf diff=opaque"])
 def test_attributes_do_not_hide_text_files(make_repo, attributes):
-    """A file git calls binary because of .gitattributes is diffed as text: its added lines only
-    (a secret committed before is not this change's), renames paired with their source."""
+    """A file git calls binary because of .gitattributes (or a diff driver marked binary) is
+    diffed as text: its added lines only (a secret committed before is not this change's),
+    renames paired with their source."""
     repo = make_repo()
+    git(repo, "config", "diff.opaque.binary", "true")
     body = "".join(f"option_{i} = a value long enough to be similar {i}\n" for i in range(20))
     (repo / ".gitattributes").write_text(attributes + "\n")
     (repo / "old.conf").write_text(f"old = {KEY}\n" + body)
@@ -372,3 +374,43 @@ def test_staged_merge_in_progress_reports_only_the_resolution(make_repo):
     git(repo, "reset", "-q", "--merge")
     subprocess.run(["git", "-C", str(repo), "merge", "-q", "topic"], capture_output=True)
     assert {c.path for c in StagedSource(repo)} <= {"config.py", "topic.py"}
+
+
+def test_user_git_configuration_does_not_change_the_added_lines(make_repo):
+    """diff.interHunkContext would merge hunks with the unchanged lines between them (an old
+    secret there would count as added), diff.relative would hide files outside the current
+    folder, log.showSignature would add lines to git log's output."""
+    repo = make_repo()
+    (repo / "sub").mkdir()
+    (repo / "a.py").write_text(f"x = 1\nold = '{KEY}'\ny = 1\n")
+    (repo / "sub" / "b.py").write_text("z = 1\n")
+    base = commit_all(repo)
+    for key, value in (("diff.interHunkContext", "5"), ("diff.relative", "true"), ("log.showSignature", "true")):
+        git(repo, "config", key, value)
+    (repo / "a.py").write_text(f"x = 2\nold = '{KEY}'\ny = 2\n")
+    (repo / "sub" / "b.py").write_text("z = 2\n")
+    git(repo, "add", "-A")
+    want = [("a.py", frozenset({1, 3})), ("sub/b.py", frozenset({1}))]
+    assert sorted((c.path, c.lines) for c in StagedSource(repo / "sub")) == want
+    commit_all(repo)
+    assert sorted((c.path, c.lines) for c in RangeSource(repo / "sub", f"{base}..HEAD")) == want
+
+
+def test_hidden_files_beyond_a_command_line_are_still_revealed(make_repo, monkeypatch):
+    """Too many hidden paths (or commits) for one command line: the re-diff covers everything."""
+    import scanner.sources.diff as diff_mod
+
+    monkeypatch.setattr(diff_mod, "ARGS_LIMIT", 10)
+    repo = make_repo()
+    (repo / ".gitattributes").write_text("*.conf -diff\n")
+    (repo / "a.conf").write_text("a = 1\n")
+    (repo / "plain.py").write_text("p = 1\n")
+    base = commit_all(repo)
+    (repo / "a.conf").write_text("a = 1\nb = 2\n")
+    (repo / "another.conf").write_text("c = 3\n")
+    (repo / "plain.py").write_text("p = 1\nq = 2\n")
+    git(repo, "add", "-A")
+    want = [("a.conf", frozenset({2})), ("another.conf", frozenset({1})), ("plain.py", frozenset({2}))]
+    assert sorted((c.path, c.lines) for c in StagedSource(repo)) == want
+    commit_all(repo)
+    assert sorted((c.path, c.lines) for c in RangeSource(repo, f"{base}..HEAD")) == want
