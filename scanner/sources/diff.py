@@ -8,8 +8,10 @@ Only git plumbing, no gitpython: the hook's budget is ~150 ms and importing gitp
 costs ~100 ms. The staged source runs two git processes whatever the repository size: one
 ``git diff --cached --raw -p -U0 -z`` (paths, blob ids and hunk headers in one pass; it reads
 the index and HEAD's tree, never the work tree) and one ``git cat-file --batch`` for the blobs.
-The range source runs one ``git log --raw`` and one ``git log -p`` over the whole range (never one
-process per commit) plus the shared ``cat-file``.
+The range source runs one ``git log -c -z --raw -p`` over the whole range (never one process per
+commit) plus the shared ``cat-file``. One more process only in rarer cases: a file that a
+``.gitattributes`` line made git call binary is re-diffed with ``--text`` (:func:`hidden`), and
+the commit concluding a merge writes the index's tree to compare it with every parent.
 
 Paths are bytes from git (``-z`` everywhere, so spaces, newlines and quotes need no unquoting)
 decoded as UTF-8 with ``surrogateescape``, then shown with invalid bytes as ``\\xNN`` escapes
