@@ -414,3 +414,20 @@ def test_hidden_files_beyond_a_command_line_are_still_revealed(make_repo, monkey
     assert sorted((c.path, c.lines) for c in StagedSource(repo)) == want
     commit_all(repo)
     assert sorted((c.path, c.lines) for c in RangeSource(repo, f"{base}..HEAD")) == want
+
+
+def test_octopus_merge_reports_what_no_parent_had(make_repo):
+    repo = make_repo()
+    (repo / "a.py").write_text("a = 1\n")
+    commit_all(repo, "base")
+    for name in ("one", "two"):
+        git(repo, "checkout", "-q", "-b", name, "main")
+        (repo / f"{name}.py").write_text(f"{name} = 1\n")
+        commit_all(repo, name)
+    git(repo, "checkout", "-q", "main")
+    (repo / "a.py").write_text("a = 2\n")
+    commit_all(repo, "main")
+    git(repo, "merge", "-q", "--no-commit", "one", "two")
+    (repo / "two.py").write_text("two = 1\nadded = 1\n")
+    merge = commit_all(repo, "octopus")
+    assert [(c.path, c.lines) for c in RangeSource(repo, merge)] == [("two.py", frozenset({2}))]
