@@ -38,7 +38,8 @@ def remediate(path, project, env, from_report, do_apply, backend, region, kms_ke
 
     from scanner.config import load_config
     from scanner.errors import LeakstopError
-    from scanner.remediate.runner import Request, default_region, run
+    from scanner.remediate.backends import resolve_region
+    from scanner.remediate.runner import Request, run
     from scanner.remediate.settings import load_settings
 
     if not os.path.isdir(path):
@@ -51,7 +52,7 @@ def remediate(path, project, env, from_report, do_apply, backend, region, kms_ke
 
     out_dir = settings.output_dir if os.path.isabs(settings.output_dir) else os.path.normpath(
         os.path.join(path, settings.output_dir))
-    settings = replace(settings, region=default_region(settings.region), output_dir=out_dir)
+    settings = replace(settings, region=resolve_region(settings.region), output_dir=out_dir)
     req = Request(path=path, settings=settings, config=config, from_report=from_report, apply=do_apply, fmt=fmt,
                   save_plan=save_plan, reviewed_plan=reviewed_plan)
     run(req, sys.stdout)

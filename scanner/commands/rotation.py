@@ -24,9 +24,9 @@ def status(backend: str, region: str | None, fmt: str) -> int:
     """
     from scanner.remediate import backends
     from scanner.remediate.rotation import status as rotation_status
-    from scanner.remediate.runner import default_region
+    from scanner.remediate.backends import resolve_region
 
-    region = default_region(region)
+    region = resolve_region(region)
     backends.check_credentials(region)
     rows = rotation_status(backends.make_store(backend, region))
     if fmt == "json":

@@ -20,10 +20,35 @@ from scanner.errors import LeakstopError
 # Standard retry mode: exponential backoff with jitter on throttling and transient errors. The
 # attempt count comes from AWS_MAX_ATTEMPTS when set (botocore's own variable), else 5.
 DEFAULT_MAX_ATTEMPTS = 5
+# Secrets Manager, SSM, STS and KMS answer in well under a second: a dead network or a silent
+# proxy must fail in seconds, not after botocore's default 60 s read timeout per attempt.
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 15
 _THROTTLE_CODES = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
                    "ThrottledException", "SlowDown"}
 _DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
                  "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch"}
+
+
+NO_REGION = ("no AWS region: pass --region, set remediation.region in .leakstop.yaml, or set AWS_REGION "
+             "or AWS_DEFAULT_REGION (or region in the AWS profile)")
+
+
+def resolve_region(explicit: Optional[str]) -> Optional[str]:
+    """--region / remediation.region, else AWS_REGION (which the AWS CLI, the other SDKs and Lambda
+    use, but botocore before 1.4x ignores), else boto3's own chain: AWS_DEFAULT_REGION, the profile."""
+    import os
+
+    if explicit:
+        return explicit
+    if os.environ.get("AWS_REGION"):
+        return os.environ["AWS_REGION"]
+    try:
+        import boto3
+
+        return boto3.session.Session().region_name  # configuration only, no network
+    except Exception:  # a broken profile: make_client reports it
+        return None
 
 
 def make_client(service: str, region: Optional[str]):
@@ -37,24 +62,28 @@ def make_client(service: str, region: Optional[str]):
     if not os.environ.get("AWS_MAX_ATTEMPTS"):
         retries["max_attempts"] = DEFAULT_MAX_ATTEMPTS
     try:
-        session = boto3.session.Session(region_name=region)
+        session = boto3.session.Session(region_name=resolve_region(region))
     except Exception as exc:  # e.g. a broken profile name
-        raise LeakstopError(f"cannot start an AWS session: {exc}") from None
+        raise LeakstopError(f"cannot start an AWS session: {type(exc).__name__}: {exc}") from None
     if not session.region_name:
-        raise LeakstopError("no AWS region: pass --region, set remediation.region in .leakstop.yaml, or AWS_REGION")
-    return session.client(service, config=BotoConfig(retries=retries, user_agent_extra="leakstop-remediate"))
+        raise LeakstopError(NO_REGION)
+    config = BotoConfig(retries=retries, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
+                        user_agent_extra="leakstop-remediate")
+    return session.client(service, config=config)
 
 
 @contextmanager
 def aws_call(what: str) -> Iterator[None]:
     """Map botocore failures to a clear one-line error naming the operation and resource."""
     from botocore.exceptions import (
+        BotoCoreError,
         ClientError,
-        EndpointConnectionError,
+        HTTPClientError,
         NoCredentialsError,
         NoRegionError,
         PartialCredentialsError,
     )
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     try:
         yield
@@ -64,9 +93,10 @@ def aws_call(what: str) -> Iterator[None]:
             "AWS_PROFILE / ~/.aws, SSO, or an instance/task role)"
         ) from None
     except NoRegionError:
-        raise LeakstopError(f"{what}: no AWS region: pass --region or set AWS_REGION") from None
-    except EndpointConnectionError as exc:
-        raise LeakstopError(f"{what}: cannot reach the AWS endpoint ({exc.kwargs.get('endpoint_url', '?')})") from None
+        raise LeakstopError(f"{what}: {NO_REGION}") from None
+    except (BotoConnectionError, HTTPClientError) as exc:  # after botocore's retries
+        raise LeakstopError(f"{what}: {_network_fault(exc)} ({exc.kwargs.get('endpoint_url', '?')}); "
+                            "re-running is safe (stores are idempotent, the journal resumes)") from None
     except ClientError as exc:
         err = exc.response.get("Error", {})
         code = err.get("Code", "")
@@ -84,6 +114,27 @@ def aws_call(what: str) -> Iterator[None]:
         if code in ("KMSInvalidStateException", "DisabledException"):
             raise LeakstopError(f"{what}: the KMS key is disabled or pending deletion. {msg}") from None
         raise LeakstopError(f"{what}: AWS error {code}: {msg}") from None
+    except BotoCoreError as exc:  # its message can quote request parameters (a value): only the type
+        raise LeakstopError(f"{what}: AWS client error ({type(exc).__name__})") from None
+
+
+def _network_fault(exc: Exception) -> str:
+    """What went wrong on the wire, in the words a user can act on (most specific class first)."""
+    from botocore import exceptions as e
+
+    if isinstance(exc, e.ConnectTimeoutError):
+        return f"no connection to the AWS endpoint within {CONNECT_TIMEOUT} s"
+    if isinstance(exc, e.ProxyConnectionError):
+        return "cannot connect through the proxy (HTTPS_PROXY)"
+    if isinstance(exc, e.SSLError):
+        return "TLS error talking to the AWS endpoint (certificates: AWS_CA_BUNDLE)"
+    if isinstance(exc, e.EndpointConnectionError):
+        return "cannot reach the AWS endpoint"
+    if isinstance(exc, e.ReadTimeoutError):
+        return f"no answer from the AWS endpoint within {READ_TIMEOUT} s"
+    if isinstance(exc, e.ConnectionClosedError):
+        return "the AWS endpoint closed the connection before answering"
+    return f"network error talking to the AWS endpoint ({type(exc).__name__})"
 
 
 @dataclass

@@ -37,17 +37,6 @@ class Outcome:
     leftover: list[str] = field(default_factory=list)
 
 
-def default_region(explicit: Optional[str]) -> Optional[str]:
-    if explicit:
-        return explicit
-    try:
-        import boto3
-
-        return boto3.session.Session().region_name  # config/env only, no network
-    except Exception:
-        return None
-
-
 def _findings(req: Request, base: Path) -> list[Finding]:
     from scanner.engine import Engine, load_ruleset
     from scanner.pipeline import scan_paths

@@ -220,3 +220,24 @@ def test_different_value_needs_overwrite(make_repo, remediate):
     assert len(sm.describe_secret(SecretId="shop/prod/cloud")["VersionIdsToStages"]) == 2
     # never deleted: the secret that existed before is still there, with its other key
     assert "shop/prod/cloud" in {s["Name"] for s in sm.list_secrets()["SecretList"]}
+
+
+def test_aws_region_alone_is_honoured(make_repo, remediate, monkeypatch):
+    """AWS_REGION (set by the AWS CLI's users, CI actions and Lambda) works without
+    AWS_DEFAULT_REGION; before, botocore ignored it and the run failed with 'no AWS region'."""
+    repo = small_repo(make_repo, "r")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    r = remediate(repo, "--apply")
+    assert r.code == 0, r.err
+    arns = [s["ARN"] for s in boto3.client("secretsmanager", region_name="eu-west-3").list_secrets()["SecretList"]]
+    assert arns and all(":eu-west-3:" in a for a in arns)
+
+
+def test_no_region_names_what_works(make_repo, remediate, monkeypatch):
+    repo = small_repo(make_repo, "r")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION")
+    r = remediate(repo, "--apply")
+    assert r.code == 2 and len(r.err.splitlines()) == 1
+    assert "AWS_DEFAULT_REGION" in r.err and "--region" in r.err
