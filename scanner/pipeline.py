@@ -118,6 +118,23 @@ def apply_baseline(findings: list[Finding], baseline: Optional[Path], root: Opti
     return load_baseline(baseline).new_findings(findings, root)
 
 
+# Skip reasons that mean "asked to scan it, could not read it" (history: blobs missing from the
+# object database). A run that found nothing but missed one of these is not clean.
+UNREAD_REASONS = ("unreadable", "missing")
+
+
+def check_complete(outcome: Outcome) -> None:
+    """Exit 2 (one line) when nothing was found but something could not be read; findings
+    (exit 1) take precedence, since they must be acted on either way."""
+    if outcome.findings:
+        return
+    skipped = outcome.stats.get("skipped") or {}
+    missed = sum(skipped.get(reason, 0) for reason in UNREAD_REASONS)
+    if missed:
+        raise LeakstopError(f"nothing found, but {missed} path(s) or blob(s) could not be read: the scan is "
+                            "incomplete (the warnings and the report's stats name them)")
+
+
 def report(
     outcome: Outcome, command: str, fmt: str, output: Optional[Path], rules: Sequence = (), notices: Sequence = ()
 ) -> int:

@@ -44,7 +44,7 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
     if staged == bool(revs):
         raise click.UsageError("give either --staged or a range (BASE..HEAD, or one commit)")
     from scanner.config import parse_size
-    from scanner.pipeline import Outcome, report
+    from scanner.pipeline import Outcome, check_complete, report
 
     repo_path = Path(repo)
     if not os.path.isdir(repo_path):
@@ -89,6 +89,7 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
         click.echo(f"leakstop: warning: {n.message}; this scan applied the version in {settings.origin}", err=True)
     rc = report(outcome, "diff", fmt, output, rules, notices)
     summary(outcome, quiet)
+    check_complete(outcome)
     return rc
 
 

@@ -35,7 +35,7 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     """
     from scanner.config import load_config, parse_size
     from scanner.engine import Engine
-    from scanner.pipeline import Outcome, apply_baseline, report
+    from scanner.pipeline import Outcome, apply_baseline, check_complete, report
     from scanner.sources.history import HistoryOptions, open_repo, resolve_branch, resolve_commit
     from scanner.sources.history_state import run_history
 
@@ -63,4 +63,5 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
             print(f"leakstop: note: {note}", file=sys.stderr)
         summary(outcome)
         print(f"leakstop: {result.stats.commits} commit(s) walked", file=sys.stderr)
+    check_complete(outcome)
     return rc

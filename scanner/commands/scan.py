@@ -23,7 +23,7 @@ def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs
     """Scan files and directories for secrets (exit 1 when any is found)."""
     from scanner.config import load_config, parse_size
     from scanner.engine import Engine
-    from scanner.pipeline import apply_baseline, report, scan_paths
+    from scanner.pipeline import apply_baseline, check_complete, report, scan_paths
 
     paths = list(paths) or ["."]
     start = Path(paths[0]) if paths[0] != "-" else Path.cwd()
@@ -37,4 +37,5 @@ def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs
     outcome.findings = apply_baseline(outcome.findings, baseline)
     rc = report(outcome, "scan", fmt, output, eng.rules)
     summary(outcome, quiet)
+    check_complete(outcome)
     return rc

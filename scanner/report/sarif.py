@@ -98,6 +98,17 @@ def notice_result(n, rule_index: dict[str, int]) -> dict:
     }
 
 
+def invocations(stats: dict) -> list[dict]:
+    """What the run could not read, as tool execution notifications (code-scanning UIs show them
+    as tool errors); none when everything was read."""
+    unread = stats.get("unreadable") or []
+    if not unread:
+        return []
+    notes = [{"level": "error", "message": {"text": f"cannot read {u['path']}: {u['error']}"},
+              "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(u["path"])}}}]} for u in unread]
+    return [{"executionSuccessful": False, "toolExecutionNotifications": notes}]
+
+
 def document(findings: Sequence[Finding], ctx) -> dict:
     rules = list(ctx.rules)
     # Only the rules that fired, plus any we lack a descriptor for, keep reports small.
@@ -122,6 +133,7 @@ def document(findings: Sequence[Finding], ctx) -> dict:
                 "columnKind": "unicodeCodePoints",
                 "results": [result(f, index) for f in findings] + [notice_result(n, index) for n in ctx.notices],
                 "properties": {"command": ctx.command, "stats": ctx.stats},
+                **({"invocations": inv} if (inv := invocations(ctx.stats)) else {}),
             }
         ],
     }

@@ -22,29 +22,46 @@ from scanner.errors import LeakstopError
 from scanner.models import Chunk
 from scanner.sources.textify import BINARY, TEXT, textify
 
+# Reports list at most this many unreadable paths (all are counted and warned about).
+MAX_LISTED = 100
+
+
 @dataclass
 class WalkStats:
     scanned: int = 0
     bytes: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     decoded: Counter = field(default_factory=Counter)  # textify kind (binary, utf-16-le…) -> count
+    unreadable: list = field(default_factory=list)  # [path, reason] pairs, the first MAX_LISTED
 
     def skip_summary(self) -> str:
         if not self.skipped:
             return ""
         return ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
 
+    def cannot_read(self, display: str, exc: OSError) -> None:
+        """A path the scan was asked to cover but could not read: counted, listed and warned
+        about, so a scan that missed something never passes for a clean one."""
+        self.skipped["unreadable"] += 1
+        reason = exc.strerror or type(exc).__name__
+        if len(self.unreadable) < MAX_LISTED:
+            self.unreadable.append([display_path(display), reason])
+            print(f"leakstop: warning: cannot read {display_path(display)}: {reason}", file=sys.stderr)
+
     def add(self, other: "WalkStats") -> None:
         self.scanned += other.scanned
         self.bytes += other.bytes
         self.skipped.update(other.skipped)
         self.decoded.update(other.decoded)
+        self.unreadable.extend(other.unreadable[: MAX_LISTED - len(self.unreadable)])
 
     def as_dict(self) -> dict:
         """The ``stats`` of a report."""
         out = {"files_scanned": self.scanned, "bytes_scanned": self.bytes, "skipped": dict(self.skipped)}
         if self.decoded:
             out["decoded"] = dict(self.decoded)
+        if self.unreadable:
+            out["unreadable"] = [{"path": p, "error": why} for p, why in self.unreadable]
         return out
 
 
@@ -148,8 +165,8 @@ class FileSource:
             # What git stores for a link (and diff and history scan) is its target text.
             try:
                 return self._emit(ref.display, os.readlink(os.fsencode(ref.path)))
-            except OSError:
-                self.stats.skipped["unreadable"] += 1
+            except OSError as exc:
+                self.stats.cannot_read(ref.display, exc)
                 return None
         return self._file(ref.path, ref.explicit, ref.display)
 
@@ -178,9 +195,8 @@ class FileSource:
                 ign = ign.child(directory)
             try:
                 entries = sorted(os.scandir(directory), key=lambda e: e.name, reverse=True)
-            except OSError as exc:
-                self.stats.skipped["unreadable"] += 1
-                print(f"leakstop: warning: cannot read {display_path(directory)}: {exc.strerror}", file=sys.stderr)
+            except OSError as exc:  # permission denied, a path too long for the system
+                self.stats.cannot_read(directory, exc)
                 continue
             subdirs = []
             for entry in reversed(entries):
@@ -188,7 +204,8 @@ class FileSource:
                 display = path[2:] if path.startswith("./") and root == "." else path
                 try:
                     is_dir = entry.is_dir(follow_symlinks=False)
-                except OSError:
+                except OSError as exc:
+                    self.stats.cannot_read(display, exc)
                     continue
                 if is_dir and entry.name == ".git":
                     continue
@@ -210,7 +227,7 @@ class FileSource:
         except OSError as exc:
             if explicit:
                 raise LeakstopError(f"{path}: {exc.strerror}") from None
-            self.stats.skipped["unreadable"] += 1
+            self.stats.cannot_read(display, exc)
             return None
         if not stat.S_ISREG(st.st_mode):
             self.stats.skipped["not a regular file"] += 1
@@ -224,7 +241,7 @@ class FileSource:
         except OSError as exc:
             if explicit:
                 raise LeakstopError(f"{path}: {exc.strerror}") from None
-            self.stats.skipped["unreadable"] += 1
+            self.stats.cannot_read(display, exc)
             return None
         return self._emit(display, data)
 
