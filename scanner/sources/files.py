@@ -84,7 +84,11 @@ class _Ignore:
     def __init__(self, specs: tuple = ()) -> None:
         self.specs = specs
 
-    def child(self, directory: str, walk_prefix: str | None = None, rel_prefix: str = "") -> "_Ignore":
+    def child(self, directory: str, walk_prefix: str | None = None, rel_prefix: str = "",
+              named: Sequence[str] = ()) -> "_Ignore":
+        """Add ``directory``'s .gitignore. ``named``: the directory named on the command line and
+        its parents up to ``directory`` (as ``a/``, ``a/b/``); a pattern that ignores one of them
+        is dropped, since a named path is scanned (patterns matching entries below it still apply)."""
         gi = os.path.join(directory, ".gitignore")
         try:
             with open(gi, encoding="utf-8", errors="replace") as fh:
@@ -94,7 +98,11 @@ class _Ignore:
         import pathspec
 
         prefix = walk_prefix if walk_prefix is not None else directory.rstrip("/") + "/"
-        return _Ignore(self.specs + ((prefix, rel_prefix, pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")),))
+        spec = pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+        if named:
+            kept = [p for p in spec.patterns if not (p.include and any(p.match_file(d) for d in named))]
+            spec = pathspec.GitIgnoreSpec(kept, backend="simple")
+        return _Ignore(self.specs + ((prefix, rel_prefix, spec),))
 
     def ignored(self, path: str, is_dir: bool) -> bool:
         # As in git, the deepest .gitignore with a matching pattern decides (so a nested
@@ -187,7 +195,10 @@ class FileSource:
                 ancestors = [d for d in real_root.parents if d == top or top in d.parents]
                 for d in reversed(ancestors):
                     rel = os.path.relpath(real_root, d).replace(os.sep, "/")
-                    ignore = ignore.child(str(d), walk_prefix=root.rstrip("/") + "/", rel_prefix=rel + "/")
+                    parts = rel.split("/")
+                    named = ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+                    ignore = ignore.child(str(d), walk_prefix=root.rstrip("/") + "/", rel_prefix=rel + "/",
+                                          named=named)
         stack = [(root, ignore)]
         while stack:
             directory, ign = stack.pop()
@@ -213,6 +224,7 @@ class FileSource:
                     self.stats.skipped["excluded"] += 1
                     continue
                 if self.use_gitignore and ign.ignored(path, is_dir):
+                    self.stats.skipped["gitignored"] += 1  # a directory counts once
                     continue
                 if is_dir:
                     subdirs.append((path, ign))

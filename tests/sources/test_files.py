@@ -50,6 +50,27 @@ def test_exclude_and_skip_counts(tmp_path: Path):
     assert src.stats.scanned == 2
 
 
+def test_named_directory_inside_an_ignored_one_is_scanned(tmp_path: Path):
+    """`leakstop scan .venv/lib` with `.venv/` gitignored: before, 0 files and no word of why.
+    A pattern that ignores the named directory or a parent of it is dropped; patterns that match
+    entries below it (*.pyc, a nested .gitignore) still apply, and ignored entries are counted."""
+    (tmp_path / ".git").mkdir()
+    tree(tmp_path, {
+        ".gitignore": ".venv/\n*.pyc\n/lib/\n",
+        ".venv/lib/pkg/a.py": "x", ".venv/lib/pkg/a.pyc": "x", ".venv/lib/pkg/.gitignore": "gen/\n",
+        ".venv/lib/pkg/gen/b.py": "x", ".venv/lib/lib/c.py": "x", "app.py": "x",
+    })
+    named = tmp_path / ".venv" / "lib"
+    src = FileSource([str(named)], 10**6)
+    assert paths(src) == [str(named / p) for p in ("lib/c.py", "pkg/.gitignore", "pkg/a.py")]
+    assert src.stats.skipped == {"gitignored": 2}  # a.pyc and gen/
+    os.chdir(tmp_path / ".venv")
+    assert paths(FileSource(["."], 10**6)) == ["lib/lib/c.py", "lib/pkg/.gitignore", "lib/pkg/a.py"]
+    os.chdir(tmp_path)
+    whole = FileSource(["."], 10**6)
+    assert paths(whole) == [".gitignore", "app.py"] and whole.stats.skipped == {"gitignored": 1}
+
+
 def test_explicit_file_is_scanned_even_if_ignored(tmp_path: Path):
     (tmp_path / ".git").mkdir()
     tree(tmp_path, {".gitignore": "*.env\n", "prod.env": "x"})
