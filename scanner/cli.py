@@ -14,7 +14,7 @@ import traceback
 import click
 
 from scanner.display import display_path, safe_streams
-from scanner.errors import EXIT_ERROR, LeakstopError
+from scanner.errors import EXIT_ERROR, LeakstopError, describe_bug
 
 # name -> "module:attribute" of a click command; a new subcommand is one module + one line here.
 COMMANDS: dict[str, str] = {
@@ -82,18 +82,9 @@ def _say(line: str) -> None:
 
 
 def internal_error(exc: BaseException) -> int:
-    """One line naming the exception type and where it was raised, never its message: a message
-    can quote scanned text (``int('<value>')``), and no value may reach the output. With
-    ``LEAKSTOP_DEBUG=1`` the full traceback follows (the user asked for it)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if f"{os.sep}scanner{os.sep}" in f.filename] or frames
-    where = ""
-    if ours:
-        f = ours[-1]
-        where = f" at {'/'.join(f.filename.split(os.sep)[-2:])}:{f.lineno}"
-    detail = f" [{exc.strerror}]" if isinstance(exc, OSError) and exc.strerror else ""
-    _say(f"leakstop: internal error: {type(exc).__name__}{detail}{where} (please report it; "
-         f"{DEBUG_ENV}=1 prints the traceback)")
+    """One line naming the exception type and where it was raised (:func:`describe_bug`, never
+    its message). With ``LEAKSTOP_DEBUG=1`` the full traceback follows (the user asked for it)."""
+    _say(f"leakstop: internal error: {describe_bug(exc)} (please report it; {DEBUG_ENV}=1 prints the traceback)")
     if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
         sys.stderr.write(display_path("".join(traceback.format_exception(exc))))
     return EXIT_ERROR

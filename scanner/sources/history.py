@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
 from scanner.display import display_bytes
-from scanner.errors import LeakstopError
+from scanner.errors import LeakstopError, describe_bug
 from scanner.models import Chunk, CommitInfo, Finding
 from scanner.sources.textify import BINARY, TEXT, textify
 from scanner.sources.gitobjects import run_git
@@ -336,7 +336,8 @@ def _worker(repo: str, engine, max_size: int, inq, outq) -> None:
     try:
         _work(repo, engine, max_size, inq, outq)
     except BaseException as exc:  # reported by the parent as one line, not a child traceback
-        outq.put(("error", f"{type(exc).__name__}: {exc}"))
+        msg = exc.message if isinstance(exc, LeakstopError) else f"internal error: {describe_bug(exc)} (please report it)"
+        outq.put(("error", msg))
 
 
 def _work(repo: str, engine, max_size: int, inq, outq) -> None:

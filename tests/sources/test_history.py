@@ -354,3 +354,18 @@ def test_incremental_does_not_record_an_unreadable_blob_as_read(tmp_path):
     again = run_history(str(r.path), engine, opts, open_repo(r.path), incremental=True)
     assert again.stats.blobs == 0 and set(by_value(again)) == {hv(key), hv(other)}
     assert by_value(again)[hv(key)].extra["commits"] == 1
+
+
+def test_worker_bug_is_reported_without_its_message(tmp_path, monkeypatch):
+    """A bug in a worker: its type and place, never its message (which can quote scanned text)."""
+    r = Repo(tmp_path / "r")
+    r.commit("one", **{"a.py": f"k = '{KEY1}'\n"})
+    engine = small_engine()
+
+    def boom(chunk, version):
+        int(chunk.data.decode())  # ValueError quoting the blob's text
+
+    monkeypatch.setattr(engine, "scan_version", boom)
+    with pytest.raises(LeakstopError) as info:
+        scan(r.path, engine)
+    assert "internal error: ValueError at " in info.value.message and KEY1 not in info.value.message
