@@ -62,15 +62,34 @@ class Baseline:
             return p
         return p if rel.startswith("..") else rel
 
+    def entry_hash(self, rule_id: str, value: bytes) -> str:
+        return entry_hash(self.salt, rule_id, value)
+
+    @property
+    def id(self) -> str:
+        """Names the salt (and hash scheme): keyed hashes computed under another id do not match."""
+        return hashlib.sha256(f"{VERSION}\0{self.salt}".encode()).hexdigest()[:16]
+
+    def _hash(self, f: Finding) -> str:
+        """The finding's keyed hash: from its value, else as computed where the value was (history
+        workers); "" for a finding read back from a report, which cannot be matched."""
+        return self.entry_hash(f.rule_id, f.secret) if f.secret else f.baseline_hash
+
     def entry_for(self, f: Finding, root: Optional[Path] = None) -> Optional[Entry]:
-        if not f.secret:
-            return None  # a finding read back from a report has no value: it cannot be matched
-        return Entry(self.rel_path(f.path, root), f.rule_id, entry_hash(self.salt, f.rule_id, f.secret))
+        h = self._hash(f)
+        return Entry(self.rel_path(f.path, root), f.rule_id, h) if h else None
 
     # -- use ---------------------------------------------------------------------------------
+    def accepts(self, f: Finding, root: Optional[Path] = None) -> bool:
+        """Whether an entry accepts the finding. A history finding is one value wherever it was:
+        accepted when an entry names it at any of its paths."""
+        h = self._hash(f)
+        paths = (f.path, *f.extra.get("path_list", ()))
+        return bool(h) and any(Entry(self.rel_path(p, root), f.rule_id, h) in self.entries for p in paths)
+
     def new_findings(self, findings: Iterable[Finding], root: Optional[Path] = None) -> list[Finding]:
         """Findings not accepted by this baseline (relative paths taken from ``root``)."""
-        return [f for f in findings if self.entry_for(f, root) not in self.entries]
+        return [f for f in findings if not self.accepts(f, root)]
 
     def add(self, findings: Iterable[Finding]) -> int:
         before = len(self.entries)

@@ -69,6 +69,9 @@ class Finding:
     extra: dict = field(default_factory=dict)
     # The raw value stays in memory for remediation only; reporters never serialise it.
     secret: bytes = field(default=b"", repr=False, compare=False)
+    # The baseline's keyed hash of the value, computed where the value was in memory (history
+    # workers drop the value), so a baseline can still match; never serialised in reports.
+    baseline_hash: str = field(default="", repr=False, compare=False)
 
     def to_dict(self) -> dict:
         d = {

@@ -33,9 +33,10 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     Each finding names the commit that first introduced it (sha, author, date, path), how many
     commits and paths it appears in, and whether it is still present at HEAD.
     """
-    from scanner.config import load_config, parse_size
+    from scanner.baseline import load_baseline
+    from scanner.config import git_toplevel, load_config, parse_size
     from scanner.engine import Engine
-    from scanner.pipeline import Outcome, apply_baseline, check_complete, report
+    from scanner.pipeline import Outcome, check_complete, report
     from scanner.sources.history import HistoryOptions, open_repo, resolve_branch, resolve_commit
     from scanner.sources.history_state import run_history
 
@@ -48,15 +49,20 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     refs = tuple(resolve_branch(repo, b) for b in branches)
     excludes = (resolve_commit(repo, since, "--since"),) if since else ()
     eng = Engine(config)
+    # Loaded first: the workers hash each value with the baseline's salt before dropping it.
+    bl = load_baseline(baseline) if baseline is not None else None
     options = HistoryOptions(
         refs=refs,
         excludes=excludes,
         jobs=jobs or 0,
         progress=sys.stderr.isatty() if progress is None else progress,
+        baseline_hash=bl.entry_hash if bl else None,
+        baseline_id=bl.id if bl else "",
     )
     result = run_history(repo, eng, options, info, incremental=incremental)
     stats = result.stats.as_dict()
-    outcome = Outcome(apply_baseline(result.findings, baseline), stats)
+    findings = bl.new_findings(result.findings, git_toplevel(Path(repo))) if bl else result.findings
+    outcome = Outcome(findings, stats)
     rc = report(outcome, "history", fmt, output, eng.rules)
     if not quiet:
         for note in result.stats.notes:

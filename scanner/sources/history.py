@@ -332,15 +332,15 @@ def _grow_pipe(fd: int) -> None:
         pass
 
 
-def _worker(repo: str, engine, max_size: int, inq, outq) -> None:
+def _worker(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> None:
     try:
-        _work(repo, engine, max_size, inq, outq)
+        _work(repo, engine, max_size, inq, outq, baseline_hash)
     except BaseException as exc:  # reported by the parent as one line, not a child traceback
         msg = exc.message if isinstance(exc, LeakstopError) else f"internal error: {describe_bug(exc)} (please report it)"
         outq.put(("error", msg))
 
 
-def _work(repo: str, engine, max_size: int, inq, outq) -> None:
+def _work(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> None:
     """Read blobs named on ``inq`` through one cat-file process, scan them, report on ``outq``."""
     proc = subprocess.Popen(
         ["git", "-C", repo, "cat-file", "--batch", "--buffer"],
@@ -392,7 +392,7 @@ def _work(repo: str, engine, max_size: int, inq, outq) -> None:
                 out.read(1)
                 nbytes += size
                 counts["scanned"] += 1
-                found, kind = _scan_blob(engine, versions, Chunk(path=path, data=data, blob=name))
+                found, kind = _scan_blob(engine, versions, Chunk(path=path, data=data, blob=name), baseline_hash)
                 if kind != TEXT:
                     decoded[kind] += 1
                 if found:
@@ -406,9 +406,10 @@ def _work(repo: str, engine, max_size: int, inq, outq) -> None:
     outq.put(("done",))
 
 
-def _scan_blob(engine, versions: "VersionCache", chunk: Chunk) -> tuple[list[Finding], str]:
+def _scan_blob(engine, versions: "VersionCache", chunk: Chunk, baseline_hash=None) -> tuple[list[Finding], str]:
     """Scan one blob, as a delta of its path's previous version when that was text too; its
-    findings (values dropped: they never leave the worker) and its textify kind."""
+    findings (values dropped: they never leave the worker, only ``baseline_hash`` of them) and
+    its textify kind."""
     text, kind = textify(chunk.data)
     if text is not chunk.data:
         chunk = replace(chunk, data=text, binary=kind == BINARY)
@@ -420,6 +421,8 @@ def _scan_blob(engine, versions: "VersionCache", chunk: Chunk) -> tuple[list[Fin
         versions.pop(chunk.path)
         found = engine.scan(chunk)
     for f in found:
+        if baseline_hash is not None:
+            f.baseline_hash = baseline_hash(f.rule_id, f.secret)
         f.secret = b""  # identity is the hash
     return found, kind
 
@@ -468,6 +471,10 @@ class HistoryOptions:
     progress: bool = False
     known_blobs: frozenset[bytes] = frozenset()  # already scanned (incremental)
     prior: dict = field(default_factory=dict)  # fingerprint -> Prior, from earlier runs (incremental)
+    # (rule id, value) -> the baseline's keyed hash, run in the workers while the value is in
+    # memory (Finding.baseline_hash); baseline_id names the baseline's salt for the saved state.
+    baseline_hash: Optional[Callable[[str, bytes], str]] = None
+    baseline_id: str = ""
 
 
 def decode_path(path: bytes) -> str:
@@ -516,7 +523,8 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
     # One input queue per worker: every version of a path goes to the same worker (see VersionCache).
     inqs, outq = [ctx.Queue(maxsize=8) for _ in range(jobs)], ctx.Queue()
     workers = [
-        ctx.Process(target=_worker, args=(repo, engine, config.max_file_size, inq, outq), daemon=True)
+        ctx.Process(target=_worker, args=(repo, engine, config.max_file_size, inq, outq, options.baseline_hash),
+                    daemon=True)
         for inq in inqs
     ]
     for w in workers:
@@ -773,7 +781,7 @@ def attribute(
             rule_id=base.rule_id, provider=base.provider, description=base.description, severity=base.severity,
             category=base.category, path=path, line=base.line, column=base.column, end_column=base.end_column,
             masked=base.masked, fingerprint=fp, secret_hash=base.secret_hash, key=base.key, commit=commit,
-            extra=extra,
+            extra=extra, baseline_hash=base.baseline_hash,
         ))
         g["paths"] = paths
     out.sort(key=lambda f: (f.commit.date if f.commit else "", f.path, f.line, f.rule_id))

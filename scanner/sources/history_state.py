@@ -37,11 +37,13 @@ def state_key(engine, options: HistoryOptions) -> str:
     return h.hexdigest()
 
 
-def _finding_from(d: dict, secret_hash: str) -> Finding:
+def _finding_from(d: dict, secret_hash: str, baseline_hash: str = "") -> Finding:
     if not all(isinstance(d[k], int) for k in ("line", "column", "end_column")) or not all(
         isinstance(d[k], str) for k in ("rule_id", "path", "fingerprint", "masked")
     ):
         raise TypeError("damaged finding")
+    if not isinstance(baseline_hash, str):
+        raise TypeError("damaged baseline hash")
     c = d.get("commit") or {}
     return Finding(
         rule_id=d["rule_id"], provider=d["provider"], description=d["description"], severity=d["severity"],
@@ -49,6 +51,7 @@ def _finding_from(d: dict, secret_hash: str) -> Finding:
         masked=d["masked"], fingerprint=d["fingerprint"], secret_hash=secret_hash, key=d.get("key"),
         commit=CommitInfo(sha=c.get("sha", ""), author=c.get("author", ""), email=c.get("email", ""),
                           date=c.get("date", "")),
+        baseline_hash=baseline_hash,
     )
 
 
@@ -58,14 +61,17 @@ class HistoryState:
         self.json = self.dir / "history.json"
         self.blobs = self.dir / "history-blobs.bin"
 
-    def load(self, key: str, repo: str) -> Optional[tuple[list[str], frozenset[bytes], dict[str, Prior]]]:
-        """(old tips still present, blobs read, prior findings), or None for a full scan."""
+    def load(self, key: str, repo: str, baseline_id: str = "") -> Optional[tuple[list[str], frozenset[bytes], dict[str, Prior]]]:
+        """(old tips still present, blobs read, prior findings), or None for a full scan. With a
+        baseline (``baseline_id``), the earlier findings must carry that baseline's hashes."""
         try:
             doc = read_json(self.json)
             raw = self.blobs.read_bytes()
         except (OSError, ValueError):
             return None
         if not isinstance(doc, dict) or doc.get("version") != STATE_VERSION or doc.get("key") != key:
+            return None
+        if baseline_id and doc.get("baseline_id") != baseline_id:
             return None
         try:
             return self._read(doc, raw, repo)
@@ -81,14 +87,14 @@ class HistoryState:
         blobs = frozenset(raw[i : i + 20] for i in range(0, len(raw) - len(raw) % 20, 20))
         prior = {}
         for rec in doc.get("findings", []):
-            f = _finding_from(rec["finding"], rec["secret_hash"])
+            f = _finding_from(rec["finding"], rec["secret_hash"], rec.get("baseline_hash", ""))
             prior[f.fingerprint] = Prior(
                 finding=f, commits=int(rec["commits"]), paths=set(rec["paths"]),
                 blobs={bytes.fromhex(b) for b in rec["blobs"]}, removed=rec.get("removed"),
             )
         return tips, blobs, prior
 
-    def save(self, key: str, result: HistoryResult) -> None:
+    def save(self, key: str, result: HistoryResult, baseline_id: str = "") -> None:
         findings = []
         for f in result.findings:
             blobs, paths = result.where.get(f.fingerprint, (set(), set()))
@@ -98,9 +104,10 @@ class HistoryState:
             findings.append({
                 "finding": d, "secret_hash": f.secret_hash, "commits": f.extra.get("commits", 0),
                 "paths": sorted(paths), "blobs": sorted(b.hex() for b in blobs),
-                "removed": f.extra.get("removed_commit"),
+                "removed": f.extra.get("removed_commit"), "baseline_hash": f.baseline_hash,
             })
-        doc = {"version": STATE_VERSION, "key": key, "tips": result.tips, "findings": findings}
+        doc = {"version": STATE_VERSION, "key": key, "baseline_id": baseline_id, "tips": result.tips,
+               "findings": findings}
         # Findings and tips first: a crash in between leaves new tips with the old blob list, which
         # only means some re-reads next time. (The other order could mark blobs read whose
         # findings were never saved.)
@@ -124,7 +131,7 @@ def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incr
         return scan_history(repo, engine, options, info)
     state = HistoryState(info.git_dir)
     key = state_key(engine, options)
-    loaded = state.load(key, repo)
+    loaded = state.load(key, repo, options.baseline_id)
     if loaded is None:
         result = scan_history(repo, engine, options, info)
         result.stats.notes.append("incremental: no usable earlier state, scanned everything")
@@ -141,5 +148,5 @@ def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incr
             "incremental: the state was not advanced past the unread blob(s); the next --incremental run retries them"
         )
     else:
-        state.save(key, result)
+        state.save(key, result, options.baseline_id)
     return result

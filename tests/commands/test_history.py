@@ -113,3 +113,32 @@ def test_progress_bar_only_when_asked_or_a_terminal(tmp_path):
     assert loud.returncode == 1 and "leakstop history" in loud.stderr and "blob" in loud.stderr
     assert len(json.loads(loud.stdout)["findings"]) == 1
     assert KEY1 not in loud.stderr
+
+
+def test_baseline_suppresses_accepted_history_findings(tmp_path, run_cli):
+    """Before: history findings carried no value, so no baseline entry ever matched."""
+    from tests.sources.history_helpers import fake_aws_key
+
+    kept, moved, gone = fake_aws_key(), fake_aws_key(), fake_aws_key()
+    r = Repo(tmp_path / "r")
+    r.commit("one", **{"a.py": f"K = '{kept}'\n", "old.py": f"M = '{moved}'\n", "tmp.py": f"G = '{gone}'\n"})
+    r.git("mv", "old.py", "new.py")
+    r.rm("tmp.py")
+    r.commit("rename and remove")
+    bl = tmp_path / "bl.json"
+    assert run_cli("baseline", "create", str(r.path), "-o", str(bl)).code == 0  # accepts a.py and new.py
+    for extra in ([], ["-j", "1"], ["--incremental"], ["--incremental"]):  # the 2nd incremental uses saved state
+        res = run_cli("history", str(r.path), "-f", "json", "--baseline", str(bl), *extra)
+        [f] = json.loads(res.out)["findings"]
+        assert res.code == 1 and f["path"] == "tmp.py", extra  # only the one the baseline does not accept
+    assert len(json.loads(run_cli("history", str(r.path), "-f", "json").out)["findings"]) == 3
+
+
+def test_incremental_state_without_baseline_hashes_is_rescanned(tmp_path, run_cli):
+    r, _ = _repo(tmp_path)
+    r.commit("again", **{"settings.py": f"AWS_KEY = '{KEY1}'\n"})
+    assert run_cli("history", str(r.path), "--incremental").code == 1  # state saved without a baseline
+    bl = tmp_path / "bl.json"
+    run_cli("baseline", "create", str(r.path), "-o", str(bl))
+    res = run_cli("history", str(r.path), "--incremental", "--baseline", str(bl))
+    assert res.code == 0 and "no usable earlier state" in res.err
