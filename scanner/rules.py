@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from scanner.errors import LeakstopError
+from scanner.redos import hazard
 
 SEVERITIES = ("critical", "high", "medium", "low")
 CATEGORIES = (
@@ -316,6 +317,9 @@ def parse_rule(raw: Any, where: str) -> Rule:
     compiled = compile_pattern(regex, f"{where}: 'regex' does not compile")
     if "secret" not in compiled.groupindex:
         raise _err(where, "'regex' needs a named group (?P<secret>...)")
+    slow = hazard(regex)
+    if slow:
+        raise _err(where, f"'regex' can backtrack catastrophically: {slow} (make each repeat end unambiguously)")
     min_entropy = raw.get("min_entropy", 0.0)
     if not isinstance(min_entropy, (int, float)) or not 0 <= min_entropy <= 8:
         raise _err(where, "'min_entropy' must be a number between 0 and 8")

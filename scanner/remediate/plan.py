@@ -53,7 +53,7 @@ def json_key(name: str) -> str:
 
 
 # The last `name =`, `name:`, `"name":`, `name =>` before the value on its line.
-_ASSIGN = re.compile(r"""([A-Za-z_$][A-Za-z0-9_$.-]*)["']?\]?\s*(?:=|:|=>|:=)\s*[^=:]*$""")
+_ASSIGN = re.compile(r"""([A-Za-z_$][A-Za-z0-9_$.-]*)["']?\]?\s*(?:=|:|=>|:=)[^=:]*$""")
 
 
 def key_from_line(prefix: str) -> Optional[str]:
