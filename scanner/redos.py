@@ -21,12 +21,15 @@ between them. Rules and the scanner's own regexes are held to both checks.
 
 from __future__ import annotations
 
+import re
 from typing import Optional, Union
 
 try:  # Python 3.11+
+    import re._compiler as K
     import re._constants as C
     import re._parser as P
 except ImportError:  # pragma: no cover - Python 3.10
+    import sre_compile as K  # type: ignore[no-redef]
     import sre_constants as C  # type: ignore[no-redef]
     import sre_parse as P  # type: ignore[no-redef]
 
@@ -324,3 +327,59 @@ def hazard(regex: Union[str, bytes]) -> Optional[str]:
     """Why ``regex`` may backtrack catastrophically (exponentially, or quadratically in one
     attempt), or None."""
     return exponential_hazard(regex) or polynomial_hazard(regex)
+
+
+def _leading_loop(seq, tree: _Tree) -> bool:
+    """Can a match of ``seq`` start inside an unbounded repeat? A search then starts an attempt
+    at every character of a run the repeat takes, each running to the end of the run."""
+    for op, av in seq:
+        if op in _REPEATS and _long(av):
+            return True
+        if op is C.SUBPATTERN and _leading_loop(av[-1], tree):
+            return True
+        if op is C.BRANCH and any(_leading_loop(b, tree) for b in av[1]):
+            return True
+        if op in _REPEATS and _leading_loop(av[2], tree):
+            return True
+        if not tree.first_item(op, av)[1]:
+            return False
+    return False
+
+
+def search_probe(regex: bytes) -> "Optional[re.Pattern[bytes]]":
+    """A pattern that finds a match somewhere exactly when ``regex`` does, and that cannot start
+    inside an unbounded repeat: leading optional parts are dropped and a leading ``X+`` is
+    taken once (if ``[ \\t]*=x`` matches at a blank, ``=x`` matches where the blanks end). None
+    when the start cannot be made so."""
+    tree = P.parse(regex)
+    lead = _strip_lead(list(tree), tree.state)
+    if lead is None:
+        return None
+    stripped = P.SubPattern(tree.state, lead)
+    if _leading_loop(lead, _Tree(bool(tree.state.flags & C.SRE_FLAG_IGNORECASE))):
+        return None
+    return K.compile(stripped, tree.state.flags)
+
+
+def _strip_lead(seq: list, state) -> Optional[list]:
+    """``seq`` without what a match may skip at its start (see :func:`search_probe`)."""
+    out = list(seq)
+    while out:
+        op, av = out[0]
+        if op in _REPEATS and av[0] == 0:
+            out.pop(0)  # may match nothing: a match of the rest is a match
+            continue
+        if op in _REPEATS and _long(av):
+            out[0] = (op, (av[0], av[0], av[2]))  # X+Y finds a match where XY does
+        elif op is C.SUBPATTERN:
+            body = _strip_lead(list(av[-1]), state)
+            if body is None:
+                return None
+            out[0] = (op, av[:-1] + (P.SubPattern(state, body),))
+        elif op is C.BRANCH:
+            branches = [_strip_lead(list(b), state) for b in av[1]]
+            if any(b is None or not b for b in branches):
+                return None  # an empty alternative: the whole start is optional, leave it
+            out[0] = (op, (av[0], [P.SubPattern(state, b) for b in branches]))
+        break
+    return out

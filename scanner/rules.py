@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from scanner.errors import LeakstopError
-from scanner.redos import hazard
+from scanner.redos import hazard, search_probe
 
 SEVERITIES = ("critical", "high", "medium", "low")
 CATEGORIES = (
@@ -88,14 +88,18 @@ class Rule:
             probe = None
             # Best: what follows the key name through the value ("= 'abc…'"): far rarer in code
             # than the value's shape alone ("16 word characters").
+            # A probe never starts inside an unbounded repeat ("[ \t]*=..."): a search would
+            # try it from every character of a run of blanks, to the run's end each time. The
+            # start a match may skip is dropped (search_probe finds a match where it did).
             for sub in (tail_text(self.regex), group_text(self.regex, "secret")):
                 if not sub:
                     continue
                 try:
-                    probe = re.compile((flags + sub).encode())
-                    break
+                    probe = search_probe((flags + sub).encode())
                 except re.error:
                     continue
+                if probe is not None:
+                    break
             object.__setattr__(self, "_probe", probe)
         return self.__dict__["_probe"]
 

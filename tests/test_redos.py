@@ -93,3 +93,20 @@ def test_the_scanners_own_regexes_are_safe():
     assert len(found) > 50
     bad = sorted({name for name, rx in found if name not in EXEMPT and hazard(rx.pattern)})
     assert not bad
+
+
+@pytest.mark.parametrize("regex", [r"[ \t]*=x", r"(?:[\"']?[ \t]*(?::[ \t]*s)?(?:[:?]{0,3}=>?|:)[ \t]*|>\s*|'\s*,)(?P<secret>[ab]{3})",
+                                   r"\s+x", r"(?i)(?:a*|b)c", r"(?:\w+|-)y"])
+def test_search_probe_finds_a_match_exactly_when_the_regex_does(regex):
+    import random
+
+    from scanner.redos import search_probe
+
+    probe = search_probe(regex.encode())
+    if probe is None:
+        assert regex == r"(?i)(?:a*|b)c"  # an alternative that may match nothing: left as it is
+        return
+    rng = random.Random(regex)
+    for _ in range(3000):
+        text = "".join(rng.choice(" \t=x:>'\",abcyA-sz\n") for _ in range(rng.randint(0, 12))).encode()
+        assert bool(probe.search(text)) == bool(re.search(regex.encode(), text)), text

@@ -136,9 +136,13 @@ class Engine:
                 continue
             if index is None and not rule.multiline:
                 index = _KeywordIndex(data, self._locator)
+            last = -1  # windows may overlap: a match is reported once, as one finditer would
             for pos, endpos in _windows(rule, data, index):
                 for start, end, key in self._confirm(rule, idx, data, pos, endpos):
-                    yield Match(rule, start, end, key)
+                    if start >= last:
+                        last = end
+                        yield Match(rule, start, end, key)
+
     def _confirm(self, rule: Rule, idx: int, data: bytes, pos: int, endpos: int) -> list[tuple[int, int, Optional[str]]]:
         """The rule's matches in ``data[pos:endpos]`` as (start, end, key) of the secret.
 
@@ -164,7 +168,7 @@ class Engine:
                     # Cut at the window's edge: what does the pattern match without the cut?
                     cacheable = False
                     start = m.start()
-                    m = rule.pattern.match(data, start)
+                    m = rule.pattern.match(data, start, min(start + REMATCH_REACH, len(data)))
                     if self.work is not None:
                         self.work["rematch"] += (m.end() if m else endpos) - start
                     if m is None:
@@ -360,6 +364,14 @@ CARRY_LINES, CARRY_TRIES = 64, 256
 # How far around a keyword a match can reach on one long line: key names are bounded ({0,40})
 # before the keyword; separators and values (up to a few hundred characters) after it.
 WINDOW_BEFORE, WINDOW_AFTER = 160, 640
+# No regex call looks at more than this: windows merge up to it, and a buffer is confirmed in
+# tiles of it (overlapping by a keyword window) where keywords are everywhere or too short to
+# place windows. One attempt of a regex costs at most its window, however long the file or line.
+# (Larger than MEMO_WINDOW: tiles are not remembered, their content rarely recurs.)
+MAX_WINDOW = 8192
+TILE_OVERLAP = WINDOW_BEFORE + WINDOW_AFTER
+# How far a match cut at a window's edge is followed (no one-line token is this long).
+REMATCH_REACH = 65536
 
 
 class _KeywordIndex:
@@ -426,11 +438,22 @@ def _start(m: Match) -> int:
     return m.start
 
 
+def _tiles(n: int) -> Iterator[tuple[int, int]]:
+    """[0, n) in windows of MAX_WINDOW bytes, each overlapping the last by TILE_OVERLAP."""
+    a = 0
+    while True:
+        yield a, min(a + MAX_WINDOW, n)
+        if a + MAX_WINDOW >= n:
+            return
+        a += MAX_WINDOW - TILE_OVERLAP
+
+
 def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterator[tuple[int, int]]:
     """Where to confirm ``rule`` with ``re``: around each occurrence of one of its keywords, from
     its line's start (at most WINDOW_BEFORE back) to the end of the next line (``<password>\n
-    value``; at most WINDOW_AFTER on), merged; or the whole buffer for
-    ``multiline`` rules and when a keyword is everywhere.
+    value``; at most WINDOW_AFTER on), merged up to MAX_WINDOW; tiles of the buffer when a keyword
+    is everywhere or the rule's keywords are too short; the whole buffer for ``multiline`` rules
+    (key blocks, anchored on their BEGIN lines).
 
     A rule's keywords occur in (or, for a value on the next line, just before) every match; that
     is also the fallback engine's contract. Whole-buffer confirmation of the keyword-anchored and
@@ -440,12 +463,12 @@ def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterato
     the cut (a long base64 line must not yield a token cut in half).
     """
     n = len(data)
-    if index is None or not _windowed(rule):
+    if rule.multiline:
         yield 0, n
         return
-    hits = index.hits(rule)
+    hits = index.hits(rule) if index is not None and _windowed(rule) else None
     if hits is None:
-        yield 0, n
+        yield from _tiles(n)
         return
     cur_a = cur_b = -1
     for h in hits:
@@ -462,7 +485,7 @@ def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterato
         if nl >= 0:
             nl = data.find(b"\n", nl + 1, b)
             b = b if nl < 0 else nl
-        if a <= cur_b:
+        if a <= cur_b and b - cur_a <= MAX_WINDOW:
             cur_b = b
             continue
         if cur_b >= 0:

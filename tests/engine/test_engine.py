@@ -234,3 +234,31 @@ def test_columns_on_a_long_line_of_many_matches(engine):
     assert len(found) == 2000
     assert all(f.line == 2 for f in found)
     assert [f.column for f in found[:3]] == [10, 41, 72] and found[-1].column == 10 + 31 * 1999  # é is one column
+
+
+def test_dense_keywords_on_one_long_line_give_each_match_once(engine):
+    # Windows merge up to a cap and may then overlap; a match is still reported once.
+    import random
+    import string
+
+    rng = random.Random(5)
+    parts = [f"k{i} = 'AKIA{''.join(rng.choices(string.ascii_uppercase + '234567', k=16))}' " for i in range(3000)]
+    found = scan(engine, "".join(parts) + "\n")
+    apart = scan(engine, "\n".join(parts) + "\n")  # the same assignments, a line each
+    assert len(found) == len({f.column for f in found}) == len(apart) > 2900
+    assert sorted(f.fingerprint for f in found) == sorted(f.fingerprint for f in apart)
+
+
+def test_a_token_across_a_tile_edge_is_found_whole():
+    from scanner.engine import MAX_WINDOW
+
+    jwt_rules = [r for r in load_rules(rule_files()) if r.id == "jwt"]
+    import base64
+    import json
+    import secrets
+
+    part = lambda obj: base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")  # noqa: E731
+    token = f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part({'sub': secrets.token_hex(200)})}.{secrets.token_urlsafe(32)}"
+    text = "x" * (MAX_WINDOW - 300) + " " + token + "\n"  # 'ey' is too short a keyword: tiles
+    [f] = Engine(Config(), rules=jwt_rules).scan(Chunk(path="a.txt", data=text.encode()))
+    assert f.secret == token.encode() and f.column == MAX_WINDOW - 298

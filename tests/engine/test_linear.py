@@ -114,3 +114,11 @@ def test_a_sample_of_all_adversarial_inputs_costs_linear_work(engine):
     sample = random.Random(9).sample(cases, 60)
     worst = max(((_ratio(engine, c, 16 * KB, 64 * KB), c.name) for c in sample))
     assert worst[0] <= MAX_RATIO, worst
+
+
+def test_keyword_dense_file_with_a_long_run_of_blanks(engine):
+    """57 s for this 144 KB file: past the keyword budget the whole file was one regex window,
+    and a probe starting with [ \\t]* tried every blank of the run, to the run's end each time."""
+    data = b"tomtom " * 20000 + b"tomtom_key" + b" " * 4000 + b"x\n"
+    with deadline(5):
+        engine.scan(Chunk(path="a.txt", data=data))
