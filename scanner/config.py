@@ -116,6 +116,14 @@ def parse_size(text: str, where: str = "size") -> int:
     return int(m.group(1)) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
 
 
+def format_size(n: int) -> str:
+    """A size as parse_size reads it: 10MB, 512KB, 1000 bytes."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale}{unit}"
+    return f"{n} bytes"
+
+
 def find_repo_root(start: Path) -> Optional[Path]:
     """The enclosing git work tree, found by walking up (no subprocess: the hook must be fast)."""
     start = start.resolve()

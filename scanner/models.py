@@ -25,6 +25,10 @@ class Chunk:
     ``lines`` is set, only findings on those 1-based line numbers are reported (the added lines
     of a diff). ``binary``: ``data`` holds a binary file's printable runs
     (:mod:`scanner.sources.textify`), scanned with provider-specific rules only.
+
+    A window of a file too large to hold (:mod:`scanner.sources.windows`) says where it starts
+    (``first_line``, ``first_column``: numbers of ``data[0]``; ``lines`` are then numbered from
+    ``first_line`` as 1) and reports only matches starting before ``own_end``.
     """
 
     path: str
@@ -33,6 +37,9 @@ class Chunk:
     commit: Optional[CommitInfo] = None
     blob: Optional[str] = None
     binary: bool = False
+    first_line: int = 1
+    first_column: int = 1
+    own_end: Optional[int] = None
 
 
 def mask(value: str) -> str:

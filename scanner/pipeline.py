@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
@@ -19,6 +19,7 @@ from scanner.report import ReportContext, write_report
 class Outcome:
     findings: list[Finding]
     stats: dict
+    notes: list[str] = field(default_factory=list)  # said on stderr, before the summary line
 
 
 def scan_chunks(engine, chunks: Iterable[Chunk]) -> list[Finding]:
@@ -52,10 +53,12 @@ def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional
     else:
         findings = []
         for ref in itertools.chain(refs, walk):
-            chunk = source.load(ref)
-            if chunk is not None:
+            for chunk in source.load(ref):
                 findings.extend(engine.scan(chunk))
-    return Outcome(findings, source.stats.as_dict())
+    stats = source.stats.as_dict()
+    if stats["skipped"].get("too large"):
+        stats["max_file_size"] = config.max_file_size
+    return Outcome(findings, stats, source.stats.notes(config.max_file_size))
 
 
 def _can_fork() -> bool:
@@ -79,8 +82,7 @@ def _scan_batch(refs: list) -> tuple[list[Finding], object, Optional[str]]:
     findings: list[Finding] = []
     try:
         for ref in refs:
-            chunk = source.load(ref)
-            if chunk is not None:
+            for chunk in source.load(ref):
                 findings.extend(engine.scan(chunk))
     except LeakstopError as exc:
         return [], None, exc.message

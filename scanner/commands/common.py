@@ -8,6 +8,8 @@ from typing import Callable
 
 import click
 
+from scanner.config import format_size
+
 FORMATS = ["text", "json", "jsonl", "sarif"]
 # -j beyond this is a typo, not a plan: each job is a process (a pool forks them all at once).
 MAX_JOBS = 256
@@ -32,15 +34,21 @@ def summary(outcome, quiet: bool = False) -> None:
     """One line on stderr: how many findings, how much was scanned and what was skipped."""
     if quiet:
         return
+    for note in outcome.notes:
+        print(f"leakstop: note: {note}", file=sys.stderr)
     s = outcome.stats
     skipped = s.get("skipped") or {}
-    skip = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items()))
+    limit = s.get("max_file_size")
+    skip = ", ".join(f"{n} {why}" + (f" (over {format_size(limit)})" if why == "too large" and limit else "")
+                     for why, n in sorted(skipped.items()))
     scanned = s.get("files_scanned", s.get("blobs_scanned", 0))
     unit = "files" if "files_scanned" in s else "blobs"
     msg = f"leakstop: {len(outcome.findings)} finding(s) in {scanned} {unit} scanned"
-    decoded = s.get("decoded") or {}
+    decoded = [_decoded(kind, n) for kind, n in sorted((s.get("decoded") or {}).items())]
+    if s.get("streamed"):
+        decoded.append(f"{s['streamed']} over the size limit, scanned in windows")
     if decoded:
-        msg += " (" + "; ".join(_decoded(kind, n) for kind, n in sorted(decoded.items())) + ")"
+        msg += " (" + "; ".join(decoded) + ")"
     if skip:
         msg += f"; skipped {skip}"
     print(msg, file=sys.stderr)

@@ -74,6 +74,8 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
     stats = {"files_scanned": st.scanned, "bytes_scanned": st.bytes, "skipped": dict(st.skipped)}
     if st.decoded:
         stats["decoded"] = dict(st.decoded)
+    if st.streamed:
+        stats["streamed"] = st.streamed
     if not staged:
         stats["commits_scanned"] = st.commits
     if config_from or not staged:

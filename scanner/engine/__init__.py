@@ -299,6 +299,8 @@ class Engine:
         lines = _Lines(data)
         self._tally("dedupe", len(kept))
         for match in _dedupe(kept):  # in offset order
+            if chunk.own_end is not None and match.start >= chunk.own_end:
+                break  # the next window's (see scanner.sources.windows)
             lines.seek(match.start)
             value = data[match.start : match.end]
             text = value.decode("utf-8", "replace")
@@ -311,6 +313,9 @@ class Engine:
                 col = 1
             else:
                 col = lines.column(match.start)
+            if line == 1:  # a window may start mid-line
+                col += chunk.first_column - 1
+            line += chunk.first_line - 1
             rule = match.rule
             findings.append(
                 Finding(

@@ -32,6 +32,7 @@ from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, CommitInfo, Finding
 from scanner.sources.textify import BINARY, TEXT, sniff, textify
+from scanner.sources.windows import stream_chunks
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 NULL_SHA = "0" * 40
@@ -67,6 +68,7 @@ class DiffStats:
     commits: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     decoded: Counter = field(default_factory=Counter)  # textify kind (binary, utf-16-le…) -> count
+    streamed: int = 0  # blobs over the size limit, scanned in windows
     notes: list[str] = field(default_factory=list)
 
 
@@ -201,14 +203,19 @@ def parse_log(data: bytes) -> list[tuple[CommitInfo, list[FileChange]]]:
 
 # -- reading blobs ---------------------------------------------------------------------------
 class BlobReader:
-    """One ``git cat-file --batch`` process; blobs over the size limit are skipped unread."""
+    """One ``git cat-file --batch`` process; blobs over the size limit are skipped unread, or
+    read in pieces (:meth:`piece`) when the caller asks to stream them."""
 
     def __init__(self, repo: Path | str) -> None:
         self._proc: Optional[subprocess.Popen] = None
         self._repo = str(repo)
+        self._left = 0  # bytes of a streamed blob not read yet (and its trailing newline)
 
-    def read(self, sha: str, limit: int) -> tuple[str, Optional[bytes]]:
-        """("ok", data) or ("missing"|"too large", None)."""
+    def read(self, sha: str, limit: int, stream: bool = False) -> tuple[str, Optional[bytes]]:
+        """("ok", data) or ("missing"|"too large", None); with ``stream``, a blob over the limit
+        is ("stream", None) and its bytes come from :meth:`piece` (the rest is skipped at the
+        next read)."""
+        self._skip_rest()
         if self._proc is None:
             self._proc = subprocess.Popen(
                 ["git", "-C", self._repo, "cat-file", "--batch"],
@@ -226,13 +233,31 @@ class BlobReader:
             return "missing", None
         size = int(parts[2])
         if size > limit:
-            left = size + 1
-            while left:  # drain without keeping it
-                left -= len(stdout.read(min(left, 1 << 20)) or b"x" * left)
+            self._left = size + 1
+            if stream:
+                return "stream", None
+            self._skip_rest()
             return "too large", None
         data = stdout.read(size)
         stdout.read(1)
         return "ok", data
+
+    def piece(self, n: int) -> bytes:
+        """Up to ``n`` more bytes of the blob being streamed; b"" at its end."""
+        if self._left <= 1:
+            self._skip_rest()
+            return b""
+        assert self._proc is not None and self._proc.stdout
+        got = self._proc.stdout.read(min(n, self._left - 1, 1 << 20)) or b""
+        self._left = self._left - len(got) if got else 0
+        return got
+
+    def _skip_rest(self) -> None:
+        """Drain what is left of a blob over the limit (and its newline) without keeping it."""
+        while self._left > 0:
+            assert self._proc is not None and self._proc.stdout
+            got = self._proc.stdout.read(min(self._left, 1 << 20))
+            self._left = self._left - len(got) if got else 0
 
     def close(self) -> None:
         if self._proc is not None:
@@ -254,7 +279,10 @@ def _chunks(
             continue
         if ch.added is not None and not ch.added and not ch.binary:
             continue  # a mode-only change or only deletions: nothing added
-        status, data = reader.read(ch.blob, limit)
+        status, data = reader.read(ch.blob, limit, stream=True)
+        if status == "stream":
+            yield from _streamed(ch, where, reader, stats, commit)
+            continue
         if data is None:
             stats.skipped[status] += 1
             continue
@@ -269,6 +297,27 @@ def _chunks(
         stats.scanned += 1
         stats.bytes += len(data)
         yield Chunk(path=where, data=text, lines=lines, commit=commit, blob=ch.blob, binary=kind == BINARY)
+
+
+def _streamed(ch: FileChange, where: str, reader: BlobReader, stats: DiffStats,
+              commit: Optional[CommitInfo]) -> Iterator[Chunk]:
+    """A blob over the size limit, scanned in windows: a gate has no size to slip past. Its
+    added lines are git's when it is text; decoded or binary content is reported whole (telling
+    its new lines would mean holding the versions it replaced)."""
+    nbytes = [0]
+
+    def read(n: int) -> bytes:
+        got = reader.piece(n)
+        nbytes[0] += len(got)
+        return got
+
+    kind, chunks = stream_chunks(read, where, lines=None if ch.binary else ch.added, commit=commit, blob=ch.blob)
+    yield from chunks
+    if kind != TEXT:
+        stats.decoded[kind] += 1
+    stats.scanned += 1
+    stats.streamed += 1
+    stats.bytes += nbytes[0]
 
 
 def _read_all(reader: BlobReader, blobs: Iterable[str], limit: int) -> list[bytes]:

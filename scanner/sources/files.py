@@ -14,13 +14,16 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
-from scanner.config import find_repo_root
+from scanner.config import find_repo_root, format_size
 from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk
 from scanner.sources.textify import BINARY, TEXT, textify
+from scanner.sources.windows import stream_chunks
+
+TOO_LARGE_NAMES = 5  # files named in the note about files skipped for their size
 
 # Reports list at most this many unreadable paths (all are counted and warned about).
 MAX_LISTED = 100
@@ -33,6 +36,8 @@ class WalkStats:
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     decoded: Counter = field(default_factory=Counter)  # textify kind (binary, utf-16-le…) -> count
     unreadable: list = field(default_factory=list)  # [path, reason] pairs, the first MAX_LISTED
+    streamed: int = 0  # named files over the size limit, scanned in windows
+    too_large: list[str] = field(default_factory=list)  # the first few skipped for their size
 
     def skip_summary(self) -> str:
         if not self.skipped:
@@ -54,6 +59,8 @@ class WalkStats:
         self.skipped.update(other.skipped)
         self.decoded.update(other.decoded)
         self.unreadable.extend(other.unreadable[: MAX_LISTED - len(self.unreadable)])
+        self.streamed += other.streamed
+        self.too_large = (self.too_large + other.too_large)[:TOO_LARGE_NAMES]
 
     def as_dict(self) -> dict:
         """The ``stats`` of a report."""
@@ -62,7 +69,18 @@ class WalkStats:
             out["decoded"] = dict(self.decoded)
         if self.unreadable:
             out["unreadable"] = [{"path": p, "error": why} for p, why in self.unreadable]
+        if self.streamed:
+            out["streamed"] = self.streamed
         return out
+
+    def notes(self, limit: int) -> list[str]:
+        """What the summary line cannot say: which files were not scanned for their size."""
+        n = self.skipped.get("too large", 0)
+        if not n:
+            return []
+        names = ", ".join(self.too_large) + (", …" if n > len(self.too_large) else "")
+        return [f"{n} file(s) over the {format_size(limit)} size limit were not scanned ({names}); "
+                "name them on the command line (scanned in windows) or raise --max-file-size"]
 
 
 @dataclass(frozen=True)
@@ -150,9 +168,7 @@ class FileSource:
 
     def __iter__(self) -> Iterator[Chunk]:
         for ref in self.refs():
-            chunk = self.load(ref)
-            if chunk is not None:
-                yield chunk
+            yield from self.load(ref)
 
     def refs(self) -> Iterator[FileRef]:
         """What to read, in order: the walk, without reading any file."""
@@ -165,18 +181,27 @@ class FileSource:
                 # Files named explicitly (pre-commit passes them) are scanned even if ignored.
                 yield FileRef(p, p, True)
 
-    def load(self, ref: FileRef) -> Optional[Chunk]:
-        """Read one file; None (counted in stats) when it is skipped."""
+    def load(self, ref: FileRef) -> Iterator[Chunk]:
+        """Read one file: its chunk, or (for a named file over the size limit) its windows;
+        nothing (counted in stats) when it is skipped."""
         if ref.path == "-":
-            return self._emit(ref.display, sys.stdin.buffer.read())
+            stdin = sys.stdin.buffer
+            data = stdin.read(self.max_file_size + 1)
+            if len(data) <= self.max_file_size:
+                yield from self._emit(ref.display, data)
+            else:
+                yield from self._stream(ref.display, _prepend(data, stdin.read))
+            return
         if ref.link:
             # What git stores for a link (and diff and history scan) is its target text.
             try:
-                return self._emit(ref.display, os.readlink(os.fsencode(ref.path)))
+                target = os.readlink(os.fsencode(ref.path))
             except OSError as exc:
                 self.stats.cannot_read(ref.display, exc)
-                return None
-        return self._file(ref.path, ref.explicit, ref.display)
+                return
+            yield from self._emit(ref.display, target)
+            return
+        yield from self._file(ref.path, ref.explicit, ref.display)
 
     def _excluded(self, display: str, is_dir: bool) -> bool:
         if self._exclude is None:
@@ -232,7 +257,7 @@ class FileSource:
                     yield FileRef(path, display, False, link=entry.is_symlink())
             stack.extend(reversed(subdirs))
 
-    def _file(self, path: str, explicit: bool, display: Optional[str] = None) -> Optional[Chunk]:
+    def _file(self, path: str, explicit: bool, display: Optional[str] = None) -> Iterator[Chunk]:
         display = display or path
         try:
             st = os.stat(path)
@@ -240,33 +265,60 @@ class FileSource:
             if explicit:
                 raise LeakstopError(f"{path}: {exc.strerror}") from None
             self.stats.cannot_read(display, exc)
-            return None
+            return
         if not stat.S_ISREG(st.st_mode):
             self.stats.skipped["not a regular file"] += 1
-            return None
-        if st.st_size > self.max_file_size:
+            return
+        if st.st_size > self.max_file_size and not explicit:
             self.stats.skipped["too large"] += 1
-            return None
+            if len(self.stats.too_large) < TOO_LARGE_NAMES:
+                self.stats.too_large.append(display_path(display))
+            return
         try:
             with open(path, "rb") as fh:
+                if st.st_size > self.max_file_size:
+                    # Named on the command line (the leakstop-files hook passes names): scanned,
+                    # in windows, never skipped.
+                    yield from self._stream(display, fh.read)
+                    return
                 data = fh.read()
         except OSError as exc:
             if explicit:
                 raise LeakstopError(f"{path}: {exc.strerror}") from None
             self.stats.cannot_read(display, exc)
-            return None
-        return self._emit(display, data)
+            return
+        yield from self._emit(display, data)
 
-    def _emit(self, display: str, data: bytes) -> Optional[Chunk]:
-        if len(data) > self.max_file_size:
-            self.stats.skipped["too large"] += 1
-            return None
+    def _emit(self, display: str, data: bytes) -> Iterator[Chunk]:
         text, kind = textify(data)
+        self._count(kind, len(data))
+        yield Chunk(path=display.replace(os.sep, "/"), data=text, binary=kind == BINARY)
+
+    def _stream(self, display: str, read: Callable[[int], bytes]) -> Iterator[Chunk]:
+        """A named file (or stdin) over the size limit, window by window (bounded memory)."""
+        counted = [0]
+
+        def reading(n: int) -> bytes:
+            got = read(n)
+            counted[0] += len(got)
+            return got
+
+        kind, chunks = stream_chunks(reading, display.replace(os.sep, "/"))
+        yield from chunks
+        self._count(kind, counted[0])
+        self.stats.streamed += 1
+
+    def _count(self, kind: str, size: int) -> None:
         if kind != TEXT:
             self.stats.decoded[kind] += 1
         self.stats.scanned += 1
-        self.stats.bytes += len(data)
-        return Chunk(path=display.replace(os.sep, "/"), data=text, binary=kind == BINARY)
+        self.stats.bytes += size
+
+
+def _prepend(first: bytes, read: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """``read`` with ``first`` (already read) returned before the rest."""
+    pending = [first]
+    return lambda n: pending.pop() if pending else read(n)
 
 
 def as_posix(path: Path) -> str:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
+from scanner.config import format_size
 from scanner.display import display_bytes
 from scanner.errors import LeakstopError, describe_bug
 from scanner.models import Chunk, CommitInfo, Finding
@@ -41,6 +42,7 @@ from scanner.sources.gitobjects import run_git
 
 NULL_SHA = b"0" * 40
 GITLINK = "160000"
+TOO_LARGE_NAMES = 5  # paths named in the note about blobs skipped for their size
 BATCH = 256  # blobs per message to a worker: amortises queue pickling
 VERSION_BUDGET = 48 << 20  # bytes of earlier file versions each worker keeps to diff against
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
@@ -368,6 +370,7 @@ def _work(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> No
     results: list = []
     counts = collections.Counter()
     decoded = collections.Counter()
+    too_large: list[str] = []  # paths of the first few blobs skipped for their size
     nbytes = 0
     done = 0
     while True:
@@ -387,6 +390,8 @@ def _work(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> No
             elif size > max_size:
                 _drain(out, size + 1)
                 counts["too large"] += 1
+                if len(too_large) < TOO_LARGE_NAMES:
+                    too_large.append(path)
             else:
                 data = out.read(size)
                 out.read(1)
@@ -399,10 +404,10 @@ def _work(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> No
                     results.append((name, found))
         done += 1
         if done >= BATCH:
-            outq.put(("progress", done, nbytes, counts, results, decoded))
-            results, counts, decoded, nbytes, done = [], collections.Counter(), collections.Counter(), 0, 0
+            outq.put(("progress", done, nbytes, counts, results, decoded, too_large))
+            results, counts, decoded, too_large, nbytes, done = [], collections.Counter(), collections.Counter(), [], 0, 0
     proc.wait()
-    outq.put(("progress", done, nbytes, counts, results, decoded))
+    outq.put(("progress", done, nbytes, counts, results, decoded, too_large))
     outq.put(("done",))
 
 
@@ -536,6 +541,7 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
     dispatched = 0
     blob_findings: dict[bytes, list[Finding]] = {}
     missing: set[bytes] = set()  # named by git log but absent from the object database
+    big_paths: list[str] = []  # where the first few blobs over the size limit were
     bar = _progress(options.progress)
     finished = 0
 
@@ -574,11 +580,12 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
             return
         if msg[0] == "error":
             raise LeakstopError(f"history: a scanning worker failed: {msg[1]}")
-        _, done, nbytes, counts, results, decoded = msg
+        _, done, nbytes, counts, results, decoded, too_large = msg
         stats.blobs += counts.pop("scanned", 0)
         stats.bytes += nbytes
         stats.skipped.update(counts)
         stats.decoded.update(decoded)
+        big_paths.extend(too_large[: TOO_LARGE_NAMES - len(big_paths)])
         for name, found in results:
             if found is None:
                 missing.add(bytes.fromhex(name))
@@ -644,6 +651,13 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
         if bar is not None:
             bar.close()
 
+    if stats.skipped.get("too large"):
+        n = stats.skipped["too large"]
+        names = ", ".join(big_paths) + (", …" if n > len(big_paths) else "")
+        stats.notes.append(
+            f"{n} blob(s) over the {format_size(config.max_file_size)} size limit were not scanned ({names}); "
+            "raise --max-file-size to include them"
+        )
     if missing:
         stats.notes.append(
             f"{len(missing)} blob(s) could not be read (missing from the object database: a damaged "

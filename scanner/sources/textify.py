@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Optional
+from typing import Callable, Optional
 
 SNIFF = 8192  # bytes looked at to tell text from binary, as git does
 TEXT, BINARY = "text", "binary"
@@ -127,3 +127,25 @@ def _reads_as_text(head: bytes, encoding: str) -> bool:
             return False
         text = head[: exc.start].decode(encoding)
     return bool(text) and len(_CONTROL.findall(text)) <= MAX_CONTROL * len(text)
+
+
+def text_reader(read: Callable[[int], bytes]) -> tuple[str, Callable[[int], bytes]]:
+    """For content too large to hold at once: its kind (from its first 8 KB) and a ``read(n)``
+    giving it as text to scan, as :func:`textify` would (wide text decoded incrementally; binary
+    content is returned raw, for :func:`printable` per window, which keeps offsets)."""
+    head = read(SNIFF)
+    kind = sniff(head)
+    if kind in (TEXT, BINARY):
+        pending = [head[3:] if kind == TEXT and head.startswith(codecs.BOM_UTF8) else head]
+        return kind, lambda n: pending.pop() if pending else read(n)
+    decoder = codecs.getincrementaldecoder(kind)("replace")
+    pending = [head[len(_bom_of(head, kind)) :]]
+
+    def decoded(n: int) -> bytes:
+        while True:
+            raw = pending.pop() if pending else read(n)
+            text = decoder.decode(raw, final=not raw)
+            if text or not raw:
+                return text.encode("utf-8")
+
+    return kind, decoded

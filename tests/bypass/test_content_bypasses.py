@@ -38,6 +38,16 @@ def _binary(secret: str) -> bytes:
 
 SCENARIOS = [
     Scenario(
+        name="file-over-the-size-limit",
+        base={".leakstop.yaml": "max_file_size: 1KB\n", "app.py": "import os\n"},
+        attack=lambda a, s: a.write({"seed.sql": "-- row\n" * 1000 + f"INSERT INTO k VALUES ('{s}');\n"}),
+        path="seed.sql",
+        skip={"scan": "a walk skips files over the size limit by design, counted and named in a note "
+                      "(a named file is scanned: tests/commands/test_scan.py)",
+              "history": "an audit skips blobs over the size limit, counted and named in a note "
+                         "(tests/sources/test_history.py)"},
+    ),
+    Scenario(
         name="utf16-text-with-bom",  # NUL bytes made it "binary": unscanned
         base={"app.py": "import os\n"},
         attack=lambda a, s: a.write({"config.py": f"# settings\nTOKEN = '{s}'\n".encode("utf-16")}),

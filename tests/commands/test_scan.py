@@ -165,3 +165,19 @@ def test_parallel_and_sequential_scans_agree(run_cli, tmp_path: Path):
     a, b = json.loads(one.out), json.loads(two.out)
     assert a["findings"] == b["findings"] and len(a["findings"]) == 7
     assert a["stats"] == b["stats"] and a["stats"]["decoded"] == {"binary": 1}
+
+
+def test_named_file_over_the_size_limit_is_scanned_walked_one_is_named(run_cli, tmp_path: Path):
+    """pre-commit's leakstop-files hook passes names: a named file over the limit is scanned (in
+    windows), never skipped with exit 0; a walk skips it and says which and why."""
+    big = tmp_path / "seed.sql"
+    big.write_text("-- row\n" * 2000 + f"INSERT INTO k VALUES ('{KEY}');\n")
+    r = run_cli("scan", str(big), "--max-file-size", "1KB", "-f", "json")
+    doc = json.loads(r.out)
+    assert r.code == 1 and [(f["line"], f["column"]) for f in doc["findings"]] == [(2001, 24)]
+    assert doc["stats"]["streamed"] == 1 and "1 over the size limit, scanned in windows" in r.err
+    r = run_cli("scan", str(tmp_path), "--max-file-size", "1KB", "-f", "json")
+    doc = json.loads(r.out)
+    assert r.code == 0 and doc["stats"]["skipped"] == {"too large": 1} and doc["stats"]["max_file_size"] == 1024
+    assert "skipped 1 too large (over 1KB)" in r.err
+    assert f"1 file(s) over the 1KB size limit were not scanned ({big})" in r.err

@@ -70,7 +70,7 @@ def test_staged_before_first_commit(make_repo):
     assert [(c.path, c.lines) for c in chunks] == [("a.txt", frozenset({1, 2}))]
 
 
-def test_staged_skips_binary_big_submodule_and_deletions(make_repo, tmp_path):
+def test_staged_skips_submodule_and_deletions_scans_binary_and_big(make_repo, tmp_path):
     repo = make_repo()
     (repo / "gone.txt").write_text("bye\n")
     (repo / "mode.sh").write_text("echo hi\n")
@@ -87,10 +87,12 @@ def test_staged_skips_binary_big_submodule_and_deletions(make_repo, tmp_path):
     git(repo, "update-index", "--add", "--cacheinfo", f"160000,{sub_sha},vendored")
     src = StagedSource(repo, max_file_size=1000)
     chunks = {c.path: c for c in src}
-    assert sorted(chunks) == ["bin.dat", "small.txt"]  # a binary's printable text is scanned
+    # A binary's printable text is scanned; a blob over the limit is scanned in windows.
+    assert sorted(chunks) == ["big.txt", "bin.dat", "small.txt"]
     assert chunks["bin.dat"].binary and KEY.encode() in chunks["bin.dat"].data
     assert chunks["bin.dat"].lines == frozenset({1})
-    assert src.stats.skipped == {"too large": 1, "submodule": 1} and src.stats.decoded == {"binary": 1}
+    assert src.stats.skipped == {"submodule": 1} and src.stats.decoded == {"binary": 1}
+    assert src.stats.streamed == 1
     assert any("vendored" in n and "submodule" in n for n in src.stats.notes)
 
 

@@ -173,6 +173,7 @@ def test_submodule_and_oversized_are_skipped_binary_scanned_and_counted(tmp_path
     assert [(f.path, f.secret_hash) for f in res.findings] == [("bin.dat", hv(KEY3))]
     assert res.stats.skipped["submodule"] == 1
     assert res.stats.skipped["too large"] == 1 and res.stats.decoded == {"binary": 1}
+    assert any("1 blob(s) over the 1000 bytes size limit were not scanned (big.txt)" in n for n in res.stats.notes)
     assert any("submodule" in n and "vendor/sub" in n for n in res.stats.notes)
 
 
