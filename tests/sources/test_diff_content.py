@@ -4,7 +4,8 @@ size to slip past)."""
 from __future__ import annotations
 
 from tests.conftest import git
-from tests.sources.test_diff import RangeSource, StagedSource, commit_all
+from scanner.sources.diff import RangeSource, StagedSource
+from tests.sources.test_diff import commit_all
 
 
 def test_blob_over_the_size_limit_is_scanned_in_windows(make_repo, monkeypatch):
