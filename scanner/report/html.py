@@ -1,15 +1,18 @@
 """A self-contained HTML audit report: inline CSS, SVG and a little JS, no network access.
 
-Sections: summary cards; a timeline of secrets introduced (above the axis) and removed (below) per
-month; counts by provider, author and path; the finding table (masked values only) with a filter
-box, a "live at HEAD only" switch and sortable columns. Everything renders without JavaScript
-too; the script only filters and sorts.
+Sections: summary cards; a timeline of secrets introduced (above the axis) and removed from every
+ref (below) per month, bucketed by the commit's own date as the table shows it; counts by provider,
+author and path; the finding table (masked values only) with a filter box, a "live at HEAD only"
+switch and sortable columns. A secret's status is "live at HEAD", "not at HEAD, still in <refs>"
+(a branch or tag still holds it) or "removed from every ref". Everything renders without
+JavaScript too; the script only filters and sorts.
 """
 
 from __future__ import annotations
 
 import collections
-from datetime import datetime, timezone
+import math
+from datetime import datetime
 from html import escape
 from typing import Optional, Sequence
 
@@ -73,83 +76,121 @@ JS = """
 SEV_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
-def _when(iso: str) -> Optional[datetime]:
+def _month(iso: str) -> Optional[int]:
+    """Months since year 0 of an ISO date, in the commit's own time zone (the date the table
+    shows), so a commit of 31 January 23:00 -05:00 counts in January, not in February's UTC."""
     if not iso:
         return None
     try:
         d = datetime.fromisoformat(iso)
     except ValueError:
         return None
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
-
-
-def _events(findings: Sequence[Finding]) -> tuple[list[datetime], list[datetime]]:
-    introduced, removed = [], []
-    for f in findings:
-        d = _when(f.commit.date if f.commit else "")
-        if d:
-            introduced.append(d)
-        r = f.extra.get("removed_commit")
-        if isinstance(r, dict):
-            d = _when(r.get("date", ""))
-            if d:
-                removed.append(d)
-    return introduced, removed
-
-
-def _month(d: datetime) -> int:
-    d = d.astimezone(timezone.utc)
     return d.year * 12 + d.month - 1
 
 
+def refs_holding(f: Finding) -> Optional[list[str]]:
+    """Short names of the refs whose tip still holds the value; None when the audit did not say."""
+    refs = f.extra.get("live_refs")
+    if not isinstance(refs, list):
+        return None
+    return [r.removeprefix("refs/heads/").removeprefix("refs/tags/").removeprefix("refs/remotes/") for r in refs]
+
+
+def removed_everywhere(f: Finding) -> bool:
+    """Not at HEAD and in no ref (when the audit could not tell for refs: not at HEAD)."""
+    return f.extra.get("live_at_head") is False and not refs_holding(f)
+
+
+def timeline_counts(findings: Sequence[Finding]) -> tuple[collections.Counter, collections.Counter]:
+    """Secrets introduced per month, and secrets removed from every ref per month (by the removing
+    commit's date); a secret still in a branch or tag is not removed."""
+    ins: collections.Counter = collections.Counter()
+    outs: collections.Counter = collections.Counter()
+    for f in findings:
+        m = _month(f.commit.date if f.commit else "")
+        if m is not None:
+            ins[m] += 1
+        r = f.extra.get("removed_commit")
+        if isinstance(r, dict) and removed_everywhere(f):
+            m = _month(str(r.get("date", "")))
+            if m is not None:
+                outs[m] += 1
+    return ins, outs
+
+
+def _label(m: int) -> str:
+    return f"{m // 12}-{m % 12 + 1:02d}"
+
+
 def timeline_svg(findings: Sequence[Finding], width: int = 1100, height: int = 220) -> str:
-    """Monthly bars: secrets introduced above the axis, removed below it."""
-    introduced, removed = _events(findings)
-    if not introduced:
+    """Monthly bars: secrets introduced above the axis, removed from every ref below it, on one
+    count scale labelled on both sides; months or years along the axis."""
+    ins, outs = timeline_counts(findings)
+    if not ins:
         return '<p class="muted">No commit dates to draw (findings without history).</p>'
-    ins = collections.Counter(_month(d) for d in introduced)
-    outs = collections.Counter(_month(d) for d in removed)
-    lo = min(min(ins), min(outs) if outs else min(ins))
-    hi = max(max(ins), max(outs) if outs else max(ins))
-    lo, hi = lo - 1, hi + 1  # a month of air on both sides
+    lo, hi = min(ins | outs) - 1, max(ins | outs) + 1  # a month of air on both sides
     span = hi - lo + 1
     left, right, top, bottom = 34, 10, 14, 22
     plot_w = width - left - right
     half = (height - top - bottom) / 2
     axis_y = top + half
-    peak = max(max(ins.values()), max(outs.values()) if outs else 1)
-    bw = max(plot_w / span, 1.0)
+    peak = max((ins | outs).values())
+    bw = plot_w / span
     parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="timeline of secrets '
              f'introduced and removed" id="timeline">']
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{axis_y:.1f}" y2="{axis_y:.1f}" stroke="#98a2b3"/>')
-    parts.append(f'<text x="{left - 4}" y="{top + 8}" text-anchor="end">{peak}</text>')
-    parts.append(f'<text x="{left - 4}" y="{height - bottom}" text-anchor="end">{peak}</text>')
+    for v in sorted({peak, (peak + 1) // 2}):  # count ticks, the same scale above and below
+        dy = v / peak * (half - 2)
+        for y in (axis_y - dy, axis_y + dy):
+            parts.append(f'<text class="count" x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{v}</text>')
     draw_w = max(min(bw - 1, 28), 1)
     pad = (bw - draw_w) / 2
-    # Introduced above the axis, removed below it.
-    for counts, cls, what, colour in ((ins, "in", "introduced", "#c0362c"), (outs, "out", "removed", "#98a2b3")):
+    for counts, cls, what, colour in ((ins, "in", "introduced", "#c0362c"),
+                                      (outs, "out", "removed from every ref", "#98a2b3")):
         for month, n in sorted(counts.items()):
-            x = left + (month - lo) * bw + pad
             h = n / peak * (half - 2)
             y = axis_y - h if cls == "in" else axis_y
-            label = f"{month // 12}-{month % 12 + 1:02d}: {n} {what}"
-            parts.append(f'<rect class="{cls}" x="{x:.1f}" y="{y:.1f}" width="{draw_w:.1f}" height="{h:.1f}" '
-                         f'fill="{colour}"><title>{label}</title></rect>')
-    # Ticks: every month on short histories, else every year; labels thinned so they never overlap.
-    monthly = span <= 30
-    ticks = [m for m in range(lo, hi + 1) if monthly or m % 12 == 0]
-    step = max(1, int(len(ticks) * (56 if monthly else 36) / plot_w) + 1)
-    for i, m in enumerate(ticks):
-        if i % step:
-            continue
-        x = left + (m - lo) * bw + (bw / 2 if monthly else 0)
-        label = f"{m // 12}-{m % 12 + 1:02d}" if monthly else f"{m // 12}"
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{axis_y - 3:.1f}" y2="{axis_y + 3:.1f}" stroke="#98a2b3"/>')
-        parts.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{label}</text>')
+            parts.append(f'<rect class="{cls}" data-month="{_label(month)}" data-n="{n}" x="{left + (month - lo) * bw + pad:.1f}" '
+                         f'y="{y:.1f}" width="{draw_w:.1f}" height="{h:.1f}" fill="{colour}">'
+                         f'<title>{_label(month)}: {n} {what}</title></rect>')
+    parts.extend(_month_axis(lo, hi, left, bw, axis_y, height) if span <= 30 else _year_axis(lo, hi, left, bw, axis_y, height))
     parts.append("</svg>")
     legend = ('<div class="legend"><i style="background:#c0362c"></i>introduced'
-              '<i style="background:#98a2b3"></i>removed (still in history: rotate)</div>')
+              '<i style="background:#98a2b3"></i>removed from every ref (still in history: rotate)</div>')
     return "".join(parts) + legend
+
+
+def _tick(x: float, axis_y: float, height: int, label: str = "") -> list[str]:
+    out = [f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{axis_y - 3:.1f}" y2="{axis_y + 3:.1f}" stroke="#98a2b3"/>']
+    if label:
+        out.append(f'<text class="tick" x="{x:.1f}" y="{height - 6}" text-anchor="middle">{label}</text>')
+    return out
+
+
+def _month_axis(lo: int, hi: int, left: float, bw: float, axis_y: float, height: int) -> list[str]:
+    """A tick under each month's bar, labelled with the month; labels thinned to ~56 px apart."""
+    step = max(1, math.ceil(56 / bw))
+    out: list[str] = []
+    for i, m in enumerate(range(lo, hi + 1)):
+        out += _tick(left + (m - lo + 0.5) * bw, axis_y, height, _label(m) if i % step == 0 else "")
+    return out
+
+
+def _year_axis(lo: int, hi: int, left: float, bw: float, axis_y: float, height: int) -> list[str]:
+    """A tick where each year starts; each year's label centred under its months in view (kept
+    inside the plot), skipped only where it would touch the previous label."""
+    out: list[str] = []
+    right = left + (hi - lo + 1) * bw
+    last_x = -1e9
+    for year in range(lo // 12, hi // 12 + 1):
+        first, last = max(lo, year * 12), min(hi, year * 12 + 11)
+        if first == year * 12 and first > lo:
+            out += _tick(left + (first - lo) * bw, axis_y, height)
+        x = min(max(left + ((first + last + 1) / 2 - lo) * bw, left + 14), right - 14)
+        if x - last_x >= 36:
+            out.append(f'<text class="tick" x="{x:.1f}" y="{height - 6}" text-anchor="middle">{year}</text>')
+            last_x = x
+    return out
 
 
 def _bars(title: str, counter: collections.Counter, top: int = 12) -> str:
@@ -167,6 +208,22 @@ def _bars(title: str, counter: collections.Counter, top: int = 12) -> str:
     return f'<div><h2>{escape(title)}</h2><ul class="bars">{rows}</ul>{more}</div>'
 
 
+def _status(f: Finding) -> str:
+    live, refs = f.extra.get("live_at_head"), refs_holding(f)
+    if live is True:
+        return '<span class="live">live at HEAD</span>'
+    if live is not False:
+        return '<span class="muted">-</span>'
+    if refs:
+        shown = ", ".join(refs[:3]) + (f" and {f.extra.get('live_ref_count', len(refs)) - 3} more" if len(refs) > 3 else "")
+        return (f'<span class="live" title="{escape(", ".join(refs))}">not at HEAD, still in {escape(shown)}</span>')
+    r = f.extra.get("removed_commit") or {}
+    where = "removed from every ref" if refs is not None else "removed from HEAD"
+    return (f'<span class="gone">{where} {escape(str(r.get("date", ""))[:10])}'
+            + (f' in <code>{escape(str(r.get("sha", ""))[:10])}</code>' if r.get("sha") else "")
+            + "</span>")
+
+
 def _row(f: Finding) -> str:
     live = f.extra.get("live_at_head")
     c = f.commit
@@ -174,15 +231,7 @@ def _row(f: Finding) -> str:
     when = c.date if c else ""
     commit = (f'<code title="{escape(c.sha)}">{escape(c.sha[:10])}</code><br>{escape(c.author)}'
               f'<br><span class="muted">{escape(when[:10])}</span>') if c else '<span class="muted">-</span>'
-    if live is True:
-        status = '<span class="live">live at HEAD</span>'
-    elif live is False:
-        r = f.extra.get("removed_commit") or {}
-        status = (f'<span class="gone">removed {escape(str(r.get("date", ""))[:10])}'
-                  + (f' in <code>{escape(str(r.get("sha", ""))[:10])}</code>' if r.get("sha") else "")
-                  + "</span>")
-    else:
-        status = '<span class="muted">-</span>'
+    status = _status(f)
     path = display_path(first.get("path") or f.path)
     key = f'<br><span class="muted">key {escape(f.key)}</span>' if f.key else ""
     return (
@@ -202,10 +251,12 @@ def render(findings: Sequence[Finding], ctx) -> str:
     stats = ctx.stats or {}
     findings = sorted(findings, key=lambda f: (SEV_RANK.get(f.severity, 9), f.commit.date if f.commit else "", f.path))
     n_live = sum(1 for f in findings if f.extra.get("live_at_head") is True)
-    n_removed = sum(1 for f in findings if f.extra.get("live_at_head") is False)
+    n_refs = sum(1 for f in findings if f.extra.get("live_at_head") is False and refs_holding(f))
+    n_removed = sum(1 for f in findings if removed_everywhere(f))
     cards = [
         ("Secrets found", len(findings), bool(findings)),
         ("Live at HEAD", n_live, bool(n_live)),
+        ("Not at HEAD, still in a branch or tag", n_refs, bool(n_refs)),
         ("Removed, still in history", n_removed, False),
         ("Providers", len({f.provider for f in findings}), False),
     ]

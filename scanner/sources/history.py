@@ -142,26 +142,57 @@ def resolve_branch(repo: Path | str, name: str) -> str:
     raise LeakstopError(f"--branch: no branch or ref named '{name}'")
 
 
-def ref_tips(repo: Path | str, refs: Sequence[str]) -> list[str]:
-    """Commit ids at the tips of the given refs (all refs + HEAD when empty)."""
+def named_tips(repo: Path | str, refs: Sequence[str]) -> list[tuple[str, str]]:
+    """(ref name, commit id) of the given refs (every ref, and HEAD, when empty)."""
     if refs:
         out = run_git(repo, ["rev-parse", "--end-of-options", *[f"{r}^{{commit}}" for r in refs]])
         # rev-parse echoes the --end-of-options marker among the ids it prints
-        return sorted({t for t in out.decode().split() if not t.startswith("-")})
-    out = run_git(repo, ["for-each-ref", "--format=%(objecttype):%(objectname):%(*objecttype):%(*objectname)"])
-    tips = set()
-    for line in out.decode().splitlines():
-        kind, sha, peeled_kind, peeled = line.split(":")
+        shas = [t for t in out.decode().split() if not t.startswith("-")]
+        return sorted(zip(refs, shas))
+    out = run_git(repo, ["for-each-ref", "--format=%(objecttype):%(objectname):%(*objecttype):%(*objectname):%(refname)"])
+    tips = []
+    for line in out.decode("utf-8", "surrogateescape").splitlines():
+        kind, sha, peeled_kind, peeled, name = line.split(":", 4)
         # Annotated tags are peeled; refs to trees or blobs have no history to walk (a tag of a
         # tag is peeled by git all the way down).
         if kind == "commit":
-            tips.add(sha)
+            tips.append((name, sha))
         elif peeled_kind == "commit":
-            tips.add(peeled)
+            tips.append((name, peeled))
     head = run_git(repo, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False).strip().decode()
     if head:
-        tips.add(head)
+        tips.append(("HEAD", head))
     return sorted(tips)
+
+
+# Past this many (ref tip, path) lookups, which refs still hold each value is not computed (a
+# note says so): thousands of tags times thousands of paths would cost more than the audit.
+MAX_REF_LOOKUPS = 500_000
+
+
+def refs_holding(repo: Path | str, named: Sequence[tuple[str, str]],
+                 wanted: dict[str, tuple[set[bytes], set[bytes]]]) -> Optional[dict[str, list[str]]]:
+    """For each key of ``wanted`` (raw blob ids, raw paths of one value): the refs whose tip holds
+    one of those blobs at one of those paths, from one ``git cat-file --batch-check`` of
+    ``<tip>:<path>``; None when that would take more than MAX_REF_LOOKUPS lookups."""
+    by_tip: dict[str, list[str]] = {}
+    for name, sha in named:
+        if name != "HEAD":  # HEAD is live_at_head
+            by_tip.setdefault(sha, []).append(name)
+    paths = sorted({p for _, ps in wanted.values() for p in ps if b"\n" not in p})
+    if len(by_tip) * len(paths) > MAX_REF_LOOKUPS:
+        return None
+    queries = [(tip, p) for tip in by_tip for p in paths]
+    out = run_git(repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                  input=b"".join(tip.encode() + b":" + p + b"\n" for tip, p in queries)) if queries else b""
+    at: dict[tuple[str, bytes], bytes] = {}
+    for (tip, p), line in zip(queries, out.split(b"\n")):
+        parts = line.split()
+        if len(parts) == 2 and parts[1] == b"blob" and len(parts[0]) == 40:
+            at[(tip, p)] = bytes.fromhex(parts[0].decode())
+    return {key: sorted(name for tip, names in by_tip.items() for name in names
+                        if any(at.get((tip, p)) in blobs for p in ps))
+            for key, (blobs, ps) in wanted.items()}
 
 
 def head_blobs(repo: Path | str, head: Optional[str]) -> set[bytes]:
@@ -498,7 +529,8 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
         stats.notes.append(
             "HEAD is unborn" + (f" ({info.head_ref} has no commits)" if info.head_ref else "") + ": nothing is live at HEAD"
         )
-    tips = ref_tips(repo, options.refs)
+    named = named_tips(repo, options.refs)
+    tips = sorted({sha for _, sha in named})
     if not tips:
         stats.notes.append("empty repository: no commits to scan")
         return HistoryResult([], stats, [], set(options.known_blobs))
@@ -667,7 +699,10 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
     for rec in options.prior.values():  # known blobs re-introduced by new commits
         for raw in rec.blobs:
             blob_findings.setdefault(raw, []).append(rec.finding)
-    findings, where = attribute(repo, log, blob_findings, info, engine, options.prior, path_ok)
+    findings, where = attribute(repo, log, blob_findings, info, engine, options.prior, path_ok, named)
+    if findings and "live_refs" not in findings[0].extra:
+        stats.notes.append(f"too many refs and paths to tell which refs still hold each secret (over "
+                           f"{MAX_REF_LOOKUPS} lookups): live_refs is left out; live_at_head is exact")
     return HistoryResult(findings, stats, tips, seen - missing, where, missing, found_in)
 
 
@@ -703,9 +738,11 @@ def attribute(
     engine,
     prior: Optional[dict[str, Prior]] = None,
     keep_path: Optional[Callable[[bytes], bool]] = None,
+    named: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[Finding], dict[str, tuple[set[bytes], set[str]]]]:
-    """One finding per value: first introduction, counts, removal and liveness; also, per
-    fingerprint, every blob holding the value and every path it was at (for the state file).
+    """One finding per value: first introduction, counts, removal and liveness (at HEAD, and the
+    refs of ``named`` whose tip still holds it); also, per fingerprint, every blob holding the
+    value and every path it was at (for the state file).
 
     ``prior`` (incremental runs) holds the findings of the commits not walked this time: their
     counts are added to the new occurrences and their first introduction wins (older commits).
@@ -730,7 +767,7 @@ def attribute(
 
     def group(fp: str) -> dict:
         return groups.setdefault(fp, {"finding": None, "first": None, "commits": set(), "paths": set(),
-                                      "blobs": set(), "removed": []})
+                                      "raw_paths": set(), "blobs": set(), "removed": []})
 
     for blob, found in blob_findings.items():
         occ = adds.get(blob, [])
@@ -744,17 +781,20 @@ def attribute(
             for ci, pi in occ:
                 g["commits"].add(ci)
                 g["paths"].add(decode_path(log.paths[pi]))
+                g["raw_paths"].add(log.paths[pi])
                 key = order(ci, pi)
                 if g["first"] is None or key < g["first"][0]:
                     g["first"] = (key, ci, pi)
                     g["finding"] = f
     for fp, rec in prior.items():
         group(fp)["blobs"] |= rec.blobs
+        group(fp)["raw_paths"] |= {p.encode("utf-8") for p in rec.paths}
     for g in groups.values():
         for blob in g["blobs"]:
             g["removed"].extend(dels.get(blob, []))
 
     live = head_blobs(repo, info.head)
+    holding = refs_holding(repo, named, {fp: (g["blobs"], g["raw_paths"]) for fp, g in groups.items()})
     need = {log.commits[g["first"][1]][0] for fp, g in groups.items() if g["first"] and fp not in prior}
     need |= {log.commits[latest_removal(g["removed"])[0]][0] for g in groups.values() if g["removed"]}
     infos = commit_infos(repo, sorted(need))
@@ -782,6 +822,9 @@ def attribute(
             "path_list": sorted(paths)[:50],
             "live_at_head": is_live,
         }
+        if holding is not None:
+            extra["live_refs"] = holding[fp][:50]
+            extra["live_ref_count"] = len(holding[fp])
         if not is_live:
             if g["removed"]:
                 rci, rpi = latest_removal(g["removed"])

@@ -99,7 +99,8 @@ class HistoryState:
         for f in result.findings:
             blobs, paths = result.where.get(f.fingerprint, (set(), set()))
             d = f.to_dict()
-            for k in ("first_commit", "commits", "paths", "path_list", "live_at_head", "removed_commit"):
+            for k in ("first_commit", "commits", "paths", "path_list", "live_at_head", "live_refs", "live_ref_count",
+                      "removed_commit"):
                 d.pop(k, None)
             findings.append({
                 "finding": d, "secret_hash": f.secret_hash, "commits": f.extra.get("commits", 0),

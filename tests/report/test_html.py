@@ -101,3 +101,66 @@ def test_renders_in_headless_chromium(tmp_path):
     assert res.returncode == 0 and shot.is_file()
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000  # a blank page compresses to a few KB
+
+
+def _dated(i: int, date: str, live: bool, removed: str | None = None, refs: list | None = None) -> Finding:
+    f = _finding(i, f"{SECRETS[0]}{i}", "aws", f"p{i}.py", "A", date, live, removed)
+    if refs is not None:
+        f.extra["live_refs"], f.extra["live_ref_count"] = refs, len(refs)
+    return f
+
+
+def _bars(html: str) -> dict[tuple[str, str], tuple[int, float]]:
+    """(class, month) -> (count, height) of every timeline bar."""
+    return {(c, m): (int(n), float(h)) for c, m, n, h in re.findall(
+        r'<rect class="(in|out)" data-month="([\d-]+)" data-n="(\d+)" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', html)}
+
+
+def test_status_for_a_secret_still_in_another_ref():
+    """Before: labelled 'removed' because liveness looked at HEAD only."""
+    branch = _dated(0, "2023-01-05T10:00:00+00:00", False, "2023-02-01T00:00:00+00:00", ["refs/heads/feature", "refs/tags/v1"])
+    gone = _dated(1, "2023-01-06T10:00:00+00:00", False, "2023-03-01T00:00:00+00:00", [])
+    unknown = _dated(2, "2023-01-07T10:00:00+00:00", False, "2023-03-02T00:00:00+00:00")  # refs not computed
+    html = render("html", [branch, gone, unknown], ReportContext(command="history"))
+    assert "not at HEAD, still in feature, v1</span>" in html
+    assert "removed from every ref 2023-03-01" in html and "removed from HEAD 2023-03-02" in html
+    assert "<b>1</b><span>Not at HEAD, still in a branch or tag</span>" in html
+    assert "<b>2</b><span>Removed, still in history</span>" in html
+    # The timeline's removals leave out the one still in a branch (before: 2023-02 had a bar).
+    assert _bars(html) == {("in", "2023-01"): (3, 90.0), ("out", "2023-03"): (2, 60.0)}
+
+
+def test_timeline_numbers():
+    fs = [
+        _dated(0, "2023-01-15T10:00:00+00:00", True), _dated(1, "2023-01-20T10:00:00+00:00", True),
+        # 31 January 23:00 in New York is February in UTC: it counts in January, as the table shows
+        _dated(2, "2023-01-31T23:00:00-05:00", False, "2023-04-02T00:00:00+00:00", []),
+        _dated(3, "2023-03-10T10:00:00+00:00", False, "2023-04-03T00:00:00+00:00", []),
+        _dated(4, "2023-03-11T10:00:00+00:00", True),
+    ]
+    from scanner.report.html import timeline_counts, timeline_svg
+
+    ins, outs = timeline_counts(fs)
+    assert dict(ins) == {2023 * 12: 3, 2023 * 12 + 2: 2} and dict(outs) == {2023 * 12 + 3: 2}
+    svg = timeline_svg(fs)
+    half = (220 - 14 - 22) / 2 - 2  # a bar of the peak count is this tall
+    assert _bars(svg) == {("in", "2023-01"): (3, half), ("in", "2023-03"): (2, round(half * 2 / 3, 1)),
+                          ("out", "2023-04"): (2, round(half * 2 / 3, 1))}
+    # Count labels: the peak and half of it, above and below the axis (the same scale).
+    assert re.findall(r'<text class="count"[^>]*>(\d+)</text>', svg) == ["2", "2", "3", "3"]
+    # One tick per month from 2022-12 to 2023-05 (a month of air each side), each under its bar.
+    ticks = re.findall(r'<text class="tick" x="([\d.]+)"[^>]*>([\d-]+)</text>', svg)
+    assert [label for _, label in ticks] == ["2022-12", "2023-01", "2023-02", "2023-03", "2023-04", "2023-05"]
+    centres = {m: float(x) + float(w) / 2 for m, x, w in re.findall(
+        r'data-month="([\d-]+)" data-n="\d+" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)}
+    assert {label: abs(float(x) - centres[label]) < 0.2 for x, label in ticks if label in centres} == {
+        "2023-01": True, "2023-03": True, "2023-04": True}
+
+
+def test_timeline_years_are_all_labelled():
+    """Long histories label years; the first year is labelled even when only its last months show."""
+    from scanner.report.html import timeline_svg
+
+    fs = [_dated(0, "2015-11-03T10:00:00+00:00", True), _dated(1, "2019-06-01T10:00:00+00:00", True)]
+    svg = timeline_svg(fs)
+    assert re.findall(r'<text class="tick"[^>]*>(\d+)</text>', svg) == ["2015", "2016", "2017", "2018", "2019"]

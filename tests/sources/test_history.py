@@ -370,3 +370,39 @@ def test_worker_bug_is_reported_without_its_message(tmp_path, monkeypatch):
     with pytest.raises(LeakstopError) as info:
         scan(r.path, engine)
     assert "internal error: ValueError at " in info.value.message and KEY1 not in info.value.message
+
+
+def test_liveness_in_other_refs(tmp_path):
+    """Before: a secret removed at HEAD but still on a branch or tag was reported 'removed'."""
+    r = Repo(tmp_path / "r")
+    r.commit("keys", **{"a.py": f"k = '{KEY1}'\n", "sub/b.py": f"k = '{KEY2}'\n", "c.py": f"k = '{KEY3}'\n"})
+    r.git("tag", "-a", "v1", "-m", "release")  # annotated: peeled to its commit
+    r.git("branch", "feature")
+    r.rm("a.py", "sub/b.py")
+    r.commit("remove two")
+    r.git("checkout", "-q", "feature")
+    r.rm("sub/b.py")
+    r.commit("feature drops b")
+    r.git("checkout", "-q", "main")
+    got = {f.secret_hash: (f.extra["live_at_head"], f.extra["live_refs"], f.extra["live_ref_count"])
+           for f in scan(r.path).findings}
+    assert got == {
+        hv(KEY1): (False, ["refs/heads/feature", "refs/tags/v1"], 2),
+        hv(KEY2): (False, ["refs/tags/v1"], 1),
+        hv(KEY3): (True, ["refs/heads/feature", "refs/heads/main", "refs/tags/v1"], 3),
+    }
+    only_main = {f.secret_hash: f.extra["live_refs"] for f in scan(r.path, refs=("refs/heads/main",)).findings}
+    # --branch main: other refs are not looked at
+    assert only_main == {hv(KEY1): [], hv(KEY2): [], hv(KEY3): ["refs/heads/main"]}
+
+
+def test_ref_lookups_are_bounded(tmp_path, monkeypatch):
+    import scanner.sources.history as hist
+
+    r = Repo(tmp_path / "r")
+    r.commit("one", **{"a.py": f"k = '{KEY1}'\n"})
+    monkeypatch.setattr(hist, "MAX_REF_LOOKUPS", 0)
+    res = scan(r.path)
+    [f] = res.findings
+    assert "live_refs" not in f.extra and f.extra["live_at_head"] is True
+    assert any("live_refs is left out" in n for n in res.stats.notes)
