@@ -57,6 +57,7 @@ DETECTORS: dict[str, tuple[Callable[[str], bool], Optional[Callable[[bytes], boo
     "config": (lambda p: bool(names.config_kind(p)), None, "scanner.detectors.config:detect"),
     "kubernetes": (names.may_be_kubernetes, names.is_kubernetes_secret, "scanner.detectors.kubernetes:detect"),
     "terraform": (names.wants_terraform, None, "scanner.detectors.terraform:detect"),
+    "keyfile": (lambda p: bool(names.key_file_rule(p)), None, "scanner.detectors.keyfile:detect"),
 }
 _loaded: dict[str, Callable[..., Iterable]] = {}
 

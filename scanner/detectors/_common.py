@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator, Optional
 
-from scanner.detectors.keys import judge, uri_passwords
+from scanner.detectors.keys import decoded_text, judge, uri_passwords
 
 URI_RULE = "connection-uri-password"
 # Example and template files: values there are reported only when they look real.
@@ -22,11 +22,20 @@ def decode(data: bytes) -> str:
 
 
 def assignment(
-    em, rule_id: str, text: str, key: Optional[str], start: int, end: int, strict: bool = False, uri_key: Optional[str] = None
+    em, rule_id: str, text: str, key: Optional[str], start: int, end: int, strict: bool = False,
+    uri_key: Optional[str] = None, encoding: Optional[str] = None,
 ) -> Iterator:
     """Matches for ``key = text[start:end]``: embedded URI/connection-string passwords first (the
-    precise span), else the whole value when the key is credential-like and the value a literal."""
+    precise span), else the whole value when the key is credential-like and the value a literal.
+    ``encoding="base64"``: the value is judged by the text it encodes (nothing when it encodes none)."""
     value = text[start:end]
+    if encoding == "base64":
+        plain = decoded_text(value)
+        if plain is not None and key and judge(plain, key, strict):
+            m = em.match(rule_id, text, start, end, key)
+            if m:
+                yield m
+        return
     spans = uri_passwords(value)
     if spans:
         for s, e in spans:

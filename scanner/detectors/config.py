@@ -20,13 +20,24 @@ from scanner.detectors.keys import SPACE
 from scanner.detectors.yamlish import parse
 
 RULE = "config-credential"
-# Cheap prefilter: a file without any of these cannot produce a finding here.
+NETRC_RULE = "netrc-password"
+PGPASS_RULE = "pgpass-password"
+# Cheap prefilter: a file without any of these cannot produce a finding here (a .pgpass line
+# names no field: it is read whatever it holds).
 _VOCAB = re.compile(rb"(?i)pass|pwd|secret|token|key|auth|cred|://|;\s*password")
+# netrc's "password X" token (and fetchmail's password/passwd/pass), the value bare or quoted.
+_NETRC_PASSWORD = re.compile(
+    r"""(?<![\w-])(?:password|passwd|pass)[ \t\r\n]+(?:"(?P<dq>(?:[^"\\\n]|\\.)*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"']\S*))""",
+    re.ASCII,
+)
+# .pgpass: hostname:port:database:username:password, ":" and "\\" escaped with a backslash.
+_PGPASS = re.compile(r"(?m)^(?![ \t]*#)(?:(?:[^:\\\n\r]|\\.)*:){4}(?P<pw>(?:[^\\\n\r]|\\.)+)", re.ASCII)
+_BASE64_ATTR = re.compile(r"""\bencoding\s*=\s*["']base64["']""", re.I | re.ASCII)
 
 
 def detect(chunk, em) -> Iterator:
     k = kind(chunk.path)
-    if not k or not _VOCAB.search(chunk.data):
+    if not k or k != "pgpass" and not _VOCAB.search(chunk.data):
         return
     text = decode(chunk.data)
     strict = is_template_name(basename(chunk.path))
@@ -40,11 +51,13 @@ def detect(chunk, em) -> Iterator:
     elif k == "xml":
         yield from _xml(text, em, strict)
     elif k == "netrc":
-        for m in re.finditer(r"\bpassword\s+(\S+)", text, re.ASCII):
-            yield from assignment(em, RULE, text, "password", m.start(1), m.end(1), strict)
+        for m in _NETRC_PASSWORD.finditer(text):
+            group = "dq" if m.group("dq") is not None else "sq" if m.group("sq") is not None else "bare"
+            yield from assignment(em, NETRC_RULE, text, "password", *m.span(group), strict)
     elif k == "pgpass":
-        for m in re.finditer(r"(?m)^[^#\n:]*:[^:\n]*:[^:\n]*:[^:\n]*:([^\n\r]+)", text):
-            yield from assignment(em, RULE, text, "password", m.start(1), m.end(1), strict)
+        for m in _PGPASS.finditer(text):
+            value = m.group("pw").rstrip(SPACE)
+            yield from assignment(em, PGPASS_RULE, text, "password", m.start("pw"), m.start("pw") + len(value), strict)
     else:
         yield from _ini(text, em, strict)
 
@@ -152,9 +165,13 @@ def _xml(text: str, em, strict: bool) -> Iterator:
         if s in seen:
             continue
         seen.add(s)
-        named = _XML_NAME_ATTR.search(m.group("attrs") or "")
+        attrs = m.group("attrs") or ""
+        named = _XML_NAME_ATTR.search(attrs)
         key = named.group("key") if named else m.group("tag")
-        yield from assignment(em, RULE, text, key.split(":")[-1], s, e, strict)
+        # FileZilla's sitemanager.xml / recentservers.xml: <Pass encoding="base64">: the password
+        # it encodes is judged (a weak one counts, a placeholder does not); the encoded span is reported.
+        encoding = "base64" if _BASE64_ATTR.search(attrs) else None
+        yield from assignment(em, RULE, text, key.split(":")[-1], s, e, strict, encoding=encoding)
     for m in _XML_ATTR.finditer(text):
         s, e = m.span("val")
         key = m.group("key")

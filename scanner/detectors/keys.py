@@ -7,6 +7,7 @@ Pure functions over strings; every detector module uses them so that a Dockerfil
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Iterator, Optional
 
@@ -23,7 +24,7 @@ STRONG = frozenset(
         "password", "passwd", "pwd", "passphrase", "pass", "secret", "secrets", "token", "apikey",
         "credential", "credentials", "creds", "privatekey", "accesskey", "secretkey", "authtoken",
         "accesstoken", "refreshtoken", "clientsecret", "apitoken", "apisecret", "passcode",
-        "requirepass", "masterauth", "masterpassword",
+        "requirepass", "masterauth", "masterpassword", "identitytoken", "registrytoken",
     }
 )
 # Two-token names that mean a credential (API_KEY, private-key, AccountKey).
@@ -234,6 +235,22 @@ def uri_passwords(text: str) -> list[tuple[int, int]]:
 
 def _bad_password(pw: str) -> bool:
     return len(pw) < 4 or bool(_PLACEHOLDER_PASSWORDS.match(pw)) or is_reference(pw) or pw.startswith("$")
+
+
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]{4,}={0,2}$", re.ASCII)
+
+
+def decoded_text(value: str) -> Optional[str]:
+    """The printable text a base64 value encodes (FileZilla's <Pass encoding="base64">, a Basic
+    credential), or None when it is not base64 of text."""
+    v = value.strip(SPACE)
+    if not _BASE64.match(v) or len(v) % 4 == 1:
+        return None
+    try:
+        plain = base64.b64decode(v + "=" * (-len(v) % 4), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return plain if plain and plain.isprintable() else None
 
 
 def iter_uri_passwords(text: str, base: int) -> Iterator[tuple[int, int]]:

@@ -50,8 +50,26 @@ YAML_EXT = (".yaml", ".yml")
 JSON_EXT = (".json", ".json5", ".jsonc")
 INI_EXT = (".ini", ".cfg", ".conf", ".cnf", ".toml", ".properties", ".config", ".env.properties", ".npmrc", ".pypirc")
 XML_EXT = (".xml", ".config", ".xaml", ".plist", ".csproj", ".pubxml")
-DOTFILES = (".npmrc", ".pypirc", ".netrc", "_netrc", ".pgpass", ".yarnrc", ".gemrc", ".boto", ".s3cfg", ".my.cnf")
+# Credential dotfiles and client configuration files without a telling extension, by name: the
+# format their program reads them in. netrc: whitespace-separated "password X" tokens (also
+# fetchmail's run-control file); pgpass: host:port:db:user:password lines.
+DOTFILES = {
+    ".npmrc": "ini", ".pypirc": "ini", ".yarnrc": "ini", ".gemrc": "ini", ".boto": "ini", ".s3cfg": "ini",
+    ".my.cnf": "ini", ".wgetrc": "ini", ".databrickscfg": "ini", ".muttrc": "ini", "muttrc": "ini",
+    ".msmtprc": "ini", "msmtprc": "ini", ".netrc": "netrc", "_netrc": "netrc", ".fetchmailrc": "netrc",
+    ".pgpass": "pgpass", "pgpass.conf": "pgpass", ".dockercfg": "json", "kubeconfig": "yaml",
+}
+# Files known by their directory and name (~/.aws/credentials, ~/.kube/config, ~/.gem/credentials).
+DOTDIR_FILES = {
+    ".aws/credentials": "ini", ".aws/config": "ini", ".gem/credentials": "yaml", "gem/credentials": "yaml",
+    ".kube/config": "yaml", ".cargo/credentials": "ini", ".config/hub": "yaml",
+}
 _LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json", "composer.lock", "packages.lock.json", "pnpm-lock.yaml")
+
+
+def tail(path: str, n: int = 2) -> str:
+    """The last ``n`` components of ``path``, lower-cased and joined with '/'."""
+    return "/".join(path.replace("\\", "/").lower().rsplit("/", n)[-n:])
 
 
 def config_kind(path: str) -> str:
@@ -60,7 +78,13 @@ def config_kind(path: str) -> str:
     if name in _LOCKFILES:
         return ""
     if name in DOTFILES:
-        return "netrc" if name in (".netrc", "_netrc") else "pgpass" if name == ".pgpass" else "ini"
+        return DOTFILES[name]
+    if "." not in name or name.startswith("."):
+        kind = DOTDIR_FILES.get(tail(path))
+        if kind:
+            return kind
+    if name.endswith(".kubeconfig"):
+        return "yaml"
     if name.endswith(YAML_EXT):
         return "yaml"
     if name.endswith(JSON_EXT):
@@ -89,8 +113,20 @@ def wants_kubernetes(path: str, data: bytes) -> bool:
     return may_be_kubernetes(path) and is_kubernetes_secret(data)
 
 
+def key_file_rule(path: str) -> str:
+    """The rule for a file whose whole content is one secret (see detectors.keyfile), or ""."""
+    name = basename(path).lower()
+    if name == "master.key" or name.endswith(".key") and tail(path).startswith("credentials/"):
+        return "rails-master-key"
+    if name == ".vault-token":
+        return "vault-token-file"
+    return ""
+
+
 def wants_terraform(path: str) -> bool:
-    return basename(path).lower().endswith((".tf", ".tfvars", ".hcl"))
+    name = basename(path).lower()
+    # .terraformrc / terraform.rc: the CLI configuration, whose credentials blocks hold API tokens.
+    return name.endswith((".tf", ".tfvars", ".hcl")) or name in (".terraformrc", "terraform.rc")
 
 
 def structured(path: str) -> bool:

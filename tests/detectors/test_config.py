@@ -27,7 +27,6 @@ URI = "connection-uri-password"
         ("web.config", '<add key="SmtpPassword" value="{PW}" />', "SmtpPassword"),
         ("app.xml", '<property name="db.password">{PW}</property>', "db.password"),
         (".npmrc", "//registry.npmjs.org/:_authToken={PW}\n", "_authToken"),
-        (".netrc", "machine api.x.internal login ops password {PW}\n", "password"),
         ("redis.conf", "requirepass {PW}\n", "requirepass"),
         ("deploy.yaml", "env:\n  - name: DB_PASSWORD\n    value: \"{PW}\"\n", "DB_PASSWORD"),
         ("task.json", '{"environment": [{"name": "DB_PASSWORD", "value": "{PW}"}]}', "DB_PASSWORD"),
@@ -206,3 +205,81 @@ def test_xml_named_element_and_attribute_forms(find):
     got = find("app.config", f'<x><add name="db.password" type="s">{PW}</add><b t="1">{PW}</b>'
                              f'<c 9:api_key="{PW}"/></x>')
     assert got == sorted([("config-credential", "db.password", d(PW)), ("config-credential", "api_key", d(PW))])
+
+
+# -- credential dotfiles and client configuration files ------------------------------------------
+def _rand(n: int, seed: int = 11) -> str:
+    rng = random.Random(seed)
+    return "".join(rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(n))
+
+
+def test_pgpass_lines_are_read_without_a_credential_word(find):
+    # Not one word of the config detector's vocabulary in the file: it is read by its name.
+    pw, esc = _rand(14), "Ab\\:cd" + _rand(8)
+    text = f"# prod\ndb.internal:5432:app:app:{pw}\n*:*:*:replica:{esc}\nlocalhost:5432:*:postgres:*\n"
+    assert find(".pgpass", text) == sorted([("pgpass-password", "password", d(pw)), ("pgpass-password", "password", d(esc))])
+    assert find("pgpass.conf", f"10.0.0.5:5432:*:etl:{pw}\n") == [("pgpass-password", "password", d(pw))]
+
+
+def test_pgpass_weak_password_is_a_leak_and_placeholder_is_not(find):
+    assert find(".pgpass", "db:5432:app:app:password123\n") == [("pgpass-password", "password", d("password123"))]
+    assert find(".pgpass", "db:5432:app:app:password\n") == []
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        (".netrc", "machine api.x.internal\n  login ops\n  password {PW}\n"),
+        ("_netrc", 'machine ftp.corp login deploy password "{PW}"\n'),
+        (".fetchmailrc", 'poll mail.corp.com protocol pop3 user "bob" password "{PW}"\n'),
+        (".fetchmailrc", "poll mail.corp.com\n  user bob there with pass {PW} is bob here\n"),
+    ],
+)
+def test_netrc_and_fetchmail(find, name, text):
+    assert find(name, text.replace("{PW}", PW)) == [("netrc-password", "password", d(PW))]
+
+
+def test_netrc_api_key_that_is_a_uuid(find):
+    # The Heroku CLI writes its API key (a UUID) as the password of api.heroku.com.
+    key = "3c0f9b52-7e4a-4d1b-9a62-" + "".join(random.Random(3).choice("0123456789abcdef") for _ in range(12))
+    text = f"machine api.heroku.com\n  login ops@corp.io\n  password {key}\n"
+    assert find(".netrc", text) == [("netrc-password", "password", d(key))]
+
+
+@pytest.mark.parametrize(
+    "name, text, key",
+    [
+        (".gem/credentials", "---\n:rubygems_api_key: {PW}\n", ":rubygems_api_key"),
+        ("home/.kube/config", "users:\n- name: admin\n  user:\n    token: {PW}\n", "token"),
+        ("ci/kubeconfig", "users:\n- name: admin\n  user:\n    password: {PW}\n", "password"),
+        ("prod.kubeconfig", "users:\n- name: admin\n  user:\n    password: {PW}\n", "password"),
+        (".dockercfg", '{"https://index.docker.io/v1/": {"identitytoken": "{PW}"}}', "identitytoken"),
+        (".docker/config.json", '{"auths": {"x.azurecr.io": {"identitytoken": "{PW}"}}}', "identitytoken"),
+        (".aws/credentials", "[prod]\naws_session_token = {PW}\n", "aws_session_token"),
+        (".msmtprc", "account default\nhost smtp.corp\nuser bob\npassword {PW}\n", "password"),
+        (".muttrc", 'set imap_user = "bob"\nset imap_pass = "{PW}"\n', "set imap_pass"),
+        ("home/.mutt/muttrc", "set smtp_pass={PW}\n", "set smtp_pass"),
+        (".databrickscfg", "[DEFAULT]\nhost = https://x.cloud.databricks.com\ntoken = {PW}\n", "token"),
+        (".wgetrc", "user = bob\npassword = {PW}\n", "password"),
+    ],
+)
+def test_credential_files_known_by_name(find, name, text, key):
+    assert find(name, text.replace("{PW}", PW)) == [(CF, key, d(PW))]
+
+
+def test_terraform_cli_configuration(find):
+    text = 'credentials "app.terraform.io" {\n  token = "{PW}"\n}\n'.replace("{PW}", PW)
+    assert find(".terraformrc", text) == [("terraform-credential", "token", d(PW))]
+    assert find("terraform.rc", text) == [("terraform-credential", "token", d(PW))]
+
+
+def test_filezilla_base64_passwords_are_judged_decoded(find):
+    def site(value: str) -> str:
+        return (f'<FileZilla3><Servers><Server><Host>ftp.corp</Host><User>bob</User>'
+                f'<Pass encoding="base64">{value}</Pass></Server></Servers></FileZilla3>\n')
+
+    weak = base64.b64encode(b"hunter2hunter").decode()
+    assert find("sitemanager.xml", site(weak)) == [(CF, "Pass", d(weak))]
+    for placeholder in (b"password", b"changeme", b"<password>"):
+        assert find("sitemanager.xml", site(base64.b64encode(placeholder).decode())) == []
+    assert find("recentservers.xml", site("not base64 at all!")) == []
