@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
@@ -29,15 +30,20 @@ def scan_chunks(engine, chunks: Iterable[Chunk]) -> list[Finding]:
     return out
 
 
-# Below this many files a second process costs more than it saves (the pre-commit case).
-PARALLEL_MIN_FILES = 200
+# CPU seconds this process scans before the rest of a walk goes to worker processes. Workers
+# cost a fork each and about half as much CPU again per file (the walk's refs and the findings
+# cross processes); a walk done within this never pays that (the pre-commit case, and a 48 MB
+# tree of small files that one process scans in 0.6 s), a longer one is split for its rest.
+SERIAL_CPU_SECONDS = 0.5
 
 
 def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional[int] = None) -> Outcome:
     """Scan files and directories (``-`` = stdin) with the given configuration.
 
-    Large walks are split over worker processes (``jobs``, default one per core): the parent
-    walks, each worker reads and scans files with a copy of the engine it inherits by fork.
+    Work that outgrows SERIAL_CPU_SECONDS is split over worker processes (``jobs``, default one
+    per core): the parent walks, each worker reads and scans files with a copy of the engine it
+    inherits by fork. The decision is made from the work measured so far, not a file count: a
+    thousand small files may not be worth a second process, a hundred large ones are.
     """
     from scanner.engine import Engine
     from scanner.sources.files import FileSource
@@ -45,16 +51,17 @@ def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional
     engine = engine or Engine(config)
     source = FileSource(paths, max_file_size=config.max_file_size, exclude=config.exclude)
     walk = source.refs()
-    refs = list(itertools.islice(walk, PARALLEL_MIN_FILES))
     jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and len(refs) == PARALLEL_MIN_FILES and "-" not in paths and _can_fork():
-        # The rest of the walk feeds the workers while they scan.
-        findings = _scan_parallel(engine, source, itertools.chain(refs, walk), jobs)
-    else:
-        findings = []
-        for ref in itertools.chain(refs, walk):
-            for chunk in source.load(ref):
-                findings.extend(engine.scan(chunk))
+    may_split = jobs > 1 and "-" not in paths and _can_fork()
+    findings: list[Finding] = []
+    began = time.process_time()
+    for ref in walk:
+        for chunk in source.load(ref):
+            findings.extend(engine.scan(chunk))
+        if may_split and time.process_time() - began > SERIAL_CPU_SECONDS:
+            # The rest of the walk feeds the workers while they scan.
+            findings.extend(_scan_parallel(engine, source, walk, jobs))
+            break
     stats = source.stats.as_dict()
     if stats["skipped"].get("too large"):
         stats["max_file_size"] = config.max_file_size

@@ -68,7 +68,9 @@ class WalkStats:
         if self.decoded:
             out["decoded"] = dict(self.decoded)
         if self.unreadable:
-            out["unreadable"] = [{"path": p, "error": why} for p, why in self.unreadable]
+            # By path: the walk and the reads (in this process or in workers) meet them in
+            # an order that depends on when the work was split.
+            out["unreadable"] = [{"path": p, "error": why} for p, why in sorted(self.unreadable)]
         if self.streamed:
             out["streamed"] = self.streamed
         return out

@@ -69,10 +69,9 @@ def test_findings_take_precedence_over_unreadable(run_cli, denied: Path):
     assert r.code == 1 and len(doc["findings"]) == 1 and len(doc["stats"]["unreadable"]) == 2
 
 
-def test_parallel_walk_reports_unreadable_too(run_cli, denied: Path):
-    from scanner.pipeline import PARALLEL_MIN_FILES
-
-    for i in range(PARALLEL_MIN_FILES + 10):
+def test_parallel_walk_reports_unreadable_too(run_cli, denied: Path, monkeypatch):
+    monkeypatch.setattr("scanner.pipeline.SERIAL_CPU_SECONDS", 0.0)  # split after the first file
+    for i in range(210):
         (denied / f"m{i:04d}.py").write_text("x = 1\n")
     r = run_cli("scan", str(denied), "-f", "json", "-j", "2")
     assert r.code == 2 and len(json.loads(r.out)["stats"]["unreadable"]) == 2
