@@ -521,12 +521,13 @@ def _start(m: Match) -> int:
 
 def _dedupe(kept: list[Match]) -> list[Match]:
     """One finding per value location. Specific rules beat generic ones (then longer spans, then
-    rule order); two specific rules clash only on the very same span. The winner keeps the key
-    name a loser knew (a context detector's ``DB_PASSWORD``), which remediation needs.
+    the rule whose provider the key names, then rule order); two specific rules clash only on the
+    very same span. The winner keeps the key name a loser knew (a context detector's
+    ``DB_PASSWORD``), which remediation needs.
 
     A match is judged in O(log k) plus its own length, never against every winner: a file can
     hold tens of thousands of matches."""
-    ranked = sorted(kept, key=lambda m: (m.rule.generic, -(m.end - m.start), m.start))
+    ranked = sorted(kept, key=_rank)
     out: list[Match] = []
     same: dict[tuple[int, int], int] = {}  # span -> index in out
     generic = []
@@ -543,6 +544,14 @@ def _dedupe(kept: list[Match]) -> list[Match]:
         _add_generic(generic, out)
     out.sort(key=_start)
     return out
+
+
+def _rank(m: Match) -> tuple:
+    """Specific before generic, longer spans first, then position. On the very same span, a rule
+    whose provider the key names (a JWT in ``HYGRAPH_TOKEN`` for hygraph-token) goes before a
+    format-only rule (jwt) or one whose key names another service: it knows whose credential
+    it is, and its rotation guidance is the one that applies."""
+    return (m.rule.generic, -(m.end - m.start), m.start, not (m.key and m.rule.provider in m.key.lower()))
 
 
 def _add_generic(generic: list[Match], out: list[Match]) -> None:

@@ -180,7 +180,8 @@ def test_remembered_windows_give_the_same_findings_at_new_offsets():
 
 def _pairwise_dedupe(kept):
     """The specification _dedupe keeps: each match against every winner so far, in rank order."""
-    ranked = sorted(kept, key=lambda m: (m.rule.generic, -(m.end - m.start), m.start))
+    named = lambda m: bool(m.key) and m.rule.provider in m.key.lower()  # noqa: E731
+    ranked = sorted(kept, key=lambda m: (m.rule.generic, -(m.end - m.start), m.start, not named(m)))
     out = []
     for m in ranked:
         for i, w in enumerate(out):
@@ -202,11 +203,12 @@ def test_dedupe_keeps_the_same_winners_as_comparing_every_pair(seed):
     from scanner.engine import Match, _dedupe
 
     rng = random.Random(seed)
-    rules = [replace(AWS[0], id=f"r{i}", generic=i >= 2) for i in range(4)]
+    rules = [replace(AWS[0], id=f"r{i}", generic=i >= 2, provider=f"p{i % 2}") for i in range(4)]
     kept = []
     for _ in range(rng.randint(1, 30)):
         start = rng.randrange(60)
-        kept.append(Match(rng.choice(rules), start, start + rng.randint(1, 12), rng.choice([None, None, "K1", "K2"])))
+        key = rng.choice([None, None, "K1", "K2", "P0_KEY", "P1_TOKEN"])
+        kept.append(Match(rng.choice(rules), start, start + rng.randint(1, 12), key))
     got, want = _dedupe(kept), _pairwise_dedupe(kept)
     assert [(m.rule.id, m.start, m.end) for m in got] == [(m.rule.id, m.start, m.end) for m in want]
     # A loser clashing with one winner only gives it its key exactly as before; with several,
@@ -215,6 +217,25 @@ def test_dedupe_keeps_the_same_winners_as_comparing_every_pair(seed):
         rivals = [m for m in kept if m.start < w.end and w.start < m.end]
         if all(sum(m.start < o.end and o.start < m.end for o in want) == 1 for m in rivals):
             assert g.key == w.key
+
+
+def test_on_the_same_span_the_rule_whose_provider_the_key_names_wins():
+    """A JWT is also a jwt-format match, a 40-character base64 secret also an AWS secret key: the
+    keyword-context rule for the provider named in the key is the finding (its rotation applies)."""
+    import base64
+    import json
+    import secrets
+
+    def b64(obj: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    token = ".".join([b64({"alg": "RS256", "typ": "JWT"}), b64({"sub": secrets.token_hex(16), "iat": 1700000000}),
+                      secrets.token_urlsafe(64)])
+    secret = base64.b64encode(secrets.token_bytes(30)).decode()
+    e = Engine(Config(), rules=load_rules(rule_files()))
+    assert [f.rule_id for f in scan(e, f"HYGRAPH_TOKEN={token}\n")] == ["hygraph-token"]
+    assert [f.rule_id for f in scan(e, f"wasabi_secret_access_key: \"{secret}\"\n")] == ["wasabi-secret-key"]
+    assert [f.rule_id for f in scan(e, f"token = \"{token}\"\n")] == ["jwt"]
 
 
 def test_a_token_in_a_comment_arn_does_not_hide_the_same_token_in_code():
