@@ -58,6 +58,7 @@ DETECTORS: dict[str, tuple[Callable[[str], bool], Optional[Callable[[bytes], boo
     "kubernetes": (names.may_be_kubernetes, names.is_kubernetes_secret, "scanner.detectors.kubernetes:detect"),
     "terraform": (names.wants_terraform, None, "scanner.detectors.terraform:detect"),
     "keyfile": (lambda p: bool(names.key_file_rule(p)), None, "scanner.detectors.keyfile:detect"),
+    "passwdfile": (lambda p: bool(names.password_file_kind(p)), None, "scanner.detectors.passwdfile:detect"),
 }
 _loaded: dict[str, Callable[..., Iterable]] = {}
 

@@ -113,6 +113,20 @@ def wants_kubernetes(path: str, data: bytes) -> bool:
     return may_be_kubernetes(path) and is_kubernetes_secret(data)
 
 
+_PASSWORD_FILES = {
+    ".htpasswd": "htpasswd", "htpasswd": "htpasswd", ".htdigest": "htdigest", "htdigest": "htdigest",
+    "shadow": "shadow", "shadow-": "shadow", "gshadow": "shadow", "master.passwd": "shadow",
+}
+
+
+def password_file_kind(path: str) -> str:
+    """'htpasswd', 'htdigest' or 'shadow' for password files (see detectors.passwdfile), or ""."""
+    name = basename(path).lower()
+    if name.endswith(".htpasswd"):
+        return "htpasswd"
+    return _PASSWORD_FILES.get(name, "")
+
+
 def key_file_rule(path: str) -> str:
     """The rule for a file whose whole content is one secret (see detectors.keyfile), or ""."""
     name = basename(path).lower()

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from scanner.detectors import Emitter, compose, config, dockerfile, envfile, keyfile, keys, kubernetes, terraform, yamlish
+from scanner.detectors import Emitter, compose, config, dockerfile, envfile, keyfile, keys, kubernetes, passwdfile, terraform, yamlish
 from scanner.models import Chunk
 from scanner.rules import load_rules
 from tests import strategies as S
@@ -41,6 +41,9 @@ FORMATS = {
     "pgpass": (".pgpass", S.ini_text, (config.detect,)),
     "fetchmail": (".fetchmailrc", S.ini_text, (config.detect,)),
     "keyfile": ("config/master.key", S.ini_text, (keyfile.detect,)),
+    "htpasswd": (".htpasswd", S.ini_text, (passwdfile.detect,)),
+    "shadow": ("etc/shadow", S.ini_text, (passwdfile.detect,)),
+    "htdigest": (".htdigest", S.ini_text, (passwdfile.detect,)),
     "xml": ("web.config", S.xml_texts, (config.detect,)),
     "terraform": ("main.tf", S.terraform_text, (terraform.detect,)),
     "compose": ("docker-compose.yml", S.compose_text, (compose.detect, config.detect)),
