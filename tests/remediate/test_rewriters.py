@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from scanner.models import value_hash
@@ -139,3 +140,28 @@ def test_cloudformation_json_and_ssm(tmp_path):
 def test_unknown_file_type_is_manual(tmp_path):
     _, manual, _, _ = run(tmp_path, {"main.go": f'const k = "{TOKEN}"\n'}, "main.go")
     assert manual and "no rewriter" in manual[0].reason
+
+
+def test_node_check_never_writes_the_source_to_a_file(tmp_path, monkeypatch):
+    """The rewritten JS still holds a value left for manual handling (here in a comment): node
+    reads it from a pipe, so no temporary file ever holds it."""
+    spy = tmp_path / "bin" / "node"
+    spy.parent.mkdir()
+    calls = tmp_path / "calls"
+    spy.write_text('#!/bin/sh\nfor a in "$@"; do echo "arg $a" >> "$SPY_CALLS"; '
+                   '[ -f "$a" ] && cat "$a" >> "$SPY_CALLS"; done\ncat > /dev/null\nexit 0\n')
+    spy.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{spy.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("SPY_CALLS", str(calls))
+    other = sample.STRIPE_CFN
+    src = f"// rotated: {other}\nexport const key = '{TOKEN}';\n"
+    (tmp_path / "app.mjs").write_text(src)
+    it = item(TOKEN, [site_of(tmp_path, "app.mjs", TOKEN)])
+    left = item(other, [site_of(tmp_path, "app.mjs", other)], key="old_key")
+    ws = Workspace(tmp_path)
+    manual, _, _ = rewrite_all(ws, [it, left], S)
+    assert [m.site.line for m in manual] == [1]
+    assert "leakstopLookup" in ws.pending["app.mjs"].decode()
+    seen = calls.read_text()
+    assert "arg --check" in seen and "arg --input-type=module" in seen
+    assert other not in seen and TOKEN not in seen, "the source reached a file"
