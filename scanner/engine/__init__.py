@@ -57,7 +57,9 @@ def load_ruleset(config: Config) -> list[Rule]:
     key = files_digest(files)
 
     def build() -> list[Rule]:
-        return load_rules(files)
+        # A rule file's examples can be real-looking values: what goes to the on-disk cache keeps
+        # only what scanning needs (`rules check` reads the files themselves).
+        return [replace(r, examples=(), negative_examples=()) for r in load_rules(files)]
 
     rules = list(load_cached(key, build, cache_dir()))  # type: ignore[arg-type]
     defined = {r.id: r.source for r in rules}

@@ -283,3 +283,25 @@ def test_a_token_across_a_tile_edge_is_found_whole():
     text = "x" * (MAX_WINDOW - 300) + " " + token + "\n"  # 'ey' is too short a keyword: tiles
     [f] = Engine(Config(), rules=jwt_rules).scan(Chunk(path="a.txt", data=text.encode()))
     assert f.secret == token.encode() and f.column == MAX_WINDOW - 298
+
+
+def test_rule_cache_keeps_no_examples(tmp_path, monkeypatch):
+    """A rule file's examples may be real-looking values: the parsed-rules cache on disk holds
+    only what scanning needs (`rules check` reads the rule files themselves)."""
+    import secrets
+    import string
+
+    from scanner.engine import load_ruleset
+
+    token = "acme_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
+    pack = tmp_path / "extra.yaml"
+    pack.write_text("rules:\n  - id: acme-token\n    name: Acme token\n    provider: acme\n"
+                    "    regex: '(?P<secret>acme_[A-Za-z0-9]{24})'\n    keywords: [acme_]\n    severity: high\n"
+                    f"    rotation: Revoke it.\n    examples: ['token = {token}']\n"
+                    "    negative_examples: ['token = acme_short']\n")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LEAKSTOP_CACHE_DIR", str(cache))
+    rules = load_ruleset(Config(rule_files=(pack,)))
+    assert any(r.id == "acme-token" for r in rules)
+    held = [p.name for p in cache.iterdir() if token.encode() in p.read_bytes()]
+    assert not held, f"the example is in the cache: {held}"
