@@ -1,7 +1,9 @@
 """Baselines: findings a repository has accepted, so only new ones are reported.
 
-``.leakstop-baseline.json`` identifies each accepted finding by its path and a salted SHA-256 of
-rule id + value -- never the value, never a line number, never a timestamp. Entries are sorted
+``.leakstop-baseline.json`` identifies each accepted finding by its path and an HMAC-SHA256 of
+rule id + value keyed by the baseline's salt, a guessable (short) value first stretched with
+scrypt as fingerprints are (:class:`scanner.models.Identity`) -- never the value (a path holding
+it or a random run is stored masked), never a line number, never a timestamp. Entries are sorted
 and written one per line, so unrelated edits do not change the file and two branches that each
 accept a finding merge without conflict. The salt is random per baseline and kept when the file
 is re-created, so re-running ``baseline create`` on an unchanged tree rewrites identical bytes.
@@ -20,13 +22,16 @@ from typing import Iterable, Optional, Sequence
 from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.fsutil import read_json
-from scanner.models import Finding
+from scanner.models import Finding, Identity, Redactor
 
 DEFAULT_NAME = ".leakstop-baseline.json"
-VERSION = 1
+# Version 1 entries were a plain salted SHA-256 (fast to brute-force for a short password); they
+# are still read and matched, and `baseline create` rewrites a file as version 2.
+VERSION = 2
+VERSIONS = (1, 2)
 
 
-def entry_hash(salt: str, rule_id: str, value: bytes) -> str:
+def entry_hash_v1(salt: str, rule_id: str, value: bytes) -> str:
     return hashlib.sha256(salt.encode() + b"\0" + rule_id.encode() + b"\0" + value).hexdigest()
 
 
@@ -42,6 +47,15 @@ class Baseline:
     salt: str
     entries: set[Entry] = field(default_factory=set)
     base_dir: Path = field(default_factory=Path.cwd)  # paths in the file are relative to this
+    version: int = VERSION
+
+    def __post_init__(self) -> None:
+        self._identity = Identity(self.salt.encode(), "baseline")
+
+    def entry_hash(self, rule_id: str, value: bytes) -> str:
+        if self.version == 1:
+            return entry_hash_v1(self.salt, rule_id, value)
+        return self._identity.digest(rule_id, value)
 
     @classmethod
     def new(cls, base_dir: Path, salt: Optional[str] = None) -> "Baseline":
@@ -62,13 +76,10 @@ class Baseline:
             return p
         return p if rel.startswith("..") else rel
 
-    def entry_hash(self, rule_id: str, value: bytes) -> str:
-        return entry_hash(self.salt, rule_id, value)
-
     @property
     def id(self) -> str:
         """Names the salt (and hash scheme): keyed hashes computed under another id do not match."""
-        return hashlib.sha256(f"{VERSION}\0{self.salt}".encode()).hexdigest()[:16]
+        return hashlib.sha256(f"{self.version}\0{self.salt}".encode()).hexdigest()[:16]
 
     def _hash(self, f: Finding) -> str:
         """The finding's keyed hash: from its value, else as computed where the value was (history
@@ -77,7 +88,15 @@ class Baseline:
 
     def entry_for(self, f: Finding, root: Optional[Path] = None) -> Optional[Entry]:
         h = self._hash(f)
-        return Entry(self.rel_path(f.path, root), f.rule_id, h) if h else None
+        return Entry(self.stored_path(f, f.path, root), f.rule_id, h) if h else None
+
+    def stored_path(self, f: Finding, path: str, root: Optional[Path] = None) -> str:
+        """``path`` as an entry holds it: relative (:meth:`rel_path`) and, from version 2, with the
+        finding's value and any random-looking run masked (a file named after a token)."""
+        rel = self.rel_path(path, root)
+        if self.version < 2:
+            return rel
+        return Redactor([f.secret] if f.secret else [])(rel) or rel
 
     # -- use ---------------------------------------------------------------------------------
     def accepts(self, f: Finding, root: Optional[Path] = None) -> bool:
@@ -85,7 +104,7 @@ class Baseline:
         accepted when an entry names it at any of its paths."""
         h = self._hash(f)
         paths = (f.path, *f.extra.get("path_list", ()))
-        return bool(h) and any(Entry(self.rel_path(p, root), f.rule_id, h) in self.entries for p in paths)
+        return bool(h) and any(Entry(self.stored_path(f, p, root), f.rule_id, h) in self.entries for p in paths)
 
     def new_findings(self, findings: Iterable[Finding], root: Optional[Path] = None) -> list[Finding]:
         """Findings not accepted by this baseline (relative paths taken from ``root``)."""
@@ -109,7 +128,7 @@ class Baseline:
         lines = [
             "{",
             '  "tool": "leakstop",',
-            f'  "version": {VERSION},',
+            f'  "version": {self.version},',
             # The salt is not a secret; the pragma on its line keeps scanners from flagging it.
             f'  "salt": {json.dumps(self.salt)}, "salt_note": "random per baseline, not a secret; leakstop:allow",',
             '  "entries": [',
@@ -151,14 +170,16 @@ def parse_baseline(doc: object, path: Path) -> Baseline:
         )
     if not isinstance(doc, dict) or not isinstance(doc.get("salt"), str) or not isinstance(doc.get("entries"), list):
         raise LeakstopError(f"{path}: not a leakstop baseline (needs 'salt' and 'entries')")
-    if doc.get("version", VERSION) != VERSION:
-        raise LeakstopError(f"{path}: unsupported baseline version {doc.get('version')!r}")
+    version = doc.get("version", 1)
+    if version not in VERSIONS:
+        raise LeakstopError(f"{path}: unsupported baseline version {version!r} (this leakstop reads "
+                            f"{', '.join(map(str, VERSIONS))}); re-create it with 'leakstop baseline create'")
     entries = set()
     for i, raw in enumerate(doc["entries"], 1):
         if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in ("path", "rule_id", "hash")):
             raise LeakstopError(f"{path}: entry {i} needs string 'path', 'rule_id' and 'hash'")
         entries.add(Entry(raw["path"], raw["rule_id"], raw["hash"]))
-    return Baseline(salt=doc["salt"], entries=entries, base_dir=path.resolve().parent)
+    return Baseline(salt=doc["salt"], entries=entries, base_dir=path.resolve().parent, version=version)
 
 
 def create_baseline(findings: Sequence[Finding], path: Path) -> Baseline:

@@ -36,12 +36,14 @@ class Config:
     backend: str = "auto"
     source: Optional[Path] = None  # where it was read from, for messages
     remediation: tuple[tuple[str, Any], ...] = ()  # raw section, validated by scanner.remediate
+    fingerprint_salt: Optional[str] = None  # the key of fingerprints and value hashes (scanner.identity)
 
     def with_options(self, **changes: Any) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-_TOP_KEYS = ("rules", "rule_files", "disabled_rules", "allowlist", "exclude", "max_file_size", "remediation")
+_TOP_KEYS = ("rules", "rule_files", "disabled_rules", "allowlist", "exclude", "max_file_size", "remediation",
+             "fingerprint_salt")
 _ALLOW_KEYS = ("paths", "regexes", "stopwords")
 
 
@@ -90,6 +92,9 @@ def parse_config(doc: Any, path: Path) -> Config:
     remediation = doc.get("remediation") or {}
     if not isinstance(remediation, dict):
         raise LeakstopError(f"{path}: 'remediation' must be a mapping")
+    salt = doc.get("fingerprint_salt")
+    if salt is not None and (not isinstance(salt, str) or len(salt.strip()) < 16):
+        raise LeakstopError(f"{path}: 'fingerprint_salt' must be a string of 16+ characters (e.g. 32 random hex digits)")
     base = path.parent
     return Config(
         rule_files=tuple((base / p) for p in _str_list(doc.get("rule_files"), f"{path}: 'rule_files'")),
@@ -104,6 +109,7 @@ def parse_config(doc: Any, path: Path) -> Config:
         max_file_size=size,
         source=path,
         remediation=tuple(sorted(remediation.items(), key=lambda kv: str(kv[0]))),  # keys checked by remediate
+        fingerprint_salt=salt.strip() if salt else None,
     )
 
 

@@ -65,3 +65,30 @@ def parse_json(data: bytes) -> object:
         return json.loads(data.decode("utf-8"))
     except RecursionError:
         raise ValueError("nested too deeply") from None
+
+
+def write_new(path: Path, data: bytes, mode: int = 0o600) -> bool:
+    """Create ``path`` with ``data`` (and ``mode``) unless it exists; False when it did. Atomic
+    like :func:`atomic_write`: the content is complete before the name appears (hard link of a
+    finished temporary file), so two processes racing to create it agree on one content."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.leakstop-{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    except OSError as exc:
+        raise LeakstopError(f"{path}: cannot write: {exc.strerror}") from None
+    finally:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass

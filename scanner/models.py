@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from typing import Optional
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Optional
 
 from scanner.display import display_path
 
@@ -43,17 +46,183 @@ class Chunk:
 
 
 def mask(value: str) -> str:
-    """First four characters, then an ellipsis: the only form a value is ever shown in."""
-    return value[:4] + "…"
+    """The only form a value is ever shown in: at most a quarter of it, never more than four
+    characters, then an ellipsis (a 6-character password shows 1 character, a 3-character one none)."""
+    return value[: min(4, len(value) // 4)] + "…"
 
 
-def value_hash(value: bytes) -> str:
-    return hashlib.sha256(value).hexdigest()
+# -- identities -------------------------------------------------------------------------------
+# A value carrying less information than this (length x Shannon bits per character) could be
+# guessed offline from its hash; it is first stretched with scrypt at the cost below (about 10 ms
+# and 4 MiB per value), so each guess costs the same. Longer random values are hashed directly.
+GUESSABLE_BITS = 128
+SCRYPT_COST = {"n": 1 << 12, "r": 8, "p": 1}
+_MEMO_ENTRIES = 65536
 
 
-def fingerprint(rule_id: str, value: bytes) -> str:
-    """Stable identity of a finding: rule id + value, never a line number."""
-    return hashlib.sha256(rule_id.encode() + b"\0" + value).hexdigest()[:32]
+def guessable(value: bytes) -> bool:
+    """Could the value be found by brute force (a human password, a short key)?"""
+    from scanner.engine.entropy import shannon
+
+    return len(value) * shannon(value) < GUESSABLE_BITS
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The key every persisted identity of a value is computed under: report fingerprints, value
+    hashes in remediation plans, journals and history state, baseline entries.
+
+    ``fingerprint``/``value_hash`` are HMAC-SHA256 under ``key`` of the value, stretched first
+    with scrypt (salted by the key) when the value is :func:`guessable`, so that neither a
+    precomputed table nor a fast dictionary attack confirms a weak password. Stretched values are
+    remembered for the life of the object (a history audit meets the same value in many
+    versions). Built once per command (:mod:`scanner.identity` resolves the key) and passed down;
+    it pickles without its memo.
+    """
+
+    key: bytes = field(repr=False)
+    source: str = "ephemeral"  # where the key came from: env, config, repository, user, baseline, ephemeral
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def ephemeral(cls) -> "Identity":
+        """A random key for this process only: identities that need not outlive it."""
+        return cls(secrets.token_bytes(32), "ephemeral")
+
+    def __reduce__(self):
+        return (Identity, (self.key, self.source))
+
+    @property
+    def key_id(self) -> str:
+        """Names the key in persisted state (a hash of it, never the key)."""
+        return hashlib.sha256(b"leakstop key id\0" + self.key).hexdigest()[:16]
+
+    def subkey(self, purpose: str) -> bytes:
+        """A key for another use of the same secret (e.g. idempotency tokens), independent of it."""
+        return hmac.new(self.key, b"leakstop subkey\0" + purpose.encode(), hashlib.sha256).digest()
+
+    def _stretched(self, value: bytes) -> bytes:
+        if not guessable(value):
+            return b"f" + value
+        got = self._memo.get(value)
+        if got is None:
+            salt = hmac.new(self.key, b"leakstop scrypt salt", hashlib.sha256).digest()
+            got = b"s" + hashlib.scrypt(value, salt=salt, dklen=32, maxmem=1 << 26, **SCRYPT_COST)
+            if len(self._memo) >= _MEMO_ENTRIES:
+                self._memo.clear()
+            self._memo[value] = got
+        return got
+
+    def digest(self, rule_id: str, value: bytes) -> str:
+        """Rule id + value, keyed and (for guessable values) stretched: 64 hex digits."""
+        msg = b"fingerprint\0" + rule_id.encode() + b"\0" + self._stretched(value)
+        return hmac.new(self.key, msg, hashlib.sha256).hexdigest()
+
+    def fingerprint(self, rule_id: str, value: bytes) -> str:
+        """Stable identity of a finding: rule id + value, never a line number (32 hex digits)."""
+        return self.digest(rule_id, value)[:32]
+
+    def value_hash(self, value: bytes) -> str:
+        """Identity of a value whatever rule found it (remediation plans and journals)."""
+        return hmac.new(self.key, b"value\0" + self._stretched(value), hashlib.sha256).hexdigest()
+
+
+# -- redaction --------------------------------------------------------------------------------
+# A run of token characters ('_', '-', '.', '/' and the rest separate runs, so key names and path
+# components are judged one word group at a time).
+_RUN = re.compile(r"[A-Za-z0-9+=]{16,}")
+# Identifier pieces: camelCase words, ACRONYMS, numbers; in a random string most are 1-2 long.
+_PIECE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+|.")
+_HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
+
+
+def token_like(run: str) -> bool:
+    """Is this run of 16+ token characters random rather than words? Calibrated on every
+    identifier and path segment of the rails, requests and site-packages trees against random
+    base62/base64/hex/base32 strings: hex with digits and letters always is; otherwise it needs
+    two character classes, 3+ bits of entropy per character and either 30 % of it in 1-2
+    character pieces (``a8Fk3Q``, not ``UprightFocalLength35mm``) or, without lower case, few
+    vowels (``KPHW5C2FPXNH``, not ``HTTP2SERVER``)."""
+    classes = any(c.islower() for c in run) + any(c.isupper() for c in run) + any(c.isdigit() for c in run)
+    if classes < 2:
+        return False
+    if _HEX.fullmatch(run):
+        return True
+    from scanner.engine.entropy import shannon
+
+    if shannon(run.encode()) < 3.0:
+        return False
+    if sum(len(p) for p in _PIECE.findall(run) if len(p) <= 2) >= 0.3 * len(run):
+        return True
+    letters = [c for c in run.lower() if c.isalpha()]
+    return not any(c.islower() for c in run) and sum(c in "aeiou" for c in letters) < 0.25 * len(letters)
+
+
+class Redactor:
+    """Masks, inside any text derived from scanned content (a key name, a path, a diff), the
+    detected values it was built with and any high-entropy run (:func:`token_like`). A value
+    shorter than 12 characters is masked only where it stands alone (not inside a longer word:
+    a password ``dev`` leaves ``devices/`` alone), unless ``anywhere``."""
+
+    def __init__(self, known: Iterable[bytes | str] = (), anywhere: bool = False) -> None:
+        self._values = sorted({v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in known} - {""},
+                              key=len, reverse=True)
+        self._anywhere = anywhere
+        self._pattern: Optional[re.Pattern] = None
+        self._by_len: dict[int, set[str]] = {}
+
+    def __call__(self, text: Optional[str]) -> Optional[str]:
+        if not text:
+            return text
+        if self._values:
+            text = self._known(text)
+        return _RUN.sub(lambda m: mask(m.group()) if token_like(m.group()) else m.group(), text)
+
+    def _known(self, text: str) -> str:
+        if len(self._values) <= 64:  # one regex: linear in the text, for any length of text
+            if self._pattern is None:
+                alts = [re.escape(v) if self._anywhere or len(v) >= 12 else rf"(?<![^\W_]){re.escape(v)}(?![^\W_])"
+                        for v in self._values]
+                self._pattern = re.compile("|".join(alts))
+            return self._pattern.sub(lambda m: mask(m.group()), text)
+        # Many values (one file with thousands of findings): look up each substring of each length.
+        if not self._by_len:
+            for v in self._values:
+                self._by_len.setdefault(len(v), set()).add(v)
+        lengths = sorted(self._by_len, reverse=True)
+        out, i, n = [], 0, len(text)
+        while i < n:
+            for ln in lengths:
+                part = text[i : i + ln]
+                if part in self._by_len[ln] and (self._anywhere or ln >= 12 or _alone(text, i, i + ln)):
+                    out.append(mask(part))
+                    i += ln
+                    break
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out)
+
+
+def _alone(text: str, a: int, b: int) -> bool:
+    return not (a > 0 and text[a - 1].isalnum()) and not (b < len(text) and text[b].isalnum())
+
+
+def redact(text: Optional[str], known: Iterable[bytes | str] = ()) -> Optional[str]:
+    """``text`` with every known detected value and every high-entropy run masked."""
+    return Redactor(known)(text)
+
+
+def _redact_extra(extra: dict, red: Redactor) -> dict:
+    """History fields: the paths in them are scanned-text-derived, commit metadata is not."""
+    out = {}
+    for k, v in extra.items():
+        if k == "path_list":
+            v = [red(p) for p in v]
+        elif isinstance(v, dict) and "path" in v:
+            v = {**v, "path": red(v["path"])}
+        out[k] = v
+    return out
 
 
 @dataclass
@@ -105,6 +274,11 @@ class Finding:
             }
         d.update(self.extra)
         return d
+
+    def redacted(self, red: Redactor) -> "Finding":
+        """A copy to show: path, key and history paths with values and random runs masked."""
+        return replace(self, path=red(self.path) or self.path, key=red(self.key),
+                       extra=_redact_extra(self.extra, red) if self.extra else self.extra)
 
 
 @dataclass(frozen=True)

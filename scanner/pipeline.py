@@ -145,9 +145,12 @@ def check_complete(outcome: Outcome) -> None:
 
 
 def report(
-    outcome: Outcome, command: str, fmt: str, output: Optional[Path], rules: Sequence = (), notices: Sequence = ()
+    outcome: Outcome, command: str, fmt: str, output: Optional[Path], rules: Sequence = (), notices: Sequence = (),
+    identity=None,
 ) -> int:
-    """Write the report; the exit code counts findings only (notices are warnings)."""
-    ctx = ReportContext(command=command, rules=rules, stats=outcome.stats, notices=notices)
+    """Write the report; the exit code counts findings only (notices are warnings). ``identity``
+    (the engine's) names the fingerprints' key in it."""
+    key = {"source": identity.source, "key_id": identity.key_id} if identity is not None else None
+    ctx = ReportContext(command=command, rules=rules, stats=outcome.stats, notices=notices, identity=key)
     write_report(fmt, outcome.findings, ctx, output)
     return EXIT_FINDINGS if outcome.findings else EXIT_CLEAN

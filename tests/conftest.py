@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from scanner.models import Identity
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+# A fixed fingerprint key: hashes computed in a test compare with those of any engine given it.
+IDENTITY = Identity(b"leakstop test key", "test")
 
 
 # Property tests (hypothesis): CI runs a fixed set of examples (derandomize: the same inputs
@@ -39,6 +43,10 @@ class CliResult:
 def _isolated_cache(tmp_path_factory, monkeypatch):
     # One compiled-rules cache for the session, never the user's ~/.cache.
     monkeypatch.setenv("LEAKSTOP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "leakstop-cache"))
+    # The per-user fingerprint key goes to a session directory, never the user's ~/.config, and
+    # a key set in the developer's environment does not change what the tests see.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "xdg-config"))
+    monkeypatch.delenv("LEAKSTOP_FINGERPRINT_KEY", raising=False)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scanner.baseline import Baseline, create_baseline, entry_hash, load_baseline
+from scanner.baseline import Baseline, create_baseline, entry_hash_v1, load_baseline
 from scanner.errors import LeakstopError
-from scanner.models import Finding
+from scanner.models import Finding, Identity
 from tests.conftest import git
 
 PW = "Wq4Zr8Lp2Kv9Tx6M"
@@ -96,9 +96,9 @@ def test_format_is_sorted_one_entry_per_line(tmp_path):
     lines = out.read_text().splitlines()
     rows = [json.loads(line.strip().rstrip(",")) for line in lines if line.strip().startswith('{"path"')]
     assert [r["path"] for r in rows] == ["a.env", "b.env"]
-    assert rows[0]["hash"] == entry_hash(bl.salt, "r1", b"v1")
+    assert rows[0]["hash"] == Identity(bl.salt.encode()).digest("r1", b"v1")
     doc = json.loads(out.read_text())
-    assert doc["version"] == 1 and len(doc["entries"]) == 2 and len(doc["salt"]) == 32
+    assert doc["version"] == 2 and len(doc["entries"]) == 2 and len(doc["salt"]) == 32
     # A new baseline gets a new random salt: hashes are not comparable across repositories.
     assert Baseline.new(tmp_path).salt != Baseline.new(tmp_path).salt
 
@@ -163,3 +163,46 @@ def test_pragma_applies_only_to_its_line(run_cli, tmp_path):
     (tmp_path / ".env").write_text(f"# leakstop:allow\nDB_PASSWORD={PW}\n")
     code, findings = _scan(run_cli, tmp_path)
     assert code == 1 and [f["line"] for f in findings] == [2]
+
+
+def test_entries_are_keyed_and_stretched_for_short_values(run_cli, tmp_path):
+    """A short password's entry is not a fast salted SHA-256 (which confirms a guess offline)."""
+    proj = _project(tmp_path)
+    assert run_cli("baseline", "create", ".", *ENGINE, cwd=proj).code == 0
+    bl = load_baseline(proj / ".leakstop-baseline.json")
+    assert bl.version == 2
+    [pw] = [e for e in bl.entries if e.path == ".env"]
+    assert pw.hash != entry_hash_v1(bl.salt, pw.rule_id, PW.encode())
+    assert pw.hash == Identity(bl.salt.encode()).digest(pw.rule_id, PW.encode())
+
+
+def test_version_1_baselines_are_still_read_and_upgraded_on_create(run_cli, tmp_path):
+    proj = _project(tmp_path)
+    assert run_cli("baseline", "create", ".", *ENGINE, cwd=proj).code == 0
+    path = proj / ".leakstop-baseline.json"
+    doc = json.loads(path.read_text())
+    for e in doc["entries"]:
+        value = PW if e["path"] == ".env" else AKIA
+        e["hash"] = entry_hash_v1(doc["salt"], e["rule_id"], value.encode())
+    doc["version"] = 1
+    path.write_text(json.dumps(doc))
+    assert _scan(run_cli, proj, "--baseline", ".leakstop-baseline.json")[0] == 0
+    assert run_cli("baseline", "check", ".", *ENGINE, cwd=proj).code == 0
+    assert run_cli("baseline", "create", ".", *ENGINE, cwd=proj).code == 0
+    assert json.loads(path.read_text())["version"] == 2
+    assert _scan(run_cli, proj, "--baseline", ".leakstop-baseline.json")[0] == 0
+    doc["version"] = 7
+    path.write_text(json.dumps(doc))
+    r = run_cli("scan", ".", "--baseline", ".leakstop-baseline.json", cwd=proj)
+    assert r.code == 2 and "unsupported baseline version 7" in r.err and "re-create it" in r.err
+
+
+def test_a_file_name_holding_the_value_is_stored_masked(run_cli, tmp_path):
+    token = "ghp_" + "".join(__import__("secrets").choice("abcdefghijkLMNOPQR0123456789") for _ in range(36))
+    proj = tmp_path / "proj"
+    (proj / "keys").mkdir(parents=True)
+    (proj / "keys" / f"{token}.txt").write_text(token + "\n")
+    assert run_cli("baseline", "create", ".", *ENGINE, cwd=proj).code == 0
+    text = (proj / ".leakstop-baseline.json").read_text()
+    assert token[4:] not in text and "keys/ghp_….txt" in text
+    assert _scan(run_cli, proj, "--baseline", ".leakstop-baseline.json")[0] == 0

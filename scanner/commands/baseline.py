@@ -27,6 +27,8 @@ def _scan(path: str, config_path: Optional[Path], engine: Optional[str]):
     from scanner.pipeline import scan_paths
 
     config = load_config(config_path, Path(path)).with_options(backend=engine)
+    # Baseline entries are hashed under the baseline's own salt: the engine's fingerprints are not
+    # kept, so its run-only key is enough.
     return scan_paths([path], config, Engine(config)).findings
 
 

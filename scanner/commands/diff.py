@@ -65,7 +65,7 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
                                       repo_path, stack)
         config = settings.config.with_options(max_file_size=size, backend=engine)
         source.max_file_size = config.max_file_size
-        findings, rules = _scan(source, config)
+        findings, rules, identity = _scan(source, config, repo_path)
     if settings.baseline is not None and findings:
         from scanner.sources.diff import toplevel
 
@@ -89,7 +89,7 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
         click.echo(f"leakstop: note: {note}", err=True)
     for n in notices:
         click.echo(f"leakstop: warning: {n.message}; this scan applied the version in {settings.origin}", err=True)
-    rc = report(outcome, "diff", fmt, output, rules, notices)
+    rc = report(outcome, "diff", fmt, output, rules, notices, identity)
     summary(outcome, quiet)
     check_complete(outcome)
     return rc
@@ -119,22 +119,24 @@ def _settings(source, mode: str, config_path: Optional[Path], baseline: Optional
     return diff_settings(mode, toplevel(repo), base, head, config_path, baseline, reader, workdir)
 
 
-def _scan(source, config) -> tuple[list, list]:
-    """Findings and the rules used. The engine is built only when there is something to scan: a
-    commit that stages no text change costs two git processes and no rule loading."""
+def _scan(source, config, repo: Path) -> tuple[list, list, Optional[object]]:
+    """Findings, the rules and the fingerprint identity used. The engine (and the identity) is
+    built only when there is something to scan: a commit that stages no text change costs two git
+    processes and no rule loading."""
     import itertools
 
     from scanner.engine import Engine
+    from scanner.identity import resolve_identity
     from scanner.pipeline import scan_chunks
 
     chunks = iter(source)
     first = next(chunks, None)
     if first is None:
-        return [], []
-    eng = Engine(config)
+        return [], [], None
+    eng = Engine(config, identity=resolve_identity(config, repo))
     findings = scan_chunks(eng, itertools.chain([first], chunks))
     if getattr(source, "range", None) is not None:
         from scanner.sources.diff import first_occurrences
 
         findings = first_occurrences(findings)
-    return findings, eng.rules
+    return findings, eng.rules, eng.identity

@@ -48,8 +48,10 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     )
     refs = tuple(resolve_branch(repo, b) for b in branches)
     excludes = (resolve_commit(repo, since, "--since"),) if since else ()
-    eng = Engine(config)
-    # Loaded first: the workers hash each value with the baseline's salt before dropping it.
+    from scanner.identity import resolve_identity
+
+    eng = Engine(config, identity=resolve_identity(config, Path(repo), info.git_dir))
+    # Loaded first: the workers hash each value with the baseline's salt.
     bl = load_baseline(baseline) if baseline is not None else None
     options = HistoryOptions(
         refs=refs,
@@ -63,7 +65,7 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     stats = result.stats.as_dict()
     findings = bl.new_findings(result.findings, git_toplevel(Path(repo))) if bl else result.findings
     outcome = Outcome(findings, stats)
-    rc = report(outcome, "history", fmt, output, eng.rules)
+    rc = report(outcome, "history", fmt, output, eng.rules, identity=eng.identity)
     if not quiet:
         for note in result.stats.notes:
             print(f"leakstop: note: {note}", file=sys.stderr)

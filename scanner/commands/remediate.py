@@ -53,7 +53,9 @@ def remediate(path, project, env, from_report, do_apply, backend, region, kms_ke
     out_dir = settings.output_dir if os.path.isabs(settings.output_dir) else os.path.normpath(
         os.path.join(path, settings.output_dir))
     settings = replace(settings, region=resolve_region(settings.region), output_dir=out_dir)
+    from scanner.identity import resolve_identity
+
     req = Request(path=path, settings=settings, config=config, from_report=from_report, apply=do_apply, fmt=fmt,
-                  save_plan=save_plan, reviewed_plan=reviewed_plan)
+                  save_plan=save_plan, reviewed_plan=reviewed_plan, identity=resolve_identity(config, Path(path)))
     run(req, sys.stdout)
     return 0

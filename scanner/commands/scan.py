@@ -27,15 +27,18 @@ def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs
 
     paths = list(paths) or ["."]
     start = Path(paths[0]) if paths[0] != "-" else Path.cwd()
-    config = load_config(config_path, start if os.path.exists(start) else Path.cwd())
+    start = start if os.path.exists(start) else Path.cwd()
+    config = load_config(config_path, start)
     size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
     config = config.with_options(
         max_file_size=size, exclude=tuple(config.exclude) + tuple(exclude) if exclude else None, backend=engine
     )
-    eng = Engine(config)
+    from scanner.identity import resolve_identity
+
+    eng = Engine(config, identity=resolve_identity(config, start))
     outcome = scan_paths(paths, config, eng, jobs)
     outcome.findings = apply_baseline(outcome.findings, baseline)
-    rc = report(outcome, "scan", fmt, output, eng.rules)
+    rc = report(outcome, "scan", fmt, output, eng.rules, identity=eng.identity)
     summary(outcome, quiet)
     check_complete(outcome)
     return rc

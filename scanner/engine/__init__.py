@@ -24,7 +24,7 @@ from scanner.engine.filters import Candidate, Line, is_false_positive
 from scanner.engine.lines import Lines as _Lines
 from scanner.spans import Spans
 from scanner.errors import LeakstopError
-from scanner.models import Chunk, Finding, fingerprint, mask, value_hash
+from scanner.models import Chunk, Finding, Identity, Redactor, mask
 from scanner.rules import Rule, files_digest, load_rules, parse_rule, rule_files
 
 # Same-line annotations that suppress a finding; the last two keep detect-secrets' and
@@ -84,8 +84,12 @@ def load_ruleset(config: Config) -> list[Rule]:
 
 
 class Engine:
-    def __init__(self, config: Config, rules: Optional[Sequence[Rule]] = None, backend: Optional[str] = None):
+    def __init__(self, config: Config, rules: Optional[Sequence[Rule]] = None, backend: Optional[str] = None,
+                 identity: Optional[Identity] = None):
         self.config = config
+        # Fingerprints and value hashes are keyed (scanner.identity resolves a command's key); a
+        # run-only key when none is given, so nothing persisted can be confirmed offline.
+        self.identity = identity or Identity.ephemeral()
         self.rules: list[Rule] = list(rules) if rules is not None else load_ruleset(config)
         if not self.rules:
             raise LeakstopError("no rules to scan with (all disabled?)")
@@ -300,7 +304,12 @@ class Engine:
         findings = []
         lines = _Lines(data)
         self._tally("dedupe", len(kept))
-        for match in _dedupe(kept):  # in offset order
+        kept = _dedupe(kept)  # in offset order
+        # A key name can hold another finding's value (`token-ghp_…: value`): keys are shown
+        # with every value found in the chunk, and any random-looking run, masked.
+        redact = Redactor(data[m.start : m.end] for m in kept) if any(m.key for m in kept) else None
+        ident = self.identity
+        for match in kept:
             if chunk.own_end is not None and match.start >= chunk.own_end:
                 break  # the next window's (see scanner.sources.windows)
             lines.seek(match.start)
@@ -331,9 +340,9 @@ class Engine:
                     column=col,
                     end_column=col + width,
                     masked=mask(text),
-                    fingerprint=fingerprint(rule.id, value),
-                    secret_hash=value_hash(value),
-                    key=match.key,
+                    fingerprint=ident.fingerprint(rule.id, value),
+                    secret_hash=ident.value_hash(value),
+                    key=redact(match.key) if redact and match.key else match.key,
                     commit=chunk.commit,
                     secret=value,
                 )

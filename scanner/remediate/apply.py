@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from scanner.errors import LeakstopError
-from scanner.models import value_hash
+from scanner.models import Identity
 from scanner.remediate import iam, rotation
 from scanner.fsutil import atomic_write
 from scanner.remediate.journal import JOURNAL_NAME, Journal
@@ -50,13 +50,14 @@ def apply_plan(
     base: Path,
     rotation_text: dict,
     repo_root: Optional[Path],
+    identity: Identity,
     kms_key_arn: Optional[str] = None,
     hook: Callable[[str], None] = _no_hook,
 ) -> ApplyResult:
     """``hook(step)`` runs after each step's action and before it is journaled (fault injection)."""
     s = plan.settings
     out_dir = base / s.output_dir
-    journal = Journal(out_dir / JOURNAL_NAME)
+    journal = Journal(out_dir / JOURNAL_NAME, identity.key_id)
     res = ApplyResult()
     if not plan.items and not journal.incomplete:
         return res  # nothing found, nothing pending: change nothing
@@ -105,7 +106,7 @@ def apply_plan(
             raise LeakstopError(f"secret {name}: not found when read back after storing it")
         for it in items:
             got = back.values.get(it.json_key if it.json_key is not None else "")
-            if got is None or value_hash(got.encode("utf-8")) != it.value_hash:
+            if got is None or identity.value_hash(got.encode("utf-8")) != it.value_hash:
                 raise LeakstopError(f"secret {name}: read-back value differs from the one stored; no file was changed")
         for it in items:
             rels = [_rel(base / site.path, repo_root) for site in it.sites]

@@ -9,6 +9,7 @@ access denied, throttling after retries, unknown KMS key, endpoint unreachable) 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from contextlib import contextmanager
@@ -168,10 +169,12 @@ class SecretStore(Protocol):
     def list_flagged(self) -> list[Remote]: ...
 
 
-def request_token(name: str, payload: str) -> str:
+def request_token(name: str, payload: str, key: bytes) -> str:
     """Idempotency token derived from the content: a re-run sends the same token, so AWS creates
-    no second version. A slow KDF, because the token is visible as the version id."""
-    digest = hashlib.pbkdf2_hmac("sha256", payload.encode(), b"leakstop-token:" + name.encode(), 20_000)
+    no second version. Keyed (the fingerprint key, scanner.identity) and a slow KDF, because the
+    token is visible as the version id (tags, journal, `rotation status`)."""
+    salt = hmac.new(key, b"leakstop-token:" + name.encode(), hashlib.sha256).digest()
+    digest = hashlib.pbkdf2_hmac("sha256", payload.encode(), salt, 20_000)
     return str(uuid.UUID(bytes=digest[:16]))
 
 
@@ -183,9 +186,10 @@ class SecretsManagerStore:
     kind = "secretsmanager"
     grouped = True
 
-    def __init__(self, region: Optional[str], client_factory: Callable = make_client) -> None:
+    def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
         self.client = client_factory("secretsmanager", region)
         self.region = self.client.meta.region_name
+        self.token_key = token_key  # keys the idempotency tokens (request_token)
 
     def read(self, name: str) -> Optional[Remote]:
         c = self.client
@@ -221,7 +225,7 @@ class SecretsManagerStore:
 
     def write(self, name: str, values: dict, kms_key_id: Optional[str], exists: bool) -> str:
         payload = encode_json(values)
-        token = request_token(name, payload)
+        token = request_token(name, payload, self.token_key)
         with aws_call(f"{'PutSecretValue' if exists else 'CreateSecret'} {name}"):
             if exists:
                 r = self.client.put_secret_value(SecretId=name, SecretString=payload, ClientRequestToken=token)
@@ -269,7 +273,8 @@ class SsmStore:
     kind = "ssm"
     grouped = False
 
-    def __init__(self, region: Optional[str], client_factory: Callable = make_client) -> None:
+    def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
+        # PutParameter takes no client token: token_key is accepted for the common constructor only.
         self.client = client_factory("ssm", region)
         self.region = self.client.meta.region_name
         self._account: Optional[str] = None
@@ -334,11 +339,13 @@ BACKENDS: dict[str, type] = {
 }
 
 
-def make_store(kind: str, region: Optional[str], client_factory: Callable = make_client) -> SecretStore:
+def make_store(kind: str, region: Optional[str], client_factory: Callable = make_client,
+               token_key: bytes = b"") -> SecretStore:
+    """``token_key`` keys the idempotency tokens of stores that send them (a reading store needs none)."""
     cls = BACKENDS.get(kind)
     if cls is None:
         raise LeakstopError(f"unknown backend '{kind}' (choose from {', '.join(sorted(BACKENDS))})")
-    return cls(region, client_factory)
+    return cls(region, client_factory, token_key)
 
 
 def resolve_kms_key(key_id: str, region: Optional[str], client_factory: Callable = make_client) -> str:

@@ -1,6 +1,9 @@
 """The apply journal: what an interrupted ``--apply`` needs to resume without a duplicate or a
 lost value. It holds secret names, JSON keys, value hashes, ARNs, file paths and hashes and the
 steps done; never a value. Written atomically after every step.
+
+Value hashes are keyed (:class:`scanner.models.Identity`): the journal records the key's id and
+is refused under another key, whose hashes would match nothing it holds.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from scanner.errors import LeakstopError
 from scanner.fsutil import atomic_write, read_json
 
 JOURNAL_NAME = "journal.json"
+# Version 1 held unkeyed SHA-256 value hashes.
+VERSION = 2
 
 
 def _is(value, kind, of=None) -> bool:
@@ -47,16 +52,23 @@ def _malformed(doc: dict) -> str:
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key_id: str) -> None:
         self.path = path
-        self.data: dict = {"version": 1, "items": {}, "ecs": [], "run": {"status": "complete"}}
+        self.data: dict = {"version": VERSION, "key_id": key_id, "items": {}, "ecs": [], "run": {"status": "complete"}}
         if os.path.isfile(path):
             try:
                 doc = read_json(path)
             except (OSError, ValueError):
                 raise LeakstopError(f"{path}: journal is unreadable; move it away to start over") from None
-            if not isinstance(doc, dict) or doc.get("version") != 1:
-                raise LeakstopError(f"{path}: not a leakstop journal (version 1)")
+            if isinstance(doc, dict) and doc.get("version") == 1:
+                raise LeakstopError(f"{path}: written by an older leakstop with unkeyed value hashes; "
+                                    f"move it away to start over")
+            if not isinstance(doc, dict) or doc.get("version") != VERSION:
+                raise LeakstopError(f"{path}: not a leakstop journal (version {VERSION})")
+            if doc.get("key_id") != key_id:
+                raise LeakstopError(f"{path}: written under another fingerprint key (key id {doc.get('key_id')}, "
+                                    f"now {key_id}); set the same LEAKSTOP_FINGERPRINT_KEY or fingerprint_salt, "
+                                    f"or move it away to start over")
             problem = _malformed(doc)
             if problem:
                 raise LeakstopError(f"{path}: not a leakstop journal ({problem}); move it away to start over")

@@ -19,7 +19,7 @@ from typing import Iterable, Optional, Sequence
 
 from scanner.errors import LeakstopError
 from scanner.fsutil import read_json
-from scanner.models import Finding, fingerprint, mask, value_hash
+from scanner.models import Finding, Identity, Redactor, mask
 from scanner.remediate.settings import Settings
 
 # rule category -> secret group; anything not listed goes to "api-keys".
@@ -97,7 +97,9 @@ class Item:
         return f"{self.secret_name}#{self.json_key}" if self.json_key else self.secret_name
 
     def meta(self) -> dict:
-        """Everything but the value: what journals and reports keep."""
+        """Everything but the value: what journals and reports keep (paths shown with the value
+        and random runs masked)."""
+        red = Redactor([self.value])
         return {
             "value_hash": self.value_hash,
             "secret_name": self.secret_name,
@@ -107,8 +109,8 @@ class Item:
             "providers": self.providers,
             "masked": self.masked,
             "env_name": self.env_name,
-            "sources": sorted({s.path for s in self.sites}),
-            "sites": [f"{s.path}:{s.line}:{s.column}" for s in self.sites],
+            "sources": sorted({red(s.path) for s in self.sites}),
+            "sites": [f"{red(s.path)}:{s.line}:{s.column}" for s in self.sites],
         }
 
 
@@ -157,14 +159,20 @@ class Plan:
             h.update(f"{e.path}:{e.before_sha}>{e.after_sha}\n".encode())
         return h.hexdigest()[:16]
 
+    def redactor(self) -> Redactor:
+        """Masks every planned value (and random runs) in what the plan shows of the files."""
+        return Redactor([it.value for it in self.items if it.value])
+
     def to_dict(self) -> dict:
+        red = self.redactor()
         return {
             "plan_id": self.plan_id(),
             "backend": self.settings.backend,
             "secrets": [it.meta() for it in self.items],
-            "files": [{"path": e.path, "before_sha256": e.before_sha, "after_sha256": e.after_sha, "kind": e.kind,
-                       "notes": e.notes} for e in self.edits],
-            "manual": [{"site": f"{m.site.path}:{m.site.line}:{m.site.column}", "reason": m.reason} for m in self.manual],
+            "files": [{"path": red(e.path), "before_sha256": e.before_sha, "after_sha256": e.after_sha,
+                       "kind": e.kind, "notes": [red(n) for n in e.notes]} for e in self.edits],
+            "manual": [{"site": f"{red(m.site.path)}:{m.site.line}:{m.site.column}", "reason": m.reason}
+                       for m in self.manual],
         }
 
 
@@ -189,17 +197,21 @@ def _site_key(f: Finding, line_text: str) -> Optional[str]:
     return key_from_line(prefix)
 
 
-def build_items(findings: Sequence[Finding], settings: Settings, read_line,
+def build_items(findings: Sequence[Finding], settings: Settings, read_line, identity: Identity,
                 known: Optional[dict] = None) -> list[Item]:
     """Group findings by value; name each value's secret and key. ``read_line(path, n)`` -> text.
-    ``known`` (value hash -> (name, key), from the journal) keeps names stable across a resume."""
+    ``known`` (value hash -> (name, key), from the journal) keeps names stable across a resume.
+
+    Names come from the key at each site with every value and random run masked (a token that is
+    part of a key name never becomes part of a secret name, a JSON key or an env variable)."""
     by_hash: dict[str, Item] = {}
     ordered = sorted(findings, key=lambda f: (f.path, f.line, f.column))
+    red = Redactor(f.secret for f in ordered if f.secret)
     for f in ordered:
         if not f.secret:
             raise LeakstopError(f"{f.path}:{f.line}: finding has no value in memory (internal error)")
-        h = value_hash(f.secret)
-        site_key = _site_key(f, read_line(f.path, f.line))
+        h = identity.value_hash(f.secret)
+        site_key = red(_site_key(f, read_line(f.path, f.line)))
         site = Site(f.path, f.line, f.column, f.end_column, f.rule_id, site_key)
         it = by_hash.get(h)
         if it is None:
@@ -219,9 +231,9 @@ def build_items(findings: Sequence[Finding], settings: Settings, read_line,
         taken.setdefault(name, {})[key or ""] = h
     items = sorted(by_hash.values(), key=lambda i: (i.sites[0].path, i.sites[0].line, i.sites[0].column))
     for it in items:
-        raw = next((s.key for s in it.sites if s.key), None) or it.rule_ids[0]
+        raw = (next((s.key for s in it.sites if s.key), None) or it.rule_ids[0]).replace("…", "")
         base = json_key(raw)
-        it.env_name = re.sub(r"[^A-Za-z0-9_]", "_", raw).upper() if raw != it.rule_ids[0] else base.upper()
+        it.env_name = re.sub(r"[^A-Za-z0-9_]", "_", raw).rstrip("_").upper() if raw != it.rule_ids[0] else base.upper()
         if it.group == "app":
             it.group = group_for("generic", raw)
         if it.value_hash in known:
@@ -241,15 +253,19 @@ def build_items(findings: Sequence[Finding], settings: Settings, read_line,
     return items
 
 
-def findings_from_report(report: Path, base: Path, ruleset: Sequence) -> list[Finding]:
+def findings_from_report(report: Path, base: Path, ruleset: Sequence, identity: Identity) -> list[Finding]:
     """Findings of a leakstop JSON report, with each value re-read from its file and verified by
-    the report's fingerprint (reports never hold values)."""
+    the report's fingerprint (reports never hold values) under ``identity``'s key."""
     try:
         doc = read_json(report)
     except (OSError, ValueError) as exc:
         raise LeakstopError(f"{report}: cannot read a leakstop JSON report: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
         raise LeakstopError(f"{report}: not a leakstop JSON report (no 'findings' list)")
+    made = (doc.get("fingerprint_key") or {}).get("key_id") if isinstance(doc.get("fingerprint_key"), dict) else None
+    if made and made != identity.key_id:
+        raise LeakstopError(f"{report}: made under another fingerprint key (key id {made}, now {identity.key_id}); "
+                            f"set the same LEAKSTOP_FINGERPRINT_KEY or fingerprint_salt, or re-scan")
     rules = {r.id: r for r in ruleset}
     out = []
     for i, d in enumerate(doc["findings"]):
@@ -269,7 +285,7 @@ def findings_from_report(report: Path, base: Path, ruleset: Sequence) -> list[Fi
             raise LeakstopError(f"{path}: cannot read file named in the report: {getattr(exc, 'strerror', None) or exc}") from None
         text = lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(lines) else ""
         value = text[col - 1 : end - 1].encode("utf-8")
-        if not value or fingerprint(rid, value) != fp:
+        if not value or identity.fingerprint(rid, value) != fp:
             raise LeakstopError(f"{path}:{line}: file changed since the report was made (fingerprint mismatch); re-scan")
         rule = rules.get(rid)
         out.append(Finding(
@@ -277,7 +293,7 @@ def findings_from_report(report: Path, base: Path, ruleset: Sequence) -> list[Fi
             description=d.get("description", ""), severity=d.get("severity", "high"),
             category=d.get("category") or (rule.category if rule else "api-keys"),
             path=path, line=line, column=col, end_column=end, masked=d.get("masked", ""), fingerprint=fp,
-            secret_hash=value_hash(value), key=d.get("key"), secret=value,
+            secret_hash=identity.value_hash(value), key=d.get("key"), secret=value,
         ))
     return out
 
@@ -318,7 +334,8 @@ class Workspace:
         return out
 
 
-def make_plan(findings: Sequence[Finding], settings: Settings, base: Path, known: Optional[dict] = None) -> Plan:
+def make_plan(findings: Sequence[Finding], settings: Settings, base: Path, identity: Identity,
+              known: Optional[dict] = None) -> Plan:
     from scanner.remediate.rewriters import rewrite_all
 
     cache: dict[str, list[str]] = {}
@@ -332,7 +349,7 @@ def make_plan(findings: Sequence[Finding], settings: Settings, base: Path, known
         lines = cache[path]
         return lines[n - 1] if 0 < n <= len(lines) else ""
 
-    items = build_items(findings, settings, read_line, known)
+    items = build_items(findings, settings, read_line, identity, known)
     ws = Workspace(base)
     manual, notes, ecs = rewrite_all(ws, items, settings)
     return Plan(settings=settings, items=items, edits=ws.edits(), manual=manual, notes=notes,
@@ -340,16 +357,14 @@ def make_plan(findings: Sequence[Finding], settings: Settings, base: Path, known
 
 
 def masked_diff(edit: Edit, before: Optional[bytes], values: Iterable[bytes]) -> str:
-    """A unified diff in which every planned value is masked: the plan output never shows one."""
-    a = (before or b"").decode("utf-8", "replace")
-    b = edit.after.decode("utf-8", "replace")
-    for v in sorted(values, key=len, reverse=True):
-        t = v.decode("utf-8", "replace")
-        if t:
-            a = a.replace(t, mask(t))
-            b = b.replace(t, mask(t))
+    """A unified diff in which every planned value (wherever it occurs) and every random-looking
+    run is masked: the plan output never shows one."""
+    red = Redactor(values, anywhere=True)
+    a = red((before or b"").decode("utf-8", "replace"))
+    b = red(edit.after.decode("utf-8", "replace"))
+    path = red(edit.path)
     lines = difflib.unified_diff(a.splitlines(keepends=True), b.splitlines(keepends=True),
-                                 fromfile=f"a/{edit.path}" if before is not None else "/dev/null",
-                                 tofile=f"b/{edit.path}", n=2)
+                                 fromfile=f"a/{path}" if before is not None else "/dev/null",
+                                 tofile=f"b/{path}", n=2)
     out = "".join(l if l.endswith("\n") else l + "\n\\ No newline at end of file\n" for l in lines)
     return out

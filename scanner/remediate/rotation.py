@@ -93,7 +93,7 @@ def rotation_plan(items: Sequence[dict], rotation_text: dict, backend: str) -> d
             "json_key": it["json_key"],
             "arn": it.get("arn"),
             "masked": it["masked"],
-            "value_sha256_prefix": it["value_hash"][:12],
+            "value_hash_prefix": it["value_hash"][:12],
             "providers": it["providers"],
             "sources": it["sources"],
             "in_git_history": bool(it.get("in_git_history")),
@@ -112,7 +112,7 @@ def render_plan_md(plan: dict) -> str:
         where = f"{v['secret_name']}" + (f" (key `{v['json_key']}`)" if v["json_key"] else "")
         lines.append(f"## {where}")
         lines.append("")
-        lines.append(f"- value: `{v['masked']}` (sha256 {v['value_sha256_prefix']}…), provider(s): {', '.join(v['providers'])}")
+        lines.append(f"- value: `{v['masked']}` (value hash {v['value_hash_prefix']}…), provider(s): {', '.join(v['providers'])}")
         lines.append(f"- found in: {', '.join(v['sources'])}")
         hist = "yes" + (f", first commit {v['first_commit']}" if v["first_commit"] else "") if v["in_git_history"] else "no"
         lines.append(f"- in git history: {hist}" + (" (rotation is mandatory: history keeps the value)" if v["in_git_history"] else ""))

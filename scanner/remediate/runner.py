@@ -10,7 +10,7 @@ from typing import Callable, Optional, TextIO
 
 from scanner.config import Config, git_toplevel
 from scanner.errors import LeakstopError
-from scanner.models import Finding, value_hash
+from scanner.models import Finding, Identity
 from scanner.remediate.apply import ApplyResult, apply_plan
 from scanner.fsutil import atomic_write, read_json
 from scanner.remediate.journal import JOURNAL_NAME, Journal
@@ -28,6 +28,7 @@ class Request:
     fmt: str = "text"
     save_plan: Optional[Path] = None
     reviewed_plan: Optional[Path] = None
+    identity: Identity = field(default_factory=Identity.ephemeral)  # value hashes in plans and the journal
 
 
 @dataclass
@@ -43,9 +44,9 @@ def _findings(req: Request, base: Path) -> list[Finding]:
     from scanner.remediate.plan import findings_from_report
 
     if req.from_report is not None:
-        found = findings_from_report(req.from_report, base, load_ruleset(req.config))
+        found = findings_from_report(req.from_report, base, load_ruleset(req.config), req.identity)
     else:
-        found = scan_paths([req.path], req.config, Engine(req.config)).findings
+        found = scan_paths([req.path], req.config, Engine(req.config, identity=req.identity)).findings
     return [f for f in found if f.secret and not f.path.startswith("<") and not _ours(f, base, req.settings)]
 
 
@@ -79,8 +80,8 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     base = Path.cwd()
     s = req.settings
     findings = _findings(req, base)
-    journal = Journal(base / s.output_dir / JOURNAL_NAME)
-    plan = make_plan(findings, s, base, known=journal.known_names(s.backend))
+    journal = Journal(base / s.output_dir / JOURNAL_NAME, req.identity.key_id)
+    plan = make_plan(findings, s, base, req.identity, known=journal.known_names(s.backend))
     if req.reviewed_plan is not None:
         _check_reviewed(plan, req.reviewed_plan)
     values = [it.value for it in plan.items]
@@ -100,9 +101,9 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     factory = client_factory or backends.make_client
     backends.check_credentials(s.region, factory)
     kms_arn = backends.resolve_kms_key(s.kms_key_id, s.region, factory) if s.kms_key_id else None
-    store = backends.make_store(s.backend, s.region, factory)
+    store = backends.make_store(s.backend, s.region, factory, req.identity.subkey("request token"))
     rotation_text = {r.id: r.rotation for r in load_ruleset(req.config)}
-    result = apply_plan(plan, store, base, rotation_text, git_toplevel(base), kms_arn,
+    result = apply_plan(plan, store, base, rotation_text, git_toplevel(base), req.identity, kms_arn,
                         hook or (lambda step: None))
     leftover = _rescan(req, plan)
     print_result(result, plan, out, leftover)
@@ -116,14 +117,14 @@ def _rescan(req: Request, plan: Plan) -> list[str]:
     from scanner.engine import Engine
     from scanner.pipeline import scan_paths
 
-    manual = {value_hash(m_item.value) for m_item in plan.items
-              if any(m.site in m_item.sites for m in plan.manual)}
+    manual = {m_item.value_hash for m_item in plan.items if any(m.site in m_item.sites for m in plan.manual)}
     moved = {it.value_hash for it in plan.items} - manual
     if not moved or req.from_report is not None and not os.path.exists(req.path):
         return []
-    found = [f for f in scan_paths([req.path], req.config, Engine(req.config)).findings
+    found = [f for f in scan_paths([req.path], req.config, Engine(req.config, identity=req.identity)).findings
              if not _ours(f, Path.cwd(), req.settings)]
-    return sorted({f"{f.path}:{f.line}" for f in found if f.secret and value_hash(f.secret) in moved})
+    red = plan.redactor()
+    return sorted({f"{red(f.path)}:{f.line}" for f in found if f.secret and f.secret_hash in moved})
 
 
 def _check_reviewed(plan: Plan, reviewed: Path) -> None:
@@ -132,7 +133,8 @@ def _check_reviewed(plan: Plan, reviewed: Path) -> None:
         files = {f["path"]: f["before_sha256"] for f in doc["files"]}
     except (OSError, ValueError, KeyError, TypeError):
         raise LeakstopError(f"{reviewed}: not a plan saved by `leakstop remediate --save-plan`") from None
-    now = {e.path: e.before_sha for e in plan.edits}
+    red = plan.redactor()  # the saved plan shows paths as to_dict does
+    now = {red(e.path): e.before_sha for e in plan.edits}
     for path, sha in sorted(files.items()):
         if now.get(path, "<absent>") != sha:
             raise LeakstopError(f"{path}: file changed since the plan was made ({reviewed}); review a new plan")
@@ -146,6 +148,7 @@ def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applyin
     store = "SSM Parameter Store (SecureString)" if s.backend == "ssm" else "AWS Secrets Manager"
     if not plan.items:
         return
+    red = plan.redactor()
     out.write(f"Remediation plan: {len(plan.items)} value(s) -> {len(plan.secrets())} {store} name(s), "
               f"{len(plan.edits)} file change(s)\n\n")
     for name, items in plan.secrets().items():
@@ -153,7 +156,7 @@ def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applyin
                   + (f" (KMS key {s.kms_key_id})" if s.kms_key_id else "") + "\n")
         for it in items:
             key = f"  key {it.json_key}: " if it.json_key else "  value: "
-            sites = ", ".join(f"{x.path}:{x.line}" for x in it.sites)
+            sites = ", ".join(f"{red(x.path)}:{x.line}" for x in it.sites)
             out.write(f"{key}{it.masked} ({', '.join(it.rule_ids)}) from {sites}\n")
             rot = "tag leakstop:rotation=required, list in rotation-plan.md"
             if s.rotation_lambda_arn:
@@ -162,10 +165,10 @@ def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applyin
     out.write("\n")
     for e in plan.edits:
         before = (base / e.path).read_bytes() if e.before_sha else None
-        out.write(f"# {e.path}: {e.kind}" + (f" ({'; '.join(e.notes)})" if e.notes else "") + "\n")
+        out.write(f"# {red(e.path)}: {e.kind}" + (f" ({red('; '.join(e.notes))})" if e.notes else "") + "\n")
         if e.kind == "helper" and before is None:
             n_lines = e.after.count(b"\n")
-            out.write(f"+++ b/{e.path} (new file, {n_lines} lines; no values in it)\n")
+            out.write(f"+++ b/{red(e.path)} (new file, {n_lines} lines; no values in it)\n")
             continue
         out.write(masked_diff(e, before, values))
     if plan.ecs:
@@ -173,9 +176,9 @@ def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applyin
                   f"(valueFrom = secret ARN + JSON key) for {', '.join(sorted({e['name'] for e in plan.ecs}))}\n")
     out.write(f"# {s.output_dir}/: rotation-plan.md, rotation-plan.json, iam-policy.json\n")
     for m in plan.manual:
-        out.write(f"manual: {m.site.path}:{m.site.line}: {m.reason} (the value is still stored and flagged)\n")
+        out.write(f"manual: {red(m.site.path)}:{m.site.line}: {m.reason} (the value is still stored and flagged)\n")
     for n in plan.notes:
-        out.write(f"note: {n}\n")
+        out.write(f"note: {red(n)}\n")
 
 
 def print_result(res: ApplyResult, plan: Plan, out: TextIO, leftover: list[str]) -> None:
@@ -185,7 +188,7 @@ def print_result(res: ApplyResult, plan: Plan, out: TextIO, leftover: list[str])
         out.write(f"; scheduled rotation on {len(res.rotation_enabled)}")
     out.write("\n")
     for a in res.artifacts:
-        out.write(f"wrote {a}\n")
+        out.write(f"wrote {plan.redactor()(a)}\n")
     if not leftover:
         out.write("Re-scan: none of the moved values remain in the files.\n")
     out.write("Next: rotate every value at its provider (rotation-plan.md); moving a value does not revoke it.\n")

@@ -1,7 +1,9 @@
 """Reporters: one module per output format, listed in the plain-dict registry ``REPORTERS``.
 
-Each reporter is a function ``render(findings, ctx) -> str``. None of them ever sees a raw value:
-they serialise :meth:`Finding.to_dict`, which holds only the masked value and hashes.
+Each reporter is a function ``render(findings, ctx) -> str``. None of them ever shows a raw value:
+they serialise :meth:`Finding.to_dict`, which holds only the masked value and keyed hashes, and
+:func:`render` hands them findings whose scanned-text-derived fields (path, key, history paths)
+have every value found in the same file, and every random-looking run, masked (:func:`shown`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from scanner.errors import LeakstopError
-from scanner.models import Finding
+from scanner.models import Finding, Redactor
 
 # format name -> "module:function"
 REPORTERS: dict[str, str] = {
@@ -36,6 +38,19 @@ class ReportContext:
     stats: dict = field(default_factory=dict)
     color: bool = False
     notices: Sequence = ()  # scanner.models.Notice: shown by sarif, github and json
+    identity: Optional[dict] = None  # {"source", "key_id"} of the fingerprints' key, when known
+
+
+def shown(findings: Sequence[Finding]) -> list[Finding]:
+    """Findings as every reporter shows them: in paths, keys and history paths, the values found
+    in the same file and any high-entropy run are masked (``ghp_…``)."""
+    by_path: dict[str, set[bytes]] = {}
+    for f in findings:
+        if f.secret:
+            by_path.setdefault(f.path, set()).add(f.secret)
+    redactors = {p: Redactor(v) for p, v in by_path.items()}
+    plain = Redactor()
+    return [f.redacted(redactors.get(f.path, plain)) for f in findings]
 
 
 def render(fmt: str, findings: Sequence[Finding], ctx: ReportContext) -> str:
@@ -43,7 +58,7 @@ def render(fmt: str, findings: Sequence[Finding], ctx: ReportContext) -> str:
     if target is None:
         raise LeakstopError(f"unknown format '{fmt}' (choose from {', '.join(sorted(REPORTERS))})")
     module, attr = target.split(":")
-    return getattr(importlib.import_module(module), attr)(findings, ctx)
+    return getattr(importlib.import_module(module), attr)(shown(findings), ctx)
 
 
 def write_report(fmt: str, findings: Sequence[Finding], ctx: ReportContext, output: Optional[Path]) -> None:

@@ -11,7 +11,7 @@ from scanner.models import Finding
 
 
 def document(findings: Sequence[Finding], ctx) -> dict:
-    return {
+    doc = {
         "tool": "leakstop",
         "version": __version__,
         "command": ctx.command,
@@ -19,6 +19,9 @@ def document(findings: Sequence[Finding], ctx) -> dict:
         "stats": ctx.stats,
         **({"notices": [notice_dict(n) for n in ctx.notices]} if ctx.notices else {}),
     }
+    if ctx.identity:
+        doc["fingerprint_key"] = ctx.identity  # where the key came from and its id (never the key)
+    return doc
 
 
 def notice_dict(n) -> dict:

@@ -13,6 +13,8 @@ from scanner.models import Finding
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+# v1 was an unkeyed SHA-256; v2 is keyed (scanner.identity), so the two never match each other.
+FINGERPRINT_NAME = "leakstop/v2"
 # GitHub code scanning ranks security results by this number (0.0-10.0).
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
@@ -53,7 +55,7 @@ def result(f: Finding, rule_index: dict[str, int]) -> dict:
         "level": LEVELS.get(f.severity, "error"),
         "message": {"text": msg},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(f.path)}, "region": region}}],
-        "partialFingerprints": {"leakstop/v1": f.fingerprint},
+        "partialFingerprints": {FINGERPRINT_NAME: f.fingerprint},
         "properties": {"provider": f.provider, **({"key": f.key} if f.key else {})},
     }
     if f.rule_id in rule_index:
@@ -93,7 +95,7 @@ def notice_result(n, rule_index: dict[str, int]) -> dict:
         "level": "warning",
         "message": {"text": n.message},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(n.path)}, "region": {"startLine": 1}}}],
-        "partialFingerprints": {"leakstop/v1": n.identity},
+        "partialFingerprints": {FINGERPRINT_NAME: n.identity},
         "properties": {"kind": "notice"},
     }
 
@@ -132,7 +134,8 @@ def document(findings: Sequence[Finding], ctx) -> dict:
                 },
                 "columnKind": "unicodeCodePoints",
                 "results": [result(f, index) for f in findings] + [notice_result(n, index) for n in ctx.notices],
-                "properties": {"command": ctx.command, "stats": ctx.stats},
+                "properties": {"command": ctx.command, "stats": ctx.stats,
+                               **({"fingerprintKey": ctx.identity} if ctx.identity else {})},
                 **({"invocations": inv} if (inv := invocations(ctx.stats)) else {}),
             }
         ],

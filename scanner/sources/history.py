@@ -36,7 +36,7 @@ from typing import Callable, Iterator, Optional, Sequence
 from scanner.config import format_size
 from scanner.display import display_bytes
 from scanner.errors import LeakstopError, describe_bug
-from scanner.models import Chunk, CommitInfo, Finding
+from scanner.models import Chunk, CommitInfo, Finding, Redactor
 from scanner.sources.textify import BINARY, TEXT, textify
 from scanner.sources.gitobjects import run_git
 
@@ -444,8 +444,9 @@ def _work(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> No
 
 def _scan_blob(engine, versions: "VersionCache", chunk: Chunk, baseline_hash=None) -> tuple[list[Finding], str]:
     """Scan one blob, as a delta of its path's previous version when that was text too; its
-    findings (values dropped: they never leave the worker, only ``baseline_hash`` of them) and
-    its textify kind."""
+    findings and its textify kind. The values travel to the parent in memory (a pipe) so that
+    paths holding one are shown masked (the findings it reports carry none); ``baseline_hash``
+    of each is computed here, where the baseline's hashing of one value is paid once."""
     text, kind = textify(chunk.data)
     if text is not chunk.data:
         chunk = replace(chunk, data=text, binary=kind == BINARY)
@@ -456,10 +457,9 @@ def _scan_blob(engine, versions: "VersionCache", chunk: Chunk, baseline_hash=Non
     else:  # decoded or binary: scanned whole (a delta needs the same rules on both versions)
         versions.pop(chunk.path)
         found = engine.scan(chunk)
-    for f in found:
-        if baseline_hash is not None:
+    if baseline_hash is not None:
+        for f in found:
             f.baseline_hash = baseline_hash(f.rule_id, f.secret)
-        f.secret = b""  # identity is the hash
     return found, kind
 
 
@@ -766,8 +766,8 @@ def attribute(
     groups: dict[str, dict] = {}
 
     def group(fp: str) -> dict:
-        return groups.setdefault(fp, {"finding": None, "first": None, "commits": set(), "paths": set(),
-                                      "raw_paths": set(), "blobs": set(), "removed": []})
+        return groups.setdefault(fp, {"finding": None, "first": None, "commits": set(), "pis": set(),
+                                      "raw_paths": set(), "blobs": set(), "removed": [], "values": set()})
 
     for blob, found in blob_findings.items():
         occ = adds.get(blob, [])
@@ -778,9 +778,11 @@ def attribute(
         for f in found:
             g = group(f.fingerprint)
             g["blobs"].add(blob)
+            if f.secret:
+                g["values"].add(f.secret)
             for ci, pi in occ:
                 g["commits"].add(ci)
-                g["paths"].add(decode_path(log.paths[pi]))
+                g["pis"].add(pi)
                 g["raw_paths"].add(log.paths[pi])
                 key = order(ci, pi)
                 if g["first"] is None or key < g["first"][0]:
@@ -792,6 +794,10 @@ def attribute(
     for g in groups.values():
         for blob in g["blobs"]:
             g["removed"].extend(dels.get(blob, []))
+        # Paths are shown (and kept in the incremental state) with the value and random-looking
+        # runs masked.
+        g["redact"] = Redactor(g.pop("values"))
+        g["paths"] = {g["redact"](decode_path(log.paths[pi])) for pi in g["pis"]}
 
     live = head_blobs(repo, info.head)
     holding = refs_holding(repo, named, {fp: (g["blobs"], g["raw_paths"]) for fp, g in groups.items()})
@@ -812,7 +818,7 @@ def attribute(
             _, ci, pi = g["first"]
             sha = log.commits[ci][0]
             commit = infos.get(sha) or CommitInfo(sha=sha, author="", email="", date="")
-            path = decode_path(log.paths[pi])
+            path = g["redact"](decode_path(log.paths[pi]))
             ncommits, paths = len(g["commits"]), g["paths"]
         extra = {
             "first_commit": {"sha": commit.sha, "author": commit.author, "email": commit.email, "date": commit.date,
@@ -831,7 +837,8 @@ def attribute(
                 rsha = log.commits[rci][0]
                 rinfo = infos.get(rsha)
                 extra["removed_commit"] = {"sha": rsha, "author": rinfo.author if rinfo else "",
-                                           "date": rinfo.date if rinfo else "", "path": decode_path(log.paths[rpi])}
+                                           "date": rinfo.date if rinfo else "",
+                                           "path": g["redact"](decode_path(log.paths[rpi]))}
             elif rec is not None and rec.removed:
                 extra["removed_commit"] = rec.removed
         out.append(Finding(

@@ -1,7 +1,8 @@
 """Incremental history audits: what an earlier run covered, kept under ``.git/leakstop/``.
 
-``history.json`` holds the ref tips scanned, a key (rules, configuration, ref selection) and the
-findings as reported (masked values and hashes only, never a raw value); ``history-blobs.bin``
+``history.json`` holds the ref tips scanned, a key (rules, configuration, ref selection, the
+fingerprint key's id) and the findings as reported (masked values and keyed hashes only, never a
+raw value); ``history-blobs.bin``
 holds the raw 20-byte ids of every blob already read. A re-run walks only commits not reachable
 from the old tips (``git log NEW --not OLD``), skips blobs already read, and merges the earlier
 findings in, so its report equals a full run's. A different key (rules or configuration changed)
@@ -26,9 +27,11 @@ STATE_VERSION = 1
 
 
 def state_key(engine, options: HistoryOptions) -> str:
-    """Anything that changes what a blob yields or which commits are walked invalidates the state."""
+    """Anything that changes what a blob yields or which commits are walked invalidates the state,
+    and so does another fingerprint key."""
     h = hashlib.sha256()
-    h.update(f"{STATE_VERSION}\0{__version__}\0".encode())
+    # The findings are stored by fingerprint: a different key (scanner.identity) starts afresh.
+    h.update(f"{STATE_VERSION}\0{__version__}\0{engine.identity.key_id}\0".encode())
     for r in engine.rules:
         h.update(f"{r.id}\0{r.regex}\0{r.min_entropy}\0{r.skip_filters}\0{r.generic}\0".encode())
     c = engine.config
@@ -94,7 +97,15 @@ class HistoryState:
             )
         return tips, blobs, prior
 
-    def save(self, key: str, result: HistoryResult, baseline_id: str = "") -> None:
+    def key_id(self) -> Optional[str]:
+        """The fingerprint key id the saved state was written under."""
+        try:
+            doc = json.loads(self.json.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return doc.get("key_id") if isinstance(doc, dict) else None
+
+    def save(self, key: str, result: HistoryResult, key_id: str, baseline_id: str = "") -> None:
         findings = []
         for f in result.findings:
             blobs, paths = result.where.get(f.fingerprint, (set(), set()))
@@ -107,21 +118,21 @@ class HistoryState:
                 "paths": sorted(paths), "blobs": sorted(b.hex() for b in blobs),
                 "removed": f.extra.get("removed_commit"), "baseline_hash": f.baseline_hash,
             })
-        doc = {"version": STATE_VERSION, "key": key, "baseline_id": baseline_id, "tips": result.tips,
-               "findings": findings}
+        doc = {"version": STATE_VERSION, "key": key, "key_id": key_id, "baseline_id": baseline_id,
+               "tips": result.tips, "findings": findings}
         # Findings and tips first: a crash in between leaves new tips with the old blob list, which
         # only means some re-reads next time. (The other order could mark blobs read whose
         # findings were never saved.)
         atomic_write(self.json, json.dumps(doc, indent=1).encode())
         atomic_write(self.blobs, b"".join(sorted(result.scanned)))
 
-    def keep_previous(self, key: str, valid: bool, result: HistoryResult) -> None:
+    def keep_previous(self, key: str, valid: bool, result: HistoryResult, key_id: str) -> None:
         """After a run that could not read some blobs: keep the earlier tips and findings, so the
         next run walks the same commits again and retries the unread blobs. Only the blobs read
         now without findings are added to the list (skipping them again changes nothing); blobs
         with findings are read again so the walk attributes them."""
         if not valid:
-            doc = {"version": STATE_VERSION, "key": key, "tips": [], "findings": []}
+            doc = {"version": STATE_VERSION, "key": key, "key_id": key_id, "tips": [], "findings": []}
             atomic_write(self.json, json.dumps(doc, indent=1).encode())
         atomic_write(self.blobs, b"".join(sorted(result.scanned - result.found_in)))
 
@@ -134,8 +145,12 @@ def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incr
     key = state_key(engine, options)
     loaded = state.load(key, repo, options.baseline_id)
     if loaded is None:
+        before = state.key_id()
         result = scan_history(repo, engine, options, info)
-        result.stats.notes.append("incremental: no usable earlier state, scanned everything")
+        why = "no usable earlier state"
+        if before and before != engine.identity.key_id:
+            why = f"the fingerprint key changed (key id {engine.identity.key_id}, was {before})"
+        result.stats.notes.append(f"incremental: {why}, scanned everything")
     else:
         tips, blobs, prior = loaded
         run_opts = replace(options, excludes=tuple(options.excludes) + tuple(tips), known_blobs=blobs, prior=prior)
@@ -144,10 +159,10 @@ def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incr
             f"incremental: skipped commits reachable from {len(tips)} earlier tip(s) and {len(blobs)} blob(s) already read"
         )
     if result.missing:
-        state.keep_previous(key, loaded is not None, result)
+        state.keep_previous(key, loaded is not None, result, engine.identity.key_id)
         result.stats.notes.append(
             "incremental: the state was not advanced past the unread blob(s); the next --incremental run retries them"
         )
     else:
-        state.save(key, result, options.baseline_id)
+        state.save(key, result, engine.identity.key_id, options.baseline_id)
     return result

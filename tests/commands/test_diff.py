@@ -212,3 +212,17 @@ def test_action_scan_step_runs(make_repo, tmp_path):
     env["INPUT_BASE"] = "nope"
     proc = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True)
     assert proc.returncode == 2 and "unknown revision 'nope'" in proc.stderr
+
+
+def test_staged_token_in_a_key_name_is_masked_in_github_annotations(run_cli, make_repo):
+    import secrets
+    import string
+
+    token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+    repo = make_repo()
+    (repo / "c.properties").write_text(f"secret.{token}=Xq7vR2mK9pLw4ZtD\n")
+    git(repo, "add", "-A")
+    for fmt in ("github", "text", "sarif"):
+        r = run_cli("diff", "--staged", "-f", fmt, "--engine", "keywords", cwd=repo)
+        assert r.code == 1 and token not in r.out and token[4:] not in r.out, f"{fmt}: token printed in full"
+        assert "secret.ghp_…" in r.out

@@ -142,3 +142,32 @@ def test_incremental_state_without_baseline_hashes_is_rescanned(tmp_path, run_cl
     run_cli("baseline", "create", str(r.path), "-o", str(bl))
     res = run_cli("history", str(r.path), "--incremental", "--baseline", str(bl))
     assert res.code == 0 and "no usable earlier state" in res.err
+
+
+def test_token_in_a_file_name_is_masked_everywhere_history_writes(tmp_path, run_cli):
+    import secrets
+    import string
+
+    token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+    r = Repo(tmp_path / "r")
+    r.commit("init", **{"app.py": "print('hi')\n"})
+    r.commit("key", **{f"keys/{token}.txt": token + "\n", "b.properties": f"secret.{token}=Xq7vR2mK9pLw4ZtD\n"})
+    for fmt in ("json", "text", "sarif", "html"):
+        res = run_cli("history", str(r.path), "-f", fmt, "--incremental")
+        assert res.code == 1 and token[4:] not in res.out + res.err, f"{fmt}: the token was printed"
+    state = (r.path / ".git" / "leakstop" / "history.json").read_text()
+    assert token[4:] not in state
+    paths = {p for f in json.loads(run_cli("history", str(r.path), "-f", "json").out)["findings"] for p in f["path_list"]}
+    assert "keys/ghp_….txt" in paths
+
+
+def test_incremental_state_is_not_reused_under_another_fingerprint_key(tmp_path, run_cli, monkeypatch):
+    r, _ = _repo(tmp_path)
+    first = json.loads(run_cli("history", str(r.path), "--incremental", "-f", "json").out)
+    state = json.loads((r.path / ".git" / "leakstop" / "history.json").read_text())
+    assert state["key_id"] == first["fingerprint_key"]["key_id"]
+    monkeypatch.setenv("LEAKSTOP_FINGERPRINT_KEY", "another key")
+    res = run_cli("history", str(r.path), "--incremental", "-f", "json")
+    again = json.loads(res.out)
+    assert "the fingerprint key changed" in res.err and again["stats"]["commits_scanned"] == 3
+    assert again["findings"][0]["fingerprint"] != first["findings"][0]["fingerprint"]

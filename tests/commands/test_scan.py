@@ -196,3 +196,51 @@ def test_a_walk_that_is_little_work_stays_in_one_process(run_cli, tmp_path: Path
     monkeypatch.setattr(pipeline, "SERIAL_CPU_SECONDS", 0.0)
     run_cli("scan", str(tmp_path), "-f", "json", "-j", "2")
     assert started  # past the budget, the rest goes to workers
+
+
+def _token() -> str:
+    import secrets
+    import string
+
+    return "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "sarif"])
+def test_token_in_a_key_name_is_masked_in_every_format(run_cli, tmp_path, fmt):
+    """A detected token that is part of a neighbouring finding's key name is not printed there."""
+    tokens = [_token() for _ in range(3)]
+    (tmp_path / "a.yaml").write_text(f"token-{tokens[0]}: Xq7vR2mK9pLw4ZtB\n")
+    (tmp_path / "b.json").write_text(json.dumps({f"password.{tokens[1]}": "Xq7vR2mK9pLw4ZtC"}) + "\n")
+    (tmp_path / "c.properties").write_text(f"secret.{tokens[2]}=Xq7vR2mK9pLw4ZtD\n")
+    r = run_cli("scan", ".", "-f", fmt, "--engine", "keywords", cwd=tmp_path)
+    assert r.code == 1
+    leaked = [i for i, t in enumerate(tokens) if t in r.out or t[4:] in r.out]
+    assert not leaked, f"tokens {leaked} printed in full"
+    for shown in ("token-ghp_…", "password.ghp_…", "secret.ghp_…"):
+        assert shown in r.out
+
+
+def test_report_fingerprints_are_keyed_and_stable_across_clones(run_cli, make_repo, tmp_path, monkeypatch):
+    import hashlib
+
+    from tests.conftest import git
+
+    repo = make_repo()
+    (repo / "app.py").write_text(f"AWS = '{KEY}'\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "one")
+    git(tmp_path, "clone", "-q", str(repo), str(tmp_path / "clone"))
+
+    def report(where: Path, fmt: str = "json") -> dict:
+        return json.loads(run_cli("scan", ".", "-f", fmt, "--engine", "keywords", cwd=where).out)
+
+    a, b = report(repo), report(tmp_path / "clone")
+    fp = a["findings"][0]["fingerprint"]
+    assert fp == b["findings"][0]["fingerprint"]  # every clone of the repository agrees
+    assert fp != hashlib.sha256(b"aws-access-key-id\0" + KEY.encode()).hexdigest()[:32]  # not confirmable offline
+    assert a["fingerprint_key"]["source"] == "repository" and len(a["fingerprint_key"]["key_id"]) == 16
+    sarif = report(repo, "sarif")["runs"][0]
+    assert sarif["results"][0]["partialFingerprints"] == {"leakstop/v2": fp}
+    monkeypatch.setenv("LEAKSTOP_FINGERPRINT_KEY", "an organisation-wide key")
+    c = report(repo)
+    assert c["fingerprint_key"]["source"] == "env" and c["findings"][0]["fingerprint"] != fp

@@ -11,7 +11,7 @@ from scanner.engine import Engine
 from scanner.engine.backends import HyperscanBackend
 from scanner.models import Chunk
 from scanner.rules import load_rules, rule_files
-from tests.conftest import SHARED
+from tests.conftest import IDENTITY, SHARED
 
 RULES = load_rules(rule_files())
 
@@ -31,8 +31,8 @@ def key(findings):
 
 
 def test_fast_and_fallback_engines_agree():
-    fast = Engine(Config(), rules=RULES, backend="hyperscan")
-    slow = Engine(Config(), rules=RULES, backend="keywords")
+    fast = Engine(Config(), rules=RULES, backend="hyperscan", identity=IDENTITY)
+    slow = Engine(Config(), rules=RULES, backend="keywords", identity=IDENTITY)
     n = 0
     for i, text in enumerate(texts()):
         chunk = Chunk(path=f"case{i}.txt", data=text.encode())

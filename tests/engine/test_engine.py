@@ -9,8 +9,9 @@ import pytest
 
 from scanner.config import Allowlist, Config
 from scanner.engine import Engine
-from scanner.models import Chunk, fingerprint
+from scanner.models import Chunk
 from scanner.rules import load_rules, rule_files
+from tests.conftest import IDENTITY
 
 AWS = [r for r in load_rules(rule_files()) if r.id == "aws-access-key-id"]
 KEY = "AKIAZ5QW2XHC7RJK3MNB"
@@ -18,7 +19,7 @@ KEY = "AKIAZ5QW2XHC7RJK3MNB"
 
 @pytest.fixture(params=["hyperscan", "keywords"])
 def engine(request):
-    return Engine(Config(), rules=AWS, backend=request.param)
+    return Engine(Config(), rules=AWS, backend=request.param, identity=IDENTITY)
 
 
 def scan(engine, text: str, path: str = "app.py", **kw):
@@ -29,7 +30,7 @@ def test_finding_fields(engine):
     [f] = scan(engine, f"# config\n  key = '{KEY}'\n")
     assert (f.rule_id, f.provider, f.path, f.line, f.column, f.end_column) == ("aws-access-key-id", "aws", "app.py", 2, 10, 30)
     assert f.masked == "AKIA…"
-    assert f.fingerprint == fingerprint("aws-access-key-id", KEY.encode())
+    assert f.fingerprint == IDENTITY.fingerprint("aws-access-key-id", KEY.encode())
     assert KEY not in str(f.to_dict())
 
 
@@ -147,14 +148,14 @@ def test_match_cut_at_a_window_edge_is_rematched_whole():
     window's end must come out whole, as a whole-buffer match would."""
     rule = _rule(r"key=\s*(?P<secret>[A-Za-z0-9]{8,64})")
     text = "x " * 2000 + "key=" + " " * 600 + TOKEN + " tail " + "y " * 2000
-    [f] = Engine(Config(), rules=[rule], backend="keywords").scan(Chunk(path="a.txt", data=text.encode()))
-    assert f.fingerprint == fingerprint("t-rule", TOKEN.encode())
+    [f] = Engine(Config(), rules=[rule], backend="keywords", identity=IDENTITY).scan(Chunk(path="a.txt", data=text.encode()))
+    assert f.fingerprint == IDENTITY.fingerprint("t-rule", TOKEN.encode())
 
 
 def test_value_on_the_line_after_its_keyword_is_found():
     rule = _rule(r"<key>\s*(?P<secret>[A-Za-z0-9]{64})\s*</key>")
     text = "a\n" * 500 + "<key>\n    " + TOKEN + "\n</key>\n" + "b\n" * 500
-    [f] = Engine(Config(), rules=[rule], backend="keywords").scan(Chunk(path="a.xml", data=text.encode()))
+    [f] = Engine(Config(), rules=[rule], backend="keywords", identity=IDENTITY).scan(Chunk(path="a.xml", data=text.encode()))
     assert f.line == 502
 
 
@@ -163,8 +164,8 @@ def test_multiline_rule_is_confirmed_over_the_whole_buffer():
                  multiline=True)
     body = "\n".join([TOKEN] * 40)
     text = "-----BEGIN KEY-----\n" + body + "\n-----END KEY-----\n"
-    [f] = Engine(Config(), rules=[rule], backend="keywords").scan(Chunk(path="k.pem", data=text.encode()))
-    assert f.line == 1 and f.fingerprint == fingerprint("t-rule", ("\n" + body + "\n").encode())
+    [f] = Engine(Config(), rules=[rule], backend="keywords", identity=IDENTITY).scan(Chunk(path="k.pem", data=text.encode()))
+    assert f.line == 1 and f.fingerprint == IDENTITY.fingerprint("t-rule", ("\n" + body + "\n").encode())
 
 
 def test_remembered_windows_give_the_same_findings_at_new_offsets():

@@ -12,7 +12,7 @@ import boto3
 
 from scanner.config import Config
 from scanner.engine import load_ruleset
-from scanner.models import fingerprint
+from scanner.identity import resolve_identity
 
 from tests.remediate import sample
 from tests.remediate.conftest import digest_tree, tree
@@ -96,7 +96,8 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
 
     # A re-scan finds none of the moved literals (by fingerprint); no file holds a value any more.
     rules = {r.id for r in load_ruleset(Config())}
-    moved = {fingerprint(rid, v.encode()) for rid in rules for v in sample.CORE.values()}
+    ident = resolve_identity(Config(), sample_repo)  # the key the scan below uses: the repository's
+    moved = {ident.fingerprint(rid, v.encode()) for rid in rules for v in sample.CORE.values()}
     scan = run_cli("scan", ".", "--engine", "keywords", "-f", "json", cwd=sample_repo)
     left = [f["path"] for f in json.loads(scan.out)["findings"] if f["fingerprint"] in moved]
     assert not left, f"re-scan still finds moved values in {left}"
@@ -222,3 +223,59 @@ def test_rotate_secret_with_lambda(remediate, sample_repo):
     d = boto3.client("secretsmanager").describe_secret(SecretId="shop/prod/cloud")
     assert d["RotationEnabled"] and d["RotationRules"]["AutomaticallyAfterDays"] == 14
     assert d["RotationLambdaARN"] == fn["FunctionArn"]
+
+
+def test_token_in_a_key_name_never_reaches_names_journal_or_rotation_plan(remediate, make_repo, tmp_path):
+    import secrets
+    import string
+
+    token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+    repo = make_repo("keyname")
+    (repo / "app.properties").write_text(f"secret.{token}=Xq7vR2mK9pLw4ZtD\n")
+    plan = tmp_path / "plan.json"
+    r = remediate(repo, "-f", "json", "--save-plan", str(plan))
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert {s["json_key"] for s in doc["secrets"]} >= {"secret_ghp"}
+    # value hashes are keyed: a saved plan does not confirm a guessed value
+    assert h("Xq7vR2mK9pLw4ZtD") not in plan.read_text() and h(token) not in plan.read_text()
+    r = remediate(repo, "--apply")
+    assert r.code == 0, r.err
+    written = [r.out, r.err] + [p.read_text() for p in (repo / "leakstop-remediation").iterdir()]
+    written += [(repo / "app.properties").read_text(), plan.read_text()]
+    sm = boto3.client("secretsmanager")
+    for s in sm.list_secrets()["SecretList"]:
+        written.append(json.dumps({"name": s["Name"], "tags": s.get("Tags", [])}))
+    assert not [i for i, w in enumerate(written) if token[4:] in w], "the token reached a name, journal or plan"
+    rot = json.loads((repo / "leakstop-remediation" / "rotation-plan.json").read_text())
+    assert all("value_sha256_prefix" not in v and len(v["value_hash_prefix"]) == 12 for v in rot["values"])
+
+
+def test_journal_is_refused_under_another_fingerprint_key(remediate, sample_repo, monkeypatch):
+    assert remediate(sample_repo, "--apply").code == 0
+    journal = sample_repo / "leakstop-remediation" / "journal.json"
+    doc = json.loads(journal.read_text())
+    assert doc["version"] == 2 and len(doc["key_id"]) == 16
+    monkeypatch.setenv("LEAKSTOP_FINGERPRINT_KEY", "another key")
+    r = remediate(sample_repo)
+    assert r.code == 2 and "written under another fingerprint key" in r.err
+    monkeypatch.delenv("LEAKSTOP_FINGERPRINT_KEY")
+    journal.write_text(json.dumps({**doc, "version": 1}))
+    r = remediate(sample_repo)
+    assert r.code == 2 and "older leakstop with unkeyed value hashes" in r.err
+
+
+def test_version_ids_are_keyed(remediate, sample_repo):
+    """The idempotency token becomes the version id, which tags, the journal and `rotation status`
+    show: it is derived from the content under the fingerprint key, not from the content alone."""
+    import uuid
+
+    assert remediate(sample_repo, "--apply").code == 0
+    sm = boto3.client("secretsmanager")
+    payload = sm.get_secret_value(SecretId="shop/prod/api-keys")["SecretString"]
+    version = sm.describe_secret(SecretId="shop/prod/api-keys")["Tags"]
+    flagged = {t["Key"]: t["Value"] for t in version}["leakstop:flagged-version"]
+    unkeyed = hashlib.pbkdf2_hmac("sha256", payload.encode(), b"leakstop-token:shop/prod/api-keys", 20_000)
+    assert flagged != str(uuid.UUID(bytes=unkeyed[:16]))
+    again = remediate(sample_repo, "--apply")  # still idempotent: nothing new is stored
+    assert again.code == 0 and "Nothing to remediate" in again.out

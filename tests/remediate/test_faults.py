@@ -62,7 +62,7 @@ def with_hook(monkeypatch, hook) -> None:
     orig = getattr(runner.apply_plan, "orig", runner.apply_plan)
 
     def patched(*a):
-        return orig(*a[:6], hook)
+        return orig(*a[:7], hook)
 
     patched.orig = orig
     monkeypatch.setattr(runner, "apply_plan", patched)

@@ -13,9 +13,10 @@ import pytest
 
 from scanner.config import Config, parse_config
 from scanner.errors import LeakstopError
-from scanner.models import Finding, fingerprint, mask, value_hash
+from scanner.models import Finding, mask
 from scanner.remediate.plan import build_items, group_for, json_key, key_from_line
 from scanner.remediate.settings import Settings, load_settings
+from tests.conftest import IDENTITY
 from tests.remediate import sample
 from tests.remediate.conftest import digest_tree
 
@@ -24,7 +25,7 @@ def finding(value: str, path: str, line: int, key=None, category="api-keys", rul
     v = value.encode()
     return Finding(rule_id=rule, provider="stripe", description="", severity="critical", category=category,
                    path=path, line=line, column=5, end_column=5 + len(value), masked=mask(value),
-                   fingerprint=fingerprint(rule, v), secret_hash=value_hash(v), key=key, secret=v)
+                   fingerprint=IDENTITY.fingerprint(rule, v), secret_hash=IDENTITY.value_hash(v), key=key, secret=v)
 
 
 def test_json_key_and_assigned_names():
@@ -46,19 +47,19 @@ def test_dedup_by_value_and_key_collisions():
     fs = [finding(sample.STRIPE, "a.py", 1, key="STRIPE_KEY"), finding(sample.STRIPE, "b/.env", 3, key="STRIPE_KEY"),
           finding(other, "c.py", 2, key="STRIPE_KEY"), finding("pw-" + sample.DB_PASSWORD, "d.env", 1,
                                                                 key="DB_PASSWORD", category="database")]
-    items = build_items(fs, s, lambda p, n: "")
+    items = build_items(fs, s, lambda p, n: "", IDENTITY)
     by_hash = {i.value_hash: i for i in items}
-    one = by_hash[value_hash(sample.STRIPE.encode())]
+    one = by_hash[IDENTITY.value_hash(sample.STRIPE.encode())]
     assert (one.secret_name, one.json_key) == ("shop/prod/api-keys", "stripe_key") and len(one.sites) == 2
-    two = by_hash[value_hash(other.encode())]
+    two = by_hash[IDENTITY.value_hash(other.encode())]
     assert (two.secret_name, two.json_key) == ("shop/prod/api-keys", "stripe_key_2")
-    db = by_hash[value_hash(("pw-" + sample.DB_PASSWORD).encode())]
+    db = by_hash[IDENTITY.value_hash(("pw-" + sample.DB_PASSWORD).encode())]
     assert (db.secret_name, db.json_key) == ("shop/prod/database", "db_password")
     # the journal's earlier names win (stable across a resume)
     known = {two.value_hash: ("shop/prod/api-keys", "stripe_key")}
-    again = {i.value_hash: i for i in build_items(fs, s, lambda p, n: "", known)}
+    again = {i.value_hash: i for i in build_items(fs, s, lambda p, n: "", IDENTITY, known)}
     assert again[two.value_hash].json_key == "stripe_key" and again[one.value_hash].json_key == "stripe_key_2"
-    ssm = build_items(fs, Settings(project="shop", env="prod", backend="ssm"), lambda p, n: "")
+    ssm = build_items(fs, Settings(project="shop", env="prod", backend="ssm"), lambda p, n: "", IDENTITY)
     assert {i.secret_name for i in ssm} >= {"/shop/prod/api-keys/stripe_key", "/shop/prod/database/db_password"}
     assert all(i.json_key is None for i in ssm)
 

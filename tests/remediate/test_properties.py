@@ -16,6 +16,7 @@ from scanner.remediate.journal import Journal
 from scanner.remediate.plan import findings_from_report
 from scanner.report import ReportContext, render
 from tests import strategies as S
+from tests.conftest import IDENTITY
 from tests.detectors.fixture_eval import context_engine
 from tests.test_properties import any_value, mapping_of, outcome
 
@@ -46,7 +47,7 @@ def test_report_reading_answers_any_document(tmp_path_factory, doc):
     (base / "app.env").write_text("DB_PASSWORD=Zq7xLw2pQ9\n")
     report = base / "report.json"
     report.write_text(json.dumps(doc))
-    out = outcome(findings_from_report, report, base, [])
+    out = outcome(findings_from_report, report, base, [], IDENTITY)
     assert isinstance(out, (list, LeakstopError))
 
 
@@ -61,14 +62,15 @@ def test_report_written_by_leakstop_reads_back_its_findings(tmp_path_factory, se
     (base / ".env").write_bytes("\n".join(lines).encode())
     found = engine.scan(Chunk(path=".env", data=(base / ".env").read_bytes()))
     (base / "r.json").write_text(render("json", found, ReportContext(command="scan")))
-    back = findings_from_report(base / "r.json", base, engine.rules)
+    back = findings_from_report(base / "r.json", base, engine.rules, engine.identity)
     key = lambda f: (f.rule_id, f.path, f.line, f.column, f.end_column, f.fingerprint, f.secret)  # noqa: E731
     assert [key(f) for f in back] == [key(f) for f in found]
 
 
 # -- the journal ----------------------------------------------------------------------------------
 journals = st.one_of(
-    mapping_of({"version": st.just(1), "items": st.dictionaries(S.words, any_value, max_size=2),
+    mapping_of({"version": st.sampled_from([1, 2]), "key_id": st.sampled_from([IDENTITY.key_id, "0" * 16]),
+                "items": st.dictionaries(S.words, any_value, max_size=2),
                 "ecs": st.lists(any_value, max_size=2), "run": mapping_of({"status": st.sampled_from(["running", "complete"]),
                 "steps_done": st.lists(S.words), "secrets": st.lists(S.words), "side_files": any_value, "files": any_value})}),
     any_value,
@@ -78,14 +80,14 @@ journals = st.one_of(
 @_ok_fixtures
 @given(doc=journals)
 @example(doc={"version": 1})
-@example(doc={"version": 1, "items": [], "run": []})
-@example(doc={"version": 1, "items": {"a": 1}, "run": {"status": "running", "secrets": 3}})
+@example(doc={"version": 2, "key_id": IDENTITY.key_id, "items": [], "run": []})
+@example(doc={"version": 2, "key_id": IDENTITY.key_id, "items": {"a": 1}, "run": {"status": "running", "secrets": 3}})
 def test_journal_loading_answers_any_document(tmp_path_factory, doc):
     path = tmp_path_factory.mktemp("j") / "journal.json"
     path.write_text(json.dumps(doc))
 
     def use(path: Path):
-        j = Journal(path)
+        j = Journal(path, IDENTITY.key_id)
         j.known_names("secretsmanager")
         j.start("plan")
         return j
@@ -98,7 +100,7 @@ def test_journal_loading_answers_any_document(tmp_path_factory, doc):
        steps=st.lists(S.words, max_size=4), ecs=st.lists(st.tuples(S.words, S.words), max_size=3))
 def test_journal_saves_and_loads_the_same(tmp_path_factory, items, steps, ecs):
     path = tmp_path_factory.mktemp("j") / "journal.json"
-    j = Journal(path)
+    j = Journal(path, IDENTITY.key_id)
     j.start("plan-1")
     for name, key, h in items:
         j.merge_item({"secret_name": name, "json_key": key, "value_hash": h, "sites": [name], "rule_ids": ["r"]})
@@ -106,6 +108,6 @@ def test_journal_saves_and_loads_the_same(tmp_path_factory, items, steps, ecs):
     for s in steps:
         j.mark(s, file=s)
     j.save()
-    back = Journal(path)
+    back = Journal(path, IDENTITY.key_id)
     assert back.data == j.data
     assert back.known_names("secretsmanager") == j.known_names("secretsmanager")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from scanner.models import value_hash
 from scanner.remediate.plan import Item, Site, Workspace
 from scanner.remediate.rewriters import classify, rewrite_all
 from scanner.remediate.settings import Settings
+from tests.conftest import IDENTITY
 from tests.remediate import sample
 
 S = Settings(project="shop", env="prod", region="eu-west-1")
@@ -16,7 +16,7 @@ TOKEN = sample.STRIPE
 
 
 def item(value: str, sites: list[Site], name="shop/prod/api-keys", key="stripe_key") -> Item:
-    return Item(value_hash=value_hash(value.encode()), secret_name=name, json_key=key, group="api-keys",
+    return Item(value_hash=IDENTITY.value_hash(value.encode()), secret_name=name, json_key=key, group="api-keys",
                 rule_ids=["stripe-live-secret-key"], providers=["stripe"], masked=value[:4] + "…", sites=sites,
                 env_name=(key or "k").upper(), value=value.encode())
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from scanner.models import CommitInfo, Finding, fingerprint, mask, value_hash
+from scanner.models import CommitInfo, Finding, mask
 from scanner.report import ReportContext, render
 from scanner.report.github import escape_data, escape_property
+from tests.conftest import IDENTITY
 
 VALUE = b"AKIAZ5QW2XHC7RJK3MNB"
 
@@ -13,7 +14,7 @@ def finding(**kw) -> Finding:
     base = dict(
         rule_id="aws-access-key-id", provider="aws", description="AWS access key", severity="critical",
         category="cloud", path="src/app.py", line=3, column=7, end_column=27, masked=mask(VALUE.decode()),
-        fingerprint=fingerprint("aws-access-key-id", VALUE), secret_hash=value_hash(VALUE), secret=VALUE,
+        fingerprint=IDENTITY.fingerprint("aws-access-key-id", VALUE), secret_hash=IDENTITY.value_hash(VALUE), secret=VALUE,
     )
     base.update(kw)
     return Finding(**base)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scanner.models import CommitInfo, Finding, fingerprint, mask, value_hash
+from scanner.models import CommitInfo, Finding, mask
 from scanner.report import ReportContext, render
+from tests.conftest import IDENTITY
 
 SECRETS = ["AKIAQYLPMN5HHHFPZAM2", "ghp_4kq9Zr2LmX7pWc8Vt1Nb6Hd3Jf5Gs0Ye2Ua7", "xoxb-1111-2222-abcdefghijklmnop"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -30,7 +31,7 @@ def _finding(i: int, secret: str, provider: str, path: str, author: str, date: s
     return Finding(
         rule_id=f"{provider}-token", provider=provider, description=f"{provider} token", severity="high",
         category="api-keys", path=path, line=3 + i, column=5, end_column=25, masked=mask(secret),
-        fingerprint=fingerprint(f"{provider}-token", secret.encode()), secret_hash=value_hash(secret.encode()),
+        fingerprint=IDENTITY.fingerprint(f"{provider}-token", secret.encode()), secret_hash=IDENTITY.value_hash(secret.encode()),
         commit=CommitInfo(sha=f"{i:040x}", author=author, email="a@example.com", date=date), extra=extra,
         secret=secret.encode(),
     )

@@ -12,7 +12,7 @@ from scanner.engine import Engine
 from scanner.models import Chunk
 from scanner.report import ReportContext, render
 from scanner.rules import load_rules, rule_files
-from tests.conftest import ROOT, SHARED
+from tests.conftest import IDENTITY, ROOT, SHARED
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
@@ -25,7 +25,7 @@ SAMPLE = {
 
 
 def findings():
-    engine = Engine(Config(), rules=RULES, backend="keywords")
+    engine = Engine(Config(), rules=RULES, backend="keywords", identity=IDENTITY)
     out = []
     for path, text in SAMPLE.items():
         out.extend(engine.scan(Chunk(path=path, data=text.encode())))
@@ -33,7 +33,8 @@ def findings():
 
 
 def ctx():
-    return ReportContext(command="scan", rules=RULES, stats={"files_scanned": 2})
+    return ReportContext(command="scan", rules=RULES, stats={"files_scanned": 2},
+                         identity={"source": IDENTITY.source, "key_id": IDENTITY.key_id})
 
 
 def validate_sarif(doc: dict) -> None:
@@ -67,7 +68,7 @@ def test_empty_sarif_is_schema_valid():
 
 
 def test_text_report_escapes_control_characters_in_paths():
-    engine = Engine(Config(), rules=RULES, backend="keywords")
+    engine = Engine(Config(), rules=RULES, backend="keywords", identity=IDENTITY)
     fs = engine.scan(Chunk(path="odd\nname.py", data=b"k = 'AKIAZ5QW2XHC7RJK3MNB'\n"))
     out = render("text", fs, ctx())
     assert out.count("\n") == 1 and out.startswith("odd\\nname.py:1:6:")

@@ -10,6 +10,7 @@ from pathlib import Path
 from scanner.config import Config
 from scanner.engine import Engine
 from scanner.rules import load_rules
+from tests.conftest import IDENTITY
 
 AWS_PACK = Path(__file__).resolve().parents[2] / "rules" / "aws.yaml"
 
@@ -34,7 +35,7 @@ def h(value: str) -> str:
 def small_engine(config: Config | None = None) -> Engine:
     """Only the AWS pack: compiles in milliseconds, same code path as the full rule set."""
     config = config or Config()
-    return Engine(config, rules=load_rules([AWS_PACK]))
+    return Engine(config, rules=load_rules([AWS_PACK]), identity=IDENTITY)
 
 
 class Repo:

@@ -10,10 +10,9 @@ import pytest
 
 from scanner.config import Config
 from scanner.errors import LeakstopError
-from scanner.models import value_hash
 from scanner.sources.history import HistoryOptions, open_repo, resolve_branch, resolve_commit, scan_history
 from scanner.sources.history_state import run_history
-from tests.sources.history_helpers import KEY1, KEY2, KEY3, Repo, fake_aws_key, small_engine
+from tests.sources.history_helpers import IDENTITY, KEY1, KEY2, KEY3, Repo, fake_aws_key, small_engine
 
 
 def scan(repo: Path, engine=None, **opts):
@@ -27,7 +26,7 @@ def by_value(result) -> dict:
 
 
 def hv(value: str) -> str:
-    return value_hash(value.encode())
+    return IDENTITY.value_hash(value.encode())
 
 
 def test_secret_added_then_removed_is_found_with_first_commit(tmp_path):
@@ -47,7 +46,7 @@ def test_secret_added_then_removed_is_found_with_first_commit(tmp_path):
     assert f.extra["removed_commit"]["sha"] == removed
     assert f.extra["commits"] == 1 and f.extra["paths"] == 1
     assert f.masked == KEY1[:4] + "…"
-    assert f.secret == b""  # raw values never leave the workers
+    assert f.secret == b""  # reported history findings carry no value
 
 
 def test_counts_commits_paths_and_liveness(tmp_path):

@@ -1,0 +1,119 @@
+"""The one place values are identified and shown: keyed, costly-to-guess identities, the mask,
+and redaction of scanned-text-derived fields."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import pickle
+import secrets
+import string
+import tokenize
+
+import pytest
+
+from scanner import models
+from scanner.models import Identity, Redactor, guessable, mask, redact, token_like
+from scanner.rules import load_rules, rule_files
+from tests.conftest import ROOT
+
+B62 = string.ascii_letters + string.digits
+
+
+def rand(n: int, alphabet: str = B62) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def test_mask_shows_at_most_a_quarter_and_never_more_than_four_characters():
+    assert mask("hunter") == "h…"  # a 6-character password shows 1 character
+    assert mask("abc") == "…"
+    assert mask("") == "…"
+    assert mask("abcdefgh") == "ab…"
+    assert mask("ghp_" + "x" * 36) == "ghp_…"
+    for n in range(0, 60):
+        shown = mask("y" * n)[:-1]
+        assert len(shown) <= min(4, n / 4)
+
+
+def test_fingerprints_are_keyed_stable_and_not_the_unkeyed_hash():
+    value = rand(40).encode()
+    a, b = Identity(b"key one"), Identity(b"key one")
+    assert a.fingerprint("r", value) == b.fingerprint("r", value)  # same key: same identity, any run
+    assert a.fingerprint("r", value) != Identity(b"key two").fingerprint("r", value)
+    assert a.fingerprint("r", value) != a.fingerprint("s", value)
+    # Not what an attacker can compute without the key (the old fingerprint and value hash).
+    assert a.fingerprint("r", value) != hashlib.sha256(b"r\0" + value).hexdigest()[:32]
+    assert a.value_hash(value) != hashlib.sha256(value).hexdigest()
+    assert len(a.fingerprint("r", value)) == 32 and len(a.value_hash(value)) == 64
+    assert a.key_id != b"key one".hex() and len(a.key_id) == 16 and a.key_id == b.key_id
+
+
+def test_guessable_values_are_stretched_with_scrypt_once_per_run(monkeypatch):
+    ident = Identity(b"k")
+    password = b"hunter22"
+    assert guessable(password) and not guessable(rand(40).encode())
+    salt = hmac.new(b"k", b"leakstop scrypt salt", hashlib.sha256).digest()
+    stretched = hashlib.scrypt(password, salt=salt, dklen=32, n=1 << 12, r=8, p=1)
+    expected = hmac.new(b"k", b"fingerprint\0r\0s" + stretched, hashlib.sha256).hexdigest()[:32]
+    calls = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(models.hashlib, "scrypt", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    assert ident.fingerprint("r", password) == expected
+    ident.fingerprint("other-rule", password)
+    ident.value_hash(password)
+    assert len(calls) == 1  # remembered: a history audit pays once per value
+    ident.fingerprint("r", rand(40).encode())
+    assert len(calls) == 1  # a long random value is hashed directly
+
+
+def test_identity_pickles_without_its_memo():
+    ident = Identity(b"k", "repository")
+    ident.fingerprint("r", b"pass1234")
+    copy = pickle.loads(pickle.dumps(ident))
+    assert copy.key == b"k" and copy.source == "repository" and copy._memo == {}
+    assert b"pass1234" not in pickle.dumps(ident)
+    assert copy.fingerprint("r", b"pass1234") == ident.fingerprint("r", b"pass1234")
+    assert "key=" not in repr(ident)
+
+
+def test_redact_masks_known_values_and_random_runs():
+    token = "ghp_" + rand(36)
+    assert redact(f"token-{token}", [token.encode()]) == "token-ghp_…"
+    assert redact(f"password.{token}", [token]) == "password.ghp_…"
+    assert token[4:] not in redact(f"secret.{token}")  # unknown, but random: masked anyway
+    assert redact("DB_PASSWORD.hunter22", [b"hunter22"]) == "DB_PASSWORD.hu…"
+    # A short value is masked where it stands alone, not inside a longer word.
+    assert redact("config/dev/app.yml", [b"dev"]) == "config/…/app.yml"
+    assert redact("devices/app.yml", [b"dev"]) == "devices/app.yml"
+    assert redact("xhunter22y", [b"hunter22"], ) == "xhunter22y"
+    assert Redactor([b"hunter22"], anywhere=True)("xhunter22y") == "xhu…y"
+    # Idempotent: what is shown can be shown again.
+    once = redact(f"a/{token}/b", [token])
+    assert redact(once, [token]) == once
+
+
+@pytest.mark.parametrize("alphabet, n", [(B62, 24), (B62, 40), ("0123456789abcdef", 32), (B62 + "+/", 40),
+                                         (string.ascii_uppercase + "234567", 32)])
+def test_random_runs_are_token_like(alphabet, n):
+    runs = [rand(n, alphabet) for _ in range(400)]
+    if alphabet != string.ascii_uppercase + "234567":
+        runs = [r for r in runs if any(c.isdigit() for c in r)]
+    caught = sum(token_like(r) for r in runs) / len(runs)
+    assert caught >= 0.8, f"only {caught:.0%} of random {n}-character strings masked"
+
+
+def test_identifiers_and_paths_are_left_alone():
+    for text in ("DB_PASSWORD", "aws_secret_access_key", "config/settings.py", "MyApplicationController",
+                 "app/controllers/admin/users_controller.rb", "UprightFocalLength35mm", "getElementsByTagName",
+                 "X-Amz-Security-Token", "utf8mb4_unicode_ci", "550e8400-e29b-41d4-a716-446655440000"):
+        assert redact(text) == text
+    # Every identifier of this project's code and tests, every rule id and every file path.
+    words: set[str] = set()
+    for p in sorted((ROOT / "scanner").rglob("*.py")) + sorted((ROOT / "tests").rglob("*.py")):
+        with open(p, "rb") as fh:
+            words |= {t.string for t in tokenize.tokenize(fh.readline) if t.type == tokenize.NAME}
+        words.add(p.relative_to(ROOT).as_posix())
+    words |= {r.id for r in load_rules(rule_files())}
+    words |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "rules").iterdir()}
+    changed = sorted(w for w in words if redact(w) != w)
+    assert not changed, f"masked although not random: {changed[:20]}"
