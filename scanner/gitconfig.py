@@ -100,14 +100,16 @@ def repo_path(top: Path, path: Path) -> Optional[str]:
 
 def _materialize(data: bytes, name: str, workdir: Path) -> Path:
     """A rule file read from a commit, written where the rule loader (and its cache, keyed by
-    path and bytes) can read it: a folder named by the content's hash, so reruns hit the cache."""
+    path and bytes) can read it: a folder named by the content's hash, so reruns hit the cache.
+    The copy leaves the examples out (they may be real-looking values; scanning never reads them)."""
     from scanner.engine.backends import cache_dir
     from scanner.fsutil import atomic_write
+    from scanner.rules import without_examples
 
     digest = hashlib.sha256(data).hexdigest()[:32]
     path = (cache_dir() or workdir) / "commit-rule-files" / digest / name
     if not path.is_file():
-        atomic_write(path, data)
+        atomic_write(path, without_examples(data))
     return path
 
 

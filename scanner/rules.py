@@ -379,6 +379,31 @@ def parse_rule(raw: Any, where: str) -> Rule:
     return rule
 
 
+EXAMPLE_LEFT_OUT = "(example not copied)"
+
+
+def without_examples(data: bytes) -> bytes:
+    """A rule pack's bytes with every example replaced by a placeholder (as many as there were):
+    what a copy needs for scanning, when the examples may be real-looking values (a pack read from
+    a commit is copied under the cache directory). Bytes that are not a pack are returned as
+    they are (loading them reports the error)."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(data)
+    except (yaml.YAMLError, RecursionError):
+        return data
+    rules = doc.get("rules") if isinstance(doc, dict) else None
+    if not isinstance(rules, list):
+        return data
+    for raw in rules:
+        for key in ("examples", "negative_examples"):
+            value = raw.get(key) if isinstance(raw, dict) else None
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                raw[key] = [EXAMPLE_LEFT_OUT] * len(value)
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode("utf-8")
+
+
 def load_pack(path: Path) -> list[Rule]:
     """Parse one rule pack file."""
     import yaml  # imported here: the cached path never needs YAML

@@ -171,3 +171,28 @@ def test_staged_reads_the_work_tree_by_default_and_head_on_request(run, make_rep
     assert r.code == 1 and doc["stats"]["config_from"] == "base"
     assert [n["path"] for n in doc["notices"]] == [".leakstop.yaml"]
     assert run("diff", "--staged", "--config-from", "head", cwd=repo).code == 0  # the index's
+
+
+def test_a_rule_file_copied_from_a_commit_leaves_its_examples_out(run, make_repo, tmp_path, monkeypatch):
+    """The base commit's rule pack is copied under the cache directory for the rule loader; its
+    examples may be real-looking values and scanning never reads them."""
+    import secrets
+    import string
+
+    example = "acme_" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(24))
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LEAKSTOP_CACHE_DIR", str(cache))
+    repo = make_repo()
+    (repo / "ci").mkdir()
+    (repo / "ci" / "rules.yaml").write_text(
+        "rules:\n  - id: acme-internal-token\n    name: ACME token\n    provider: acme\n    severity: high\n"
+        "    rotation: Revoke it.\n    regex: '\\b(?P<secret>acme_[a-z0-9]{24})\\b'\n    keywords: [acme_]\n"
+        f"    examples: ['t = {example}']\n    negative_examples: ['acme_short']\n")
+    (repo / ".leakstop.yaml").write_text("rule_files: [ci/rules.yaml]\nallowlist:\n  paths: ['ci/**']\n")
+    base = commit_all(repo)
+    (repo / "app.py").write_text("t = 'acme_q8w7e6r5t4y3u2i1o0p9a8s7'\n")
+    commit_all(repo)
+    r = run("diff", f"{base}..HEAD", "-f", "json", "--engine", "keywords", cwd=repo)
+    assert r.code == 1 and [f["rule_id"] for f in json.loads(r.out)["findings"]] == ["acme-internal-token"]
+    copies = list((cache / "commit-rule-files").rglob("rules.yaml"))
+    assert copies and not [c for c in copies if example.encode() in c.read_bytes()], "the example was copied"
