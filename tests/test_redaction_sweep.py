@@ -229,11 +229,11 @@ def test_no_command_writes_a_value_anywhere(tmp_path, sweep_env, run_cli, aws): 
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    (repo / "README.md").write_text("sweep\n")
-    git(repo, "add", "-A")
+    write_tree(repo, p)
+    # The base commit holds the settings (the range gate reads them, and the rule file, from it).
+    git(repo, "add", "README.md", ".leakstop.yaml", "rules")
     git(repo, "commit", "-q", "-m", "base")
     base = git(repo, "rev-parse", "HEAD").strip()
-    write_tree(repo, p)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "add app")
     head = git(repo, "rev-parse", "HEAD").strip()
