@@ -1,6 +1,8 @@
 """Content tricks (issue 9, "ways past the hook and the CI gate"): where a secret is stored or how
 it is written so that a scanner looking only at plain text files skips it. Each scenario runs in
-every mode (diff --staged, action.yml's range step, diff COMMIT, scan, history)."""
+every mode (diff --staged, action.yml's range step, diff COMMIT, scan, history). Variants of a
+trick (other lockfiles, other encodings) are covered per source by tests/engine/test_file_names.py,
+tests/sources/test_textify.py and tests/test_rules.py (every glue-tolerant rule)."""
 
 from __future__ import annotations
 
@@ -54,12 +56,6 @@ SCENARIOS = [
         path="config.py",
     ),
     Scenario(
-        name="utf16be-text-without-bom",
-        base={"app.py": "import os\n"},
-        attack=lambda a, s: a.write({"config.py": f"# settings\nTOKEN = '{s}'\n".encode("utf-16-be")}),
-        path="config.py",
-    ),
-    Scenario(
         name="one-nul-byte-in-text",
         base={"app.py": "import os\n"},
         attack=lambda a, s: a.write({"app.py": f"import os\0\nTOKEN = '{s}'\n".encode()}),
@@ -82,13 +78,6 @@ SCENARIOS = [
         base={"Cargo.lock": CARGO_LOCK},
         attack=_append("Cargo.lock", 'token = "{secret}"\n'),
         path="Cargo.lock",
-    ),
-    Scenario(
-        name="token-in-go-sum",
-        base={"go.sum": "github.com/o/m v1.2.0 h1:Zx3kq9Lw7Vb2Nn0Rr8Tt6Yy4Uu2Ii0Oo8Pp6Aa4Ss=\n"},
-        attack=_append("go.sum", "github.com/o/m v1.3.0 {secret}\n"),
-        path="go.sum",
-        kind="aws",
     ),
     Scenario(
         name="token-in-detect-secrets-baseline",
