@@ -109,7 +109,7 @@ def _materialize(data: bytes, name: str, workdir: Path) -> Path:
     digest = hashlib.sha256(data).hexdigest()[:32]
     path = (cache_dir() or workdir) / "commit-rule-files" / digest / name
     if not path.is_file():
-        atomic_write(path, without_examples(data))
+        atomic_write(path, without_examples(data), parents=True)
     return path
 
 

@@ -9,6 +9,7 @@ from typing import Optional
 
 import click
 
+from scanner.commands.common import writable
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS
 
 _CONFIG = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -39,7 +40,7 @@ def baseline() -> None:
 
 @baseline.command("create")
 @click.argument("path", default=".")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=writable,
               help="Baseline file to write (default: PATH/.leakstop-baseline.json).")
 @_CONFIG
 @_ENGINE
@@ -82,7 +83,7 @@ def check(path: str, baseline_file: Optional[Path], prune: bool, config_path: Op
 
 @baseline.command("import")
 @click.argument("secrets_baseline", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=writable,
               help="Baseline file to write (default: .leakstop-baseline.json beside the input).")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path),
               help="Folder the detect-secrets file names are relative to (default: the input's folder).")

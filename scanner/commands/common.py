@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 import click
 
@@ -15,11 +15,20 @@ FORMATS = ["text", "json", "jsonl", "sarif"]
 MAX_JOBS = 256
 
 
+def writable(ctx, param, value: Optional[Path]) -> Optional[Path]:
+    """Click callback for an output file: its folder must exist, checked before any scanning."""
+    if value is not None and str(value) != "-":
+        from scanner.fsutil import check_parent
+
+        check_parent(value)
+    return value
+
+
 def output_options(formats: list[str] = FORMATS) -> Callable:
     def wrap(fn: Callable) -> Callable:
         fn = click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
                           help="Report only findings not in this baseline file.")(fn)
-        fn = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+        fn = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=writable,
                           help="Write the report here instead of stdout.")(fn)
         fn = click.option("-f", "--format", "fmt", type=click.Choice(formats), default="text", show_default=True,
                           help="Report format.")(fn)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from scanner.commands.common import writable
+
 
 @click.command()
 @click.argument("path", default=".")
@@ -25,7 +27,7 @@ import click
 @click.option("--rotate-after-days", type=int, default=None, help="Rotation interval with --rotation-lambda-arn (default 30).")
 @click.option("--output-dir", default=None, help="Where rotation-plan.*, iam-policy.json and the journal go "
               "(default: leakstop-remediation/ under PATH).")
-@click.option("--save-plan", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (no values) as JSON.")
+@click.option("--save-plan", type=click.Path(dir_okay=False, path_type=Path), callback=writable, help="Save the plan (no values) as JSON.")
 @click.option("--plan", "reviewed_plan", type=click.Path(dir_okay=False, path_type=Path),
               help="With --apply: refuse if any file changed since this saved plan.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Dry-run plan format.")

@@ -152,7 +152,7 @@ def _cache_write(path: Path, data: bytes) -> None:
     from scanner.fsutil import atomic_write
 
     try:
-        atomic_write(path, data)
+        atomic_write(path, data, parents=True)
     except LeakstopError:
         pass  # the cache is an optimisation; a read-only home must not break a scan
 

@@ -150,7 +150,7 @@ def apply_plan(
             raise LeakstopError(f"{e.path}: file changed since the plan was made; re-run to plan again")
         else:
             mode = os.stat(p).st_mode & 0o7777 if current is not None else None
-            atomic_write(p, e.after, mode)
+            atomic_write(p, e.after, mode, parents=True)
             res.files_written.append(e.path)
         hook(f"write:{e.path}")
         journal.mark(f"write:{e.path}", file=e.path, before=e.before_sha, after=e.after_sha)
@@ -211,7 +211,7 @@ def write_artifacts(journal: Journal, out_dir: Path, base: Path, s, rotation_tex
     for name, data in files.items():
         p = out_dir / name
         if not p.exists() or p.read_bytes() != data:
-            atomic_write(p, data)
+            atomic_write(p, data, parents=True)
         written.append(os.path.relpath(p, base))
     return written
 

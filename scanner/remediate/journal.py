@@ -137,4 +137,4 @@ class Journal:
         self.save()
 
     def save(self) -> None:
-        atomic_write(self.path, (json.dumps(self.data, indent=2, sort_keys=True) + "\n").encode())
+        atomic_write(self.path, (json.dumps(self.data, indent=2, sort_keys=True) + "\n").encode(), parents=True)

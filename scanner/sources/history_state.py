@@ -123,8 +123,8 @@ class HistoryState:
         # Findings and tips first: a crash in between leaves new tips with the old blob list, which
         # only means some re-reads next time. (The other order could mark blobs read whose
         # findings were never saved.)
-        atomic_write(self.json, json.dumps(doc, indent=1).encode())
-        atomic_write(self.blobs, b"".join(sorted(result.scanned)))
+        atomic_write(self.json, json.dumps(doc, indent=1).encode(), parents=True)
+        atomic_write(self.blobs, b"".join(sorted(result.scanned)), parents=True)
 
     def keep_previous(self, key: str, valid: bool, result: HistoryResult, key_id: str) -> None:
         """After a run that could not read some blobs: keep the earlier tips and findings, so the
@@ -133,8 +133,8 @@ class HistoryState:
         with findings are read again so the walk attributes them."""
         if not valid:
             doc = {"version": STATE_VERSION, "key": key, "key_id": key_id, "tips": [], "findings": []}
-            atomic_write(self.json, json.dumps(doc, indent=1).encode())
-        atomic_write(self.blobs, b"".join(sorted(result.scanned - result.found_in)))
+            atomic_write(self.json, json.dumps(doc, indent=1).encode(), parents=True)
+        atomic_write(self.blobs, b"".join(sorted(result.scanned - result.found_in)), parents=True)
 
 
 def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incremental: bool = False) -> HistoryResult:
