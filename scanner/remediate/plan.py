@@ -144,6 +144,7 @@ class Plan:
     notes: list[str]
     root: str  # directory that holds the output artifacts
     ecs: list[dict] = field(default_factory=list)  # Dockerfile ENV wiring for the ECS snippet
+    skipped: list[str] = field(default_factory=list)  # report findings outside PATH: "path:line (rule)"
 
     def secrets(self) -> dict[str, list[Item]]:
         out: dict[str, list[Item]] = {}
@@ -173,6 +174,7 @@ class Plan:
                        "kind": e.kind, "notes": [red(n) for n in e.notes]} for e in self.edits],
             "manual": [{"site": f"{red(m.site.path)}:{m.site.line}:{m.site.column}", "reason": m.reason}
                        for m in self.manual],
+            "skipped": [red(s) for s in self.skipped],
         }
 
 
@@ -253,9 +255,12 @@ def build_items(findings: Sequence[Finding], settings: Settings, read_line, iden
     return items
 
 
-def findings_from_report(report: Path, base: Path, ruleset: Sequence, identity: Identity) -> list[Finding]:
+def findings_from_report(report: Path, base: Path, ruleset: Sequence, identity: Identity,
+                         within: Optional[Path] = None) -> tuple[list[Finding], list[str]]:
     """Findings of a leakstop JSON report, with each value re-read from its file and verified by
-    the report's fingerprint (reports never hold values) under ``identity``'s key."""
+    the report's fingerprint (reports never hold values) under ``identity``'s key. Findings in
+    files outside ``within`` (the PATH being remediated; symbolic links resolved) are not read:
+    they come back as ``path:line (rule)`` in the second list, to be reported as skipped."""
     try:
         doc = read_json(report)
     except (OSError, ValueError) as exc:
@@ -267,7 +272,9 @@ def findings_from_report(report: Path, base: Path, ruleset: Sequence, identity: 
         raise LeakstopError(f"{report}: made under another fingerprint key (key id {made}, now {identity.key_id}); "
                             f"set the same LEAKSTOP_FINGERPRINT_KEY or fingerprint_salt, or re-scan")
     rules = {r.id: r for r in ruleset}
-    out = []
+    root = within.resolve() if within is not None else None
+    out, skipped = [], []
+    texts: dict[Path, tuple[str, list[int]]] = {}  # file -> text, line starts
     for i, d in enumerate(doc["findings"]):
         try:
             rid, path, line, col, end = d["rule_id"], d["path"], int(d["line"]), int(d["column"]), int(d["end_column"])
@@ -279,12 +286,10 @@ def findings_from_report(report: Path, base: Path, ruleset: Sequence, identity: 
         if d.get("commit"):
             continue  # a history finding: the value is not in the working tree
         file = Path(path) if os.path.isabs(path) else base / path
-        try:
-            lines = file.read_bytes().split(b"\n")
-        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-            raise LeakstopError(f"{path}: cannot read file named in the report: {getattr(exc, 'strerror', None) or exc}") from None
-        text = lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(lines) else ""
-        value = text[col - 1 : end - 1].encode("utf-8")
+        if root is not None and not _inside(file, root):
+            skipped.append(f"{path}:{line} ({rid})")
+            continue
+        value = _value_at(file, path, line, col, end, texts)
         if not value or identity.fingerprint(rid, value) != fp:
             raise LeakstopError(f"{path}:{line}: file changed since the report was made (fingerprint mismatch); re-scan")
         rule = rules.get(rid)
@@ -295,7 +300,31 @@ def findings_from_report(report: Path, base: Path, ruleset: Sequence, identity: 
             path=path, line=line, column=col, end_column=end, masked=d.get("masked", ""), fingerprint=fp,
             secret_hash=identity.value_hash(value), key=d.get("key"), secret=value,
         ))
-    return out
+    return out, skipped
+
+
+def _inside(file: Path, root: Path) -> bool:
+    try:
+        real = file.resolve()
+    except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte: not provably inside
+        return False
+    return real == root or root in real.parents
+
+
+def _value_at(file: Path, path: str, line: int, col: int, end: int, texts: dict) -> bytes:
+    """The text from ``line``:``col`` spanning ``end - col`` characters, as the engine counts them
+    (UTF-8 decoded with replacement), across line ends: a private key block is one value."""
+    if file not in texts:
+        try:
+            text = file.read_bytes().decode("utf-8", "replace")
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            raise LeakstopError(f"{path}: cannot read file named in the report: {getattr(exc, 'strerror', None) or exc}") from None
+        texts[file] = (text, [0] + [m.end() for m in re.finditer("\n", text)])
+    text, starts = texts[file]
+    if not (0 < line <= len(starts)) or col < 1 or end <= col:
+        return b""
+    start = starts[line - 1]
+    return text[start + col - 1 : start + end - 1].encode("utf-8")
 
 
 class Workspace:
@@ -357,9 +386,14 @@ def make_plan(findings: Sequence[Finding], settings: Settings, base: Path, ident
 
 
 def masked_diff(edit: Edit, before: Optional[bytes], values: Iterable[bytes]) -> str:
-    """A unified diff in which every planned value (wherever it occurs) and every random-looking
-    run is masked: the plan output never shows one."""
-    red = Redactor(values, anywhere=True)
+    """A unified diff in which every planned value (wherever it occurs, a key block also line by
+    line) and every random-looking run is masked: the plan output never shows one."""
+    parts: list[bytes] = []
+    for v in values:
+        parts.append(v)
+        if b"\n" in v:  # no rewrite may leave part of a key block unmasked
+            parts += [ln for ln in v.split(b"\n") if len(ln.strip()) >= 8]
+    red = Redactor(parts, anywhere=True)
     a = red((before or b"").decode("utf-8", "replace"))
     b = red(edit.after.decode("utf-8", "replace"))
     path = red(edit.path)

@@ -380,6 +380,7 @@ def rewrite_env(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
     if dec is None:
         return
     text, nl = dec
+    starts = _line_starts(text)
     lines = text.split("\n")
     label = _store_label(ctx.settings)
     keys = []
@@ -387,11 +388,13 @@ def rewrite_env(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
         raw = lines[site.line - 1]
         cr = "\r" if raw.endswith("\r") else ""
         m = _ENV_LINE.match(raw[:-1] if cr else raw)
-        if not m:
+        if not m or _locate(text, starts, site, item) is None:
             ctx.manual.append(Manual(site, "not a KEY=value line"))
             continue
         indent, export, key = m.group(1), m.group(2) or "", m.group(3)
-        lines[site.line - 1 : site.line] = [
+        # A multi-line quoted value (a key block) goes whole: the line it starts on to the line it ends on.
+        last = site.line + item.value.decode("utf-8", "replace").count("\n")
+        lines[site.line - 1 : last] = [
             f"{indent}# leakstop: {key} moved to {label} {item.ref}{cr}",
             f"{indent}{export}{key}={cr}",
         ]
@@ -442,11 +445,31 @@ def _replace_values(ws: Workspace, path: str, pairs: Pairs, ctx: Context, placeh
         ph = placeholder(item)
         before = text[starts[site.line - 1] : a]
         quoted = a > 0 and text[a - 1] in "'\"" and b < len(text) and text[b] == text[a - 1]
-        if yaml_like and not quoted and re.search(r"(^|:\s|-\s)\s*$", before):
+        # In a YAML block scalar (`key: |` then indented lines, as key blocks are written) any
+        # text is literal: the placeholder goes in as is, a quote would become part of the value.
+        in_block = yaml_like and not before.strip() and _opens_block_scalar(text, starts, site.line)
+        if in_block and "\n" in text[a:b]:
+            # The value as found keeps the block's indentation on its later lines, which YAML
+            # strips: the lookup would not return what the file meant.
+            ctx.manual.append(Manual(site, "a multi-line value in a YAML block scalar: replace the block by hand"))
+            continue
+        if yaml_like and not quoted and not in_block and re.search(r"(^|:\s|-\s)\s*$", before):
             ph = _q(ph)  # a plain YAML scalar may not start with '{'
         repl.append((a, b, ph))
     if repl:
         ws.write(path, _splice(text, repl).encode("utf-8"), kind, note)
+
+
+_BLOCK_INDICATOR = re.compile(r"[|>][1-9+-]{0,2}\s*(#.*)?$")
+
+
+def _opens_block_scalar(text: str, starts: list[int], line: int) -> bool:
+    """Does the nearest non-blank line above ``line`` end with a YAML block indicator (| or >)?"""
+    for n in range(line - 1, 0, -1):
+        prev = text[starts[n - 1] : starts[n]].rstrip("\r\n")
+        if prev.strip():
+            return bool(_BLOCK_INDICATOR.search(prev))
+    return False
 
 
 def rewrite_cloudformation(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:

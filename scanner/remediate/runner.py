@@ -38,16 +38,20 @@ class Outcome:
     leftover: list[str] = field(default_factory=list)
 
 
-def _findings(req: Request, base: Path) -> list[Finding]:
+def _findings(req: Request, base: Path) -> tuple[list[Finding], list[str]]:
+    """The findings to remediate, and the report's findings left alone because they lie outside
+    PATH (a report of the whole repository applied to one folder changes only that folder)."""
     from scanner.engine import Engine, load_ruleset
     from scanner.pipeline import scan_paths
     from scanner.remediate.plan import findings_from_report
 
+    skipped: list[str] = []
     if req.from_report is not None:
-        found = findings_from_report(req.from_report, base, load_ruleset(req.config), req.identity)
+        found, skipped = findings_from_report(req.from_report, base, load_ruleset(req.config), req.identity,
+                                              Path(req.path))
     else:
         found = scan_paths([req.path], req.config, Engine(req.config, identity=req.identity)).findings
-    return [f for f in found if f.secret and not f.path.startswith("<") and not _ours(f, base, req.settings)]
+    return [f for f in found if f.secret and not f.path.startswith("<") and not _ours(f, base, req.settings)], skipped
 
 
 # Lines leakstop already rewrote: their remaining "findings" are the lookups themselves.
@@ -79,9 +83,10 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
 
     base = Path.cwd()
     s = req.settings
-    findings = _findings(req, base)
+    findings, skipped = _findings(req, base)
     journal = Journal(base / s.output_dir / JOURNAL_NAME, req.identity.key_id)
     plan = make_plan(findings, s, base, req.identity, known=journal.known_names(s.backend))
+    plan.skipped = [f"{sk}: outside {req.path}" for sk in skipped]
     if req.reviewed_plan is not None:
         _check_reviewed(plan, req.reviewed_plan)
     values = [it.value for it in plan.items]
@@ -146,9 +151,11 @@ def _check_reviewed(plan: Plan, reviewed: Path) -> None:
 def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applying: bool) -> None:
     s = plan.settings
     store = "SSM Parameter Store (SecureString)" if s.backend == "ssm" else "AWS Secrets Manager"
+    red = plan.redactor()
+    for sk in plan.skipped:
+        out.write(f"skipped: {red(sk)}, not changed (remediate it with a PATH that holds it)\n")
     if not plan.items:
         return
-    red = plan.redactor()
     out.write(f"Remediation plan: {len(plan.items)} value(s) -> {len(plan.secrets())} {store} name(s), "
               f"{len(plan.edits)} file change(s)\n\n")
     for name, items in plan.secrets().items():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import urllib.request
+from pathlib import Path
 
 import boto3
 import pytest
@@ -241,3 +243,45 @@ def test_no_region_names_what_works(make_repo, remediate, monkeypatch):
     r = remediate(repo, "--apply")
     assert r.code == 2 and len(r.err.splitlines()) == 1
     assert "AWS_DEFAULT_REGION" in r.err and "--region" in r.err
+
+
+def test_kill_between_write_and_rename_leaves_no_value_and_no_temp_after_resume(make_repo, remediate, monkeypatch):
+    """kill -9 between a temporary file's write and its rename leaves .NAME.leakstop-PID.tmp;
+    it holds no value, and the resumed run removes it (before: such files stayed for ever)."""
+    import scanner.fsutil as fsutil
+
+    repo = small_repo(make_repo, "r")
+    real_replace = os.replace
+    left: list[str] = []
+
+    def dying_replace(src, dst):
+        if str(dst).endswith(("journal.json", "billing.py")) and len(left) < 2 and Path(dst).name not in left:
+            # what kill -9 leaves: the temporary, renamed as if by another (now dead) process
+            dead = Path(src).with_name(Path(src).name.replace(f"-{os.getpid()}.", f"-{_dead_pid()}."))
+            real_replace(src, dead)
+            left.append(Path(dst).name)
+            raise Crash(dst)
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(fsutil.os, "replace", dying_replace)
+    seen = []
+    for _ in range(2):  # killed while writing the journal, then (resumed) while rewriting billing.py
+        with pytest.raises(Crash):
+            remediate(repo, "--apply")
+        for p in repo.rglob("*.leakstop-*.tmp"):
+            seen.append(p.name.split(".leakstop-")[0])
+            data = p.read_bytes()
+            for v in sample.CORE.values():
+                assert v.encode() not in data, f"{p.name} holds a value"
+    assert seen == [".journal.json", ".billing.py"]  # the second run removed the journal's
+    monkeypatch.setattr(fsutil.os, "replace", real_replace)
+    assert remediate(repo, "--apply").code == 0
+    assert list(repo.rglob("*.leakstop-*.tmp")) == []
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
