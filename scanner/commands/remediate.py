@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from scanner.commands.common import writable
+from scanner.remediate.stores import STORES
 
 
 @click.command()
@@ -18,8 +19,8 @@ from scanner.commands.common import writable
 @click.option("--from-report", type=click.Path(dir_okay=False, path_type=Path),
               help="Use the findings of a leakstop JSON report instead of scanning (values are re-read and verified).")
 @click.option("--apply", "do_apply", is_flag=True, help="Store the secrets and rewrite the files (default: dry run).")
-@click.option("--backend", type=click.Choice(["secretsmanager", "ssm"]), default=None,
-              help="Secrets Manager JSON secrets (default) or SSM Parameter Store SecureString.")
+@click.option("--backend", type=click.Choice(sorted(STORES)), default=None,
+              help="Where values go: secretsmanager (JSON secrets, default) or ssm (SecureString parameters).")
 @click.option("--region", default=None, help="AWS region (default: the standard AWS configuration).")
 @click.option("--kms-key-id", default=None, help="Customer-managed KMS key for new secrets.")
 @click.option("--overwrite", is_flag=True, help="Replace a different value already stored under the same name/key.")
@@ -40,7 +41,7 @@ def remediate(path, project, env, from_report, do_apply, backend, region, kms_ke
 
     from scanner.config import load_config
     from scanner.errors import LeakstopError
-    from scanner.remediate.backends import resolve_region
+    from scanner.remediate.aws import resolve_region
     from scanner.remediate.runner import Request, run
     from scanner.remediate.settings import load_settings
 

@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from scanner.remediate.stores import STORES
+
 
 @click.group()
 def rotation() -> None:
@@ -14,7 +16,7 @@ def rotation() -> None:
 
 
 @rotation.command("status")
-@click.option("--backend", type=click.Choice(["secretsmanager", "ssm"]), default="secretsmanager", show_default=True)
+@click.option("--backend", type=click.Choice(sorted(STORES)), default="secretsmanager", show_default=True)
 @click.option("--region", default=None, help="AWS region (default: the standard AWS configuration).")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def status(backend: str, region: str | None, fmt: str) -> int:
@@ -22,13 +24,13 @@ def status(backend: str, region: str | None, fmt: str) -> int:
 
     Exit 0 when every flagged secret was rotated, 1 when some are still pending.
     """
-    from scanner.remediate import backends
+    from scanner.remediate import aws
     from scanner.remediate.rotation import status as rotation_status
-    from scanner.remediate.backends import resolve_region
+    from scanner.remediate.stores import make_store
 
-    region = resolve_region(region)
-    backends.check_credentials(region)
-    rows = rotation_status(backends.make_store(backend, region))
+    region = aws.resolve_region(region)
+    aws.check_credentials(region)
+    rows = rotation_status(make_store(backend, region))
     if fmt == "json":
         sys.stdout.write(json.dumps({"secrets": rows}, indent=2) + "\n")
     else:

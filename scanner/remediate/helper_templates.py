@@ -8,13 +8,18 @@ document).
 
 from __future__ import annotations
 
+from typing import Optional
+
 PY_HELPER_NAME = "leakstop_secrets.py"
 JS_HELPER_NAME = "leakstop-secrets.mjs"
 CJS_HELPER_NAME = "leakstop-secrets.cjs"
 TS_HELPER_NAME = "leakstop-secrets.ts"
 
-PLACEHOLDER_SM = "{{{{leakstop:secretsmanager:{name}#{key}}}}}"
-PLACEHOLDER_SSM = "{{{{leakstop:ssm:{name}}}}}"
+
+def placeholder(store_kind: str, name: str, key: Optional[str]) -> str:
+    """``{{leakstop:KIND:NAME#KEY}}`` (``{{leakstop:KIND:NAME}}`` for a whole value)."""
+    return "{{leakstop:%s:%s%s}}" % (store_kind, name, f"#{key}" if key else "")
+
 
 _PY_BOTO3 = '''\
 """Run-time secret lookup, written by `leakstop remediate`. Needs boto3 only (not leakstop).

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,7 +19,11 @@ from typing import Iterable, Optional, Sequence
 from scanner.errors import LeakstopError
 from scanner.fsutil import read_json
 from scanner.models import Finding, Identity, Redactor, mask
+from scanner.remediate.rewriters import rewrite_all
+from scanner.remediate.records import Edit, Item, Manual, Site, Workspace, sha256
 from scanner.remediate.settings import Settings
+
+__all__ = ["Edit", "Item", "Manual", "Plan", "Site", "Workspace", "build_items", "make_plan", "sha256"]
 
 # rule category -> secret group; anything not listed goes to "api-keys".
 GROUPS: dict[str, str] = {
@@ -68,74 +71,6 @@ def key_from_line(prefix: str) -> Optional[str]:
 
 
 @dataclass
-class Site:
-    path: str  # as scanned, relative to the working directory
-    line: int
-    column: int  # 1-based characters, as in findings
-    end_column: int
-    rule_id: str
-    key: Optional[str] = None  # the name at the site (variable / config key)
-
-
-@dataclass
-class Item:
-    """One distinct value and where it goes."""
-
-    value_hash: str
-    secret_name: str
-    json_key: Optional[str]  # None for one-value-per-name backends (SSM)
-    group: str
-    rule_ids: list[str]
-    providers: list[str]
-    masked: str
-    sites: list[Site]
-    env_name: str  # the variable name used where an environment variable is wired (ECS, .env)
-    value: bytes = field(default=b"", repr=False, compare=False)
-
-    @property
-    def ref(self) -> str:
-        return f"{self.secret_name}#{self.json_key}" if self.json_key else self.secret_name
-
-    def meta(self) -> dict:
-        """Everything but the value: what journals and reports keep (paths shown with the value
-        and random runs masked)."""
-        red = Redactor([self.value])
-        return {
-            "value_hash": self.value_hash,
-            "secret_name": self.secret_name,
-            "json_key": self.json_key,
-            "group": self.group,
-            "rule_ids": self.rule_ids,
-            "providers": self.providers,
-            "masked": self.masked,
-            "env_name": self.env_name,
-            "sources": sorted({red(s.path) for s in self.sites}),
-            "sites": [f"{red(s.path)}:{s.line}:{s.column}" for s in self.sites],
-        }
-
-
-@dataclass
-class Edit:
-    """A file as it will be after apply (new files have ``before_sha`` None)."""
-
-    path: str
-    before_sha: Optional[str]
-    after: bytes = field(repr=False)
-    kind: str  # the rewriter / purpose, shown in the plan
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def after_sha(self) -> str:
-        return sha256(self.after)
-
-
-@dataclass
-class Manual:
-    site: Site
-    reason: str
-
-
-@dataclass
 class Plan:
     settings: Settings
     items: list[Item]
@@ -143,8 +78,10 @@ class Plan:
     manual: list[Manual]
     notes: list[str]
     root: str  # directory that holds the output artifacts
+    store: object = None  # the SecretStore the plan was made for
     ecs: list[dict] = field(default_factory=list)  # Dockerfile ENV wiring for the ECS snippet
     skipped: list[str] = field(default_factory=list)  # report findings outside PATH: "path:line (rule)"
+    grants: list = field(default_factory=list)  # rewriters.Grant: which consumer file reads which secret
 
     def secrets(self) -> dict[str, list[Item]]:
         out: dict[str, list[Item]] = {}
@@ -178,17 +115,9 @@ class Plan:
         }
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _secret_name(settings: Settings, group: str, key: str) -> str:
-    name = settings.template.format(project=settings.project, env=settings.env, group=group, key=key)
-    if settings.backend == "ssm":
-        if not re.fullmatch(r"/[A-Za-z0-9_./-]+", name):
-            raise LeakstopError(f"parameter name {name!r} has characters SSM does not allow")
-    elif not re.fullmatch(r"[A-Za-z0-9/_+=.@-]{1,512}", name):
-        raise LeakstopError(f"secret name {name!r} has characters Secrets Manager does not allow")
+def _secret_name(settings: Settings, store, group: str, key: str) -> str:
+    name = settings.template_for(store).format(project=settings.project, env=settings.env, group=group, key=key)
+    store.check_name(name)
     return name
 
 
@@ -199,7 +128,7 @@ def _site_key(f: Finding, line_text: str) -> Optional[str]:
     return key_from_line(prefix)
 
 
-def build_items(findings: Sequence[Finding], settings: Settings, read_line, identity: Identity,
+def build_items(findings: Sequence[Finding], settings: Settings, store, read_line, identity: Identity,
                 known: Optional[dict] = None) -> list[Item]:
     """Group findings by value; name each value's secret and key. ``read_line(path, n)`` -> text.
     ``known`` (value hash -> (name, key), from the journal) keeps names stable across a resume.
@@ -244,12 +173,12 @@ def build_items(findings: Sequence[Finding], settings: Settings, read_line, iden
         n = 1
         while True:
             key = base if n == 1 else f"{base}_{n}"
-            name = _secret_name(settings, it.group, key)
+            name = _secret_name(settings, store, it.group, key)
             slot = taken.setdefault(name, {})
-            jkey = key if settings.backend != "ssm" else ""
+            jkey = key if store.grouped else ""
             if jkey not in slot or slot[jkey] == it.value_hash:
                 slot[jkey] = it.value_hash
-                it.secret_name, it.json_key = name, (key if settings.backend != "ssm" else None)
+                it.secret_name, it.json_key = name, (key if store.grouped else None)
                 break
             n += 1
     return items
@@ -327,46 +256,8 @@ def _value_at(file: Path, path: str, line: int, col: int, end: int, texts: dict)
     return text[start + col - 1 : start + end - 1].encode("utf-8")
 
 
-class Workspace:
-    """An overlay of pending file contents: rewriters read and write through it, so several
-    changes to one file (two .env files sharing a .gitignore) compose."""
-
-    def __init__(self, base: Path) -> None:
-        self.base = base
-        self.pending: dict[str, bytes] = {}
-        self.kinds: dict[str, str] = {}
-        self.notes: dict[str, list[str]] = {}
-
-    def disk(self, path: str) -> Optional[bytes]:
-        try:
-            return (self.base / path).read_bytes()
-        except FileNotFoundError:
-            return None
-
-    def read(self, path: str) -> Optional[bytes]:
-        return self.pending[path] if path in self.pending else self.disk(path)
-
-    def write(self, path: str, data: bytes, kind: str, note: Optional[str] = None) -> None:
-        self.pending[path] = data
-        self.kinds.setdefault(path, kind)
-        if note:
-            self.notes.setdefault(path, []).append(note)
-
-    def edits(self) -> list[Edit]:
-        out = []
-        for path in sorted(self.pending):
-            before = self.disk(path)
-            if before == self.pending[path]:
-                continue
-            out.append(Edit(path, sha256(before) if before is not None else None, self.pending[path],
-                            self.kinds[path], self.notes.get(path, [])))
-        return out
-
-
-def make_plan(findings: Sequence[Finding], settings: Settings, base: Path, identity: Identity,
+def make_plan(findings: Sequence[Finding], settings: Settings, store, base: Path, identity: Identity,
               known: Optional[dict] = None) -> Plan:
-    from scanner.remediate.rewriters import rewrite_all
-
     cache: dict[str, list[str]] = {}
 
     def read_line(path: str, n: int) -> str:
@@ -378,11 +269,11 @@ def make_plan(findings: Sequence[Finding], settings: Settings, base: Path, ident
         lines = cache[path]
         return lines[n - 1] if 0 < n <= len(lines) else ""
 
-    items = build_items(findings, settings, read_line, identity, known)
+    items = build_items(findings, settings, store, read_line, identity, known)
     ws = Workspace(base)
-    manual, notes, ecs = rewrite_all(ws, items, settings)
-    return Plan(settings=settings, items=items, edits=ws.edits(), manual=manual, notes=notes,
-                root=settings.output_dir, ecs=ecs)
+    ctx = rewrite_all(ws, items, settings, store)
+    return Plan(settings=settings, items=items, edits=ws.edits(), manual=ctx.manual, notes=ctx.notes,
+                root=settings.output_dir, store=store, ecs=ctx.ecs, grants=ctx.grants)
 
 
 def masked_diff(edit: Edit, before: Optional[bytes], values: Iterable[bytes]) -> str:

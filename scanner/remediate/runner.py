@@ -79,13 +79,16 @@ def _ours(f: Finding, base: Path, s: Settings) -> bool:
 def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
         client_factory: Optional[Callable] = None) -> Outcome:
     from scanner.engine import load_ruleset
-    from scanner.remediate import backends
+    from scanner.remediate import aws
+    from scanner.remediate.stores import make_store
 
     base = Path.cwd()
     s = req.settings
+    factory = client_factory or aws.make_client
+    store = make_store(s.backend, s.region, factory, req.identity.subkey("request token"))
     findings, skipped = _findings(req, base)
     journal = Journal(base / s.output_dir / JOURNAL_NAME, req.identity.key_id)
-    plan = make_plan(findings, s, base, req.identity, known=journal.known_names(s.backend))
+    plan = make_plan(findings, s, store, base, req.identity, known=journal.known_names(s.backend))
     plan.skipped = [f"{sk}: outside {req.path}" for sk in skipped]
     if req.reviewed_plan is not None:
         _check_reviewed(plan, req.reviewed_plan)
@@ -103,10 +106,8 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     if not plan.items and not journal.incomplete:
         out.write("Nothing to remediate: no hardcoded secrets found and no interrupted run to finish.\n")
         return Outcome(plan, ApplyResult())
-    factory = client_factory or backends.make_client
-    backends.check_credentials(s.region, factory)
-    kms_arn = backends.resolve_kms_key(s.kms_key_id, s.region, factory) if s.kms_key_id else None
-    store = backends.make_store(s.backend, s.region, factory, req.identity.subkey("request token"))
+    aws.check_credentials(s.region, factory)
+    kms_arn = aws.resolve_kms_key(s.kms_key_id, s.region, factory) if s.kms_key_id else None
     rotation_text = {r.id: r.rotation for r in load_ruleset(req.config)}
     result = apply_plan(plan, store, base, rotation_text, git_toplevel(base), req.identity, kms_arn,
                         hook or (lambda step: None))
@@ -150,16 +151,15 @@ def _check_reviewed(plan: Plan, reviewed: Path) -> None:
 
 def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applying: bool) -> None:
     s = plan.settings
-    store = "SSM Parameter Store (SecureString)" if s.backend == "ssm" else "AWS Secrets Manager"
     red = plan.redactor()
     for sk in plan.skipped:
         out.write(f"skipped: {red(sk)}, not changed (remediate it with a PATH that holds it)\n")
     if not plan.items:
         return
-    out.write(f"Remediation plan: {len(plan.items)} value(s) -> {len(plan.secrets())} {store} name(s), "
+    out.write(f"Remediation plan: {len(plan.items)} value(s) -> {len(plan.secrets())} {plan.store.title} name(s), "
               f"{len(plan.edits)} file change(s)\n\n")
     for name, items in plan.secrets().items():
-        out.write(f"{'parameter' if s.backend == 'ssm' else 'secret'} {name}"
+        out.write(f"{plan.store.noun} {name}"
                   + (f" (KMS key {s.kms_key_id})" if s.kms_key_id else "") + "\n")
         for it in items:
             key = f"  key {it.json_key}: " if it.json_key else "  value: "

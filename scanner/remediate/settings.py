@@ -11,9 +11,7 @@ from typing import Any, Optional
 from scanner.config import Config
 from scanner.errors import LeakstopError
 
-DEFAULT_SM_TEMPLATE = "{project}/{env}/{group}"
-DEFAULT_SSM_TEMPLATE = "/{project}/{env}/{group}/{key}"
-KEYS = ("name_template", "ssm_name_template", "backend", "region", "kms_key_id", "output_dir", "cache_ttl")
+KEYS = ("backend", "region", "kms_key_id", "output_dir", "cache_ttl")  # + each store's template_setting
 _NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -24,17 +22,17 @@ class Settings:
     backend: str = "secretsmanager"
     region: Optional[str] = None
     kms_key_id: Optional[str] = None
-    name_template: str = DEFAULT_SM_TEMPLATE
-    ssm_name_template: str = DEFAULT_SSM_TEMPLATE
+    name_template: Optional[str] = None  # Secrets Manager (None: the store's default)
+    ssm_name_template: Optional[str] = None  # SSM Parameter Store
     output_dir: str = "leakstop-remediation"
     cache_ttl: int = 300  # seconds the generated helpers keep a value in memory
     overwrite: bool = False
     rotation_lambda_arn: Optional[str] = None
     rotate_after_days: Optional[int] = None
 
-    @property
-    def template(self) -> str:
-        return self.ssm_name_template if self.backend == "ssm" else self.name_template
+    def template_for(self, store) -> str:
+        """The name template of ``store`` (its ``template_setting``), else the store's default."""
+        return getattr(self, store.template_setting, None) or store.default_template
 
 
 def _check_template(value: Any, where: str, allowed: tuple[str, ...]) -> str:
@@ -50,23 +48,32 @@ def _check_template(value: Any, where: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _check_store_template(value: Any, where: str, cls: type) -> str:
+    """A template with only the store's fields, whose names the store accepts."""
+    t = _check_template(value, where, cls.template_fields)
+    sample = t.format(**{f: "x" for f in cls.template_fields})
+    try:
+        cls(None).check_name(sample)
+    except LeakstopError as exc:
+        raise LeakstopError(f"{where}: gives names the store refuses ({exc.message})") from None
+    return t
+
+
 def load_settings(config: Config, project: str, env: str, **cli: Any) -> Settings:
     """Validate ``remediation:`` (errors name the file and the key), then apply CLI overrides."""
+    from scanner.remediate.stores import STORES
+
     src = config.source or ".leakstop.yaml"
     raw = dict(config.remediation)
+    templates = {cls.template_setting: cls for cls in STORES.values()}
+    known = tuple(templates) + KEYS
     for key in raw:
-        if key not in KEYS:
-            raise LeakstopError(f"{src}: unknown key 'remediation.{key}' (known: {', '.join(KEYS)})")
+        if key not in known:
+            raise LeakstopError(f"{src}: unknown key 'remediation.{key}' (known: {', '.join(known)})")
     vals: dict[str, Any] = {}
-    if "name_template" in raw:
-        vals["name_template"] = _check_template(raw["name_template"], f"{src}: 'remediation.name_template'",
-                                                ("project", "env", "group"))
-    if "ssm_name_template" in raw:
-        t = _check_template(raw["ssm_name_template"], f"{src}: 'remediation.ssm_name_template'",
-                            ("project", "env", "group", "key"))
-        if not t.startswith("/"):
-            raise LeakstopError(f"{src}: 'remediation.ssm_name_template' must start with '/'")
-        vals["ssm_name_template"] = t
+    for key, cls in templates.items():
+        if key in raw:
+            vals[key] = _check_store_template(raw[key], f"{src}: 'remediation.{key}'", cls)
     for key in ("backend", "region", "kms_key_id", "output_dir"):
         if key in raw:
             if not isinstance(raw[key], str) or not raw[key]:
@@ -76,10 +83,8 @@ def load_settings(config: Config, project: str, env: str, **cli: Any) -> Setting
         if not isinstance(raw["cache_ttl"], int) or isinstance(raw["cache_ttl"], bool) or raw["cache_ttl"] < 0:
             raise LeakstopError(f"{src}: 'remediation.cache_ttl' must be a number of seconds >= 0")
         vals["cache_ttl"] = raw["cache_ttl"]
-    from scanner.remediate.backends import BACKENDS
-
-    if vals.get("backend") and vals["backend"] not in BACKENDS:
-        raise LeakstopError(f"{src}: 'remediation.backend' must be one of {', '.join(sorted(BACKENDS))}")
+    if vals.get("backend") and vals["backend"] not in STORES:
+        raise LeakstopError(f"{src}: 'remediation.backend' must be one of {', '.join(sorted(STORES))}")
     for what, v in (("--project", project), ("--env", env)):
         if not v or not _NAME_PART.match(v):
             raise LeakstopError(f"{what} must be letters, digits, '.', '_' or '-' (got {v!r})")
@@ -91,6 +96,6 @@ def load_settings(config: Config, project: str, env: str, **cli: Any) -> Setting
         s = replace(s, rotate_after_days=30)
     if s.rotate_after_days is not None and not 1 <= s.rotate_after_days <= 1000:
         raise LeakstopError("--rotate-after-days must be between 1 and 1000")
-    if s.rotation_lambda_arn and s.backend != "secretsmanager":
-        raise LeakstopError("--rotation-lambda-arn needs the Secrets Manager backend")
+    if s.rotation_lambda_arn and not STORES[s.backend].supports_rotation:
+        raise LeakstopError(f"--rotation-lambda-arn needs a store with scheduled rotation; '{s.backend}' has none")
     return s

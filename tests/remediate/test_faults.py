@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-import scanner.remediate.backends as backends
+import scanner.remediate.aws as backends
 import scanner.remediate.runner as runner
 from tests.conftest import git
 from tests.remediate import sample

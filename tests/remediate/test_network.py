@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-import scanner.remediate.backends as backends
+import scanner.remediate.aws as backends
 from tests.remediate.conftest import digest_tree
 from tests.remediate.test_faults import small_repo
 

@@ -16,6 +16,7 @@ from scanner.errors import LeakstopError
 from scanner.models import Finding, mask
 from scanner.remediate.plan import build_items, group_for, json_key, key_from_line
 from scanner.remediate.settings import Settings, load_settings
+from scanner.remediate.stores import make_store
 from tests.conftest import IDENTITY
 from tests.remediate import sample
 from tests.remediate.conftest import digest_tree
@@ -47,7 +48,8 @@ def test_dedup_by_value_and_key_collisions():
     fs = [finding(sample.STRIPE, "a.py", 1, key="STRIPE_KEY"), finding(sample.STRIPE, "b/.env", 3, key="STRIPE_KEY"),
           finding(other, "c.py", 2, key="STRIPE_KEY"), finding("pw-" + sample.DB_PASSWORD, "d.env", 1,
                                                                 key="DB_PASSWORD", category="database")]
-    items = build_items(fs, s, lambda p, n: "", IDENTITY)
+    sm = make_store("secretsmanager", None)
+    items = build_items(fs, s, sm, lambda p, n: "", IDENTITY)
     by_hash = {i.value_hash: i for i in items}
     one = by_hash[IDENTITY.value_hash(sample.STRIPE.encode())]
     assert (one.secret_name, one.json_key) == ("shop/prod/api-keys", "stripe_key") and len(one.sites) == 2
@@ -57,9 +59,10 @@ def test_dedup_by_value_and_key_collisions():
     assert (db.secret_name, db.json_key) == ("shop/prod/database", "db_password")
     # the journal's earlier names win (stable across a resume)
     known = {two.value_hash: ("shop/prod/api-keys", "stripe_key")}
-    again = {i.value_hash: i for i in build_items(fs, s, lambda p, n: "", IDENTITY, known)}
+    again = {i.value_hash: i for i in build_items(fs, s, sm, lambda p, n: "", IDENTITY, known)}
     assert again[two.value_hash].json_key == "stripe_key" and again[one.value_hash].json_key == "stripe_key_2"
-    ssm = build_items(fs, Settings(project="shop", env="prod", backend="ssm"), lambda p, n: "", IDENTITY)
+    ssm = build_items(fs, Settings(project="shop", env="prod", backend="ssm"), make_store("ssm", None),
+                      lambda p, n: "", IDENTITY)
     assert {i.secret_name for i in ssm} >= {"/shop/prod/api-keys/stripe_key", "/shop/prod/database/db_password"}
     assert all(i.json_key is None for i in ssm)
 

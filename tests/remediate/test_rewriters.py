@@ -7,6 +7,7 @@ from pathlib import Path
 
 from scanner.remediate.plan import Item, Site, Workspace
 from scanner.remediate.rewriters import classify, rewrite_all
+from scanner.remediate.stores import make_store
 from scanner.remediate.settings import Settings
 from tests.conftest import IDENTITY
 from tests.remediate import sample
@@ -35,8 +36,8 @@ def run(tmp_path: Path, files: dict[str, str], path: str, value: str = TOKEN, se
         (tmp_path / rel).write_bytes(text.encode())
     it = item(value, [site_of(tmp_path, path, value)], **kw)
     ws = Workspace(tmp_path)
-    manual, notes, ecs = rewrite_all(ws, [it], settings)
-    return ws, manual, notes, ecs
+    ctx = rewrite_all(ws, [it], settings, make_store(settings.backend, settings.region))
+    return ws, ctx.manual, ctx.notes, ctx.ecs
 
 
 def test_classify():
@@ -159,7 +160,7 @@ def test_node_check_never_writes_the_source_to_a_file(tmp_path, monkeypatch):
     it = item(TOKEN, [site_of(tmp_path, "app.mjs", TOKEN)])
     left = item(other, [site_of(tmp_path, "app.mjs", other)], key="old_key")
     ws = Workspace(tmp_path)
-    manual, _, _ = rewrite_all(ws, [it, left], S)
+    manual = rewrite_all(ws, [it, left], S, make_store(S.backend, S.region)).manual
     assert [m.site.line for m in manual] == [1]
     assert "leakstopLookup" in ws.pending["app.mjs"].decode()
     seen = calls.read_text()

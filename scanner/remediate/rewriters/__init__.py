@@ -1,0 +1,49 @@
+"""One rewriter per file kind: replace each literal with a run-time reference, changing nothing
+else. ``REWRITERS`` maps a kind to its :class:`~scanner.remediate.rewriters.base.Rewriter`;
+:func:`classify` gives a file the first kind that claims it, so specific kinds (a CloudFormation
+template, a compose file) come before the general ones (``config``) they would otherwise fall
+into. A new platform is one module plus one line here."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from scanner.remediate.records import Item, Manual, Workspace
+from scanner.remediate.rewriters import cloudformation, config, dockerfile, dotenv, javascript, python
+from scanner.remediate.rewriters.base import Context, Grant, Pairs, Rewriter
+from scanner.remediate.settings import Settings
+
+REWRITERS: dict[str, Rewriter] = {
+    "python": python.REWRITER,
+    "javascript": javascript.REWRITER,
+    "dockerfile": dockerfile.REWRITER,
+    "env": dotenv.REWRITER,
+    "cloudformation": cloudformation.REWRITER,
+    "config": config.REWRITER,  # last: any structured file no kind above claimed
+}
+
+__all__ = ["REWRITERS", "Context", "Grant", "Pairs", "Rewriter", "classify", "rewrite_all"]
+
+
+def classify(path: str, data: Optional[bytes]) -> Optional[str]:
+    for kind, rewriter in REWRITERS.items():
+        if rewriter.claims(path, data):
+            return kind
+    return None
+
+
+def rewrite_all(ws: Workspace, items: list[Item], settings: Settings, store) -> Context:
+    """Rewrite every file holding a planned value; the context carries manual steps, notes,
+    ECS wiring and IAM grants."""
+    ctx = Context(settings=settings, store=store, region=settings.region or "us-east-1")
+    by_path: dict[str, Pairs] = {}
+    for it in items:
+        for s in it.sites:
+            by_path.setdefault(s.path, []).append((s, it))
+    for path in sorted(by_path):
+        kind = classify(path, ws.read(path))
+        if kind is None:
+            ctx.manual += [Manual(s, "no rewriter for this file type: replace by hand") for s, _ in by_path[path]]
+            continue
+        REWRITERS[kind].rewrite(ws, path, by_path[path], ctx)
+    return ctx

@@ -1,0 +1,148 @@
+"""What every rewriter shares: the record it works on, the text helpers, and the ``Rewriter``
+shape the registry (:data:`scanner.remediate.rewriters.REWRITERS`) holds.
+
+A rewriter gets the workspace, a path and the (site, item) pairs in that file, writes the new
+content through the workspace and lists the sites it could not handle as manual steps (the value
+is still stored and flagged). It asks ``ctx.store`` for anything that depends on the store (how
+a platform refers to a stored value, labels, ARN patterns, IAM statements) and records in
+``ctx.grants`` which consumer reads which secret, so the IAM statement can be attached where the
+consumer is declared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from scanner.remediate.records import Item, Manual, Site, Workspace
+from scanner.remediate.settings import Settings
+
+Pairs = list[tuple[Site, Item]]
+
+
+@dataclass
+class Grant:
+    """A consumer declared in a file reads these secrets: its IAM statement belongs there."""
+
+    path: str  # the file declaring the consumer (template.yaml, serverless.yml, a task definition)
+    principal: str  # how that file names it: a logical id, a function name, "provider", a role
+    secret_names: list[str]
+    attached: bool = False  # the rewriter added the statement to the file itself
+
+
+@dataclass
+class Context:
+    settings: Settings
+    store: object  # the SecretStore (scanner.remediate.stores.base)
+    region: str
+    manual: list[Manual] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ecs: list[dict] = field(default_factory=list)  # Dockerfile ENV -> ECS task-definition secrets
+    grants: list[Grant] = field(default_factory=list)
+
+    def grant(self, path: str, principal: str, items: list[Item], attached: bool = False) -> None:
+        names = sorted({it.secret_name for it in items})
+        self.grants.append(Grant(path, principal, names, attached))
+
+
+@dataclass(frozen=True)
+class Rewriter:
+    """One file kind: does it take this file (name and content), and the rewrite itself."""
+
+    claims: Callable[[str, Optional[bytes]], bool]
+    rewrite: Callable[[Workspace, str, Pairs, Context], None]
+
+
+def decode(ws: Workspace, path: str) -> Optional[tuple[str, str]]:
+    data = ws.read(path)
+    if data is None:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    nl = "\r\n" if "\r\n" in text else "\n"
+    return text, nl
+
+
+def text_or_manual(ws: Workspace, path: str, pairs: "Pairs", ctx: "Context") -> Optional[tuple[str, str]]:
+    """The file's text and newline, or None after listing its sites as manual steps."""
+    dec = decode(ws, path)
+    if dec is None:
+        ctx.manual += [Manual(s, "not UTF-8 text") for s, _ in pairs]
+    return dec
+
+
+def line_starts(text: str) -> list[int]:
+    starts = [0]
+    for m in re.finditer("\n", text):
+        starts.append(m.end())
+    return starts
+
+
+def locate(text: str, starts: list[int], site: Site, item: Item) -> Optional[tuple[int, int]]:
+    """Absolute character span of the value at a site, checked against the value itself."""
+    if site.line > len(starts):
+        return None
+    a = starts[site.line - 1] + site.column - 1
+    value = item.value.decode("utf-8", "replace")
+    b = a + len(value)
+    return (a, b) if text[a:b] == value else None
+
+
+def splice(text: str, repl: list[tuple[int, int, str]]) -> str:
+    for a, b, s in sorted(repl, reverse=True):
+        text = text[:a] + s + text[b:]
+    return text
+
+
+def q(s: str) -> str:
+    return json.dumps(s)
+
+
+def replace_values(ws: Workspace, path: str, pairs: Pairs, ctx: "Context", placeholder: Callable[[Item], str],
+                    kind: str, note: str) -> None:
+    dec = text_or_manual(ws, path, pairs, ctx)
+    if dec is None:
+        return
+    text, nl = dec
+    starts = line_starts(text)
+    yaml_like = os.path.splitext(path)[1].lower() in (".yaml", ".yml", ".template", "")
+    repl = []
+    for site, item in pairs:
+        loc = locate(text, starts, site, item)
+        if loc is None:
+            ctx.manual.append(Manual(site, "value not found at its position (file changed?)"))
+            continue
+        a, b = loc
+        ph = placeholder(item)
+        before = text[starts[site.line - 1] : a]
+        quoted = a > 0 and text[a - 1] in "'\"" and b < len(text) and text[b] == text[a - 1]
+        # In a YAML block scalar (`key: |` then indented lines, as key blocks are written) any
+        # text is literal: the placeholder goes in as is, a quote would become part of the value.
+        in_block = yaml_like and not before.strip() and _opens_block_scalar(text, starts, site.line)
+        if in_block and "\n" in text[a:b]:
+            # The value as found keeps the block's indentation on its later lines, which YAML
+            # strips: the lookup would not return what the file meant.
+            ctx.manual.append(Manual(site, "a multi-line value in a YAML block scalar: replace the block by hand"))
+            continue
+        if yaml_like and not quoted and not in_block and re.search(r"(^|:\s|-\s)\s*$", before):
+            ph = q(ph)  # a plain YAML scalar may not start with '{'
+        repl.append((a, b, ph))
+    if repl:
+        ws.write(path, splice(text, repl).encode("utf-8"), kind, note)
+
+
+_BLOCK_INDICATOR = re.compile(r"[|>][1-9+-]{0,2}\s*(#.*)?$")
+
+
+def _opens_block_scalar(text: str, starts: list[int], line: int) -> bool:
+    """Does the nearest non-blank line above ``line`` end with a YAML block indicator (| or >)?"""
+    for n in range(line - 1, 0, -1):
+        prev = text[starts[n - 1] : starts[n]].rstrip("\r\n")
+        if prev.strip():
+            return bool(_BLOCK_INDICATOR.search(prev))
+    return False

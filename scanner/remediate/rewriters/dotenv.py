@@ -1,0 +1,87 @@
+"""``.env`` files: the value is removed, a comment names the secret; ``.env.example`` and ``.gitignore`` follow."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import PurePosixPath
+from typing import Optional
+
+from scanner.remediate.records import Manual, Workspace
+from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, line_starts, locate, text_or_manual
+
+
+_ENV_LINE = re.compile(r"^(\s*)(export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*)(.*)$")
+
+
+def _ignored(ws: Workspace, path: str) -> bool:
+    """Is ``path`` ignored by git (work tree rules), counting pending .gitignore edits?"""
+    import pathspec
+
+    parts = PurePosixPath(path).parts
+    for depth in range(len(parts)):
+        directory = "/".join(parts[:depth]) or "."
+        gi = ws.read(os.path.join(directory, ".gitignore") if directory != "." else ".gitignore")
+        if gi:
+            spec = pathspec.GitIgnoreSpec.from_lines(gi.decode("utf-8", "replace").splitlines())
+            if spec.match_file("/".join(parts[depth:])):
+                return True
+    return False
+
+
+def rewrite_env(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
+    dec = text_or_manual(ws, path, pairs, ctx)
+    if dec is None:
+        return
+    text, nl = dec
+    starts = line_starts(text)
+    lines = text.split("\n")
+    label = ctx.store.label
+    keys = []
+    for site, item in sorted(pairs, key=lambda p: -p[0].line):
+        raw = lines[site.line - 1]
+        cr = "\r" if raw.endswith("\r") else ""
+        m = _ENV_LINE.match(raw[:-1] if cr else raw)
+        if not m or locate(text, starts, site, item) is None:
+            ctx.manual.append(Manual(site, "not a KEY=value line"))
+            continue
+        indent, export, key = m.group(1), m.group(2) or "", m.group(3)
+        # A multi-line quoted value (a key block) goes whole: the line it starts on to the line it ends on.
+        last = site.line + item.value.decode("utf-8", "replace").count("\n")
+        lines[site.line - 1 : last] = [
+            f"{indent}# leakstop: {key} moved to {label} {item.ref}{cr}",
+            f"{indent}{export}{key}={cr}",
+        ]
+        keys.append(key)
+    if not keys:
+        return
+    ws.write(path, "\n".join(lines).encode("utf-8"), "env", "value removed; comment names the secret")
+    directory = str(PurePosixPath(path).parent)
+    join = (lambda n: os.path.join(directory, n)) if directory != "." else (lambda n: n)
+    example = join(".env.example")
+    ex = (ws.read(example) or b"").decode("utf-8", "replace")
+    add = [k for k in sorted(set(keys)) if not re.search(r"^\s*(export\s+)?" + re.escape(k) + r"\s*=", ex, re.M)]
+    if add:
+        if ex and not ex.endswith("\n"):
+            ex += "\n"
+        ex += "".join(f"{k}=\n" for k in add)
+        ws.write(example, ex.encode("utf-8"), "env-example", "keys listed without values")
+    if not _ignored(ws, path):
+        gi_path = join(".gitignore")
+        gi = (ws.read(gi_path) or b"").decode("utf-8", "replace")
+        if gi and not gi.endswith("\n"):
+            gi += "\n"
+        gi += "/" + PurePosixPath(path).name + "\n"
+        ws.write(gi_path, gi.encode("utf-8"), "gitignore", f"ignore {PurePosixPath(path).name}")
+        ctx.notes.append(f"{path}: if it is tracked, also run `git rm --cached {path}`")
+
+
+_ENV_EXAMPLES = (".env.example", ".env.sample", ".env.template", ".env.dist")
+
+
+def claims(path: str, data: Optional[bytes]) -> bool:
+    lower = PurePosixPath(path).name.lower()
+    return (lower == ".env" or lower.startswith(".env.") or lower.endswith(".env")) and lower not in _ENV_EXAMPLES
+
+
+REWRITER = Rewriter(claims, rewrite_env)

@@ -1,0 +1,118 @@
+"""The ``SecretStore`` protocol: everything remediation asks of the place moved values go.
+
+A store answers two kinds of question. Before anything exists (planning, dry runs, IaC emit):
+how names are built and checked, whether one name holds several keys (a JSON document) or one
+value, how each platform refers to a stored value, what an IAM statement that reads it looks
+like, which extra features it has (scheduled rotation, a resource policy). Against the service
+(apply, ``rotation status``): read, write, tag, rotate, list what leakstop flagged. Its client is
+made on first use, so planning never touches the network.
+
+Code outside a store module never asks "which store is this": whatever differs is a method or an
+attribute here. A new store (Vault KV v2, GCP Secret Manager) is one module plus one line in
+:data:`scanner.remediate.stores.STORES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Protocol
+
+# A platform's way to name a stored value in its own configuration; the store fills in the
+# platforms it supports, a rewriter asks and lists a manual step on None.
+#   reference(platform, name, key, arn) -> text, or None when the platform cannot refer to it.
+# Platforms known today (the rewriter modules that ask):
+#   "cloudformation"  a dynamic reference resolved at deploy time ({{resolve:...}})
+#   "ecs"             a task definition's secrets[].valueFrom (arn: the secret's ARN or pattern)
+#   "serverless"      a serverless.yml variable
+Reference = Callable[[str, Optional[str], Optional[str]], str]
+
+
+@dataclass
+class Remote:
+    """What the store holds under one name (values only in memory)."""
+
+    name: str
+    arn: str
+    values: dict = field(repr=False)  # key -> value; a one-value store uses {"": value}
+    version_id: str = ""
+    versions: int = 0
+    deleted: bool = False
+    kms_key_id: Optional[str] = None
+    tags: dict = field(default_factory=dict)
+    stages: dict = field(default_factory=dict)  # version id -> stage labels (AWSCURRENT, AWSPENDING...)
+    last_accessed: Optional[str] = None  # ISO date the value was last read, when the store knows it
+    rotation: dict = field(default_factory=dict)  # enabled, lambda, last_rotated, next_rotation
+
+
+class SecretStore(Protocol):
+    kind: str  # the registry key (--backend)
+    title: str  # "AWS Secrets Manager": the service, in plan headers
+    label: str  # "Secrets Manager secret": one stored name, in comments and messages
+    noun: str  # "secret": what one name is called
+    grouped: bool  # one name holds a JSON document of several keys (else: one value per name)
+    template_setting: str  # the remediation.* setting holding this store's name template
+    default_template: str
+    template_fields: tuple[str, ...]  # fields a name template may use
+    supports_rotation: bool  # scheduled rotation with a Lambda
+    supports_resource_policy: bool
+    region: Optional[str]
+
+    def check_name(self, name: str) -> None:
+        """Raise LeakstopError when the service would refuse ``name``."""
+
+    def reference(self, platform: str, name: str, key: Optional[str], arn: Optional[str] = None) -> Optional[str]:
+        """How ``platform`` refers to key ``key`` of ``name`` (see :data:`Reference`), or None."""
+
+    def resource_pattern(self, name: str, region: str = "*", account: str = "*") -> str:
+        """An ARN that matches ``name`` before it exists (for policies written at plan time);
+        ``region``/``account`` may be wildcards or IaC expressions such as ``${AWS::Region}``."""
+
+    def read_statements(self, resources: list[str], region: str, kms_key_arn: Optional[str]) -> list[dict]:
+        """IAM statements that let a runtime role read exactly ``resources`` (and decrypt them)."""
+
+    def read(self, name: str) -> Optional[Remote]: ...
+
+    def write(self, name: str, values: dict, kms_key_id: Optional[str], exists: bool) -> str: ...
+
+    def tag(self, name: str, tags: dict) -> None: ...
+
+    def untag(self, name: str, keys: list[str]) -> None: ...
+
+    def enable_rotation(self, name: str, lambda_arn: str, days: int) -> None: ...
+
+    def put_policy(self, name: str, policy: dict) -> None: ...
+
+    def list_flagged(self) -> list[Remote]: ...
+
+    def current_values(self, remote: Remote) -> dict:
+        """The values ``remote`` holds now (key -> value), read only to compare hashes."""
+
+
+def request_token(name: str, payload: str, key: bytes) -> str:
+    """Idempotency token derived from the content: a re-run sends the same token, so AWS creates
+    no second version. Keyed (the fingerprint key, scanner.identity) and a slow KDF, because the
+    token is visible as the version id (tags, journal, `rotation status`)."""
+    salt = hmac.new(key, b"leakstop-token:" + name.encode(), hashlib.sha256).digest()
+    digest = hashlib.pbkdf2_hmac("sha256", payload.encode(), salt, 20_000)
+    return str(uuid.UUID(bytes=digest[:16]))
+
+
+def encode_json(values: dict) -> str:
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class LazyClient:
+    """A boto3 client made on first use: a store is built for planning without any AWS call."""
+
+    def __init__(self, service: str, region: Optional[str], factory: Callable) -> None:
+        self._service, self._region, self._factory = service, region, factory
+        self._client = None
+
+    def __call__(self):
+        if self._client is None:
+            self._client = self._factory(self._service, self._region)
+        return self._client

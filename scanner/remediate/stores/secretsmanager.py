@@ -1,0 +1,164 @@
+"""AWS Secrets Manager: one JSON secret per credential, its keys naming what each value is."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Callable, Optional
+
+from scanner.errors import LeakstopError
+from scanner.remediate.aws import aws_call, make_client
+from scanner.remediate.stores.base import LazyClient, Remote, encode_json, request_token
+
+_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
+
+
+def _cfn(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return f"{{{{resolve:secretsmanager:{name}:SecretString:{key}}}}}" if key else f"{{{{resolve:secretsmanager:{name}}}}}"
+
+
+def _ecs(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    # valueFrom: ARN[:json-key:version-stage:version-id]; the ARN, not the name, when a key is used
+    target = arn or name
+    return f"{target}:{key}::" if key else target
+
+
+def _serverless(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    # The whole secret through SSM's Secrets Manager reference path (a JSON secret is parsed into
+    # an object by the Framework); a key is then selected by the rewriter where the version allows.
+    return f"${{ssm:/aws/reference/secretsmanager/{name}}}"
+
+
+class SecretsManagerStore:
+    kind = "secretsmanager"
+    title = "AWS Secrets Manager"
+    label = "Secrets Manager secret"
+    noun = "secret"
+    grouped = True
+    template_setting = "name_template"
+    default_template = "{project}/{env}/{group}"
+    template_fields = ("project", "env", "group")
+    supports_rotation = True
+    supports_resource_policy = True
+    references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
+
+    def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
+        self.region = region
+        self.token_key = token_key  # keys the idempotency tokens (request_token)
+        self._client = LazyClient("secretsmanager", region, client_factory)
+
+    @property
+    def client(self):
+        return self._client()
+
+    # -- before anything exists -------------------------------------------------------------
+    def check_name(self, name: str) -> None:
+        if not _NAME.fullmatch(name):
+            raise LeakstopError(f"secret name {name!r} has characters Secrets Manager does not allow")
+
+    def reference(self, platform: str, name: str, key: Optional[str], arn: Optional[str] = None) -> Optional[str]:
+        fn = self.references.get(platform)
+        return fn(name, key, arn) if fn else None
+
+    def resource_pattern(self, name: str, region: str = "*", account: str = "*") -> str:
+        # Secrets Manager appends "-" and 6 random characters to every secret's ARN.
+        return f"arn:aws:secretsmanager:{region}:{account}:secret:{name}-??????"
+
+    def read_statements(self, resources: list[str], region: str, kms_key_arn: Optional[str]) -> list[dict]:
+        out = [{"Sid": "LeakstopReadSecrets", "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "Resource": sorted(set(resources))}]
+        if kms_key_arn:
+            out.append({"Sid": "LeakstopDecryptViaService", "Effect": "Allow", "Action": "kms:Decrypt",
+                        "Resource": kms_key_arn,
+                        "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}})
+        return out
+
+    # -- against the service ----------------------------------------------------------------
+    def read(self, name: str) -> Optional[Remote]:
+        try:
+            with aws_call(f"DescribeSecret {name}"):
+                desc = self.client.describe_secret(SecretId=name)
+        except LeakstopError as exc:
+            if "ResourceNotFoundException" in exc.message:
+                return None
+            raise
+        remote = _remote(desc, desc.get("VersionIdsToStages") or {})
+        if not remote.deleted and remote.version_id:
+            remote.values = self.current_values(remote)
+        return remote
+
+    def current_values(self, remote: Remote) -> dict:
+        with aws_call(f"GetSecretValue {remote.name}"):
+            got = self.client.get_secret_value(SecretId=remote.name)
+        text = got.get("SecretString")
+        if text is None:
+            raise LeakstopError(f"secret {remote.name} holds binary data, not a JSON document: choose another name_template")
+        try:
+            values = json.loads(text)
+        except ValueError:
+            raise LeakstopError(f"secret {remote.name} exists but is not a JSON document: choose another name_template") from None
+        if not isinstance(values, dict):
+            raise LeakstopError(f"secret {remote.name} exists but is not a JSON object: choose another name_template")
+        return values
+
+    def write(self, name: str, values: dict, kms_key_id: Optional[str], exists: bool) -> str:
+        payload = encode_json(values)
+        token = request_token(name, payload, self.token_key)
+        with aws_call(f"{'PutSecretValue' if exists else 'CreateSecret'} {name}"):
+            if exists:
+                r = self.client.put_secret_value(SecretId=name, SecretString=payload, ClientRequestToken=token)
+            else:
+                kw = {"KmsKeyId": kms_key_id} if kms_key_id else {}
+                r = self.client.create_secret(
+                    Name=name, SecretString=payload, ClientRequestToken=token,
+                    Description="Moved out of source code by leakstop remediate", **kw,
+                )
+        return r.get("VersionId", token)
+
+    def tag(self, name: str, tags: dict) -> None:
+        with aws_call(f"TagResource {name}"):
+            self.client.tag_resource(SecretId=name, Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
+
+    def untag(self, name: str, keys: list[str]) -> None:
+        if keys:
+            with aws_call(f"UntagResource {name}"):
+                self.client.untag_resource(SecretId=name, TagKeys=sorted(keys))
+
+    def enable_rotation(self, name: str, lambda_arn: str, days: int) -> None:
+        with aws_call(f"RotateSecret {name}"):
+            self.client.rotate_secret(SecretId=name, RotationLambdaARN=lambda_arn,
+                                      RotationRules={"AutomaticallyAfterDays": days}, RotateImmediately=False)
+
+    def put_policy(self, name: str, policy: dict) -> None:
+        with aws_call(f"PutResourcePolicy {name}"):
+            self.client.put_resource_policy(SecretId=name, ResourcePolicy=json.dumps(policy), BlockPublicPolicy=True)
+
+    def list_flagged(self) -> list[Remote]:
+        out = []
+        kw: dict = {"Filters": [{"Key": "tag-key", "Values": ["leakstop:rotation"]}]}
+        while True:
+            with aws_call("ListSecrets"):
+                page = self.client.list_secrets(**kw)
+            for s in page.get("SecretList", []):
+                out.append(_remote(s, s.get("SecretVersionsToStages") or {}))
+            if not page.get("NextToken"):
+                return out
+            kw["NextToken"] = page["NextToken"]
+
+
+def _date(value) -> Optional[str]:
+    return value.isoformat() if hasattr(value, "isoformat") else (str(value) if value else None)
+
+
+def _remote(desc: dict, stages: dict) -> Remote:
+    """A Remote from DescribeSecret or a ListSecrets entry (same fields, one name differs)."""
+    current = next((vid for vid, st in stages.items() if "AWSCURRENT" in st), "")
+    return Remote(
+        name=desc["Name"], arn=desc["ARN"], values={}, version_id=current, versions=len(stages),
+        deleted=bool(desc.get("DeletedDate")), kms_key_id=desc.get("KmsKeyId"),
+        tags={t["Key"]: t["Value"] for t in desc.get("Tags") or []}, stages={k: list(v) for k, v in stages.items()},
+        last_accessed=_date(desc.get("LastAccessedDate")),
+        rotation={"enabled": bool(desc.get("RotationEnabled")), "lambda": desc.get("RotationLambdaARN"),
+                  "last_rotated": _date(desc.get("LastRotatedDate")), "next_rotation": _date(desc.get("NextRotationDate"))},
+    )

@@ -1,0 +1,135 @@
+"""SSM Parameter Store: one SecureString parameter per value (``values`` is ``{"": value}``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Optional
+
+from scanner.errors import LeakstopError
+from scanner.remediate.aws import aws_call, make_client
+from scanner.remediate.stores.base import LazyClient, Remote
+
+_NAME = re.compile(r"/[A-Za-z0-9_./-]+")
+
+
+def _cfn(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return f"{{{{resolve:ssm-secure:{name}}}}}"
+
+
+def _ecs(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return arn or name
+
+
+def _serverless(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return f"${{ssm:{name}}}"
+
+
+class SsmStore:
+    kind = "ssm"
+    title = "SSM Parameter Store (SecureString)"
+    label = "SSM parameter"
+    noun = "parameter"
+    grouped = False
+    template_setting = "ssm_name_template"
+    default_template = "/{project}/{env}/{group}/{key}"
+    template_fields = ("project", "env", "group", "key")
+    supports_rotation = False
+    supports_resource_policy = False
+    references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
+
+    def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
+        # PutParameter takes no client token: token_key is accepted for the common constructor only.
+        self.region = region
+        self._client = LazyClient("ssm", region, client_factory)
+        self._sts = LazyClient("sts", region, client_factory)
+        self._account: Optional[str] = None
+
+    @property
+    def client(self):
+        return self._client()
+
+    # -- before anything exists -------------------------------------------------------------
+    def check_name(self, name: str) -> None:
+        if not _NAME.fullmatch(name):
+            raise LeakstopError(f"parameter name {name!r} has characters SSM does not allow")
+
+    def reference(self, platform: str, name: str, key: Optional[str], arn: Optional[str] = None) -> Optional[str]:
+        fn = self.references.get(platform)
+        return fn(name, key, arn) if fn else None
+
+    def resource_pattern(self, name: str, region: str = "*", account: str = "*") -> str:
+        return f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
+
+    def read_statements(self, resources: list[str], region: str, kms_key_arn: Optional[str]) -> list[dict]:
+        out = [{"Sid": "LeakstopReadParameters", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+                "Resource": sorted(set(resources))}]
+        if kms_key_arn:
+            out.append({"Sid": "LeakstopDecryptViaService", "Effect": "Allow", "Action": "kms:Decrypt",
+                        "Resource": kms_key_arn,
+                        "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{region}.amazonaws.com"}}})
+        return out
+
+    # -- against the service ----------------------------------------------------------------
+    def read(self, name: str) -> Optional[Remote]:
+        try:
+            with aws_call(f"GetParameter {name}"):
+                p = self.client.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+        except LeakstopError as exc:
+            if "ParameterNotFound" in exc.message:
+                return None
+            raise
+        return Remote(name=name, arn=p.get("ARN") or self.arn(name), values={"": p["Value"]},
+                      version_id=str(p.get("Version", "")), versions=int(p.get("Version", 0)),
+                      tags=self._tags(name))
+
+    def current_values(self, remote: Remote) -> dict:
+        with aws_call(f"GetParameter {remote.name}"):
+            return {"": self.client.get_parameter(Name=remote.name, WithDecryption=True)["Parameter"]["Value"]}
+
+    def _tags(self, name: str) -> dict:
+        with aws_call(f"ListTagsForResource {name}"):
+            tags = self.client.list_tags_for_resource(ResourceType="Parameter", ResourceId=name).get("TagList", [])
+        return {t["Key"]: t["Value"] for t in tags}
+
+    def write(self, name: str, values: dict, kms_key_id: Optional[str], exists: bool) -> str:
+        kw = {"KeyId": kms_key_id} if kms_key_id else {}
+        with aws_call(f"PutParameter {name}"):
+            r = self.client.put_parameter(Name=name, Value=values[""], Type="SecureString", Overwrite=exists,
+                                          Description="Moved out of source code by leakstop remediate", **kw)
+        return str(r.get("Version", ""))
+
+    def tag(self, name: str, tags: dict) -> None:
+        with aws_call(f"AddTagsToResource {name}"):
+            self.client.add_tags_to_resource(ResourceType="Parameter", ResourceId=name,
+                                             Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
+
+    def untag(self, name: str, keys: list[str]) -> None:
+        if keys:
+            with aws_call(f"RemoveTagsFromResource {name}"):
+                self.client.remove_tags_from_resource(ResourceType="Parameter", ResourceId=name, TagKeys=sorted(keys))
+
+    def arn(self, name: str) -> str:
+        if self._account is None:
+            with aws_call("GetCallerIdentity"):
+                self._account = self._sts().get_caller_identity()["Account"]
+        return self.resource_pattern(name, self.region or "us-east-1", self._account)
+
+    def enable_rotation(self, name: str, lambda_arn: str, days: int) -> None:
+        raise LeakstopError("scheduled rotation (--rotation-lambda-arn) needs a store that rotates (Secrets Manager)")
+
+    def put_policy(self, name: str, policy: dict) -> None:
+        raise LeakstopError("SSM parameters take no resource policy: restrict reads with IAM (iam-policy.json)")
+
+    def list_flagged(self) -> list[Remote]:
+        out = []
+        kw: dict = {"ParameterFilters": [{"Key": "tag:leakstop:rotation", "Values": ["required"]}]}
+        while True:
+            with aws_call("DescribeParameters"):
+                page = self.client.describe_parameters(**kw)
+            for p in page.get("Parameters", []):
+                out.append(Remote(name=p["Name"], arn=p.get("ARN", ""), values={}, version_id=str(p.get("Version", "")),
+                                  versions=int(p.get("Version", 0)), kms_key_id=p.get("KeyId"),
+                                  tags=self._tags(p["Name"]), last_accessed=None))
+            if not page.get("NextToken"):
+                return out
+            kw["NextToken"] = page["NextToken"]
