@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "history": "scanner.commands.history:history",
     "remediate": "scanner.commands.remediate:remediate",
     "rotation": "scanner.commands.rotation:rotation",
+    "init": "scanner.commands.init:init",
 }
 
 
@@ -40,8 +41,27 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
 
+def version_text() -> str:
+    """``leakstop 0.1.0 (rules: 855 built in, pack 1a2b3c4d5e6f)``: the pack digest changes with
+    any rule, so two installs report the same findings only when both parts agree."""
+    from scanner import __version__
+    from scanner.rules import builtin_rules_dir, files_digest, load_rules, rule_files
+
+    files = rule_files()
+    count = len(load_rules(files))
+    digest = files_digest(sorted(builtin_rules_dir().glob("*.yaml")))[:12]
+    return f"leakstop {__version__} (rules: {count} built in, pack {digest})"
+
+
+def _print_version(ctx: click.Context, param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(version_text())
+        ctx.exit(0)
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="leakstop", prog_name="leakstop")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version of leakstop and of its rules, then exit.")
 def cli() -> None:
     """leakstop: find secrets in files, staged changes, commit ranges and git history.
 

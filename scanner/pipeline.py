@@ -13,7 +13,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 from scanner.config import Config
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, LeakstopError
 from scanner.models import Chunk, Finding
-from scanner.report import ReportContext, write_report
+from scanner.report import ReportContext, Style, write_report
 
 
 @dataclass
@@ -146,11 +146,13 @@ def check_complete(outcome: Outcome) -> None:
 
 def report(
     outcome: Outcome, command: str, fmt: str, output: Optional[Path], rules: Sequence = (), notices: Sequence = (),
-    identity=None,
+    identity=None, style: Optional[Style] = None,
 ) -> int:
     """Write the report; the exit code counts findings only (notices are warnings). ``identity``
-    (the engine's) names the fingerprints' key in it."""
+    (the engine's) names the fingerprints' key in it; ``style`` comes from the output options."""
     key = {"source": identity.source, "key_id": identity.key_id} if identity is not None else None
-    ctx = ReportContext(command=command, rules=rules, stats=outcome.stats, notices=notices, identity=key)
+    style = style or Style()
+    ctx = ReportContext(command=command, rules=rules, stats=outcome.stats, notices=notices, identity=key,
+                        color=style.color, started=style.started)
     write_report(fmt, outcome.findings, ctx, output)
     return EXIT_FINDINGS if outcome.findings else EXIT_CLEAN

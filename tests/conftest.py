@@ -49,6 +49,62 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("LEAKSTOP_FINGERPRINT_KEY", raising=False)
 
 
+# Report schemas every report the tests produce is checked against: leakstop's own (shipped in the
+# package) for JSON and JSON Lines, GitLab's published secret-detection schema (../shared; not
+# checked where ../shared is absent) for -f gitlab.
+REPORT_SCHEMA = ROOT / "scanner" / "schemas" / "report.schema.json"
+GITLAB_SCHEMA = SHARED / "schemas" / "gitlab-secret-detection-report-format-15.2.4.json"
+
+
+@dataclass
+class ReportChecks:
+    """Which formats' reports were validated so far (tests can assert the checker saw theirs)."""
+
+    seen: dict
+
+
+@pytest.fixture(scope="session")
+def _report_validators():
+    import json
+
+    import jsonschema
+
+    own = jsonschema.Draft202012Validator(json.loads(REPORT_SCHEMA.read_text()))
+    finding = jsonschema.Draft202012Validator({**own.schema, "$ref": "#/$defs/finding", "required": [],
+                                               "type": "object"})
+    gitlab = (jsonschema.Draft7Validator(json.loads(GITLAB_SCHEMA.read_text())) if GITLAB_SCHEMA.is_file() else None)
+
+    def lines(text):
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    return {
+        "json": lambda text: own.validate(json.loads(text)),
+        "jsonl": lambda text: [finding.validate(d) for d in lines(text)],
+        "gitlab": (lambda text: gitlab.validate(json.loads(text))) if gitlab else None,
+    }
+
+
+@pytest.fixture(autouse=True)
+def report_checks(monkeypatch, _report_validators):
+    """Every JSON, JSONL and GitLab report rendered in-process during the tests is validated
+    against its schema; a report that does not validate fails the test that produced it."""
+    import scanner.report as reports
+
+    checks = ReportChecks(seen={})
+    real = reports.render
+
+    def checked(fmt, findings, ctx):
+        text = real(fmt, findings, ctx)
+        validate = _report_validators.get(fmt)
+        if validate is not None:
+            validate(text)
+            checks.seen[fmt] = checks.seen.get(fmt, 0) + 1
+        return text
+
+    monkeypatch.setattr(reports, "render", checked)
+    return checks
+
+
 @pytest.fixture
 def run_cli(capsys):
     """Invoke ``leakstop ARGS`` in-process; returns exit code, stdout and stderr."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Optional
@@ -9,8 +11,9 @@ from typing import Callable, Optional
 import click
 
 from scanner.config import format_size
+from scanner.errors import EXIT_FINDINGS
+from scanner.report import Style, formats_for
 
-FORMATS = ["text", "json", "jsonl", "sarif"]
 # -j beyond this is a typo, not a plan: each job is a process (a pool forks them all at once).
 MAX_JOBS = 256
 
@@ -24,14 +27,43 @@ def writable(ctx, param, value: Optional[Path]) -> Optional[Path]:
     return value
 
 
-def output_options(formats: list[str] = FORMATS) -> Callable:
-    def wrap(fn: Callable) -> Callable:
+def use_color(choice: str, output: Optional[Path], stream=None) -> bool:
+    """Colour for ``--color auto|always|never``: auto means a terminal on stdout, no ``-o`` file,
+    and no ``NO_COLOR`` in the environment (https://no-color.org)."""
+    if choice != "auto":
+        return choice == "always"
+    stream = stream or sys.stdout
+    if output is not None and str(output) != "-":
+        return False
+    return not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb" and stream.isatty()
+
+
+def output_options(command: str) -> Callable:
+    """Options every scanning command shares: configuration, report format and file, baseline,
+    colour, and ``--exit-code`` (the code for "findings", for report-only use in CI). The
+    command function receives ``style`` (:class:`scanner.report.Style`) for its report and returns
+    0/1; this maps 1 to ``--exit-code``."""
+
+    def wrap(command_fn: Callable) -> Callable:
+        @functools.wraps(command_fn)
+        def run(*args, exit_code: int, color: str, **kwargs):
+            style = Style(color=use_color(color, kwargs.get("output")))
+            rc = command_fn(*args, style=style, **kwargs)
+            return exit_code if rc == EXIT_FINDINGS else rc
+
+        fn = run
+        fn = click.option("--exit-code", "exit_code", type=click.IntRange(0, 255), default=EXIT_FINDINGS,
+                          show_default=True, metavar="N",
+                          help="Exit code when findings are reported (0: report only, never fail).")(fn)
+        fn = click.option("--color", "--colour", "color", type=click.Choice(["auto", "always", "never"]),
+                          default="auto", show_default=True,
+                          help="Colour the text report (auto: on a terminal, unless NO_COLOR is set).")(fn)
         fn = click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
                           help="Report only findings not in this baseline file.")(fn)
         fn = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=writable,
                           help="Write the report here instead of stdout.")(fn)
-        fn = click.option("-f", "--format", "fmt", type=click.Choice(formats), default="text", show_default=True,
-                          help="Report format.")(fn)
+        fn = click.option("-f", "--format", "fmt", type=click.Choice(formats_for(command)), default="text",
+                          show_default=True, help="Report format.")(fn)
         fn = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                           help="Configuration file (default: .leakstop.yaml at the repository root).")(fn)
         return fn
@@ -68,3 +100,32 @@ def _decoded(kind: str, n: int) -> str:
     if kind == "binary":
         return f"{n} binary: printable text, provider rules only"
     return f"{n} decoded from {kind.upper()}"
+
+
+def _first_sentence(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    end = flat.find(". ")
+    flat = flat if end < 0 else flat[: end + 1]
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def next_steps(findings, rules, command: str, quiet: bool = False) -> None:
+    """After a blocked commit or a failed job: what to do, in a few lines on stderr, where the
+    user already is (the report itself stays machine-readable)."""
+    if quiet or not findings:
+        return
+    by_id = {r.id: r for r in rules}
+    rotations = []
+    for rid in dict.fromkeys(f.rule_id for f in findings):
+        rule = by_id.get(rid)
+        if rule is not None and rule.rotation and len(rotations) < 2:
+            rotations.append(f"{rid}: {_first_sentence(rule.rotation)}")
+    where = {"diff": "unstage it, remove it from the file", "history": "it is in git history: rotate it first"}
+    say = functools.partial(print, file=sys.stderr)
+    say(f"leakstop: next: a real secret: {where.get(command, 'remove it')}, and rotate it "
+        "(a value that reached a file or commit may already be copied)"
+        + (f"; {'; '.join(rotations)}" if rotations else ""))
+    say("leakstop: next: to move values into AWS Secrets Manager and rewrite the code that uses them: "
+        "`leakstop remediate --project NAME --env ENV` (a dry run until --apply)")
+    say("leakstop: next: a false positive: add `leakstop:allow` in a comment on its line, or accept the "
+        "current findings with `leakstop baseline create` and pass `--baseline .leakstop-baseline.json`")

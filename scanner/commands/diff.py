@@ -13,13 +13,13 @@ from typing import Optional
 
 import click
 
-from scanner.commands.common import FORMATS, output_options, summary
+from scanner.commands.common import next_steps, output_options, summary
 
 
 @click.command()
 @click.argument("revs", required=False, metavar="[BASE..HEAD | BASE...HEAD | COMMIT]")
 @click.option("--staged", "--cached", "staged", is_flag=True, help="Scan the staged changes (the pre-commit hook).")
-@output_options(list(dict.fromkeys([*FORMATS, "github"])))
+@output_options("diff")
 @click.option("-C", "--repo", "repo", default=".", metavar="PATH", help="The git repository (default: current directory).")
 @click.option("--merges", is_flag=True,
               help="Scan each merge's whole diff against its first parent (default: only what it adds beyond all its parents).")
@@ -30,7 +30,7 @@ from scanner.commands.common import FORMATS, output_options, summary
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
 def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, repo: str, merges: bool,
-         config_from: Optional[str], max_file_size, engine, quiet: bool) -> int:
+         config_from: Optional[str], max_file_size, engine, quiet: bool, style) -> int:
     """Scan only the lines a change adds: the staged changes, or the commits of a range.
 
     \b
@@ -89,8 +89,9 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
         click.echo(f"leakstop: note: {note}", err=True)
     for n in notices:
         click.echo(f"leakstop: warning: {n.message}; this scan applied the version in {settings.origin}", err=True)
-    rc = report(outcome, "diff", fmt, output, rules, notices, identity)
+    rc = report(outcome, "diff", fmt, output, rules, notices, identity, style=style)
     summary(outcome, quiet)
+    next_steps(outcome.findings, rules, "diff", quiet)
     check_complete(outcome)
     return rc
 

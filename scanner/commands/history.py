@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from scanner.commands.common import FORMATS, MAX_JOBS, output_options, summary
+from scanner.commands.common import MAX_JOBS, next_steps, output_options, summary
 
 
 @click.command()
 @click.argument("repo", required=False, default=".")
-@output_options(FORMATS + [f for f in ("html",) if f not in FORMATS])
+@output_options("history")
 @click.option("--all-refs", "all_refs", is_flag=True, default=True,
               help="Scan commits reachable from every ref: branches, tags, remotes, stash (default).")
 @click.option("--branch", "branches", multiple=True, metavar="NAME",
@@ -27,7 +27,7 @@ from scanner.commands.common import FORMATS, MAX_JOBS, output_options, summary
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 @click.option("-q", "--quiet", is_flag=True, help="No summary or notes on stderr.")
 def history(repo, config_path, fmt, output, baseline, all_refs, branches, since, incremental, jobs, exclude,
-            max_file_size, progress, engine, quiet) -> int:
+            max_file_size, progress, engine, quiet, style) -> int:
     """Audit the whole git history: every secret ever committed (exit 1 when any is found).
 
     Each finding names the commit that first introduced it (sha, author, date, path), how many
@@ -65,11 +65,12 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     stats = result.stats.as_dict()
     findings = bl.new_findings(result.findings, git_toplevel(Path(repo))) if bl else result.findings
     outcome = Outcome(findings, stats)
-    rc = report(outcome, "history", fmt, output, eng.rules, identity=eng.identity)
+    rc = report(outcome, "history", fmt, output, eng.rules, identity=eng.identity, style=style)
     if not quiet:
         for note in result.stats.notes:
             print(f"leakstop: note: {note}", file=sys.stderr)
         summary(outcome)
         print(f"leakstop: {result.stats.commits} commit(s) walked", file=sys.stderr)
+    next_steps(outcome.findings, eng.rules, "history", quiet)
     check_complete(outcome)
     return rc

@@ -7,19 +7,19 @@ from pathlib import Path
 
 import click
 
-from scanner.commands.common import MAX_JOBS, output_options, summary
+from scanner.commands.common import MAX_JOBS, next_steps, output_options, summary
 
 
 @click.command()
 @click.argument("paths", nargs=-1)
-@output_options()
+@output_options("scan")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this gitignore-style glob (repeatable).")
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip files larger than this (default 10MB).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1, max=MAX_JOBS), default=None,
               help="Worker processes for large trees (default: one per core).")
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
-def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs, engine, quiet) -> int:
+def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs, engine, quiet, style) -> int:
     """Scan files and directories for secrets (exit 1 when any is found)."""
     from scanner.config import load_config, parse_size
     from scanner.engine import Engine
@@ -38,7 +38,8 @@ def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs
     eng = Engine(config, identity=resolve_identity(config, start))
     outcome = scan_paths(paths, config, eng, jobs)
     outcome.findings = apply_baseline(outcome.findings, baseline)
-    rc = report(outcome, "scan", fmt, output, eng.rules, identity=eng.identity)
+    rc = report(outcome, "scan", fmt, output, eng.rules, identity=eng.identity, style=style)
     summary(outcome, quiet)
+    next_steps(outcome.findings, eng.rules, "scan", quiet)
     check_complete(outcome)
     return rc

@@ -11,24 +11,52 @@ from __future__ import annotations
 import importlib
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional, Sequence
 
 from scanner.errors import LeakstopError
 from scanner.models import Finding, Redactor
 
-# format name -> "module:function"
-REPORTERS: dict[str, str] = {
-    "text": "scanner.report.text:render",
-    "json": "scanner.report.json:render",
-    "jsonl": "scanner.report.jsonl:render",
-    "sarif": "scanner.report.sarif:render",
-    "github": "scanner.report.github:render",
-    "html": "scanner.report.html:render",
+@dataclass(frozen=True)
+class Reporter:
+    target: str  # "module:function" of ``render(findings, ctx) -> str``, imported when used
+    # Formats for programs are always UTF-8 bytes (RFC 8259 for JSON), whatever the terminal's
+    # encoding; the others are for people and go through the text stream, degraded where needed.
+    utf8: bool = False
+    commands: frozenset = frozenset({"scan", "diff", "history"})  # which commands offer it
+
+
+# format name -> reporter: the -f choices of every command are read from here.
+REPORTERS: dict[str, Reporter] = {
+    "text": Reporter("scanner.report.text:render"),
+    "json": Reporter("scanner.report.json:render", utf8=True),
+    "jsonl": Reporter("scanner.report.jsonl:render", utf8=True),
+    "sarif": Reporter("scanner.report.sarif:render", utf8=True),
+    "github": Reporter("scanner.report.github:render"),
+    "gitlab": Reporter("scanner.report.gitlab:render", utf8=True),
+    "junit": Reporter("scanner.report.junit:render", utf8=True),
+    "csv": Reporter("scanner.report.csv:render", utf8=True),
+    # The audit report: findings with their commits, authors and timeline.
+    "html": Reporter("scanner.report.html:render", utf8=True, commands=frozenset({"history"})),
 }
-# Formats for programs: always UTF-8 bytes (RFC 8259 for JSON), whatever the terminal's encoding.
-# The others are for people and go through the text stream, degraded where it cannot encode.
-UTF8_FORMATS = frozenset({"json", "jsonl", "sarif", "html"})
+
+
+def formats_for(command: str) -> list[str]:
+    """The ``-f`` choices ``command`` offers, in registry order."""
+    return [name for name, r in REPORTERS.items() if command in r.commands]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Style:
+    """How the command was asked to present its report (from the shared output options)."""
+
+    color: bool = False
+    started: datetime = field(default_factory=_now)  # when the command began (UTC)
 
 
 @dataclass
@@ -39,6 +67,8 @@ class ReportContext:
     color: bool = False
     notices: Sequence = ()  # scanner.models.Notice: shown by sarif, github and json
     identity: Optional[dict] = None  # {"source", "key_id"} of the fingerprints' key, when known
+    started: datetime = field(default_factory=_now)  # UTC; formats that carry scan times show them
+    finished: datetime = field(default_factory=_now)
 
 
 def shown(findings: Sequence[Finding]) -> list[Finding]:
@@ -54,10 +84,10 @@ def shown(findings: Sequence[Finding]) -> list[Finding]:
 
 
 def render(fmt: str, findings: Sequence[Finding], ctx: ReportContext) -> str:
-    target = REPORTERS.get(fmt)
-    if target is None:
+    reporter = REPORTERS.get(fmt)
+    if reporter is None:
         raise LeakstopError(f"unknown format '{fmt}' (choose from {', '.join(sorted(REPORTERS))})")
-    module, attr = target.split(":")
+    module, attr = reporter.target.split(":")
     return getattr(importlib.import_module(module), attr)(shown(findings), ctx)
 
 
@@ -68,7 +98,7 @@ def write_report(fmt: str, findings: Sequence[Finding], ctx: ReportContext, outp
     text = render(fmt, findings, ctx)
     if output is None or str(output) == "-":
         buffer = getattr(sys.stdout, "buffer", None)
-        if fmt in UTF8_FORMATS and buffer is not None:
+        if REPORTERS[fmt].utf8 and buffer is not None:
             sys.stdout.flush()
             buffer.write(utf8(text))
             buffer.flush()
