@@ -37,15 +37,18 @@ def scan_chunks(engine, chunks: Iterable[Chunk]) -> list[Finding]:
 SERIAL_CPU_SECONDS = 0.5
 
 
-def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional[int] = None) -> Outcome:
+def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional[int] = None,
+               progress: Optional[float] = None) -> Outcome:
     """Scan files and directories (``-`` = stdin) with the given configuration.
 
     Work that outgrows SERIAL_CPU_SECONDS is split over worker processes (``jobs``, default one
     per core): the parent walks, each worker reads and scans files with a copy of the engine it
     inherits by fork. The decision is made from the work measured so far, not a file count: a
     thousand small files may not be worth a second process, a hundred large ones are.
+    ``progress``: a bar of files scanned on stderr after this delay (scanner.progress.bar_delay).
     """
     from scanner.engine import Engine
+    from scanner.progress import progress_bar
     from scanner.sources.files import FileSource
 
     engine = engine or Engine(config)
@@ -55,13 +58,18 @@ def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional
     may_split = jobs > 1 and "-" not in paths and _can_fork()
     findings: list[Finding] = []
     began = time.process_time()
-    for ref in walk:
-        for chunk in source.load(ref):
-            findings.extend(engine.scan(chunk))
-        if may_split and time.process_time() - began > SERIAL_CPU_SECONDS:
-            # The rest of the walk feeds the workers while they scan.
-            findings.extend(_scan_parallel(engine, source, walk, jobs))
-            break
+    bar = progress_bar(progress, unit="file", desc="leakstop scan")
+    try:
+        for ref in walk:
+            for chunk in source.load(ref):
+                findings.extend(engine.scan(chunk))
+            bar.update(1)
+            if may_split and time.process_time() - began > SERIAL_CPU_SECONDS:
+                # The rest of the walk feeds the workers while they scan.
+                findings.extend(_scan_parallel(engine, source, walk, jobs, bar))
+                break
+    finally:
+        bar.close()
     stats = source.stats.as_dict()
     if stats["skipped"].get("too large"):
         stats["max_file_size"] = config.max_file_size
@@ -82,8 +90,9 @@ def _init_worker(engine, source) -> None:
     _worker = (engine, source)
 
 
-def _scan_batch(refs: list) -> tuple[list[Finding], object, Optional[str]]:
-    """Scan a batch in a worker: its findings, its share of the walk's stats, or an error."""
+def _scan_batch(refs: list) -> tuple[list[Finding], object, Optional[str], int]:
+    """Scan a batch in a worker: its findings, its share of the walk's stats, or an error; and
+    how many files it held (the progress bar's step)."""
     engine, source = _worker
     source.stats = type(source.stats)()
     findings: list[Finding] = []
@@ -92,8 +101,8 @@ def _scan_batch(refs: list) -> tuple[list[Finding], object, Optional[str]]:
             for chunk in source.load(ref):
                 findings.extend(engine.scan(chunk))
     except LeakstopError as exc:
-        return [], None, exc.message
-    return findings, source.stats, None
+        return [], None, exc.message, len(refs)
+    return findings, source.stats, None, len(refs)
 
 
 def _batches(refs: Iterable, size: int = 32) -> Iterator[list]:
@@ -102,18 +111,19 @@ def _batches(refs: Iterable, size: int = 32) -> Iterator[list]:
         yield batch
 
 
-def _scan_parallel(engine, source, refs: Iterable, jobs: int) -> list[Finding]:
+def _scan_parallel(engine, source, refs: Iterable, jobs: int, bar) -> list[Finding]:
     import multiprocessing
 
     batches = _batches(refs)
     findings: list[Finding] = []
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(engine, source)) as pool:
-        for found, stats, error in pool.imap(_scan_batch, batches):
+        for found, stats, error, count in pool.imap(_scan_batch, batches):
             if error:
                 raise LeakstopError(error)
             findings.extend(found)
             source.stats.add(stats)
+            bar.update(count)
     return findings
 
 

@@ -38,6 +38,7 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     from scanner.engine import Engine
     from scanner.pipeline import Outcome, check_complete, report
     from scanner.sources.history import HistoryOptions, open_repo, resolve_branch, resolve_commit
+    from scanner.progress import bar_delay
     from scanner.sources.history_state import run_history
 
     info = open_repo(repo)
@@ -57,7 +58,7 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
         refs=refs,
         excludes=excludes,
         jobs=jobs or 0,
-        progress=sys.stderr.isatty() if progress is None else progress,
+        progress=bar_delay(progress, quiet),
         baseline_hash=bl.entry_hash if bl else None,
         baseline_id=bl.id if bl else "",
     )

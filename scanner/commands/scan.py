@@ -18,8 +18,10 @@ from scanner.commands.common import MAX_JOBS, next_steps, output_options, summar
 @click.option("-j", "--jobs", type=click.IntRange(min=1, max=MAX_JOBS), default=None,
               help="Worker processes for large trees (default: one per core).")
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr for a long scan (default: when stderr is a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
-def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs, engine, quiet, style) -> int:
+def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs, engine, progress, quiet, style) -> int:
     """Scan files and directories for secrets (exit 1 when any is found)."""
     from scanner.config import load_config, parse_size
     from scanner.engine import Engine
@@ -36,7 +38,9 @@ def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs
     from scanner.identity import resolve_identity
 
     eng = Engine(config, identity=resolve_identity(config, start))
-    outcome = scan_paths(paths, config, eng, jobs)
+    from scanner.progress import bar_delay
+
+    outcome = scan_paths(paths, config, eng, jobs, progress=bar_delay(progress, quiet))
     outcome.findings = apply_baseline(outcome.findings, baseline)
     rc = report(outcome, "scan", fmt, output, eng.rules, identity=eng.identity, style=style)
     summary(outcome, quiet)

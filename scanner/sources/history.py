@@ -504,7 +504,7 @@ class HistoryOptions:
     refs: tuple[str, ...] = ()  # full ref names; empty = all refs and HEAD
     excludes: tuple[str, ...] = ()  # commits whose ancestry is not scanned (--since, incremental)
     jobs: int = 0  # 0 = one worker per core
-    progress: bool = False
+    progress: Optional[float] = None  # the bar's delay (scanner.progress.bar_delay); None: no bar
     known_blobs: frozenset[bytes] = frozenset()  # already scanned (incremental)
     prior: dict = field(default_factory=dict)  # fingerprint -> Prior, from earlier runs (incremental)
     # (rule id, value) -> the baseline's keyed hash, run in the workers while the value is in
@@ -706,14 +706,11 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
     return HistoryResult(findings, stats, tips, seen - missing, where, missing, found_in)
 
 
-def _progress(enabled: bool):
-    if not enabled:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=0, unit="blob", desc="leakstop history", file=sys.stderr, dynamic_ncols=True, leave=False)
+def _progress(delay: Optional[float]):
+    """The bar (its total grows as batches are dispatched), or None when not wanted."""
+    from scanner.progress import progress_bar
+
+    return progress_bar(delay, unit="blob", desc="leakstop history") if delay is not None else None
 
 
 # -- attribution ------------------------------------------------------------------------------

@@ -75,7 +75,12 @@ def test_use_color_auto_rules(tmp_path, monkeypatch):
 
 def _on_a_terminal(args: list[str], cwd: Path) -> str:
     """Run leakstop with stdout and stderr on a pseudo-terminal; what the terminal showed."""
+    import fcntl
+    import struct
+    import termios
+
     main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a real terminal's size
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm"}
     env.pop("NO_COLOR", None)
     proc = subprocess.Popen([sys.executable, "-m", "scanner", *args], cwd=cwd, stdout=child, stderr=child, env=env)
@@ -150,3 +155,29 @@ def test_reports_produced_in_tests_are_checked_against_the_schemas(run_cli, leak
 
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, json.loads(REPORT_SCHEMA.read_text()))
+
+
+def test_progress_bar_on_a_terminal_and_not_in_a_pipe(tmp_path):
+    for i in range(50):
+        (tmp_path / f"f{i}.txt").write_text("nothing to see here\n")
+    assert "leakstop scan" in _on_a_terminal(["scan", "--progress", "."], tmp_path)
+    # Unasked, a bar waits a moment: a small scan (a pre-commit run) stays silent on a terminal.
+    assert "leakstop scan" not in _on_a_terminal(["scan", "."], tmp_path)
+    piped = subprocess.run([sys.executable, "-m", "scanner", "scan", "."], cwd=tmp_path, capture_output=True,
+                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert piped.returncode == 0 and "leakstop scan" not in piped.stderr
+
+
+def test_progress_bar_is_delayed_only_when_unasked():
+    from scanner.progress import DELAY_SECONDS, bar_delay
+
+    class Tty:
+        def __init__(self, tty):
+            self.tty = tty
+
+        def isatty(self):
+            return self.tty
+
+    assert bar_delay(True, stream=Tty(False)) == 0 and bar_delay(False, stream=Tty(True)) is None
+    assert bar_delay(None, stream=Tty(True)) == DELAY_SECONDS and bar_delay(None, stream=Tty(False)) is None
+    assert bar_delay(None, quiet=True, stream=Tty(True)) is None
