@@ -81,3 +81,27 @@ def test_unusable_cache_directory_is_not_an_error(run_cli, tmp_path: Path, monke
     (tmp_path / "a.py").write_text("x = 1\n")
     r = run_cli("scan", str(tmp_path / "a.py"))
     assert r.code == 0 and "1 files scanned" in r.err
+
+
+def test_readme_documents_every_action_input_and_output():
+    import yaml
+
+    from tests.conftest import ROOT
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    readme = (ROOT / "README.md").read_text()
+    for name in [*action["inputs"], *action["outputs"]]:
+        assert f"| `{name}` |" in readme, name
+
+
+def test_readme_snippets_pin_this_version():
+    """The pre-commit `rev`, the action's tag and pip's `@v` in the README and docs name the
+    version being released (a tag that exists once it is tagged), never another."""
+    import re
+
+    from scanner import __version__
+    from tests.conftest import ROOT
+
+    texts = [(ROOT / "README.md").read_text()] + [p.read_text() for p in (ROOT / "docs").rglob("*.*")]
+    pins = {m for t in texts for m in re.findall(r"(?:rev: |@)v(\d+\.\d+\.\d+)", t)}
+    assert pins == {__version__}
