@@ -181,3 +181,21 @@ def test_progress_bar_is_delayed_only_when_unasked():
     assert bar_delay(True, stream=Tty(False)) == 0 and bar_delay(False, stream=Tty(True)) is None
     assert bar_delay(None, stream=Tty(True)) == DELAY_SECONDS and bar_delay(None, stream=Tty(False)) is None
     assert bar_delay(None, quiet=True, stream=Tty(True)) is None
+
+
+def test_rule_descriptions_are_sentences_and_details_are_verbose(run_cli):
+    """Reports show plain descriptions; thresholds and patterns are for `rules list --verbose`."""
+    import re
+
+    from scanner.rules import load_rules, rule_files
+
+    for r in load_rules(rule_files()):
+        assert not re.search(r"min_entropy|bits/char|\bregex\b", r.summary), r.id
+    plain = run_cli("rules", "list")
+    line = next(l for l in plain.out.splitlines() if l.startswith("generic-password-quoted\t"))
+    assert "entropy" not in line
+    verbose = run_cli("rules", "list", "--verbose").out.splitlines()
+    i = verbose.index(line)
+    details = verbose[i + 1 : i + 8]
+    assert any(d.strip().startswith("min_entropy: ") for d in details)
+    assert any(d.strip().startswith("regex: ") for d in details)
