@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "remediate": "scanner.commands.remediate:remediate",
     "rotation": "scanner.commands.rotation:rotation",
     "init": "scanner.commands.init:init",
+    "image": "scanner.commands.image:image",
 }
 
 

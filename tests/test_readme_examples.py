@@ -47,6 +47,11 @@ def scratch(tmp_path_factory) -> Path:
     (repo / "config" / "prod.env").write_text("LOG_LEVEL=info\n")
     (repo / "file").write_text("nothing here\n")
     (repo / ".secrets.baseline").write_text('{"version": "1.5.0", "plugins_used": [], "filters_used": [], "results": {}}\n')
+    from tests.sources.image_builder import config_doc, layer_tar, oci_layout
+
+    layers = [layer_tar({"app/settings.py": f"AWS_KEY = '{KEY}'\n".encode()}, compress=True)]
+    (repo / "oci-dir").mkdir()
+    oci_layout(repo / "oci-dir", layers, config_doc(layers, env=[], history=["COPY app /app"]))
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "init")

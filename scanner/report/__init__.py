@@ -24,7 +24,7 @@ class Reporter:
     # Formats for programs are always UTF-8 bytes (RFC 8259 for JSON), whatever the terminal's
     # encoding; the others are for people and go through the text stream, degraded where needed.
     utf8: bool = False
-    commands: frozenset = frozenset({"scan", "diff", "history"})  # which commands offer it
+    commands: frozenset = frozenset({"scan", "diff", "history", "image"})  # which commands offer it
 
 
 # format name -> reporter: the -f choices of every command are read from here.
