@@ -25,6 +25,7 @@ from scanner.fsutil import atomic_write
 from scanner.models import Identity
 from scanner.remediate import iam, rotation
 from scanner.remediate.journal import JOURNAL_NAME, Journal
+from scanner.remediate.layout import connection_fields
 from scanner.remediate.plan import Edit, Plan, sha256
 
 _AUX_KINDS = ("helper", "env-example", "gitignore")  # value-free side files, written last
@@ -105,12 +106,13 @@ def _read_targets(run: _Run) -> tuple[dict, dict[str, dict]]:
                 f"--secret-id {name}) or choose another name; leakstop never deletes or recreates secrets"
             )
         values = dict(r.values) if r else {}
-        for it in items:
-            k = it.json_key if it.json_key is not None else ""
-            new = it.value.decode("utf-8")
-            if k in values and values[k] != new and not s.overwrite:
+        new = {it.json_key if it.json_key is not None else "": it.value.decode("utf-8") for it in items}
+        if run.store.grouped:  # a connection's host, port... beside its password (RDS layout)
+            new = {**{k: v for it in items for k, v in connection_fields(it.connection).items()}, **new}
+        for k, v in new.items():
+            if k in values and values[k] != v and not s.overwrite:
                 problems.append(f"{name}" + (f" key '{k}'" if k else "") + " already holds a different value")
-            values[k] = new
+            values[k] = v
         remote[name], wanted[name] = r, values
     if problems:
         raise LeakstopError("; ".join(problems) + " (use --overwrite to replace it, or another name_template)")

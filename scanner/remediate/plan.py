@@ -19,6 +19,7 @@ from typing import Iterable, Optional, Sequence
 from scanner.errors import LeakstopError
 from scanner.fsutil import read_json
 from scanner.models import Finding, Identity, Redactor, mask
+from scanner.remediate.layout import URI_USERINFO, Credential, connection_at, credentials, role_for, service_for
 from scanner.remediate.rewriters import rewrite_all
 from scanner.remediate.records import Edit, Item, Manual, Site, Workspace, sha256
 from scanner.remediate.settings import Settings
@@ -115,8 +116,9 @@ class Plan:
         }
 
 
-def _secret_name(settings: Settings, store, group: str, key: str) -> str:
-    name = settings.template_for(store).format(project=settings.project, env=settings.env, group=group, key=key)
+def _secret_name(settings: Settings, store, it: Item, service: str) -> str:
+    name = settings.template_for(store).format(project=settings.project, env=settings.env, group=it.group,
+                                                service=service, key=it.role)
     store.check_name(name)
     return name
 
@@ -125,7 +127,8 @@ def _site_key(f: Finding, line_text: str) -> Optional[str]:
     if f.key:
         return f.key
     prefix = line_text[: max(f.column - 1, 0)]
-    return key_from_line(prefix)
+    uri = URI_USERINFO.search(prefix)  # a URI's password: the name is what the URI is assigned to
+    return key_from_line(prefix[: uri.start()] if uri else prefix)
 
 
 def build_items(findings: Sequence[Finding], settings: Settings, store, read_line, identity: Identity,
@@ -136,13 +139,15 @@ def build_items(findings: Sequence[Finding], settings: Settings, store, read_lin
     Names come from the key at each site with every value and random run masked (a token that is
     part of a key name never becomes part of a secret name, a JSON key or an env variable)."""
     by_hash: dict[str, Item] = {}
+    first: dict[str, tuple[str, str]] = {}  # value hash -> (category, provider) of its first finding
     ordered = sorted(findings, key=lambda f: (f.path, f.line, f.column))
     red = Redactor(f.secret for f in ordered if f.secret)
     for f in ordered:
         if not f.secret:
             raise LeakstopError(f"{f.path}:{f.line}: finding has no value in memory (internal error)")
         h = identity.value_hash(f.secret)
-        site_key = red(_site_key(f, read_line(f.path, f.line)))
+        line = read_line(f.path, f.line)
+        site_key = red(_site_key(f, line))
         site = Site(f.path, f.line, f.column, f.end_column, f.rule_id, site_key)
         it = by_hash.get(h)
         if it is None:
@@ -150,38 +155,67 @@ def build_items(findings: Sequence[Finding], settings: Settings, store, read_lin
                       providers=[], masked=mask(f.secret.decode("utf-8", "replace")), sites=[], env_name="",
                       value=f.secret)
             by_hash[h] = it
+            first[h] = (f.category, f.provider)
+        if it.connection is None:
+            it.connection = connection_at(line, f.column, f.end_column)
         it.sites.append(site)
         if f.rule_id not in it.rule_ids:
             it.rule_ids.append(f.rule_id)
         if f.provider not in it.providers:
             it.providers.append(f.provider)
-    # Name each value; keys are unique within a secret (a different value under the same name gets _2, _3...).
-    taken: dict[str, dict[str, str]] = {}  # secret/parameter name -> key -> value hash
-    known = known or {}
-    for h, (name, key) in known.items():
-        taken.setdefault(name, {})[key or ""] = h
     items = sorted(by_hash.values(), key=lambda i: (i.sites[0].path, i.sites[0].line, i.sites[0].column))
+    aliases = settings.services or {}
     for it in items:
         raw = (next((s.key for s in it.sites if s.key), None) or it.rule_ids[0]).replace("…", "")
-        base = json_key(raw)
-        it.env_name = re.sub(r"[^A-Za-z0-9_]", "_", raw).rstrip("_").upper() if raw != it.rule_ids[0] else base.upper()
+        site_key = raw if raw != it.rule_ids[0] else None
+        it.env_name = re.sub(r"[^A-Za-z0-9_]", "_", raw).rstrip("_").upper() if site_key else json_key(raw).upper()
         if it.group == "app":
             it.group = group_for("generic", raw)
-        if it.value_hash in known:
-            it.secret_name, it.json_key = known[it.value_hash]
-            continue
-        n = 1
-        while True:
-            key = base if n == 1 else f"{base}_{n}"
-            name = _secret_name(settings, store, it.group, key)
-            slot = taken.setdefault(name, {})
-            jkey = key if store.grouped else ""
-            if jkey not in slot or slot[jkey] == it.value_hash:
-                slot[jkey] = it.value_hash
-                it.secret_name, it.json_key = name, (key if store.grouped else None)
-                break
-            n += 1
+        category, provider = first[it.value_hash]
+        it.role = role_for(it.rule_ids[0], site_key, category, provider)
+        it.service = service_for(provider, site_key, category, it.connection, aliases)
+    _name(credentials(items), settings, store, known or {})
     return items
+
+
+def _name(creds: list[Credential], settings: Settings, store, known: dict) -> None:
+    """Give each credential a secret (``service``, else ``service-2``...) whose keys are its
+    roles; names from the journal (``known``: value hash -> (name, key)) are kept."""
+    taken: dict[str, dict[str, str]] = {}  # secret/parameter name -> key -> value hash
+    for h, (name, key) in known.items():
+        taken.setdefault(name, {})[key or ""] = h
+    for cred in creds:
+        mine = {it.value_hash for it in cred.items}
+        fixed = [it for it in cred.items if it.value_hash in known]
+        for it in fixed:
+            it.secret_name, it.json_key = known[it.value_hash]
+        rest = [it for it in cred.items if it.value_hash not in known]
+        if not rest:
+            continue
+        if fixed and store.grouped:  # the rest of a credential joins the secret it already has
+            names = {it.value_hash: fixed[0].secret_name for it in rest}
+        else:
+            n = 1
+            while True:
+                service = cred.service if n == 1 else f"{cred.service}-{n}"
+                names = {it.value_hash: _secret_name(settings, store, it, service) for it in rest}
+                if all(set(taken.get(name, {}).values()) <= mine for name in names.values()):
+                    break
+                n += 1
+        for it in rest:
+            it.secret_name = names[it.value_hash]
+            slot = taken.setdefault(it.secret_name, {})
+            it.json_key = _free_key(slot, it) if store.grouped else None
+            slot[it.json_key or ""] = it.value_hash
+
+
+def _free_key(slot: dict[str, str], it: Item) -> str:
+    n = 1
+    while True:
+        key = it.role if n == 1 else f"{it.role}_{n}"
+        if slot.get(key, it.value_hash) == it.value_hash:
+            return key
+        n += 1
 
 
 def findings_from_report(report: Path, base: Path, ruleset: Sequence, identity: Identity,

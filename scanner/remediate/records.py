@@ -36,6 +36,11 @@ class Item:
     sites: list[Site]
     env_name: str  # the variable name used where an environment variable is wired (ECS, .env)
     value: bytes = field(default=b"", repr=False, compare=False)
+    service: str = ""  # whose credential (scanner.remediate.layout)
+    role: str = ""  # what the value is: the JSON key (password, api_key, secret_access_key...)
+    # The connection URI a password sits in: RDS-style fields (engine, host, port, username,
+    # dbname; stored beside the password) and its shape (scheme, query), to rebuild the URI.
+    connection: Optional[dict] = None
 
     @property
     def ref(self) -> str:
@@ -54,6 +59,9 @@ class Item:
             "providers": self.providers,
             "masked": self.masked,
             "env_name": self.env_name,
+            "service": self.service,
+            "role": self.role,
+            "connection": self.connection,
             "sources": sorted({red(s.path) for s in self.sites}),
             "sites": [f"{red(s.path)}:{s.line}:{s.column}" for s in self.sites],
         }

@@ -19,21 +19,26 @@ def tag_value(text: str) -> str:
     return _TAG_SAFE.sub("_", text)[:256]
 
 
+def _one(values: Sequence[str]) -> str:
+    """A readable single tag value: the first of ``values``, and how many more the journal and
+    rotation-plan.json list (a tag is no place for a list)."""
+    vals = sorted(set(values))
+    return tag_value(vals[0] + (f" +{len(vals) - 1} more" if len(vals) > 1 else "")) if vals else ""
+
+
 def tags_for(items: Sequence[dict], flagged_version: str) -> dict:
     """Tags for one secret (all the journal items stored in it)."""
-    rules = sorted({r for it in items for r in it.get("rule_ids", [])})
-    sources = sorted({s for it in items for s in it.get("sources", [])})
     in_hist = any(it.get("in_git_history") for it in items)
     tags = {
         "leakstop:rotation": "required",
-        "leakstop:rule": tag_value(",".join(rules)),
-        "leakstop:source": tag_value(",".join(sources)),
+        "leakstop:rule": _one([r for it in items for r in it.get("rule_ids", [])]),
+        "leakstop:source": _one([s for it in items for s in it.get("sources", [])]),
         "leakstop:in-git-history": "true" if in_hist else "false",
         "leakstop:flagged-version": tag_value(flagged_version),
     }
     firsts = sorted({it["first_commit"] for it in items if it.get("first_commit")})
     if firsts:
-        tags["leakstop:first-commit"] = tag_value(",".join(firsts))
+        tags["leakstop:first-commit"] = tag_value(firsts[0])
     return tags
 
 

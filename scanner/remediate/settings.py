@@ -11,7 +11,7 @@ from typing import Any, Optional
 from scanner.config import Config
 from scanner.errors import LeakstopError
 
-KEYS = ("backend", "region", "kms_key_id", "output_dir", "cache_ttl")  # + each store's template_setting
+KEYS = ("backend", "region", "kms_key_id", "output_dir", "cache_ttl", "services")  # + each store's template_setting
 _NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -29,6 +29,7 @@ class Settings:
     overwrite: bool = False
     rotation_lambda_arn: Optional[str] = None
     rotate_after_days: Optional[int] = None
+    services: Optional[dict] = None  # provider or name word -> service name (the {service} of names)
 
     def template_for(self, store) -> str:
         """The name template of ``store`` (its ``template_setting``), else the store's default."""
@@ -59,6 +60,15 @@ def _check_store_template(value: Any, where: str, cls: type) -> str:
     return t
 
 
+def _check_services(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise LeakstopError(f"{where} must map a provider (or a word of a variable name) to a service name")
+    for k, v in value.items():
+        if not isinstance(k, str) or not isinstance(v, str) or not _NAME_PART.match(v):
+            raise LeakstopError(f"{where}: '{k}' must map to a service name of letters, digits, '.', '_' or '-'")
+    return {k.lower(): v for k, v in value.items()}
+
+
 def load_settings(config: Config, project: str, env: str, **cli: Any) -> Settings:
     """Validate ``remediation:`` (errors name the file and the key), then apply CLI overrides."""
     from scanner.remediate.stores import STORES
@@ -83,6 +93,8 @@ def load_settings(config: Config, project: str, env: str, **cli: Any) -> Setting
         if not isinstance(raw["cache_ttl"], int) or isinstance(raw["cache_ttl"], bool) or raw["cache_ttl"] < 0:
             raise LeakstopError(f"{src}: 'remediation.cache_ttl' must be a number of seconds >= 0")
         vals["cache_ttl"] = raw["cache_ttl"]
+    if "services" in raw:
+        vals["services"] = _check_services(raw["services"], f"{src}: 'remediation.services'")
     if vals.get("backend") and vals["backend"] not in STORES:
         raise LeakstopError(f"{src}: 'remediation.backend' must be one of {', '.join(sorted(STORES))}")
     for what, v in (("--project", project), ("--env", env)):

@@ -62,8 +62,8 @@ def test_dry_run_changes_nothing_and_masks_values(remediate, sample_repo):
     assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
     for v in sample.CORE.values():
         assert v not in r.out and v not in r.err, "a raw value was printed"
-    assert "secret shop/prod/api-keys" in r.out and "key stripe_key: sk_l…" in r.out
-    assert "+STRIPE_KEY = leakstop_lookup(\"shop/prod/api-keys\", \"stripe_key\")  # live key" in r.out
+    assert "secret shop/prod/stripe\n" in r.out and "key secret_key: sk_l…" in r.out
+    assert "+STRIPE_KEY = leakstop_lookup(\"shop/prod/stripe\", \"secret_key\")  # live key" in r.out
     assert "ecs-task-definition-secrets.json" in r.out and "BuildKit" in r.out
     assert "Dry run: nothing was changed" in r.out
 
@@ -78,11 +78,13 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
 
     # Secrets exist with the right values (compared by hash), the KMS key and the tags.
     vals = stored_values()
-    assert vals[("shop/prod/api-keys", "stripe_key")] == h(sample.STRIPE)
-    assert vals[("shop/prod/api-keys", "stripe_secret")] == h(sample.STRIPE_CFN)
-    assert vals[("shop/prod/api-keys", "github_token")] == h(sample.GITHUB)
-    assert vals[("shop/prod/api-keys", "github_build_token")] == h(sample.GITHUB_BUILD)
-    assert vals[("shop/prod/cloud", "aws_access_key_id")] == h(sample.AWS_KEY)
+    # One secret per credential, named for its service; keys say what each value is.
+    assert vals[("shop/prod/stripe", "secret_key")] == h(sample.STRIPE)
+    assert vals[("shop/prod/stripe-2", "secret_key")] == h(sample.STRIPE_CFN)
+    assert vals[("shop/prod/github-2", "token")] == h(sample.GITHUB)
+    assert vals[("shop/prod/github", "token")] == h(sample.GITHUB_BUILD)
+    assert vals[("shop/prod/aws", "access_key_id")] == h(sample.AWS_KEY)
+    assert vals[("shop/prod/database", "password")] == h(sample.DB_PASSWORD)
     state = secrets_state()
     for name, (_, versions, kms_id, tags) in state.items():
         assert versions == 1
@@ -91,8 +93,10 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
         assert tags["leakstop:in-git-history"] == "true"
         assert len(tags["leakstop:first-commit"]) == 40
         assert tags["leakstop:flagged-version"]
-    assert "stripe-live-secret-key" in state["shop/prod/api-keys"][3]["leakstop:rule"]
-    assert "service/billing.py" in state["shop/prod/api-keys"][3]["leakstop:source"]
+    # Tag values are single readable values (lists live in the journal and rotation-plan.json).
+    assert state["shop/prod/stripe"][3]["leakstop:rule"] == "stripe-live-secret-key"
+    assert state["shop/prod/stripe"][3]["leakstop:source"] == "Dockerfile +1 more"
+    assert state["shop/prod/aws"][3]["leakstop:source"] == ".env +1 more"
 
     # A re-scan finds none of the moved literals (by fingerprint); no file holds a value any more.
     rules = {r.id for r in load_ruleset(Config())}
@@ -110,29 +114,29 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
     billing = files["service/billing.py"].decode()
     orig = sample.FILES["service/billing.py"]
     assert billing.replace('from leakstop_secrets import lookup as leakstop_lookup\n', "", 1) == orig.replace(
-        f'"{sample.STRIPE}"', 'leakstop_lookup("shop/prod/api-keys", "stripe_key")').replace(
-        f"'{sample.AWS_KEY}'", 'leakstop_lookup("shop/prod/cloud", "aws_access_key_id")'), "python not byte-identical"
+        f'"{sample.STRIPE}"', 'leakstop_lookup("shop/prod/stripe", "secret_key")').replace(
+        f"'{sample.AWS_KEY}'", 'leakstop_lookup("shop/prod/aws", "access_key_id")'), "python not byte-identical"
     assert "GetSecretValueCommand" in files["web/leakstop-secrets.mjs"].decode()
-    assert 'await leakstopLookup("shop/prod/api-keys", "github_token")' in files["web/client.mjs"].decode()
+    assert 'await leakstopLookup("shop/prod/github-2", "token")' in files["web/client.mjs"].decode()
     docker = files["Dockerfile"].decode()
     assert "ENV APP_MODE=prod" in docker and "RUN --mount=type=secret,id=GITHUB_BUILD_TOKEN,env=GITHUB_BUILD_TOKEN" in docker
-    assert "{{resolve:secretsmanager:shop/prod/api-keys:SecretString:stripe_secret}}" in files["template.yaml"].decode()
-    assert "{{leakstop:secretsmanager:shop/prod/api-keys#github_token}}" in files["docker-compose.yml"].decode()
+    assert "{{resolve:secretsmanager:shop/prod/stripe-2:SecretString:secret_key}}" in files["template.yaml"].decode()
+    assert "{{leakstop:secretsmanager:shop/prod/github-2#token}}" in files["docker-compose.yml"].decode()
     env = files[".env"].decode()
-    assert "AWS_ACCESS_KEY_ID=\n" in env and "# leakstop: AWS_ACCESS_KEY_ID moved to Secrets Manager secret shop/prod/cloud" in env
+    assert "AWS_ACCESS_KEY_ID=\n" in env and "# leakstop: AWS_ACCESS_KEY_ID moved to Secrets Manager secret shop/prod/aws#access_key_id" in env
     assert "AWS_ACCESS_KEY_ID=" in files[".env.example"].decode()
     assert "/.env" in files[".gitignore"].decode().splitlines()
 
     # ECS snippet: full ARN + JSON key.
     ecs = json.loads(files["leakstop-remediation/ecs-task-definition-secrets.json"])
-    arn = boto3.client("secretsmanager").describe_secret(SecretId="shop/prod/api-keys")["ARN"]
-    assert {"name": "STRIPE_KEY", "valueFrom": f"{arn}:stripe_key::"} in ecs["containerDefinitions"][0]["secrets"]
+    arn = boto3.client("secretsmanager").describe_secret(SecretId="shop/prod/stripe")["ARN"]
+    assert {"name": "STRIPE_KEY", "valueFrom": f"{arn}:secret_key::"} in ecs["containerDefinitions"][0]["secrets"]
 
     # Rotation plan lists every value with its provider's steps.
     plan = json.loads(files["leakstop-remediation/rotation-plan.json"])
     listed = {(v["secret_name"], v["json_key"]) for v in plan["values"]}
     assert set(vals) <= listed
-    stripe = next(v for v in plan["values"] if v["json_key"] == "stripe_key")
+    stripe = next(v for v in plan["values"] if v["secret_name"] == "shop/prod/stripe")
     assert "Stripe" in stripe["rotation"][0]["steps"] or "stripe" in stripe["rotation"][0]["steps"].lower()
     md = files["leakstop-remediation/rotation-plan.md"].decode()
     assert all(f"(key `{k}`)" in md for _, k in vals)
@@ -187,10 +191,10 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
     rows = {r["name"]: r for r in json.loads(st.out)["secrets"]}
     assert set(rows) == set(state) and not any(r["rotated"] for r in rows.values())
     text = run_cli("rotation", "status")
-    assert text.code == 1 and "PENDING\tshop/prod/api-keys\t" in text.out and "pending rotation" in text.err
-    boto3.client("secretsmanager").put_secret_value(SecretId="shop/prod/cloud", SecretString='{"aws_access_key_id":"new"}')
+    assert text.code == 1 and "PENDING\tshop/prod/stripe\t" in text.out and "pending rotation" in text.err
+    boto3.client("secretsmanager").put_secret_value(SecretId="shop/prod/aws", SecretString='{"access_key_id":"new"}')
     rows = {r["name"]: r for r in json.loads(run_cli("rotation", "status", "-f", "json").out)["secrets"]}
-    assert rows["shop/prod/cloud"]["rotated"] and not rows["shop/prod/api-keys"]["rotated"]
+    assert rows["shop/prod/aws"]["rotated"] and not rows["shop/prod/stripe"]["rotated"]
 
 
 def test_rewritten_esm_module_passes_node_check(remediate, sample_repo):
@@ -220,7 +224,7 @@ def test_rotate_secret_with_lambda(remediate, sample_repo):
                                                 Handler="index.handler", Code={"ZipFile": buf.getvalue()})
     r = remediate(sample_repo, "--apply", "--rotation-lambda-arn", fn["FunctionArn"], "--rotate-after-days", "14")
     assert r.code == 0, r.err
-    d = boto3.client("secretsmanager").describe_secret(SecretId="shop/prod/cloud")
+    d = boto3.client("secretsmanager").describe_secret(SecretId="shop/prod/aws")
     assert d["RotationEnabled"] and d["RotationRules"]["AutomaticallyAfterDays"] == 14
     assert d["RotationLambdaARN"] == fn["FunctionArn"]
 
@@ -236,7 +240,7 @@ def test_token_in_a_key_name_never_reaches_names_journal_or_rotation_plan(remedi
     r = remediate(repo, "-f", "json", "--save-plan", str(plan))
     assert r.code == 0, r.err
     doc = json.loads(r.out)
-    assert {s["json_key"] for s in doc["secrets"]} >= {"secret_ghp"}
+    assert {s["json_key"] for s in doc["secrets"]} >= {"secret"}
     # value hashes are keyed: a saved plan does not confirm a guessed value
     assert h("Xq7vR2mK9pLw4ZtD") not in plan.read_text() and h(token) not in plan.read_text()
     r = remediate(repo, "--apply")
@@ -272,10 +276,34 @@ def test_version_ids_are_keyed(remediate, sample_repo):
 
     assert remediate(sample_repo, "--apply").code == 0
     sm = boto3.client("secretsmanager")
-    payload = sm.get_secret_value(SecretId="shop/prod/api-keys")["SecretString"]
-    version = sm.describe_secret(SecretId="shop/prod/api-keys")["Tags"]
+    payload = sm.get_secret_value(SecretId="shop/prod/stripe")["SecretString"]
+    version = sm.describe_secret(SecretId="shop/prod/stripe")["Tags"]
     flagged = {t["Key"]: t["Value"] for t in version}["leakstop:flagged-version"]
-    unkeyed = hashlib.pbkdf2_hmac("sha256", payload.encode(), b"leakstop-token:shop/prod/api-keys", 20_000)
+    unkeyed = hashlib.pbkdf2_hmac("sha256", payload.encode(), b"leakstop-token:shop/prod/stripe", 20_000)
     assert flagged != str(uuid.UUID(bytes=unkeyed[:16]))
     again = remediate(sample_repo, "--apply")  # still idempotent: nothing new is stored
     assert again.code == 0 and "Nothing to remediate" in again.out
+
+
+def test_apply_stores_a_database_uri_rds_style_and_a_key_pair_together(remediate, make_repo):
+    import secrets
+    import string
+
+    alnum = string.ascii_letters + string.digits
+    pw = "".join(secrets.choice(alnum) for _ in range(20))
+    key_id = "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+    secret = "".join(secrets.choice(alnum + "/+") for _ in range(40))
+    repo = make_repo("db")
+    (repo / "settings.py").write_text(
+        f'DATABASE_URL = "postgresql://admin:{pw}@db.internal/orders?sslmode=require"\n'
+        f'AWS_ACCESS_KEY_ID = "{key_id}"\nAWS_SECRET_ACCESS_KEY = "{secret}"\n')
+    r = remediate(repo, "--apply")
+    assert r.code == 0, r.err
+    sm = boto3.client("secretsmanager")
+    db = json.loads(sm.get_secret_value(SecretId="shop/prod/postgres")["SecretString"])
+    assert {k: v for k, v in db.items() if k != "password"} == {
+        "engine": "postgres", "host": "db.internal", "port": "5432", "username": "admin", "dbname": "orders"}
+    assert h(db["password"]) == h(pw)
+    pair = json.loads(sm.get_secret_value(SecretId="shop/prod/aws")["SecretString"])
+    assert {k: h(v) for k, v in pair.items()} == {"access_key_id": h(key_id), "secret_access_key": h(secret)}
+    assert {s["Name"] for s in sm.list_secrets()["SecretList"]} == {"shop/prod/postgres", "shop/prod/aws"}

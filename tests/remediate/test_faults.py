@@ -176,7 +176,7 @@ def test_throttling_is_retried_with_backoff(make_repo, remediate, monkeypatch):
     assert r.code == 0, r.err
     assert len(calls) >= 3
     names = {s["Name"] for s in boto3.client("secretsmanager").list_secrets()["SecretList"]}
-    assert {"shop/prod/cloud", "shop/prod/api-keys"} <= names
+    assert {"shop/prod/aws", "shop/prod/stripe"} <= names
 
 
 def test_throttling_gives_up_with_clear_error(make_repo, remediate, monkeypatch):
@@ -192,8 +192,8 @@ def test_throttling_gives_up_with_clear_error(make_repo, remediate, monkeypatch)
 def test_secret_scheduled_for_deletion(make_repo, remediate):
     repo = small_repo(make_repo, "r")
     sm = boto3.client("secretsmanager")
-    sm.create_secret(Name="shop/prod/cloud", SecretString="{}")
-    sm.delete_secret(SecretId="shop/prod/cloud", RecoveryWindowInDays=7)
+    sm.create_secret(Name="shop/prod/aws", SecretString="{}")
+    sm.delete_secret(SecretId="shop/prod/aws", RecoveryWindowInDays=7)
     before = digest_tree(repo)
     r = remediate(repo, "--apply")
     assert r.code == 2 and "scheduled for deletion" in r.err and "restore-secret" in r.err
@@ -210,18 +210,18 @@ def test_kms_key_not_found(make_repo, remediate):
 def test_different_value_needs_overwrite(make_repo, remediate):
     repo = small_repo(make_repo, "r")
     sm = boto3.client("secretsmanager")
-    sm.create_secret(Name="shop/prod/cloud", SecretString='{"aws_access_key_id": "older", "other": "kept"}')
+    sm.create_secret(Name="shop/prod/aws", SecretString='{"access_key_id": "older", "other": "kept"}')
     before = digest_tree(repo)
     r = remediate(repo, "--apply")
-    assert r.code == 2 and "shop/prod/cloud key 'aws_access_key_id' already holds a different value" in r.err
+    assert r.code == 2 and "shop/prod/aws key 'access_key_id' already holds a different value" in r.err
     assert digest_tree(repo) == before
     r = remediate(repo, "--apply", "--overwrite")
     assert r.code == 0, r.err
-    doc = json.loads(sm.get_secret_value(SecretId="shop/prod/cloud")["SecretString"])
-    assert doc["other"] == "kept" and doc["aws_access_key_id"] == sample.AWS_KEY
-    assert len(sm.describe_secret(SecretId="shop/prod/cloud")["VersionIdsToStages"]) == 2
+    doc = json.loads(sm.get_secret_value(SecretId="shop/prod/aws")["SecretString"])
+    assert doc["other"] == "kept" and doc["access_key_id"] == sample.AWS_KEY
+    assert len(sm.describe_secret(SecretId="shop/prod/aws")["VersionIdsToStages"]) == 2
     # never deleted: the secret that existed before is still there, with its other key
-    assert "shop/prod/cloud" in {s["Name"] for s in sm.list_secrets()["SecretList"]}
+    assert "shop/prod/aws" in {s["Name"] for s in sm.list_secrets()["SecretList"]}
 
 
 def test_aws_region_alone_is_honoured(make_repo, remediate, monkeypatch):

@@ -63,7 +63,7 @@ def test_from_report_changes_only_path_and_moves_key_blocks(make_repo, run_cli):
         for part in [v, *v.splitlines()[1:-1]]:
             assert part not in r.out + r.err, "a value (or a line of a key) was printed"
     env = (repo / "app/.env").read_text()
-    assert env == "A=1\n# leakstop: TLS_KEY moved to Secrets Manager secret shop/prod/keys#tls_key\nTLS_KEY=\nB=2\n"
+    assert env == "A=1\n# leakstop: TLS_KEY moved to Secrets Manager secret shop/prod/tls#private_key\nTLS_KEY=\nB=2\n"
     assert values["py"] not in (repo / "app/keys.py").read_text() and "leakstop_lookup(" in (repo / "app/keys.py").read_text()
     assert values["inside"] not in (repo / "app/tok.py").read_text()
     # The YAML block keeps its value (its lines are indented in the file): a manual step, not half a rewrite.
@@ -72,8 +72,9 @@ def test_from_report_changes_only_path_and_moves_key_blocks(make_repo, run_cli):
     sm = boto3.client("secretsmanager")
     for s in sm.list_secrets()["SecretList"]:
         for k, v in json.loads(sm.get_secret_value(SecretId=s["Name"])["SecretString"]).items():
-            stored[k] = h(v)
-    assert stored["tls_key"] == h(values["env"]) and stored["signing_key"] == h(values["py"])
+            stored[(s["Name"], k)] = h(v)
+    assert stored[("shop/prod/tls", "private_key")] == h(values["env"])
+    assert h(values["py"]) in {v for (name, k), v in stored.items() if k == "private_key"}
     assert h(values["outside"]) not in stored.values()
 
 

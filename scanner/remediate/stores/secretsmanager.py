@@ -36,8 +36,8 @@ class SecretsManagerStore:
     noun = "secret"
     grouped = True
     template_setting = "name_template"
-    default_template = "{project}/{env}/{group}"
-    template_fields = ("project", "env", "group")
+    default_template = "{project}/{env}/{service}"
+    template_fields = ("project", "env", "service", "group")
     supports_rotation = True
     supports_resource_policy = True
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}

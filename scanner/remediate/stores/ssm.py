@@ -31,8 +31,8 @@ class SsmStore:
     noun = "parameter"
     grouped = False
     template_setting = "ssm_name_template"
-    default_template = "/{project}/{env}/{group}/{key}"
-    template_fields = ("project", "env", "group", "key")
+    default_template = "/{project}/{env}/{service}/{key}"
+    template_fields = ("project", "env", "service", "group", "key")
     supports_rotation = False
     supports_resource_policy = False
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
