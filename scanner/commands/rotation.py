@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -16,28 +17,47 @@ def rotation() -> None:
 
 
 @rotation.command("status")
+@click.argument("path", default=".")
 @click.option("--backend", type=click.Choice(sorted(STORES)), default="secretsmanager", show_default=True)
 @click.option("--region", default=None, help="AWS region (default: the standard AWS configuration).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def status(backend: str, region: str | None, fmt: str) -> int:
-    """List secrets tagged leakstop:rotation and whether each has a version newer than the flag.
+def status(path: str, backend: str, region: str | None, config_path: Path | None, fmt: str) -> int:
+    """List secrets tagged leakstop:rotation and, per key, whether its value was rotated.
 
-    Exit 0 when every flagged secret was rotated, 1 when some are still pending.
+    PATH is the repository that was remediated: its fingerprint key (as for `remediate`) hashes the
+    values now stored, to compare them with the hashes recorded when they were flagged. Exit 0 when
+    every flagged value was rotated, 1 when some are still pending.
     """
+    from scanner.config import load_config
+    from scanner.identity import resolve_identity
     from scanner.remediate import aws
     from scanner.remediate.rotation import status as rotation_status
     from scanner.remediate.stores import make_store
 
+    identity = resolve_identity(load_config(config_path, Path(path)), Path(path))
     region = aws.resolve_region(region)
     aws.check_credentials(region)
-    rows = rotation_status(make_store(backend, region))
+    rows = rotation_status(make_store(backend, region), identity)
     if fmt == "json":
         sys.stdout.write(json.dumps({"secrets": rows}, indent=2) + "\n")
     else:
         for r in rows:
-            state = "rotated" if r["rotated"] else "PENDING"
-            extra = " (in git history)" if r["in_git_history"] else ""
-            click.echo(f"{state}\t{r['name']}\t{r['rules']}\t{r['source']}{extra}")
+            _print_row(r)
         pending = sum(not r["rotated"] for r in rows)
         click.echo(f"{len(rows)} flagged, {pending} pending rotation", err=True)
     return 1 if any(not r["rotated"] for r in rows) else 0
+
+
+def _print_row(r: dict) -> None:
+    state = "rotated" if r["rotated"] else "PENDING"
+    extra = " (in git history)" if r["in_git_history"] else ""
+    click.echo(f"{state}\t{r['name']}\t{r['rules']}\t{r['source']}{extra}")
+    for k in r["keys"]:
+        what = {True: "rotated", False: "PENDING", None: "unknown (flagged under another fingerprint key)"}[k["rotated"]]
+        click.echo(f"\tkey {k['key'] or '(value)'}: {what}")
+    for v in r["pending_versions"]:
+        click.echo(f"\tversion {v} left in AWSPENDING: a rotation started and did not finish (see the rotation "
+                   f"Lambda's logs; finish it or remove the label)")
+    if r["last_accessed"]:
+        click.echo(f"\tlast read: {r['last_accessed'][:10]}")

@@ -213,10 +213,11 @@ def _flag(run: _Run) -> None:
         # Keep an existing flag when nothing new was stored (the value has not changed since it was flagged).
         if old and name not in run.res.created and name not in run.res.updated:
             flagged = old
-        run.store.tag(name, rotation.tags_for(metas, flagged))
+        run.store.tag(name, rotation.tags_for(metas, flagged, run.identity.key_id))
         run.step(f"tag:{name}")
-        if s.rotation_lambda_arn:
-            run.store.enable_rotation(name, s.rotation_lambda_arn, s.rotate_after_days or 30)
+        fn = s.rotation_lambda_for(metas[0].get("service", ""), metas[0].get("group", ""))
+        if fn:
+            run.store.enable_rotation(name, fn, s.rotate_after_days or 30)
             run.res.rotation_enabled.append(name)
             run.step(f"rotate:{name}")
 

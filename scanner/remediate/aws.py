@@ -6,6 +6,7 @@ throttling after retries, unknown KMS key, endpoint unreachable) into one-line
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional
 
@@ -146,3 +147,39 @@ def check_credentials(region: Optional[str], client_factory: Callable = make_cli
     sts = client_factory("sts", region)
     with aws_call("GetCallerIdentity"):
         return sts.get_caller_identity()["Account"]
+
+
+def check_rotation_lambda(arn: str, principal: str, region: Optional[str], client_factory: Callable = make_client) -> None:
+    """Before anything changes: the rotation Lambda exists and its resource policy lets
+    ``principal`` (the store's service, e.g. secretsmanager.amazonaws.com) invoke it; otherwise
+    every RotateSecret would be accepted now and fail at the first rotation."""
+    lam = client_factory("lambda", region)
+    try:
+        with aws_call(f"Lambda GetFunction {arn}"):
+            lam.get_function(FunctionName=arn)
+    except LeakstopError as exc:
+        if "ResourceNotFoundException" in exc.message:
+            raise LeakstopError(f"rotation Lambda {arn}: no such function in this account/region") from None
+        raise
+    try:
+        with aws_call(f"Lambda GetPolicy {arn}"):
+            policy = json.loads(lam.get_policy(FunctionName=arn)["Policy"])
+    except LeakstopError as exc:
+        if "ResourceNotFoundException" not in exc.message:
+            raise
+        policy = {}
+    if not any(_allows_invoke(st, principal) for st in policy.get("Statement", [])):
+        raise LeakstopError(
+            f"rotation Lambda {arn}: its resource policy does not let {principal} invoke it; add it with "
+            f"`aws lambda add-permission --function-name {arn} --statement-id SecretsManagerRotation "
+            f"--action lambda:InvokeFunction --principal {principal}`")
+
+
+def _allows_invoke(st: dict, principal: str) -> bool:
+    actions = st.get("Action", [])
+    actions = [actions] if isinstance(actions, str) else actions
+    who = (st.get("Principal") or {})
+    services = who.get("Service", []) if isinstance(who, dict) else []
+    services = [services] if isinstance(services, str) else services
+    return (st.get("Effect") == "Allow" and any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions)
+            and (principal in services or who == "*"))

@@ -26,8 +26,17 @@ def _one(values: Sequence[str]) -> str:
     return tag_value(vals[0] + (f" +{len(vals) - 1} more" if len(vals) > 1 else "")) if vals else ""
 
 
-def tags_for(items: Sequence[dict], flagged_version: str) -> dict:
-    """Tags for one secret (all the journal items stored in it)."""
+HASH_TAG = "leakstop:hash"  # + ":<json key>": the keyed hash of that key's value when flagged
+HASH_KEY_TAG = "leakstop:hash-key"  # the fingerprint key id those hashes were made under
+
+
+def hash_tag(json_key: Optional[str]) -> str:
+    return f"{HASH_TAG}:{json_key}" if json_key else HASH_TAG
+
+
+def tags_for(items: Sequence[dict], flagged_version: str, key_id: str) -> dict:
+    """Tags for one secret (all the journal items stored in it): what was found where, and each
+    key's keyed value hash, so `rotation status` can tell which key's value changed."""
     in_hist = any(it.get("in_git_history") for it in items)
     tags = {
         "leakstop:rotation": "required",
@@ -39,6 +48,9 @@ def tags_for(items: Sequence[dict], flagged_version: str) -> dict:
     firsts = sorted({it["first_commit"] for it in items if it.get("first_commit")})
     if firsts:
         tags["leakstop:first-commit"] = tag_value(firsts[0])
+    tags[HASH_KEY_TAG] = tag_value(key_id)
+    for it in items:
+        tags[hash_tag(it.get("json_key"))] = it["value_hash"]
     return tags
 
 
@@ -134,19 +146,46 @@ def render_json(doc: dict) -> bytes:
     return (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode()
 
 
-def status(store) -> list[dict]:
-    """Each flagged secret and whether its current version is newer than the flagged one."""
-    rows = []
-    for r in sorted(store.list_flagged(), key=lambda r: r.name):
-        flagged = r.tags.get("leakstop:flagged-version", "")
-        rows.append({
-            "name": r.name,
-            "rotated": bool(flagged) and r.version_id != flagged,
-            "flagged_version": flagged,
-            "current_version": r.version_id,
-            "rules": r.tags.get("leakstop:rule", ""),
-            "source": r.tags.get("leakstop:source", ""),
-            "in_git_history": r.tags.get("leakstop:in-git-history") == "true",
-            "deleted": r.deleted,
-        })
-    return rows
+def status(store, identity) -> list[dict]:
+    """Each flagged secret: per key, whether its value changed since it was flagged (compared by
+    keyed hash: a new version holding the same JSON is not a rotation); rotation versions left
+    pending; scheduled rotation; when the value was last read."""
+    return [_status_row(store, identity, r) for r in sorted(store.list_flagged(), key=lambda r: r.name)]
+
+
+def _status_row(store, identity, r) -> dict:
+    hashes = {k[len(HASH_TAG) + 1:]: v for k, v in r.tags.items() if k.startswith(HASH_TAG + ":")}
+    if HASH_TAG in r.tags:
+        hashes[""] = r.tags[HASH_TAG]
+    same_key = r.tags.get(HASH_KEY_TAG) == identity.key_id
+    current = store.current_values(r) if hashes and same_key and not r.deleted else {}
+    keys = []
+    for k, flagged_hash in sorted(hashes.items()):
+        now = current.get(k)
+        if not same_key:
+            state = None  # hashed under another fingerprint key: cannot tell
+        else:
+            state = now is None or identity.value_hash(str(now).encode("utf-8")) != flagged_hash
+        keys.append({"key": k, "rotated": state})
+    flagged = r.tags.get("leakstop:flagged-version", "")
+    if keys:
+        rotated = all(k["rotated"] for k in keys)
+    else:  # flagged by an older leakstop: only versions to go by
+        rotated = bool(flagged) and r.version_id != flagged
+    pending = sorted(v for v, st in r.stages.items() if "AWSPENDING" in st and "AWSCURRENT" not in st)
+    return {
+        "name": r.name,
+        "rotated": rotated,
+        "keys": keys,
+        "hashes_comparable": same_key or not keys,
+        "pending_versions": pending,  # AWSPENDING left behind: a rotation started and did not finish
+        "rotation_failed": bool(pending),
+        "rotation": r.rotation,
+        "last_accessed": r.last_accessed,
+        "flagged_version": flagged,
+        "current_version": r.version_id,
+        "rules": r.tags.get("leakstop:rule", ""),
+        "source": r.tags.get("leakstop:source", ""),
+        "in_git_history": r.tags.get("leakstop:in-git-history") == "true",
+        "deleted": r.deleted,
+    }

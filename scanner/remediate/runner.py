@@ -108,8 +108,11 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
         return Outcome(plan, ApplyResult())
     aws.check_credentials(s.region, factory)
     kms_arn = aws.resolve_kms_key(s.kms_key_id, s.region, factory) if s.kms_key_id else None
+    for fn in sorted({f for it in plan.items if (f := s.rotation_lambda_for(it.service, it.group))}):
+        aws.check_rotation_lambda(fn, store.rotation_principal, s.region, factory)
     rotation_text = {r.id: r.rotation for r in load_ruleset(req.config)}
-    result = apply_plan(plan, store, base, rotation_text, git_toplevel(base), req.identity, kms_arn,
+    repo_root = git_toplevel(Path(req.path).resolve())  # the repository holding PATH, wherever we run
+    result = apply_plan(plan, store, base, rotation_text, repo_root, req.identity, kms_arn,
                         hook or (lambda step: None))
     leftover = _rescan(req, plan)
     print_result(result, plan, out, leftover)
@@ -166,8 +169,9 @@ def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applyin
             sites = ", ".join(f"{red(x.path)}:{x.line}" for x in it.sites)
             out.write(f"{key}{it.masked} ({', '.join(it.rule_ids)}) from {sites}\n")
             rot = "tag leakstop:rotation=required, list in rotation-plan.md"
-            if s.rotation_lambda_arn:
-                rot += f", RotateSecret every {s.rotate_after_days} days"
+            fn = s.rotation_lambda_for(it.service, it.group)
+            if fn:
+                rot += f", RotateSecret every {s.rotate_after_days} days with {fn}"
             out.write(f"    rotation: {rot}\n")
     out.write("\n")
     for e in plan.edits:

@@ -11,7 +11,7 @@ from typing import Any, Optional
 from scanner.config import Config
 from scanner.errors import LeakstopError
 
-KEYS = ("backend", "region", "kms_key_id", "output_dir", "cache_ttl", "services")  # + each store's template_setting
+KEYS = ("backend", "region", "kms_key_id", "output_dir", "cache_ttl", "services", "rotation_lambdas")  # + each store's template_setting
 _NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -30,6 +30,15 @@ class Settings:
     rotation_lambda_arn: Optional[str] = None
     rotate_after_days: Optional[int] = None
     services: Optional[dict] = None  # provider or name word -> service name (the {service} of names)
+    rotation_lambdas: Optional[dict] = None  # service or group -> rotation Lambda ARN
+
+    def rotation_lambda_for(self, service: str, group: str) -> Optional[str]:
+        """The rotation Lambda of a secret: by its service, else its group, else --rotation-lambda-arn."""
+        by = self.rotation_lambdas or {}
+        return by.get(service) or by.get(group) or self.rotation_lambda_arn
+
+    def rotation_lambdas_used(self) -> bool:
+        return bool(self.rotation_lambda_arn or self.rotation_lambdas)
 
     def template_for(self, store) -> str:
         """The name template of ``store`` (its ``template_setting``), else the store's default."""
@@ -69,6 +78,18 @@ def _check_services(value: Any, where: str) -> dict:
     return {k.lower(): v for k, v in value.items()}
 
 
+_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$")
+
+
+def _check_lambdas(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise LeakstopError(f"{where} must map a service or group (database, postgres...) to a Lambda ARN")
+    for k, v in value.items():
+        if not isinstance(k, str) or not isinstance(v, str) or not _LAMBDA_ARN.match(v):
+            raise LeakstopError(f"{where}: '{k}' must map to a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)")
+    return dict(value)
+
+
 def load_settings(config: Config, project: str, env: str, **cli: Any) -> Settings:
     """Validate ``remediation:`` (errors name the file and the key), then apply CLI overrides."""
     from scanner.remediate.stores import STORES
@@ -95,6 +116,8 @@ def load_settings(config: Config, project: str, env: str, **cli: Any) -> Setting
         vals["cache_ttl"] = raw["cache_ttl"]
     if "services" in raw:
         vals["services"] = _check_services(raw["services"], f"{src}: 'remediation.services'")
+    if "rotation_lambdas" in raw:
+        vals["rotation_lambdas"] = _check_lambdas(raw["rotation_lambdas"], f"{src}: 'remediation.rotation_lambdas'")
     if vals.get("backend") and vals["backend"] not in STORES:
         raise LeakstopError(f"{src}: 'remediation.backend' must be one of {', '.join(sorted(STORES))}")
     for what, v in (("--project", project), ("--env", env)):
@@ -102,12 +125,12 @@ def load_settings(config: Config, project: str, env: str, **cli: Any) -> Setting
             raise LeakstopError(f"{what} must be letters, digits, '.', '_' or '-' (got {v!r})")
     s = Settings(project=project, env=env, **vals)
     s = replace(s, **{k: v for k, v in cli.items() if v is not None and v is not False})
-    if s.rotate_after_days is not None and not s.rotation_lambda_arn:
+    if s.rotate_after_days is not None and not s.rotation_lambdas_used():
         raise LeakstopError("--rotate-after-days needs --rotation-lambda-arn")
-    if s.rotation_lambda_arn and s.rotate_after_days is None:
+    if s.rotation_lambdas_used() and s.rotate_after_days is None:
         s = replace(s, rotate_after_days=30)
     if s.rotate_after_days is not None and not 1 <= s.rotate_after_days <= 1000:
         raise LeakstopError("--rotate-after-days must be between 1 and 1000")
-    if s.rotation_lambda_arn and not STORES[s.backend].supports_rotation:
+    if s.rotation_lambdas_used() and not STORES[s.backend].supports_rotation:
         raise LeakstopError(f"--rotation-lambda-arn needs a store with scheduled rotation; '{s.backend}' has none")
     return s

@@ -186,14 +186,14 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
     assert secrets_state() == state
 
     # rotation status: every flagged secret pending; a new version marks it rotated.
-    st = run_cli("rotation", "status", "-f", "json")
+    st = run_cli("rotation", "status", "-f", "json", cwd=sample_repo)
     assert st.code == 1
     rows = {r["name"]: r for r in json.loads(st.out)["secrets"]}
     assert set(rows) == set(state) and not any(r["rotated"] for r in rows.values())
-    text = run_cli("rotation", "status")
+    text = run_cli("rotation", "status", cwd=sample_repo)
     assert text.code == 1 and "PENDING\tshop/prod/stripe\t" in text.out and "pending rotation" in text.err
     boto3.client("secretsmanager").put_secret_value(SecretId="shop/prod/aws", SecretString='{"access_key_id":"new"}')
-    rows = {r["name"]: r for r in json.loads(run_cli("rotation", "status", "-f", "json").out)["secrets"]}
+    rows = {r["name"]: r for r in json.loads(run_cli("rotation", "status", "-f", "json", cwd=sample_repo).out)["secrets"]}
     assert rows["shop/prod/aws"]["rotated"] and not rows["shop/prod/stripe"]["rotated"]
 
 
@@ -209,24 +209,58 @@ def test_rewritten_esm_module_passes_node_check(remediate, sample_repo):
         assert subprocess.run([node, "--check", str(sample_repo / f)], capture_output=True).returncode == 0, f
 
 
-def test_rotate_secret_with_lambda(remediate, sample_repo):
-    iam = boto3.client("iam")
-    role = iam.create_role(RoleName="rot", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+def _rotation_lambda(name: str, allow_secretsmanager: bool = True) -> str:
     import io
     import zipfile
 
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName=f"rot-{name}", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("index.py", "def handler(event, context):\n    return None\n")
-    fn = boto3.client("lambda").create_function(FunctionName="rotator", Runtime="python3.12", Role=role,
-                                                Handler="index.handler", Code={"ZipFile": buf.getvalue()})
-    r = remediate(sample_repo, "--apply", "--rotation-lambda-arn", fn["FunctionArn"], "--rotate-after-days", "14")
+    lam = boto3.client("lambda")
+    fn = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler",
+                             Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+    if allow_secretsmanager:
+        lam.add_permission(FunctionName=name, StatementId="SecretsManagerRotation", Action="lambda:InvokeFunction",
+                           Principal="secretsmanager.amazonaws.com")
+    return fn
+
+
+def test_rotate_secret_with_lambda(remediate, sample_repo):
+    fn = _rotation_lambda("rotator")
+    r = remediate(sample_repo, "--apply", "--rotation-lambda-arn", fn, "--rotate-after-days", "14")
     assert r.code == 0, r.err
     d = boto3.client("secretsmanager").describe_secret(SecretId="shop/prod/aws")
     assert d["RotationEnabled"] and d["RotationRules"]["AutomaticallyAfterDays"] == 14
-    assert d["RotationLambdaARN"] == fn["FunctionArn"]
+    assert d["RotationLambdaARN"] == fn
+
+
+def test_rotation_lambda_is_checked_before_anything_changes(remediate, sample_repo):
+    before = digest_tree(sample_repo)
+    closed = _rotation_lambda("closed", allow_secretsmanager=False)
+    r = remediate(sample_repo, "--apply", "--rotation-lambda-arn", closed)
+    assert r.code == 2 and "does not let secretsmanager.amazonaws.com invoke it" in r.err
+    assert "aws lambda add-permission" in r.err
+    missing = closed.replace(":function:closed", ":function:nope")
+    r = remediate(sample_repo, "--apply", "--rotation-lambda-arn", missing)
+    assert r.code == 2 and "no such function" in r.err
+    assert digest_tree(sample_repo) == before
+    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+
+
+def test_rotation_lambdas_by_service_from_config(remediate, sample_repo):
+    """remediation.rotation_lambdas: database credentials rotate with their own Lambda (e.g. AWS's
+    RDS single-user template), others with --rotation-lambda-arn or not at all."""
+    db_fn = _rotation_lambda("rds-single-user")
+    (sample_repo / ".leakstop.yaml").write_text(f"remediation:\n  rotation_lambdas:\n    database: {db_fn}\n")
+    r = remediate(sample_repo, "--apply")
+    assert r.code == 0, r.err
+    sm = boto3.client("secretsmanager")
+    assert sm.describe_secret(SecretId="shop/prod/database")["RotationLambdaARN"] == db_fn
+    assert not sm.describe_secret(SecretId="shop/prod/stripe").get("RotationEnabled")
 
 
 def test_token_in_a_key_name_never_reaches_names_journal_or_rotation_plan(remediate, make_repo, tmp_path):
@@ -307,3 +341,68 @@ def test_apply_stores_a_database_uri_rds_style_and_a_key_pair_together(remediate
     pair = json.loads(sm.get_secret_value(SecretId="shop/prod/aws")["SecretString"])
     assert {k: h(v) for k, v in pair.items()} == {"access_key_id": h(key_id), "secret_access_key": h(secret)}
     assert {s["Name"] for s in sm.list_secrets()["SecretList"]} == {"shop/prod/postgres", "shop/prod/aws"}
+
+
+def _aws_pair_repo(make_repo) -> tuple[Path, str, str]:
+    import secrets
+    import string
+
+    key_id = "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+    secret = "".join(secrets.choice(string.ascii_letters + string.digits + "/+") for _ in range(40))
+    repo = make_repo("pair")
+    (repo / "settings.py").write_text(f'AWS_ACCESS_KEY_ID = "{key_id}"\nAWS_SECRET_ACCESS_KEY = "{secret}"\n')
+    return repo, key_id, secret
+
+
+def test_rotation_status_per_key(remediate, make_repo, run_cli, monkeypatch):
+    """Rotated means that key's value changed: not any key of the secret, not a new version
+    holding the same JSON. A version left in AWSPENDING is shown."""
+    repo, key_id, secret = _aws_pair_repo(make_repo)
+    assert remediate(repo, "--apply").code == 0
+    sm = boto3.client("secretsmanager")
+    tags = {t["Key"]: t["Value"] for t in sm.describe_secret(SecretId="shop/prod/aws")["Tags"]}
+    assert set(tags) >= {"leakstop:hash:access_key_id", "leakstop:hash:secret_access_key", "leakstop:hash-key"}
+    assert not [v for v in tags.values() if key_id in v or secret in v or h(secret) in v]
+
+    def keys():
+        r = run_cli("rotation", "status", "-f", "json", cwd=repo)
+        [row] = json.loads(r.out)["secrets"]
+        return r.code, row, {k["key"]: k["rotated"] for k in row["keys"]}
+
+    code, row, per_key = keys()
+    assert code == 1 and per_key == {"access_key_id": False, "secret_access_key": False}
+    same = sm.get_secret_value(SecretId="shop/prod/aws")["SecretString"]
+    sm.put_secret_value(SecretId="shop/prod/aws", SecretString=same)  # identical JSON again: no rotation
+    code, row, per_key = keys()
+    assert code == 1 and not any(per_key.values()) and not row["rotated"]
+    doc = json.loads(same)
+    sm.put_secret_value(SecretId="shop/prod/aws", SecretString=json.dumps({**doc, "secret_access_key": "new-one"}))
+    code, row, per_key = keys()
+    assert code == 1 and per_key == {"access_key_id": False, "secret_access_key": True} and not row["rotated"]
+    pending = sm.put_secret_value(SecretId="shop/prod/aws", SecretString=json.dumps({**doc, "access_key_id": "x"}),
+                                  VersionStages=["AWSPENDING"])["VersionId"]
+    code, row, _ = keys()
+    assert row["pending_versions"] == [pending] and row["rotation_failed"]
+    text = run_cli("rotation", "status", cwd=repo)
+    assert f"version {pending} left in AWSPENDING" in text.out and "key secret_access_key: rotated" in text.out
+    assert "key access_key_id: PENDING" in text.out
+    sm.put_secret_value(SecretId="shop/prod/aws", SecretString=json.dumps({"access_key_id": "a", "secret_access_key": "b"}))
+    code, row, per_key = keys()
+    assert code == 0 and row["rotated"] and all(per_key.values())
+    # Another fingerprint key cannot compare: it says so instead of guessing.
+    monkeypatch.setenv("LEAKSTOP_FINGERPRINT_KEY", "another key")
+    other = run_cli("rotation", "status", "-f", "json", cwd=repo)
+    [row] = json.loads(other.out)["secrets"]
+    assert not row["hashes_comparable"] and all(k["rotated"] is None for k in row["keys"]) and other.code == 1
+
+
+def test_history_is_found_when_run_from_outside_the_repository(run_cli, sample_repo, tmp_path):
+    """The repository holding PATH is searched, wherever the command runs."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    r = run_cli("remediate", str(sample_repo), "--project", "shop", "--env", "prod", "--engine", "keywords",
+                "--apply", cwd=outside)
+    assert r.code == 0, r.err
+    sm = boto3.client("secretsmanager")
+    tags = {t["Key"]: t["Value"] for t in sm.describe_secret(SecretId="shop/prod/stripe")["Tags"]}
+    assert tags["leakstop:in-git-history"] == "true" and len(tags["leakstop:first-commit"]) == 40

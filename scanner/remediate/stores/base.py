@@ -58,6 +58,7 @@ class SecretStore(Protocol):
     default_template: str
     template_fields: tuple[str, ...]  # fields a name template may use
     supports_rotation: bool  # scheduled rotation with a Lambda
+    rotation_principal: Optional[str]  # the service principal that invokes the rotation Lambda
     supports_resource_policy: bool
     region: Optional[str]
 

@@ -39,6 +39,7 @@ class SecretsManagerStore:
     default_template = "{project}/{env}/{service}"
     template_fields = ("project", "env", "service", "group")
     supports_rotation = True
+    rotation_principal = "secretsmanager.amazonaws.com"
     supports_resource_policy = True
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
 

@@ -34,6 +34,7 @@ class SsmStore:
     default_template = "/{project}/{env}/{service}/{key}"
     template_fields = ("project", "env", "service", "group", "key")
     supports_rotation = False
+    rotation_principal = None
     supports_resource_policy = False
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
 
