@@ -60,5 +60,5 @@ def remediate(path, project, env, from_report, do_apply, backend, region, kms_ke
 
     req = Request(path=path, settings=settings, config=config, from_report=from_report, apply=do_apply, fmt=fmt,
                   save_plan=save_plan, reviewed_plan=reviewed_plan, identity=resolve_identity(config, Path(path)))
-    run(req, sys.stdout)
-    return 0
+    outcome = run(req, sys.stdout)
+    return 1 if outcome.incomplete else 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, TextIO
@@ -12,6 +11,7 @@ from scanner.config import Config, git_toplevel
 from scanner.errors import LeakstopError
 from scanner.models import Finding, Identity
 from scanner.remediate.apply import ApplyResult, apply_plan
+from scanner.remediate.complete import remaining, search_root
 from scanner.fsutil import atomic_write, read_json
 from scanner.remediate.journal import JOURNAL_NAME, Journal
 from scanner.remediate.plan import Plan, make_plan, masked_diff
@@ -35,7 +35,12 @@ class Request:
 class Outcome:
     plan: Plan
     result: Optional[ApplyResult] = None
-    leftover: list[str] = field(default_factory=list)
+    leftover: list[str] = field(default_factory=list)  # path:line still holding a stored value
+
+    @property
+    def incomplete(self) -> bool:
+        """After apply: a value remains somewhere or a manual step is left (exit 1)."""
+        return self.result is not None and bool(self.leftover or self.plan.manual)
 
 
 def _findings(req: Request, base: Path) -> tuple[list[Finding], list[str]]:
@@ -114,26 +119,17 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     repo_root = git_toplevel(Path(req.path).resolve())  # the repository holding PATH, wherever we run
     result = apply_plan(plan, store, base, rotation_text, repo_root, req.identity, kms_arn,
                         hook or (lambda step: None))
-    leftover = _rescan(req, plan)
+    leftover = _remaining(req, plan, repo_root)
     print_result(result, plan, out, leftover)
-    if leftover:
-        raise LeakstopError(f"after apply, {len(leftover)} moved value(s) are still in the files: {', '.join(leftover)}")
     return Outcome(plan, result, leftover)
 
 
-def _rescan(req: Request, plan: Plan) -> list[str]:
-    """Sites of moved values still found by a fresh scan (values handled by hand are expected)."""
-    from scanner.engine import Engine
-    from scanner.pipeline import scan_paths
-
-    manual = {m_item.value_hash for m_item in plan.items if any(m.site in m_item.sites for m in plan.manual)}
-    moved = {it.value_hash for it in plan.items} - manual
-    if not moved or req.from_report is not None and not os.path.exists(req.path):
-        return []
-    found = [f for f in scan_paths([req.path], req.config, Engine(req.config, identity=req.identity)).findings
-             if not _ours(f, Path.cwd(), req.settings)]
+def _remaining(req: Request, plan: Plan, repo_root: Optional[Path]) -> list[str]:
+    """Every place in the repository holding PATH (all of it, not only PATH) that still holds
+    the exact bytes of a stored value, as ``path:line`` (paths masked like the plan's)."""
+    root, in_git = search_root(Path(req.path), repo_root)
     red = plan.redactor()
-    return sorted({f"{red(f.path)}:{f.line}" for f in found if f.secret and f.secret_hash in moved})
+    return [f"{red(p)}:{n}" for p, n in remaining(root, in_git, [it.value for it in plan.items], Path.cwd())]
 
 
 def _check_reviewed(plan: Plan, reviewed: Path) -> None:
@@ -200,6 +196,15 @@ def print_result(res: ApplyResult, plan: Plan, out: TextIO, leftover: list[str])
     out.write("\n")
     for a in res.artifacts:
         out.write(f"wrote {plan.redactor()(a)}\n")
-    if not leftover:
-        out.write("Re-scan: none of the moved values remain in the files.\n")
+    red = plan.redactor()
+    if leftover or plan.manual:
+        out.write(f"Incomplete: {len(leftover)} place(s) in the repository still hold a stored value"
+                  f" and {len(plan.manual)} manual step(s) remain; replace each by hand (the value is"
+                  f" stored and flagged), then rotate:\n")
+        for place in leftover:
+            out.write(f"  still holds a value: {place}\n")
+        for m in plan.manual:
+            out.write(f"  manual: {red(m.site.path)}:{m.site.line}: {m.reason}\n")
+    else:
+        out.write("Complete: no stored value remains anywhere in the repository (tracked and untracked files).\n")
     out.write("Next: rotate every value at its provider (rotation-plan.md); moving a value does not revoke it.\n")

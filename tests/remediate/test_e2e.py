@@ -406,3 +406,38 @@ def test_history_is_found_when_run_from_outside_the_repository(run_cli, sample_r
     sm = boto3.client("secretsmanager")
     tags = {t["Key"]: t["Value"] for t in sm.describe_secret(SecretId="shop/prod/stripe")["Tags"]}
     assert tags["leakstop:in-git-history"] == "true" and len(tags["leakstop:first-commit"]) == 40
+
+
+def test_complete_or_exit_1_with_the_list(remediate, make_repo):
+    """Before: a compose `command: redis-server --requirepass <pw>` kept the password, and the run
+    said "none of the moved values remain" and exited 0. Now the whole repository is searched for
+    the stored bytes (not only what the rules find), and what remains ends the run with exit 1."""
+    import secrets
+    import string
+
+    pw = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
+    repo = make_repo("redis")
+    (repo / ".env").write_text(f"REDIS_PASSWORD={pw}\n")
+    (repo / "docker-compose.yml").write_text(
+        f"services:\n  cache:\n    image: redis:7\n    command: redis-server --requirepass {pw}\n")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "notes.txt").write_text("x" * ((1 << 20) - 5) + pw + "\n")  # across a read block
+    r = remediate(repo, "--apply")
+    assert r.code == 1, r.err
+    assert "still holds a value: docker-compose.yml:4" in r.out and "still holds a value: docs/notes.txt:1" in r.out
+    assert "Incomplete: 2 place(s)" in r.out and pw not in r.out and pw not in r.err
+    assert "Complete:" not in r.out
+    (repo / "docker-compose.yml").write_text("services:\n  cache:\n    image: redis:7\n")
+    (repo / "docs" / "notes.txt").unlink()
+    r = remediate(repo, "--apply")
+    assert r.code == 0, r.out
+
+
+def test_remaining_lines_are_found_across_blocks(tmp_path, monkeypatch):
+    from scanner.remediate import complete
+
+    monkeypatch.setattr(complete, "_BLOCK", 7)
+    p = tmp_path / "f"
+    p.write_bytes(b"a\nb\nSECRETVALUE\nc\nxxSECRETVALUE\n\nSECRET\n")
+    assert complete.lines_holding(p, [b"SECRETVALUE", b"zz"]) == [3, 5]
+    assert complete.lines_holding(p, [b"S"]) == [3, 5, 7]

@@ -56,7 +56,7 @@ def test_from_report_changes_only_path_and_moves_key_blocks(make_repo, run_cli):
     outside = digest_tree(repo / "other")
     r = run_cli("remediate", "app", "--from-report", "report.json", "--project", "shop", "--env", "prod",
                 "--engine", "keywords", "--apply", cwd=repo)
-    assert r.code == 0, r.err
+    assert r.code == 1, r.err  # applied; the YAML block below is left as a manual step
     assert "skipped: other/tok.py:1 (github-pat-classic): outside app, not changed" in r.out
     assert digest_tree(repo / "other") == outside
     for v in values.values():
