@@ -69,8 +69,9 @@ NOT_KEY_QUALIFIER = frozenset(
         "stream", "shard", "range", "order", "tag", "meta", "data", "cursor", "page", "pagination", "foreignkey",
     }
 )
-# Any of these anywhere in the key means public by design (NEXT_PUBLIC_*, publishable keys).
-PUBLIC = frozenset({"public", "publishable", "pub"})
+# Any of these anywhere in the key means public by design (NEXT_PUBLIC_*, publishable keys), or
+# a per-session anti-forgery token that a page embeds on purpose (authenticity_token, csrf_token).
+PUBLIC = frozenset({"public", "publishable", "pub", "csrf", "xsrf", "authenticity"})
 
 # Credential words fused into one upper-case token: PGPASSWORD, MYSQLPASSWD, APPSECRET.
 _FUSED = re.compile(r"password|passwd|secret|apikey|passphrase")

@@ -58,7 +58,7 @@ _PLACEHOLDER_WORDS = re.compile(
     rb"(?i)(x{4,}|\*{4,}|#{4,}|\.{3}|changeme|change_me|change-me|replace_?me|your[_-]|<[^>]*>|placeholder|"
     rb"redacted|dummy|sample|fixme|todo|insert[_-]|enter[_-]?your|put[_-]?your|notreal|not[_-]real|"
     rb"fake[_-]?(key|token|secret|password)|(^|[^a-z0-9])fake([^a-z0-9]|$)|example|secret[_-]?here|token[_-]?here|key[_-]?here|"
-    rb"password[_-]?here|^(test|testing|secret|password|passw0rd|pass|admin|root|none|null|nil|"
+    rb"password[_-]?here|^(test|testing|secret|password|passw0rd|pass|passwd|pwd|admin|root|none|null|nil|"
     rb"undefined|true|false|empty|default|string|value|token|apikey|api_key|key)$)"
 )
 _TEMPLATE = re.compile(
@@ -162,7 +162,8 @@ def _last_name(before: bytes) -> bytes:
 
 def filler(c: Candidate) -> bool:
     """Sequential or repeated filler such as aaaaaaaa, 12345678, abcdefgh, abcd1234abcd1234 (also
-    when a repeated run covers most of the value: abcd1234abcd1234abcd1234--extra)."""
+    when a repeated run covers most of the value: abcd1234abcd1234abcd1234--extra, or when the
+    value holds a run such as dapi12345678901234…, xoxp-1234-1234-1234-…, 1a2b3c4d-5e6f-…)."""
     v = c.value.lower()
     if len(v) < 6:
         return False
@@ -177,8 +178,41 @@ def filler(c: Candidate) -> bool:
             run += unit
         if run >= len(v) - unit + 1 or run / len(v) >= 0.75:
             return True
-    steps = sum(1 for a, b in zip(v, v[1:]) if b - a == 1)
-    return steps / (len(v) - 1) > 0.7
+    if _mostly_ascending(v):
+        return True
+    # Generic detectors (keyword and entropy rules, context detectors) also drop values that hold
+    # filler; provider formats keep theirs (xoxb-111111111111-…, AAAAAAAAAAAAAAAAAAAAA… are real).
+    return c.rule.generic and _holds_filler(v)
+
+
+# Filler inside a value: an ascending run (12345678, abcdefgh), a group typed three times
+# (1234-1234-1234) or two interleaved sequences (1a2b3c4d-5e6f-…); a random value holds none of
+# them (an 8-long run has odds of about 1 in 10^11).
+SEQUENCE_RUN = 8
+_REPEATED_GROUP = re.compile(rb"([a-z0-9]{4,8})[-_.:]?\1[-_.:]?\1")
+
+
+def _holds_filler(v: bytes) -> bool:
+    if _ascending_run(v) >= SEQUENCE_RUN:
+        return True
+    # A group of two or more characters (a run of one character is judged on the whole value).
+    if any(len(set(m.group(1))) > 1 for m in _REPEATED_GROUP.finditer(v)):
+        return True
+    plain = v.replace(b"-", b"")
+    return len(plain) >= 12 and _mostly_ascending(plain[0::2]) and _mostly_ascending(plain[1::2])
+
+
+def _mostly_ascending(v: bytes) -> bool:
+    return sum(1 for a, b in zip(v, v[1:]) if b - a == 1) / (len(v) - 1) > 0.7
+
+
+def _ascending_run(v: bytes) -> int:
+    """Length of the longest run ascending by one (``3456`` in ``x3456y``: 4)."""
+    run = longest = 1 if v else 0
+    for a, b in zip(v, v[1:]):
+        run = run + 1 if b - a == 1 else 1
+        longest = max(longest, run)
+    return longest
 
 
 def reference(c: Candidate) -> bool:
@@ -200,17 +234,49 @@ def _inside_reference(c: Candidate) -> bool:
     return i >= 0 and c.at + len(c.value) <= ends[i]
 
 
-_PROSE = re.compile(rb"[A-Za-z]{2,}\s+[A-Za-z]{2,}")
+_PROSE = re.compile(rb"[A-Za-z]{2,}\s+[#@]?[A-Za-z]{2,}")
 _CODE = re.compile(
     rb"^(?:->|lambda\b|function\b|new |[:@][a-z_]+\b|[a-z_]+\(|\w+::|--[a-z]|\\[nrt]|#\{|\[[A-Z_]+\]|\.[a-z]+/)"
 )
 
 
+# Identifier words: camelCase or PascalCase words, no digits (apiKeySource, AWSSecretKey,
+# AssumeRoleForPodIdentity); and words joined by - or _ (no-password-required).
+_CAMEL_WORD = re.compile(rb"[A-Z]{2,}(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_JOINED_WORDS = re.compile(rb"^[A-Za-z]+(?:[-_][A-Za-z]+)+$")
+_VOWELS = frozenset(b"aeiouyAEIOUY")
+
+
 def prose(c: Candidate) -> bool:
-    """Generic regex rules: a value made of words (docs, messages) or of code (lambdas, symbols,
-    calls) is not a credential. Provider rules recognise their tokens by shape, and context
-    detectors judge values themselves (a quoted PEM block in a .env file is a credential)."""
-    return c.rule.generic and not c.rule.detector and bool(_PROSE.search(c.value) or _CODE.match(c.value))
+    """Generic regex rules: a value made of words (docs, messages), of code (lambdas, symbols,
+    calls) or naming something (a camelCase identifier; words joined by dashes that repeat the
+    key's own name, as in ``NOPASSWORD = "no-password-required"``) is not a credential. Provider
+    rules recognise their tokens by shape, and context detectors judge values themselves (a
+    quoted PEM block in a .env file is a credential)."""
+    if not c.rule.generic or c.rule.detector:
+        return False
+    v = c.value
+    return bool(_PROSE.search(v) or _CODE.match(v)) or _identifier_words(v) or _names_key(v, c.key)
+
+
+def _identifier_words(v: bytes) -> bool:
+    """camelCase/PascalCase words of letters only, each word with a vowel (a random string of
+    letters splits into vowel-less pieces: QTKknzFg)."""
+    if not v.isalpha():
+        return False
+    words = _CAMEL_WORD.findall(v)
+    if len(words) < 2 or b"".join(words) != v:
+        return False
+    return all(w.isupper() and len(w) <= 5 or any(ch in _VOWELS for ch in w) for w in words)
+
+
+def _names_key(v: bytes, key: Optional[str]) -> bool:
+    """Words joined by - or _ that share a word with the key (ACL_CREDENTIALS =
+    "Access-Control-Allow-Credentials", AWS_SECRET_ACCESS_KEY: "test-secret-key")."""
+    if not key or not _JOINED_WORDS.match(v):
+        return False
+    name = key.lower().encode()
+    return any(len(w) >= 4 and w.lower() in name for w in re.split(rb"[-_]", v))
 
 
 def test_fixture(c: Candidate) -> bool:

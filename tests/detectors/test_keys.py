@@ -29,7 +29,7 @@ def test_weak_keys(key):
     "key",
     ["DB_PASSWORD_FILE", "token_url", "PASSWORD_MIN_LENGTH", "secret_name", "AWS_ACCESS_KEY_ID", "TOKEN_TTL",
      "NEXT_PUBLIC_API_KEY", "public_key", "username", "key", "monkey", "cache_key_prefix", "token_type",
-     "password_hash", "SECRET_ARN"],
+     "password_hash", "SECRET_ARN", "authenticity_token", "csrf_token", "XSRF-TOKEN"],
 )
 def test_not_credential_keys(key):
     assert credential_kind(key) is None

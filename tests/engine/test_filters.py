@@ -152,9 +152,38 @@ def test_prose_and_code_are_not_generic_secrets(value):
     assert not F.prose(cand(value, rule=SPECIFIC))
 
 
-@pytest.mark.parametrize("value", ["Tr0ub4dor&3-horse", "q8Zr2Lm5Xw9Tb3Nc", "hX7q2Lr9Tz4mPk8Wc1Vb6Nd3"])
+@pytest.mark.parametrize("value", ["Tr0ub4dor&3-horse", "q8Zr2Lm5Xw9Tb3Nc", "hX7q2Lr9Tz4mPk8Wc1Vb6Nd3", "QTKknzFgJwygwaXvHAxUl",
+                                   "PjuNINtocPzlRtZPgjSkZcygfsY"])
 def test_prose_keeps_credentials(value):
     assert not F.prose(cand(value, rule=GENERIC))
+
+
+@pytest.mark.parametrize("value", ["AWSSecretKey", "challengePassword", "apiKeySource", "AssumeRoleForPodIdentity",
+                                   "WillAlsoBeIgnored", "in #security"])
+def test_identifier_words_are_not_generic_secrets(value):
+    assert F.prose(cand(value, rule=GENERIC))
+    assert not F.prose(cand(value, rule=SPECIFIC))
+
+
+@pytest.mark.parametrize("value, key", [("no-password-required", "NOPASSWORD"), ("test-secret-key", "SecretAccessKey"),
+                                        ("Access-Control-Allow-Credentials", "ACL_CREDENTIALS")])
+def test_words_naming_the_key_are_not_its_value(value, key):
+    assert F.prose(F.Candidate(GENERIC, value.encode(), F.Line(value.encode()), "src/a.py", key))
+    assert not F.prose(F.Candidate(GENERIC, value.encode(), F.Line(value.encode()), "src/a.py", "API_TOKEN_Q"))
+    assert not F.prose(F.Candidate(GENERIC, value.encode(), F.Line(value.encode()), "src/a.py", None))
+
+
+@pytest.mark.parametrize("value", ["xoxp-1234567890", "dapi123456789012345678a9bc01234defg5", "xoxp-1234-1234-1234-4ddbc191d40e",
+                                   "1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "prefix-abcdefghij-Zq8"])
+def test_generic_values_holding_filler(value):
+    assert F.filler(cand(value, rule=GENERIC))
+    # A provider's own format may hold a run (xoxb-111111111111-…): only generic rules drop these.
+    assert not F.filler(cand(value, rule=SPECIFIC))
+
+
+@pytest.mark.parametrize("value", ["Zq8Wk3Lm9Rt2Vb7Nc4Hd6Jf1Gp5Sy0Q", "4f7c2a9e1b3d8c6f0a5e2d7b9c1f3a8e", "rcHu+HzSFw89Ypyhn/896A=="])
+def test_generic_random_values_hold_no_filler(value):
+    assert not F.filler(cand(value, rule=GENERIC))
 
 
 def test_reference_drops_only_the_value_that_is_part_of_the_reference():
