@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from scanner.config import Config
 from scanner.detectors import Emitter, detect, supersedes_generic, wanted
-from scanner.engine import delta
+from scanner.engine import context, delta
 from scanner.engine.backends import Backend, cache_dir, load_cached, make_backend, make_locator
 from scanner.engine.entropy import shannon
 from scanner.engine.filters import Candidate, Line, is_false_positive
@@ -102,6 +102,7 @@ class Engine:
             keywords = sorted({kw for r in self.scan_rules if _windowed(r) for kw in r.keywords})
             self._locator = make_locator(keywords, cache_dir())
         self._multiline: Optional[tuple] = None  # see _multiline_candidates
+        self._parsers = context.Parsers()  # grammars for syntax confirmation, loaded on first use
         # Bytes looked at, by kind of work, when set to a Counter: how the linear-time check
         # (tests/engine/test_linear.py) measures cost without a clock. Nothing else reads it.
         self.work: Optional[collections.Counter] = None
@@ -284,6 +285,7 @@ class Engine:
         lines = _Lines(data)
         out = []
         line, allowed = Line(b""), False
+        syntax: Optional[context.Syntax] = None  # parsed on the first generic candidate
         for match in sorted(matches, key=_start):
             if lines.seek(match.start):
                 line = Line(data[lines.start : lines.end])
@@ -294,8 +296,15 @@ class Engine:
                 continue
             if self.work is not None:
                 self.work["filters"] += match.end - match.start
-            if self._keep(match, data[match.start : match.end], line, match.start - lines.start, chunk.path):
-                out.append(match)
+            if not self._keep(match, data[match.start : match.end], line, match.start - lines.start, chunk.path):
+                continue
+            if match.rule.generic and not match.rule.detector:
+                # Last, and only for what the cheap filters left: the syntax around the value.
+                if syntax is None:
+                    syntax = context.Syntax(chunk.path, data, self._parsers, self._tally)
+                if not syntax.confirms(match.start, match.end, match.key):
+                    continue
+            out.append(match)
         self._tally("line search", lines.examined)
         return out
 
