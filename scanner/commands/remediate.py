@@ -26,6 +26,12 @@ from scanner.remediate.stores import STORES
 @click.option("--overwrite", is_flag=True, help="Replace a different value already stored under the same name/key.")
 @click.option("--rotation-lambda-arn", default=None, help="Turn on scheduled rotation with this Lambda (RotateSecret).")
 @click.option("--rotate-after-days", type=int, default=None, help="Rotation interval with --rotation-lambda-arn (default 30).")
+@click.option("--owner", default=None, help="The owner tag of stored secrets (a team or an e-mail).")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Another tag for stored secrets (repeatable; "
+              "app and env default to --project and --env).")
+@click.option("--read-role", "read_roles", multiple=True, metavar="ROLE_ARN",
+              help="Put a resource policy on each secret: only these roles (and you) may read it; deletion is "
+                   "denied (repeatable).")
 @click.option("--output-dir", default=None, help="Where rotation-plan.*, iam-policy.json and the journal go "
               "(default: leakstop-remediation/ under PATH).")
 @click.option("--save-plan", type=click.Path(dir_okay=False, path_type=Path), callback=writable, help="Save the plan (no values) as JSON.")
@@ -35,7 +41,8 @@ from scanner.remediate.stores import STORES
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 def remediate(path, project, env, from_report, do_apply, backend, region, kms_key_id, overwrite, rotation_lambda_arn,
-              rotate_after_days, output_dir, save_plan, reviewed_plan, fmt, config_path, engine) -> int:
+              rotate_after_days, owner, tags, read_roles, output_dir, save_plan, reviewed_plan, fmt, config_path,
+              engine) -> int:
     """Move each hardcoded secret into AWS and replace it with a run-time lookup."""
     import os
 
@@ -43,14 +50,16 @@ def remediate(path, project, env, from_report, do_apply, backend, region, kms_ke
     from scanner.errors import LeakstopError
     from scanner.remediate.aws import resolve_region
     from scanner.remediate.runner import Request, run
-    from scanner.remediate.settings import load_settings
+    from scanner.remediate.settings import check_roles, check_tags, load_settings
 
     if not os.path.isdir(path):
         raise LeakstopError(f"{path}: not a directory")
     config = load_config(config_path, Path(path)).with_options(backend=engine)
     settings = load_settings(config, project, env, backend=backend, region=region, kms_key_id=kms_key_id,
                              overwrite=overwrite, rotation_lambda_arn=rotation_lambda_arn,
-                             rotate_after_days=rotate_after_days, output_dir=output_dir)
+                             rotate_after_days=rotate_after_days, output_dir=output_dir, owner=owner,
+                             tags=check_tags(dict(_pair(t) for t in tags), "--tag") if tags else None,
+                             read_roles=check_roles(list(read_roles), "--read-role") if read_roles else None)
     from dataclasses import replace
 
     out_dir = settings.output_dir if os.path.isabs(settings.output_dir) else os.path.normpath(
@@ -62,3 +71,12 @@ def remediate(path, project, env, from_report, do_apply, backend, region, kms_ke
                   save_plan=save_plan, reviewed_plan=reviewed_plan, identity=resolve_identity(config, Path(path)))
     outcome = run(req, sys.stdout)
     return 1 if outcome.incomplete else 0
+
+
+def _pair(text: str) -> tuple[str, str]:
+    from scanner.errors import LeakstopError
+
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise LeakstopError(f"--tag {text!r}: expected KEY=VALUE")
+    return key, value

@@ -213,8 +213,11 @@ def _flag(run: _Run) -> None:
         # Keep an existing flag when nothing new was stored (the value has not changed since it was flagged).
         if old and name not in run.res.created and name not in run.res.updated:
             flagged = old
-        run.store.tag(name, rotation.tags_for(metas, flagged, run.identity.key_id))
+        run.store.tag(name, {**s.resource_tags(), **rotation.tags_for(metas, flagged, run.identity.key_id)})
         run.step(f"tag:{name}")
+        if s.read_roles:
+            run.store.put_policy(name, run.store.resource_policy(list(s.read_roles)))
+            run.step(f"policy:{name}")
         fn = s.rotation_lambda_for(metas[0].get("service", ""), metas[0].get("group", ""))
         if fn:
             run.store.enable_rotation(name, fn, s.rotate_after_days or 30)

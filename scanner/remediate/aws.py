@@ -183,3 +183,14 @@ def _allows_invoke(st: dict, principal: str) -> bool:
     services = [services] if isinstance(services, str) else services
     return (st.get("Effect") == "Allow" and any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions)
             and (principal in services or who == "*"))
+
+
+def caller_principal(region: Optional[str], client_factory: Callable = make_client) -> str:
+    """The caller as IAM policies name it (``aws:PrincipalArn``): an assumed role's role ARN."""
+    sts = client_factory("sts", region)
+    with aws_call("GetCallerIdentity"):
+        arn = sts.get_caller_identity()["Arn"]
+    parts = arn.split(":")
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+        return f"arn:{parts[1]}:iam::{parts[4]}:role/{parts[5].split('/')[1]}"
+    return arn

@@ -113,7 +113,20 @@ class Plan:
             "manual": [{"site": f"{red(m.site.path)}:{m.site.line}:{m.site.column}", "reason": m.reason}
                        for m in self.manual],
             "skipped": [red(s) for s in self.skipped],
+            "grants": self.grant_statements(),
         }
+
+    def grant_statements(self) -> list[dict]:
+        """Where each consumer is declared (a SAM function, a task definition, a serverless
+        provider) and the IAM statements that let it read exactly its secrets: what a platform
+        rewriter attaches there (``attached``) or the user adds."""
+        region = self.settings.region or "us-east-1"
+        kms = self.settings.kms_key_id if (self.settings.kms_key_id or "").startswith("arn:") else None
+        red = self.redactor()
+        return [{"file": red(g.path), "principal": g.principal, "secrets": g.secret_names, "attached": g.attached,
+                 "statements": self.store.read_statements([self.store.resource_pattern(n, region) for n in g.secret_names],
+                                                          region, kms)}
+                for g in self.grants]
 
 
 def _secret_name(settings: Settings, store, it: Item, service: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional, TextIO
 
@@ -115,6 +115,8 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     kms_arn = aws.resolve_kms_key(s.kms_key_id, s.region, factory) if s.kms_key_id else None
     for fn in sorted({f for it in plan.items if (f := s.rotation_lambda_for(it.service, it.group))}):
         aws.check_rotation_lambda(fn, store.rotation_principal, s.region, factory)
+    if s.read_roles:  # the caller keeps reading what it stores (read-back, re-runs, rotation status)
+        plan.settings = replace(s, read_roles=tuple(s.read_roles) + (aws.caller_principal(s.region, factory),))
     rotation_text = {r.id: r.rotation for r in load_ruleset(req.config)}
     repo_root = git_toplevel(Path(req.path).resolve())  # the repository holding PATH, wherever we run
     result = apply_plan(plan, store, base, rotation_text, repo_root, req.identity, kms_arn,
@@ -155,6 +157,11 @@ def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applyin
         out.write(f"skipped: {red(sk)}, not changed (remediate it with a PATH that holds it)\n")
     if not plan.items:
         return
+    if not s.kms_key_id:
+        out.write(f"warning: new {plan.store.noun}s would be encrypted with the AWS-managed key {plan.store.default_key}: "
+                  f"its key policy cannot be narrowed, so any principal of the account allowed to read secrets can "
+                  f"decrypt them, and it cannot be shared with another account; pass --kms-key-id alias/{s.project} "
+                  f"(a customer-managed key) or set remediation.kms_key_id\n")
     out.write(f"Remediation plan: {len(plan.items)} value(s) -> {len(plan.secrets())} {plan.store.title} name(s), "
               f"{len(plan.edits)} file change(s)\n\n")
     for name, items in plan.secrets().items():

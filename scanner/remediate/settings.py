@@ -11,7 +11,8 @@ from typing import Any, Optional
 from scanner.config import Config
 from scanner.errors import LeakstopError
 
-KEYS = ("backend", "region", "kms_key_id", "output_dir", "cache_ttl", "services", "rotation_lambdas")  # + each store's template_setting
+KEYS = ("backend", "region", "kms_key_id", "output_dir", "cache_ttl", "services", "rotation_lambdas", "owner", "tags",
+        "read_roles")  # + each store's template_setting
 _NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -31,6 +32,16 @@ class Settings:
     rotate_after_days: Optional[int] = None
     services: Optional[dict] = None  # provider or name word -> service name (the {service} of names)
     rotation_lambdas: Optional[dict] = None  # service or group -> rotation Lambda ARN
+    owner: Optional[str] = None  # the `owner` tag
+    tags: Optional[dict] = None  # more tags (app and env default to --project and --env)
+    read_roles: tuple = ()  # with a resource policy: only these role ARNs may read; deletion denied
+
+    def resource_tags(self) -> dict:
+        """The organisation's tags every stored secret gets, beside the leakstop:* ones."""
+        out = {"app": self.project, "env": self.env}
+        if self.owner:
+            out["owner"] = self.owner
+        return {**out, **(self.tags or {})}
 
     def rotation_lambda_for(self, service: str, group: str) -> Optional[str]:
         """The rotation Lambda of a secret: by its service, else its group, else --rotation-lambda-arn."""
@@ -78,6 +89,30 @@ def _check_services(value: Any, where: str) -> dict:
     return {k.lower(): v for k, v in value.items()}
 
 
+_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+def check_tags(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise LeakstopError(f"{where} must map tag keys to values")
+    for k, v in value.items():
+        if not isinstance(k, str) or not _TAG_KEY.match(k) or k.lower().startswith(("aws:", "leakstop:")):
+            raise LeakstopError(f"{where}: {k!r} is not a tag key you can set (letters, digits, spaces, _.:/=+-@; "
+                                f"not aws: or leakstop:)")
+        if not isinstance(v, str) or not _TAG_VALUE.match(v):
+            raise LeakstopError(f"{where}: the value of {k!r} must be text of letters, digits, spaces and _.:/=+-@")
+    return dict(value)
+
+
+def check_roles(value: Any, where: str) -> tuple:
+    roles = [value] if isinstance(value, str) else value
+    if not isinstance(roles, (list, tuple)) or not roles or not all(isinstance(r, str) and _ROLE_ARN.match(r) for r in roles):
+        raise LeakstopError(f"{where} must be IAM role ARNs (arn:aws:iam::ACCOUNT:role/NAME)")
+    return tuple(roles)
+
+
 _LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$")
 
 
@@ -116,6 +151,14 @@ def load_settings(config: Config, project: str, env: str, **cli: Any) -> Setting
         vals["cache_ttl"] = raw["cache_ttl"]
     if "services" in raw:
         vals["services"] = _check_services(raw["services"], f"{src}: 'remediation.services'")
+    if "owner" in raw:
+        if not isinstance(raw["owner"], str) or not raw["owner"]:
+            raise LeakstopError(f"{src}: 'remediation.owner' must be a non-empty string (a team or an e-mail)")
+        vals["owner"] = raw["owner"]
+    if "tags" in raw:
+        vals["tags"] = check_tags(raw["tags"], f"{src}: 'remediation.tags'")
+    if "read_roles" in raw:
+        vals["read_roles"] = check_roles(raw["read_roles"], f"{src}: 'remediation.read_roles'")
     if "rotation_lambdas" in raw:
         vals["rotation_lambdas"] = _check_lambdas(raw["rotation_lambdas"], f"{src}: 'remediation.rotation_lambdas'")
     if vals.get("backend") and vals["backend"] not in STORES:
@@ -124,7 +167,12 @@ def load_settings(config: Config, project: str, env: str, **cli: Any) -> Setting
         if not v or not _NAME_PART.match(v):
             raise LeakstopError(f"{what} must be letters, digits, '.', '_' or '-' (got {v!r})")
     s = Settings(project=project, env=env, **vals)
-    s = replace(s, **{k: v for k, v in cli.items() if v is not None and v is not False})
+    cli_tags = cli.pop("tags", None)
+    s = replace(s, **{k: v for k, v in cli.items() if v is not None and v is not False and v != ()})
+    if cli_tags:
+        s = replace(s, tags={**(s.tags or {}), **cli_tags})
+    if s.read_roles and not STORES[s.backend].supports_resource_policy:
+        raise LeakstopError(f"read_roles (--read-role) needs a store with resource policies; '{s.backend}' has none")
     if s.rotate_after_days is not None and not s.rotation_lambdas_used():
         raise LeakstopError("--rotate-after-days needs --rotation-lambda-arn")
     if s.rotation_lambdas_used() and s.rotate_after_days is None:

@@ -59,6 +59,7 @@ class SecretStore(Protocol):
     template_fields: tuple[str, ...]  # fields a name template may use
     supports_rotation: bool  # scheduled rotation with a Lambda
     rotation_principal: Optional[str]  # the service principal that invokes the rotation Lambda
+    default_key: str  # the AWS-managed KMS key used without --kms-key-id
     supports_resource_policy: bool
     region: Optional[str]
 
@@ -86,6 +87,9 @@ class SecretStore(Protocol):
     def enable_rotation(self, name: str, lambda_arn: str, days: int) -> None: ...
 
     def put_policy(self, name: str, policy: dict) -> None: ...
+
+    def resource_policy(self, read_roles: list[str]) -> dict:
+        """A policy for one stored name: only ``read_roles`` may read the value; nobody may delete it."""
 
     def list_flagged(self) -> list[Remote]: ...
 

@@ -40,6 +40,7 @@ class SecretsManagerStore:
     template_fields = ("project", "env", "service", "group")
     supports_rotation = True
     rotation_principal = "secretsmanager.amazonaws.com"
+    default_key = "aws/secretsmanager"
     supports_resource_policy = True
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
 
@@ -130,6 +131,17 @@ class SecretsManagerStore:
         with aws_call(f"RotateSecret {name}"):
             self.client.rotate_secret(SecretId=name, RotationLambdaARN=lambda_arn,
                                       RotationRules={"AutomaticallyAfterDays": days}, RotateImmediately=False)
+
+    def resource_policy(self, read_roles: list[str]) -> dict:
+        # Deny-only: the policy grants nothing (IAM still must), it takes reading away from every
+        # other principal of the account and deletion from everyone (Resource "*" = this secret).
+        return {"Version": "2012-10-17", "Statement": [
+            {"Sid": "LeakstopOnlyNamedRolesRead", "Effect": "Deny", "Principal": "*",
+             "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:PrincipalArn": sorted(set(read_roles))}}},
+            {"Sid": "LeakstopNoDeletion", "Effect": "Deny", "Principal": "*", "Action": "secretsmanager:DeleteSecret",
+             "Resource": "*"},
+        ]}
 
     def put_policy(self, name: str, policy: dict) -> None:
         with aws_call(f"PutResourcePolicy {name}"):

@@ -35,6 +35,7 @@ class SsmStore:
     template_fields = ("project", "env", "service", "group", "key")
     supports_rotation = False
     rotation_principal = None
+    default_key = "aws/ssm"
     supports_resource_policy = False
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
 
@@ -117,6 +118,9 @@ class SsmStore:
 
     def enable_rotation(self, name: str, lambda_arn: str, days: int) -> None:
         raise LeakstopError("scheduled rotation (--rotation-lambda-arn) needs a store that rotates (Secrets Manager)")
+
+    def resource_policy(self, read_roles: list[str]) -> dict:
+        raise LeakstopError("SSM parameters take no resource policy: restrict reads with IAM (iam-policy.json)")
 
     def put_policy(self, name: str, policy: dict) -> None:
         raise LeakstopError("SSM parameters take no resource policy: restrict reads with IAM (iam-policy.json)")
