@@ -23,7 +23,7 @@ from typing import Callable, Optional
 from scanner.errors import LeakstopError
 from scanner.fsutil import atomic_write
 from scanner.models import Identity
-from scanner.remediate import iam, rotation
+from scanner.remediate import history, iam, rotation
 from scanner.remediate.journal import JOURNAL_NAME, Journal
 from scanner.remediate.layout import connection_fields
 from scanner.remediate.plan import Edit, Plan, sha256
@@ -147,11 +147,11 @@ def _verify(run: _Run) -> None:
             if got is None or run.identity.value_hash(got.encode("utf-8")) != it.value_hash:
                 raise LeakstopError(f"secret {name}: read-back value differs from the one stored; no file was changed")
         for it in items:
-            rels = [_rel(run.base / site.path, run.repo_root) for site in it.sites]
-            in_hist, first = rotation.git_history(run.repo_root, [r for r in rels if r], it.value)
+            if it.in_git_history is None:
+                history.annotate([it], run.base, run.repo_root)
             meta = it.meta()
-            meta.update(arn=back.arn, version=back.version_id, in_git_history=in_hist, first_commit=first,
-                        backend=run.plan.settings.backend)
+            meta.update(arn=back.arn, version=back.version_id, in_git_history=it.in_git_history,
+                        first_commit=it.first_commit, backend=run.plan.settings.backend)
             run.journal.merge_item(meta)
         run.step(f"verify:{name}")
     run.journal.add_ecs(run.plan.ecs)
@@ -231,6 +231,8 @@ def write_artifacts(journal: Journal, out_dir: Path, base: Path, s, store, rotat
     items = list(journal.items.values())
     region = s.region or "us-east-1"
     plan = rotation.rotation_plan(items, rotation_text, s.backend)
+    in_hist = [(m["secret_name"], m["json_key"]) for m in items if m.get("in_git_history")]
+    plan["history_purge"] = history.purge_steps(store, sorted(set(in_hist))) if in_hist else []
     files = {
         "rotation-plan.json": rotation.render_json(plan),
         "rotation-plan.md": rotation.render_plan_md(plan).encode(),
@@ -256,12 +258,3 @@ def _ecs_snippet(journal: Journal, items: list[dict], store) -> dict:
     return {"_comment": "Merge into your ECS task definition's container definition (leakstop remediate); "
                         "the task execution role needs iam-policy.json",
             "containerDefinitions": [{"name": "app", "secrets": secrets}]}
-
-
-def _rel(path: Path, repo_root: Optional[Path]) -> Optional[str]:
-    if repo_root is None:
-        return None
-    try:
-        return path.resolve().relative_to(repo_root.resolve()).as_posix()
-    except ValueError:
-        return None

@@ -41,6 +41,8 @@ class Item:
     # The connection URI a password sits in: RDS-style fields (engine, host, port, username,
     # dbname; stored beside the password) and its shape (scheme, query), to rebuild the URI.
     connection: Optional[dict] = None
+    in_git_history: Optional[bool] = None  # set by history.annotate (None: not looked at)
+    first_commit: Optional[str] = None
 
     @property
     def ref(self) -> str:

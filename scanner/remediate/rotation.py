@@ -139,6 +139,10 @@ def render_plan_md(plan: dict) -> str:
             lines.append(f"- rotate ({r['rule_id']}):")
             lines.extend("  " + l for l in r["steps"].splitlines())
         lines.append("")
+    if plan.get("history_purge"):
+        lines += ["## Purging git history (after rotating)", "",
+                  "The values marked \"in git history: yes\" stay in every clone of the old commits. Once they"
+                  " are rotated, rewrite history:", "", "```sh", *plan["history_purge"], "```", ""]
     return "\n".join(lines)
 
 

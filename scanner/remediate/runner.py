@@ -10,6 +10,7 @@ from typing import Callable, Optional, TextIO
 from scanner.config import Config, git_toplevel
 from scanner.errors import LeakstopError
 from scanner.models import Finding, Identity
+from scanner.remediate import history
 from scanner.remediate.apply import ApplyResult, apply_plan
 from scanner.remediate.complete import remaining, search_root
 from scanner.fsutil import atomic_write, read_json
@@ -95,6 +96,8 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     journal = Journal(base / s.output_dir / JOURNAL_NAME, req.identity.key_id)
     plan = make_plan(findings, s, store, base, req.identity, known=journal.known_names(s.backend))
     plan.skipped = [f"{sk}: outside {req.path}" for sk in skipped]
+    repo_root = git_toplevel(Path(req.path).resolve())  # the repository holding PATH, wherever we run
+    history.annotate(plan.items, base, repo_root)
     if req.reviewed_plan is not None:
         _check_reviewed(plan, req.reviewed_plan)
     values = [it.value for it in plan.items]
@@ -118,7 +121,6 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     if s.read_roles:  # the caller keeps reading what it stores (read-back, re-runs, rotation status)
         plan.settings = replace(s, read_roles=tuple(s.read_roles) + (aws.caller_principal(s.region, factory),))
     rotation_text = {r.id: r.rotation for r in load_ruleset(req.config)}
-    repo_root = git_toplevel(Path(req.path).resolve())  # the repository holding PATH, wherever we run
     result = apply_plan(plan, store, base, rotation_text, repo_root, req.identity, kms_arn,
                         hook or (lambda step: None))
     leftover = _remaining(req, plan, repo_root)
@@ -176,6 +178,9 @@ def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applyin
             if fn:
                 rot += f", RotateSecret every {s.rotate_after_days} days with {fn}"
             out.write(f"    rotation: {rot}\n")
+            if it.in_git_history:
+                out.write(f"    in git history since {it.first_commit[:12] if it.first_commit else '?'}: rotate, then purge"
+                          f" (below)\n")
     out.write("\n")
     for e in plan.edits:
         before = (base / e.path).read_bytes() if e.before_sha else None
@@ -193,6 +198,11 @@ def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applyin
         out.write(f"manual: {red(m.site.path)}:{m.site.line}: {m.reason} (the value is still stored and flagged)\n")
     for n in plan.notes:
         out.write(f"note: {red(n)}\n")
+    in_hist = sorted({(it.secret_name, it.json_key) for it in plan.items if it.in_git_history})
+    if in_hist:
+        out.write(f"\n# {len(in_hist)} value(s) are in the git history of the repository holding PATH; "
+                  f"after rotating them, purge it:\n")
+        out.write("".join(f"{line}\n" for line in history.purge_steps(plan.store, in_hist)))
 
 
 def print_result(res: ApplyResult, plan: Plan, out: TextIO, leftover: list[str]) -> None:

@@ -441,3 +441,44 @@ def test_remaining_lines_are_found_across_blocks(tmp_path, monkeypatch):
     p.write_bytes(b"a\nb\nSECRETVALUE\nc\nxxSECRETVALUE\n\nSECRET\n")
     assert complete.lines_holding(p, [b"SECRETVALUE", b"zz"]) == [3, 5]
     assert complete.lines_holding(p, [b"S"]) == [3, 5, 7]
+
+
+def test_dry_run_and_rotation_plan_give_the_history_purge(remediate, sample_repo, run_cli, tmp_path):
+    """Committed values are named in the dry run (run from outside the repository too) with the
+    purge procedure; the procedure fetches values from the store at the user's hand and leakstop
+    writes no value anywhere."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    r = run_cli("remediate", str(sample_repo), "--project", "shop", "--env", "prod", "--engine", "keywords",
+                cwd=outside)
+    assert r.code == 0, r.err
+    assert "in git history since " in r.out and "value(s) are in the git history" in r.out
+    assert ("aws secretsmanager get-secret-value --region us-east-1 --secret-id shop/prod/stripe "
+            "--query SecretString --output text | jq -r '.[\"secret_key\"]'") in r.out
+    for step in ("umask 077", 'git filter-repo --replace-text "$R"', 'shred -u "$R"', "git push --force --mirror",
+                 "refs/pull/*", "forks"):
+        assert step in r.out, step
+    assert remediate(sample_repo, "--apply").code == 0
+    md = (sample_repo / "leakstop-remediation" / "rotation-plan.md").read_text()
+    assert "## Purging git history (after rotating)" in md and "jq -Rrs" in md
+    doc = json.loads((sample_repo / "leakstop-remediation" / "rotation-plan.json").read_text())
+    assert any("git filter-repo" in line for line in doc["history_purge"])
+    for v in sample.CORE.values():
+        assert v not in md and v not in r.out
+
+
+def test_purge_commands_build_the_replacements_file(tmp_path):
+    """The printed pipeline turns a stored value (a key block too) into filter-repo's lines."""
+    import shutil
+
+    from scanner.remediate.history import purge_steps
+    from scanner.remediate.stores import make_store
+
+    if shutil.which("jq") is None:
+        return
+    fetch = purge_steps(make_store("secretsmanager", None), [("shop/prod/tls", "private_key")])[5]
+    pipe = fetch.split(" | ", 2)[2].rsplit(" >> ", 1)[0]  # the jq that formats the value's lines
+    out = subprocess.run(["bash", "-c", pipe], input="-----BEGIN KEY-----\nAbC==\n-----END KEY-----\n",
+                         capture_output=True, text=True)
+    assert out.stdout.splitlines() == ["literal:-----BEGIN KEY-----==>***REMOVED***", "literal:AbC====>***REMOVED***",
+                                       "literal:-----END KEY-----==>***REMOVED***"]

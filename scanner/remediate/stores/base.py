@@ -88,6 +88,10 @@ class SecretStore(Protocol):
 
     def put_policy(self, name: str, policy: dict) -> None: ...
 
+    def cli_read(self, name: str, key: Optional[str]) -> str:
+        """A shell command (AWS CLI) printing the value of ``key`` in ``name``, for procedures the
+        user runs (the history purge); leakstop itself never writes a value out."""
+
     def resource_policy(self, read_roles: list[str]) -> dict:
         """A policy for one stored name: only ``read_roles`` may read the value; nobody may delete it."""
 

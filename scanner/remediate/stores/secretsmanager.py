@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from typing import Callable, Optional
 
 from scanner.errors import LeakstopError
@@ -131,6 +132,12 @@ class SecretsManagerStore:
         with aws_call(f"RotateSecret {name}"):
             self.client.rotate_secret(SecretId=name, RotationLambdaARN=lambda_arn,
                                       RotationRules={"AutomaticallyAfterDays": days}, RotateImmediately=False)
+
+    def cli_read(self, name: str, key: Optional[str]) -> str:
+        region = f" --region {shlex.quote(self.region)}" if self.region else ""
+        cmd = (f"aws secretsmanager get-secret-value{region} --secret-id {shlex.quote(name)} "
+               f"--query SecretString --output text")
+        return cmd + (f" | jq -r {shlex.quote('.' + json.dumps([key]))}" if key else "")
 
     def resource_policy(self, read_roles: list[str]) -> dict:
         # Deny-only: the policy grants nothing (IAM still must), it takes reading away from every

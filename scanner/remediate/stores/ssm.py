@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Callable, Optional
 
 from scanner.errors import LeakstopError
@@ -118,6 +119,11 @@ class SsmStore:
 
     def enable_rotation(self, name: str, lambda_arn: str, days: int) -> None:
         raise LeakstopError("scheduled rotation (--rotation-lambda-arn) needs a store that rotates (Secrets Manager)")
+
+    def cli_read(self, name: str, key: Optional[str]) -> str:
+        region = f" --region {shlex.quote(self.region)}" if self.region else ""
+        return (f"aws ssm get-parameter{region} --name {shlex.quote(name)} --with-decryption "
+                f"--query Parameter.Value --output text")
 
     def resource_policy(self, read_roles: list[str]) -> dict:
         raise LeakstopError("SSM parameters take no resource policy: restrict reads with IAM (iam-policy.json)")
