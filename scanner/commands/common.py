@@ -99,6 +99,8 @@ def _decoded(kind: str, n: int) -> str:
     """How the summary names content converted before scanning (scanner.sources.textify)."""
     if kind == "binary":
         return f"{n} binary: printable text, provider rules only"
+    if kind == "archive":
+        return f"{n} archive(s) expanded"
     return f"{n} decoded from {kind.upper()}"
 
 

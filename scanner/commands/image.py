@@ -63,7 +63,7 @@ def scan_image(path: Path, engine, max_file_size: int, squashed: bool = False) -
                 found += [(_where(unit), f) for f in engine.scan(unit.chunk)]
             # Deletions are known once every layer is read.
             for (index, path, where), f in found:
-                gone = listing.gone_after(index, path) if index >= 0 else None
+                gone = listing.gone_after(index, path.split("!")[0]) if index >= 0 else None
                 if gone is not None:
                     where = {**where, "deleted_in_layer": img.layers[gone].digest}
                 findings.append(replace(f, extra={**f.extra, **where}))

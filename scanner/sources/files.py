@@ -20,6 +20,7 @@ from scanner.config import find_repo_root, format_size
 from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk
+from scanner.sources.archives import Limits, expand
 from scanner.sources.textify import BINARY, TEXT, textify
 from scanner.sources.windows import stream_chunks
 
@@ -292,9 +293,18 @@ class FileSource:
         yield from self._emit(display, data)
 
     def _emit(self, display: str, data: bytes) -> Iterator[Chunk]:
-        text, kind = textify(data)
-        self._count(kind, len(data))
-        yield Chunk(path=display.replace(os.sep, "/"), data=text, binary=kind == BINARY)
+        # An archive's members are scanned (``a.zip!conf/app.env``), not its compressed bytes.
+        expanded = False
+        for name, body, member in expand(display, data, Limits(self.max_file_size), self._skip):
+            expanded |= member
+            text, kind = textify(body)
+            self._count(kind, len(body))
+            yield Chunk(path=name.replace(os.sep, "/"), data=text, binary=kind == BINARY)
+        if expanded:
+            self.stats.decoded["archive"] += 1
+
+    def _skip(self, reason: str) -> None:
+        self.stats.skipped[reason] += 1
 
     def _stream(self, display: str, read: Callable[[int], bytes]) -> Iterator[Chunk]:
         """A named file (or stdin) over the size limit, window by window (bounded memory)."""

@@ -25,6 +25,7 @@ from typing import Iterator, Optional
 
 from scanner.errors import LeakstopError
 from scanner.models import Chunk
+from scanner.sources.archives import Limits, expand
 from scanner.sources.textify import BINARY, textify
 
 WHITEOUT = ".wh."
@@ -315,7 +316,9 @@ def layer_units(store: _Store, image: ImageRef, max_file_size: int, stats: Image
                     if m.size > max_file_size:
                         stats.skip("too large")
                         continue
-                    yield _unit(tar.extractfile(m).read(), name, image, layer, i, stats)
+                    data = tar.extractfile(m).read()
+                    for path, body, _ in expand(name, data, Limits(max_file_size), stats.skip):
+                        yield _unit(body, path, image, layer, i, stats)
         except (LeakstopError, OSError, EOFError, tarfile.TarError):
             stats.skip("unreadable layer")
         listing.add(files, removed)
