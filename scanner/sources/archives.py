@@ -90,16 +90,21 @@ def members(data: bytes, limits: Limits, skip: Callable[[str], None], depth: int
 
 
 def expand(name: str, data: bytes, limits: Limits, skip: Callable[[str], None]) -> Iterator[tuple[str, bytes, bool]]:
-    """What to scan for a file: ``(name, data, False)`` when it is not an archive (or one that
-    cannot be read: then its bytes are scanned as the binary they are), else each member as
-    ``(name!member, bytes, True)``."""
+    """What to scan for a file: each archive member as ``(name!member, bytes, True)``, each
+    notebook cell and output as ``(name#cellN, text, False)`` (also inside archives), else the
+    file itself (an archive that cannot be read too: its bytes are scanned as the binary they
+    are)."""
+    from scanner.sources.notebooks import cells
+
     found = False
     if kind_of(data) is not None:
         for member, body in members(data, limits, skip):
             found = True
-            yield join(name, member), body, True
+            for path, text in cells(join(name, member), body) or [(join(name, member), body)]:
+                yield path, text, True
     if not found:
-        yield name, data, False
+        for path, text in cells(name, data) or [(name, data)]:
+            yield path, text, False
 
 
 def _read_bounded(fh, limits: Limits, skip, budget: _Budget) -> Optional[bytes]:
