@@ -194,10 +194,43 @@ class Engine:
         return out
 
     # -- the pipeline -----------------------------------------------------------------------
-    def scan(self, chunk: Chunk) -> list[Finding]:
+    def scan(self, chunk: Chunk, depth: int = 0) -> list[Finding]:
         if self._ignored(chunk.path):
             return []
-        return self._findings(chunk, self._kept(chunk, self.matches(chunk)))
+        found = self._findings(chunk, self._kept(chunk, self.matches(chunk)))
+        if not chunk.binary or depth:
+            found += self._decoded(chunk, depth)
+        return found
+
+    def _decoded(self, chunk: Chunk, depth: int) -> list[Finding]:
+        """Findings in the encoded runs of ``chunk`` (scanner.engine.encoded), placed on the run."""
+        from dataclasses import replace
+
+        from scanner.engine import encoded
+
+        if depth >= encoded.MAX_DEPTH:
+            return []
+        out: list[Finding] = []
+        lines = None
+        for run in encoded.runs(chunk.data):
+            inner = self.scan(Chunk(path=chunk.path, data=run.decoded, binary=True), depth + 1)
+            if not inner:
+                continue
+            lines = lines or _Lines(chunk.data)
+            lines.seek(run.start)
+            line, col = lines.number, lines.column(run.start)
+            if chunk.lines is not None and line not in chunk.lines:
+                continue
+            if chunk.own_end is not None and run.start >= chunk.own_end:
+                continue
+            if line == 1:
+                col += chunk.first_column - 1
+            width = len(chunk.data[run.start : run.end].decode("utf-8", "replace"))
+            for f in inner:
+                how = f"{run.how}+{f.extra['decoded']}" if "decoded" in f.extra else run.how
+                out.append(replace(f, line=line + chunk.first_line - 1, column=col, end_column=col + width,
+                                   extra={**f.extra, "decoded": how}))
+        return out
 
     def scan_version(self, chunk: Chunk, prev: Optional[Version] = None) -> tuple[list[Finding], Optional[Version]]:
         """:meth:`scan` for one version of a file, given ``prev``, another version of the same path
