@@ -32,6 +32,10 @@ from scanner.remediate.stores import STORES
 @click.option("--read-role", "read_roles", multiple=True, metavar="ROLE_ARN",
               help="Put a resource policy on each secret: only these roles (and you) may read it; deletion is "
                    "denied (repeatable).")
+@click.option("--emit", nargs=2, type=(click.Choice(["terraform", "cloudformation"]), click.Path(file_okay=False)),
+              default=None, metavar="terraform|cloudformation DIR",
+              help="Write the secrets, a KMS key, tags and policies as code into DIR (no value); deploy it, "
+                   "then --apply puts only the values.")
 @click.option("--output-dir", default=None, help="Where rotation-plan.*, iam-policy.json and the journal go "
               "(default: leakstop-remediation/ under PATH).")
 @click.option("--save-plan", type=click.Path(dir_okay=False, path_type=Path), callback=writable, help="Save the plan (no values) as JSON.")
@@ -41,7 +45,7 @@ from scanner.remediate.stores import STORES
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 def remediate(path, project, env, from_report, do_apply, backend, region, kms_key_id, overwrite, rotation_lambda_arn,
-              rotate_after_days, owner, tags, read_roles, output_dir, save_plan, reviewed_plan, fmt, config_path,
+              rotate_after_days, owner, tags, read_roles, emit, output_dir, save_plan, reviewed_plan, fmt, config_path,
               engine) -> int:
     """Move each hardcoded secret into AWS and replace it with a run-time lookup."""
     import os
@@ -54,6 +58,8 @@ def remediate(path, project, env, from_report, do_apply, backend, region, kms_ke
 
     if not os.path.isdir(path):
         raise LeakstopError(f"{path}: not a directory")
+    if emit and do_apply:
+        raise LeakstopError("--emit writes code and changes nothing: deploy it, then run --apply without --emit")
     config = load_config(config_path, Path(path)).with_options(backend=engine)
     settings = load_settings(config, project, env, backend=backend, region=region, kms_key_id=kms_key_id,
                              overwrite=overwrite, rotation_lambda_arn=rotation_lambda_arn,
@@ -68,7 +74,8 @@ def remediate(path, project, env, from_report, do_apply, backend, region, kms_ke
     from scanner.identity import resolve_identity
 
     req = Request(path=path, settings=settings, config=config, from_report=from_report, apply=do_apply, fmt=fmt,
-                  save_plan=save_plan, reviewed_plan=reviewed_plan, identity=resolve_identity(config, Path(path)))
+                  save_plan=save_plan, reviewed_plan=reviewed_plan, emit=(emit[0], Path(emit[1])) if emit else None,
+                  identity=resolve_identity(config, Path(path)))
     outcome = run(req, sys.stdout)
     return 1 if outcome.incomplete else 0
 

@@ -208,6 +208,8 @@ def _flag(run: _Run) -> None:
         if not metas:
             continue
         current = run.store.read(name)
+        if current is not None and current.tags.get("leakstop:managed-by") == "iac":
+            continue  # its tags, key, policies and rotation are declared in code (--emit): values only
         flagged = current.version_id if current else ""
         old = current.tags.get("leakstop:flagged-version") if current else None
         # Keep an existing flag when nothing new was stored (the value has not changed since it was flagged).

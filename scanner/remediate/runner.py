@@ -29,6 +29,7 @@ class Request:
     fmt: str = "text"
     save_plan: Optional[Path] = None
     reviewed_plan: Optional[Path] = None
+    emit: Optional[tuple[str, Path]] = None  # (terraform|cloudformation, DIR): write code, change nothing
     identity: Identity = field(default_factory=Identity.ephemeral)  # value hashes in plans and the journal
 
 
@@ -107,6 +108,12 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
         print_plan(plan, base, values, out, req.apply)
     if req.save_plan is not None:
         atomic_write(req.save_plan, (json.dumps(plan.to_dict(), indent=2) + "\n").encode())
+    if req.emit is not None:
+        from scanner.remediate.iac import emit
+
+        for p in emit(plan, req.emit[0], req.emit[1], req.identity.key_id):
+            out.write(f"wrote {p} (no value in it: deploy it, then run this command with --apply to put the values)\n")
+        return Outcome(plan)
     if not req.apply:
         if plan.items and req.fmt == "text":
             out.write("\nDry run: nothing was changed. Re-run with --apply to store the secrets and rewrite the files.\n")

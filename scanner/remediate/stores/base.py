@@ -60,6 +60,7 @@ class SecretStore(Protocol):
     supports_rotation: bool  # scheduled rotation with a Lambda
     rotation_principal: Optional[str]  # the service principal that invokes the rotation Lambda
     default_key: str  # the AWS-managed KMS key used without --kms-key-id
+    emits_iac: bool  # infrastructure code can declare a name without its value (--emit)
     supports_resource_policy: bool
     region: Optional[str]
 

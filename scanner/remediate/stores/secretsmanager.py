@@ -42,6 +42,7 @@ class SecretsManagerStore:
     supports_rotation = True
     rotation_principal = "secretsmanager.amazonaws.com"
     default_key = "aws/secretsmanager"
+    emits_iac = True
     supports_resource_policy = True
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
 

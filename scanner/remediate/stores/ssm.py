@@ -37,6 +37,7 @@ class SsmStore:
     supports_rotation = False
     rotation_principal = None
     default_key = "aws/ssm"
+    emits_iac = False  # a parameter is created with its value: code would have to hold it
     supports_resource_policy = False
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
 

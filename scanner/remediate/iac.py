@@ -1,0 +1,191 @@
+"""``--emit terraform|cloudformation DIR``: the plan's secrets as infrastructure code.
+
+Written: each secret (name, description, tags: the organisation's and the leakstop:* ones, each
+key's keyed value hash included, never a value), a customer-managed KMS key with rotation on (or
+the one given with --kms-key-id), the runtime read policy, and with read roles the resource
+policy. Not written: any value. There is no ``aws_secretsmanager_secret_version`` or
+``SecretString``: a value there would land in the Terraform state or the stack's template. The
+secrets carry ``leakstop:managed-by=iac``; ``remediate --apply`` then only puts their values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from scanner.errors import LeakstopError
+from scanner.fsutil import atomic_write
+from scanner.remediate.rotation import tags_for
+
+MANAGED_TAG = "leakstop:managed-by"
+KINDS = ("terraform", "cloudformation")
+
+
+def secret_tags(plan, key_id: str) -> dict[str, dict]:
+    """Every secret's tags as code declares them (no flagged version: nothing is stored yet)."""
+    out = {}
+    for name, items in plan.secrets().items():
+        metas = [it.meta() | {"in_git_history": it.in_git_history, "first_commit": it.first_commit} for it in items]
+        tags = {**plan.settings.resource_tags(), **tags_for(metas, "", key_id), MANAGED_TAG: "iac"}
+        tags.pop("leakstop:flagged-version", None)
+        out[name] = tags
+    return out
+
+
+def emit(plan, kind: str, out_dir: Path, key_id: str) -> list[Path]:
+    if not getattr(plan.store, "emits_iac", False):
+        raise LeakstopError(f"--emit needs a store that code can declare without its value; '{plan.settings.backend}' "
+                            f"cannot (an SSM parameter is created with its value)")
+    if not plan.items:
+        return []
+    tags = secret_tags(plan, key_id)
+    if kind == "terraform":
+        files = {"leakstop-secrets.tf": _terraform(plan, tags)}
+    else:
+        files = {"leakstop-secrets.template.json": _cloudformation(plan, tags)}
+    written = []
+    for name, text in files.items():
+        p = out_dir / name
+        if any(it.value and it.value in text.encode("utf-8") for it in plan.items):
+            raise LeakstopError(f"{p}: internal error: infrastructure code would hold a value")
+        atomic_write(p, text.encode("utf-8"), parents=True)
+        written.append(p)
+    return written
+
+
+def _ident(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name).strip("_") or "secret"
+
+
+def _logical(name: str) -> str:
+    return "Secret" + "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", name) if w)
+
+
+def _hcl(s: str) -> str:
+    """An HCL string literal: JSON's escapes, and template sequences made literal."""
+    return json.dumps(s).replace("${", "$${").replace("%{", "%%{")
+
+
+def _hcl_map(d: dict, indent: str) -> str:
+    body = "".join(f"{indent}  {_hcl(k)} = {_hcl(v)}\n" for k, v in sorted(d.items()))
+    return "{\n" + body + indent + "}"
+
+
+def _terraform(plan, tags: dict[str, dict]) -> str:
+    s = plan.settings
+    base = f"{s.project}-{s.env}"
+    out = ["# Written by leakstop remediate --emit terraform. No value is declared here (no",
+           "# aws_secretsmanager_secret_version): `leakstop remediate --apply` puts the values after",
+           "# `terraform apply`, so they never reach the state.", ""]
+    if s.kms_key_id:
+        key_ref = _hcl(s.kms_key_id)
+    else:
+        key_ref = "aws_kms_key.leakstop.arn"
+        out += ['resource "aws_kms_key" "leakstop" {',
+                f"  description             = {_hcl(f'leakstop: secrets of {s.project}/{s.env}')}",
+                "  enable_key_rotation     = true",
+                "  deletion_window_in_days = 30",
+                f"  tags = {_hcl_map(s.resource_tags(), '  ')}",
+                "}", "",
+                'resource "aws_kms_alias" "leakstop" {',
+                f"  name          = {_hcl(f'alias/{base}-secrets')}",
+                "  target_key_id = aws_kms_key.leakstop.key_id",
+                "}", ""]
+    refs = []
+    for name in plan.secrets():
+        r = _ident(name)
+        refs.append(f"aws_secretsmanager_secret.{r}.arn")
+        out += [f'resource "aws_secretsmanager_secret" "{r}" {{',
+                f"  name                    = {_hcl(name)}",
+                f"  description             = {_hcl('Moved out of source code by leakstop remediate')}",
+                f"  kms_key_id              = {key_ref}",
+                "  recovery_window_in_days = 30",
+                f"  tags = {_hcl_map(tags[name], '  ')}",
+                "}", ""]
+        if s.read_roles:
+            policy = plan.store.resource_policy(list(s.read_roles))
+            out += [f'resource "aws_secretsmanager_secret_policy" "{r}" {{',
+                    f"  secret_arn          = aws_secretsmanager_secret.{r}.arn",
+                    "  block_public_policy = true",
+                    f"  policy              = {_hcl(json.dumps(policy, sort_keys=True))}",
+                    "}", ""]
+    out += ['data "aws_iam_policy_document" "leakstop_read" {',
+            "  statement {",
+            f"    sid       = {_hcl('LeakstopReadSecrets')}",
+            f"    actions   = {_list(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'])}",
+            f"    resources = [{', '.join(refs)}]",
+            "  }",
+            "  statement {",
+            f"    sid       = {_hcl('LeakstopDecryptViaService')}",
+            f"    actions   = {_list(['kms:Decrypt'])}",
+            f"    resources = [{key_ref}]",
+            "    condition {",
+            f"      test     = {_hcl('StringEquals')}",
+            f"      variable = {_hcl('kms:ViaService')}",
+            f"      values   = [{_hcl('secretsmanager.' + (s.region or 'us-east-1') + '.amazonaws.com')}]",
+            "    }",
+            "  }",
+            "}", "",
+            'resource "aws_iam_policy" "leakstop_read" {',
+            f"  name        = {_hcl(f'{base}-read-secrets')}",
+            f"  description = {_hcl('Read the secrets leakstop moved out of code (attach to the runtime role)')}",
+            "  policy      = data.aws_iam_policy_document.leakstop_read.json",
+            "}", "",
+            'output "secret_arns" {',
+            f"  value = [{', '.join(refs)}]",
+            "}", ""]
+    return "\n".join(out)
+
+
+def _list(items: list[str]) -> str:
+    return "[" + ", ".join(_hcl(i) for i in items) + "]"
+
+
+def _cfn_tags(tags: dict) -> list[dict]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def _cloudformation(plan, tags: dict[str, dict]) -> str:
+    s = plan.settings
+    res: dict = {}
+    keep = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    if s.kms_key_id:
+        key_ref: object = s.kms_key_id
+    else:
+        key_ref = {"Fn::GetAtt": ["LeakstopKey", "Arn"]}
+        res["LeakstopKey"] = {"Type": "AWS::KMS::Key", **keep, "Properties": {
+            "Description": f"leakstop: secrets of {s.project}/{s.env}", "EnableKeyRotation": True,
+            "PendingWindowInDays": 30,
+            "KeyPolicy": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "AccountAdministers", "Effect": "Allow",
+                "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+                "Action": "kms:*", "Resource": "*"}]},
+            "Tags": _cfn_tags(s.resource_tags())}}
+        res["LeakstopKeyAlias"] = {"Type": "AWS::KMS::Alias", "Properties": {
+            "AliasName": f"alias/{s.project}-{s.env}-secrets", "TargetKeyId": {"Ref": "LeakstopKey"}}}
+    refs = []
+    for name in plan.secrets():
+        lid = _logical(name)
+        refs.append({"Ref": lid})
+        res[lid] = {"Type": "AWS::SecretsManager::Secret", **keep, "Properties": {
+            "Name": name, "Description": "Moved out of source code by leakstop remediate", "KmsKeyId": key_ref,
+            "Tags": _cfn_tags(tags[name])}}
+        if s.read_roles:
+            res[lid + "Policy"] = {"Type": "AWS::SecretsManager::ResourcePolicy", "Properties": {
+                "SecretId": {"Ref": lid}, "BlockPublicPolicy": True,
+                "ResourcePolicy": plan.store.resource_policy(list(s.read_roles))}}
+    res["LeakstopReadPolicy"] = {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+        "Description": "Read the secrets leakstop moved out of code (attach to the runtime role)",
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Sid": "LeakstopReadSecrets", "Effect": "Allow",
+             "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "Resource": refs},
+            {"Sid": "LeakstopDecryptViaService", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_ref,
+             "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}}}},
+        ]}}}
+    doc = {"AWSTemplateFormatVersion": "2010-09-09",
+           "Description": "Secrets moved out of code by leakstop remediate; values are put by "
+                          "`leakstop remediate --apply`, never declared here",
+           "Resources": res,
+           "Outputs": {"ReadPolicyArn": {"Value": {"Ref": "LeakstopReadPolicy"}}}}
+    return json.dumps(doc, indent=2) + "\n"
