@@ -69,6 +69,23 @@ NOT_KEY_QUALIFIER = frozenset(
         "stream", "shard", "range", "order", "tag", "meta", "data", "cursor", "page", "pagination", "foreignkey",
     }
 )
+# X_TOKEN where X says the token pages, orders or confirms something rather than granting access:
+# pagination cursors (NextToken, ContinuationToken), idempotency keys (ClientRequestToken), and
+# domain-verification values published in DNS (VerificationToken).
+NOT_TOKEN_QUALIFIER = frozenset(
+    {
+        "next", "continuation", "page", "pagination", "cursor", "sync", "resume", "marker", "request",
+        "idempotency", "verification", "dedup", "deduplication", "cancel", "cancellation",
+    }
+)
+
+
+def not_access_token(toks: list[str]) -> bool:
+    """Does a name ending in token say it is a cursor or an idempotency key (see
+    NOT_TOKEN_QUALIFIER)?"""
+    return len(toks) >= 2 and toks[-1] in ("token", "tokens") and toks[-2] in NOT_TOKEN_QUALIFIER
+
+
 # Any of these anywhere in the key means public by design (NEXT_PUBLIC_*, publishable keys), or
 # a per-session anti-forgery token that a page embeds on purpose (authenticity_token, csrf_token).
 PUBLIC = frozenset({"public", "publishable", "pub", "csrf", "xsrf", "authenticity"})
@@ -95,7 +112,7 @@ def credential_kind(key: str) -> Optional[str]:
     if not toks or PUBLIC.intersection(toks):
         return None
     last = toks[-1]
-    if last in NOT_LAST and not (last == "auth" and len(toks) <= 2):
+    if last in NOT_LAST and not (last == "auth" and len(toks) <= 2) or not_access_token(toks):
         return None
     joined = "".join(toks)
     if any(t in STRONG or _FUSED.search(t) for t in toks) or joined in STRONG:

@@ -169,10 +169,11 @@ def _descriptors() -> frozenset[str]:
 
 def credential_name(name: str) -> bool:
     """Can a name the syntax binds a value to hold a credential? Not when its last word
-    describes one (``SESSION_TOKEN_PREFIX``, ``PROP_API_KEY_SOURCE``) or it is public by design
-    or an anti-forgery token (``authenticity_token``)."""
+    describes one (``SESSION_TOKEN_PREFIX``, ``PROP_API_KEY_SOURCE``), it is public by design
+    or an anti-forgery token (``authenticity_token``), or a cursor (``NextContinuationToken``)."""
     words = keys.tokens(name)
-    return bool(words) and words[-1] not in _descriptors() and not keys.PUBLIC.intersection(words)
+    return (bool(words) and words[-1] not in _descriptors() and not keys.PUBLIC.intersection(words)
+            and not keys.not_access_token(words))
 
 
 def names_credential(callee: str) -> bool:
@@ -323,8 +324,12 @@ class Syntax:
         if kind == "code":
             return kind
         if key is None:
-            # Keyless rules (a random-looking literal alone on its line): a literal, not prose.
-            return "prose" if _statement(held, g) else "standalone"
+            # Keyless rules (a random-looking literal alone on its line): a literal, not prose,
+            # and not bound to a name that says what else it is (DEFAULT_HOST_ID, checksum).
+            if _statement(held, g):
+                return "prose"
+            name = _binding_name(_lift(held), g, self.data, base)
+            return "unbound" if name is not None and not credential_name(name) else "standalone"
         if _statement(held, g):
             return self._in_prose(start, end, key)
         return self._bound(held, g, start, key, base)
@@ -435,10 +440,16 @@ def _statement(lit, g: Grammar) -> bool:
     return parent.type in ("module", "block") or parent.named_child_count == 1
 
 
+# Parentheses around one expression: ``X = ("…")``, a literal wrapped to fit the line.
+_PARENTHESIZED = frozenset({"parenthesized_expression", "parenthesized_statements"})
+
+
 def _lift(node):
     """The node that stands for the literal among its siblings: up through wrappers that hold
-    nothing else (Go's expression_list, YAML's flow_node, PHP's argument)."""
-    while node.parent is not None and node.parent.child_count == 1 and node.parent.parent is not None:
+    nothing else (Go's expression_list, YAML's flow_node, PHP's argument) and parentheses."""
+    while node.parent is not None and node.parent.parent is not None and (
+        node.parent.child_count == 1 or node.parent.type in _PARENTHESIZED and node.parent.named_child_count == 1
+    ):
         node = node.parent
     return node
 

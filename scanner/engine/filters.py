@@ -193,7 +193,7 @@ _REPEATED_GROUP = re.compile(rb"([a-z0-9]{4,8})[-_.:]?\1[-_.:]?\1")
 
 
 def _holds_filler(v: bytes) -> bool:
-    if _ascending_run(v) >= SEQUENCE_RUN:
+    if _ascending_run(v) >= SEQUENCE_RUN or _keyboard_run(v) >= SEQUENCE_RUN:
         return True
     # A group of two or more characters (a run of one character is judged on the whole value).
     if any(len(set(m.group(1))) > 1 for m in _REPEATED_GROUP.finditer(v)):
@@ -204,6 +204,20 @@ def _holds_filler(v: bytes) -> bool:
 
 def _mostly_ascending(v: bytes) -> bool:
     return sum(1 for a, b in zip(v, v[1:]) if b - a == 1) / (len(v) - 1) > 0.7
+
+
+# Rows of a US keyboard, unshifted and shifted: a run along one (qwertyui, !@#$%^&*) is typed, not drawn.
+_KEY_ROWS = (b"`1234567890-=", b"~!@#$%^&*()_+", b"qwertyuiop[]\\", b"asdfghjkl;'", b"zxcvbnm,./")
+_NEXT_KEY = {row[i]: row[i + 1] for row in _KEY_ROWS for i in range(len(row) - 1)}
+
+
+def _keyboard_run(v: bytes) -> int:
+    """Length of the longest run of neighbouring keys along a keyboard row, left to right."""
+    run = longest = 1 if v else 0
+    for a, b in zip(v, v[1:]):
+        run = run + 1 if _NEXT_KEY.get(a) == b else 1
+        longest = max(longest, run)
+    return longest
 
 
 def _ascending_run(v: bytes) -> int:
@@ -284,6 +298,78 @@ def test_fixture(c: Candidate) -> bool:
     return c.rule.generic and bool(_TEST_PATH.search(c.path))
 
 
+# A provider name this long is rarely part of another word (splunk, confluent, may be fused into
+# one: MYSPLUNKTOKEN); a shorter one often is (hec in checksum): it must start a word of the key.
+FUSED_NAME = 6
+
+
+def keyword_in_word(c: Candidate) -> bool:
+    """Keyword-context rules (a provider's name in the key, a value of a common shape, such as 32
+    hex digits or a UUID): the name must be a word of the key (``SPLUNK_HEC_TOKEN``, ``hecToken``),
+    not letters inside another word (``checksum``, ``HealthCheckId`` hold ``hec``)."""
+    if c.rule.generic or not c.key or not c.rule.keywords:
+        return False
+    key, lowered, found = c.key, c.key.lower(), False
+    for kw in c.rule.keywords:
+        i = lowered.find(kw.lower())
+        while i >= 0:
+            if len(kw) >= FUSED_NAME or _starts_word(key, i):
+                return False
+            found = True
+            i = lowered.find(kw.lower(), i + 1)
+    return found  # the name only inside other words (a keyword absent from the key is a value prefix)
+
+
+def _starts_word(key: str, i: int) -> bool:
+    if i == 0 or not key[i - 1].isalnum():
+        return True
+    before, here = key[i - 1], key[i]
+    return (before.islower() and here.isupper()) or before.isdigit() != here.isdigit()
+
+
+def identifier(c: Candidate) -> bool:
+    """A value bound to a key that is camelCase words (``kafka:GetClusterPolicy``, an IAM action
+    of a service named like a provider) names something; a key of that shape is random letters."""
+    return c.key is not None and not c.rule.detector and _identifier_words(c.value)
+
+
+def descriptor_key(c: Candidate) -> bool:
+    """Generic rules: the key names something about a credential (``PASSWORD_HINT``,
+    ``token_prefix``) or a value public by design (``authenticity_token``, ``csrf_token``), not a
+    credential: the value found after it is not one (wherever the syntax cannot tell)."""
+    if not c.rule.generic or c.rule.detector or not c.key:
+        return False
+    # Imported here: scanner.engine.context imports detectors.keys, which imports scanner.engine.
+    from scanner.engine.context import credential_name
+
+    return not credential_name(c.key)
+
+
+_BASE64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+# A base64 run this long before a value, with few separators in it, makes the value a piece of
+# encoded data (random base64 has a + or / every 32 characters); a URL path before a token
+# (graph.facebook.com/EAA..., /open-apis/bot/v2/hook/...) is short words between slashes.
+ENCODED_REACH, ENCODED_SEPARATORS = 32, 8
+ENCODED_LINE = 40  # a MIME or PEM body line is 64-76 characters of base64
+
+
+def encoded_fragment(c: Candidate) -> bool:
+    """The value is a slice of base64 data (a MIME attachment, a data: URI in an SVG), cut out
+    where ``+`` or ``/`` made a word boundary: ``...uMC/EAAB...`` is no token."""
+    text, at = c.line.text, c.at
+    if at == 0 or text[at - 1] not in b"+/":
+        return False
+    start = at - 1
+    while start > 0 and text[start - 1] in _BASE64_CHARS:
+        start -= 1
+    run = text[start:at]
+    if len(run) >= ENCODED_REACH and (run.count(b"/") + run.count(b"+")) * ENCODED_SEPARATORS <= len(run):
+        return True
+    # Short run to the line's start: the line must be nothing but base64 (a MIME body line).
+    body = text.strip()
+    return len(body) >= ENCODED_LINE and not text[:start].strip() and all(ch in _BASE64_CHARS or ch == 61 for ch in body)
+
+
 FILTERS: dict[str, Callable[[Candidate], bool]] = {
     "placeholder": placeholder,
     "template": template,
@@ -294,6 +380,10 @@ FILTERS: dict[str, Callable[[Candidate], bool]] = {
     "reference": reference,
     "test_fixture": test_fixture,
     "prose": prose,
+    "descriptor_key": descriptor_key,
+    "keyword_in_word": keyword_in_word,
+    "identifier": identifier,
+    "encoded_fragment": encoded_fragment,
 }
 
 

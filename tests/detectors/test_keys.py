@@ -14,7 +14,8 @@ def test_tokens():
 
 @pytest.mark.parametrize(
     "key", ["DB_PASSWORD", "password", "clientSecret", "api_key", "apiKey", "GITHUB_TOKEN", "PGPASSWORD",
-            "private-key", "AccountKey", "requirepass", "SECRET_KEY_BASE", "db.passwd", "_authToken"],
+            "private-key", "AccountKey", "requirepass", "SECRET_KEY_BASE", "db.passwd", "_authToken",
+            "GrantToken", "refresh_token", "SessionToken"],
 )
 def test_strong_keys(key):
     assert credential_kind(key) == "strong"
@@ -29,7 +30,8 @@ def test_weak_keys(key):
     "key",
     ["DB_PASSWORD_FILE", "token_url", "PASSWORD_MIN_LENGTH", "secret_name", "AWS_ACCESS_KEY_ID", "TOKEN_TTL",
      "NEXT_PUBLIC_API_KEY", "public_key", "username", "key", "monkey", "cache_key_prefix", "token_type",
-     "password_hash", "SECRET_ARN", "authenticity_token", "csrf_token", "XSRF-TOKEN"],
+     "password_hash", "SECRET_ARN", "authenticity_token", "csrf_token", "XSRF-TOKEN", "NextContinuationToken",
+     "next_token", "ClientRequestToken", "VerificationToken", "page_token"],
 )
 def test_not_credential_keys(key):
     assert credential_kind(key) is None

@@ -113,6 +113,9 @@ def verdicts(engine, name: str, text: str, parsers=None) -> list[str]:
         ("a.py", 'msg = "If that is your intention, pass `allow_module_level=True`."\n', "unbound"),
         ("a.py", 'SESSION_TOKEN_PREFIX = "FQoDYXdzEXAMPLEx9"\n', "unbound"),
         ("a.py", 'form = {"authenticity_token": "Zq8Wk3Lm9Rt2Vb7Nc4Hd6Jf1Gp5Sy0Q"}\n', "unbound"),
+        ("a.py", 'class S:\n    DEFAULT_HOST_ID = (\n        "9Gjjt1m+cjU4OPvX9O9/8RuvnG41MRb/18Oux2o5H5MY7ISNTlXN+Dz9IG62/IL="\n    )\n',
+         "unbound"),
+        ("a.py", 'page = {\n    "NextToken":\n        "QTKknzFg2J4ygwa+XvHAxUl1hyHoY0gVfZdfjIedHZ0=",\n}\n', "unbound"),
         # literals that are prose: comments, docstrings, Markdown
         ("a.rb", "# To omit the instance writer method, pass `instance_writer: false`.\n", "prose"),
         ("a.py", 'def f():\n    """Call it as f(password="Summer2024!x")."""\n', "prose"),
@@ -130,6 +133,7 @@ def test_look_alikes_are_dropped(engine, name, text, verdict):
     "name, text, verdict",
     [
         ("a.py", 'DB_PASSWORD = "{p}"\n', "bound"),
+        ("a.py", 'BLOB = (\n    "{t}{t}"\n)\n', "standalone"),
         ("a.py", 'client = Client(api_key="{t}")\n', "bound"),
         ("a.py", 'settings = {{"client_secret": "{t}"}}\n', "bound"),
         ("a.py", 'if password == "{p}":\n    pass\n', "bound"),

@@ -174,14 +174,16 @@ def test_words_naming_the_key_are_not_its_value(value, key):
 
 
 @pytest.mark.parametrize("value", ["xoxp-1234567890", "dapi123456789012345678a9bc01234defg5", "xoxp-1234-1234-1234-4ddbc191d40e",
-                                   "1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "prefix-abcdefghij-Zq8"])
+                                   "1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "prefix-abcdefghij-Zq8",
+                                   "pwd:!@#$%^&*()_+{}", "Qwertyuiop-2024", "my-asdfghjkl-key"])
 def test_generic_values_holding_filler(value):
     assert F.filler(cand(value, rule=GENERIC))
     # A provider's own format may hold a run (xoxb-111111111111-…): only generic rules drop these.
     assert not F.filler(cand(value, rule=SPECIFIC))
 
 
-@pytest.mark.parametrize("value", ["Zq8Wk3Lm9Rt2Vb7Nc4Hd6Jf1Gp5Sy0Q", "4f7c2a9e1b3d8c6f0a5e2d7b9c1f3a8e", "rcHu+HzSFw89Ypyhn/896A=="])
+@pytest.mark.parametrize("value", ["Zq8Wk3Lm9Rt2Vb7Nc4Hd6Jf1Gp5Sy0Q", "4f7c2a9e1b3d8c6f0a5e2d7b9c1f3a8e", "rcHu+HzSFw89Ypyhn/896A==",
+                                   "kjfhueyt9485osdfasdkljfh4lkjhak", "Tr0ub4dor&3-qwer!ty"])
 def test_generic_random_values_hold_no_filler(value):
     assert not F.filler(cand(value, rule=GENERIC))
 
@@ -191,3 +193,68 @@ def test_reference_drops_only_the_value_that_is_part_of_the_reference():
     line = f't = "{token}"  # see arn:aws:ssm:us-east-1:123456789012:parameter/{token}'
     assert not F.reference(cand(token, line=line, at=line.index(token)))  # the value in the code
     assert F.reference(cand(token, line=line, at=line.rindex(token)))  # the one inside the ARN
+
+
+SPLUNK = Rule(id="splunk-hec-token", name="x", provider="splunk", regex=r"(?P<key>x)(?P<secret>x)",
+              keywords=("splunk", "hec"), severity="high", rotation="r", examples=("x",), negative_examples=("y",))
+
+
+@pytest.mark.parametrize("key", ["checksum", "HealthCheckId", "rechecked_at"])
+def test_provider_name_inside_another_word_is_not_the_provider(key):
+    assert F.keyword_in_word(F.Candidate(SPLUNK, b"v", F.Line(b"v"), "a.json", key))
+
+
+@pytest.mark.parametrize("key", ["SPLUNK_HEC_TOKEN", "hecToken", "x-hec-key", "hec", "mysplunktoken", "HEC2TOKEN",
+                                 "token"])
+def test_provider_name_as_a_word_of_the_key_is_kept(key):
+    # "token": no provider name in the key at all (the rule's name is elsewhere): not this filter's call.
+    assert not F.keyword_in_word(F.Candidate(SPLUNK, b"v", F.Line(b"v"), "a.json", key))
+
+
+def test_provider_name_filter_leaves_generic_rules_alone():
+    assert not F.keyword_in_word(F.Candidate(GENERIC, b"v", F.Line(b"v"), "a.json", "checksum"))
+
+
+@pytest.mark.parametrize("value", ["GetClusterPolicy", "listScramSecrets", "DescribeHECToken"])
+def test_camel_case_words_bound_to_a_provider_key_are_names(value):
+    assert F.identifier(F.Candidate(SPLUNK, value.encode(), F.Line(b""), "a.json", "kafka"))
+
+
+@pytest.mark.parametrize("value", ["QTKknzFgJ4ygwaXvHAxU", "OK50LLSD9D2VEYX0", "GSAXMKNUJEWURFQA"])
+def test_random_letters_bound_to_a_provider_key_are_kept(value):
+    assert not F.identifier(F.Candidate(SPLUNK, value.encode(), F.Line(b""), "a.json", "kafka"))
+    assert not F.identifier(cand("GetClusterPolicy"))  # keyless: the value alone is the provider's format
+
+
+def _random_b64(n: int, alphabet: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") -> str:
+    import random
+
+    return "".join(random.choice(alphabet) for _ in range(n))
+
+
+def test_a_slice_of_base64_data_is_not_a_token():
+    token = "EAA" + _random_b64(70)
+    mime = "AA+" + token  # a MIME body line, cut at '+'
+    svg = 'href="data:image/png;base64,' + _random_b64(30) + "+" + _random_b64(30) + "/" + token + '"'
+    assert F.encoded_fragment(cand(token, line=mime))
+    assert F.encoded_fragment(cand(token, line=svg))
+
+
+@pytest.mark.parametrize("before", ["https://graph.facebook.com/", "token=", "Authorization: Bearer ", "x+",
+                                    "prefix text AA+", "https://maker.example.com/trigger/door_open/json/with/key/",
+                                    "https://open.example.cn/open-apis/bot/v2/hook/",
+                                    "https://api.example.com/v1/organizations/1234567890/projects/abcdef/keys/"])
+def test_a_token_after_a_path_or_a_name_is_kept(before):
+    token = "EAA" + _random_b64(70)
+    assert not F.encoded_fragment(cand(token, line=before + token + " more"))
+
+
+@pytest.mark.parametrize("key", ['"authenticity_token"', "csrf_token", "PASSWORD_HINT", "session_token_prefix"])
+def test_generic_values_of_descriptor_or_public_keys_are_not_credentials(key):
+    assert F.descriptor_key(F.Candidate(GENERIC, b"XLveDrKzF1SwaiNRPTaM", F.Line(b""), "a.md", key))
+
+
+@pytest.mark.parametrize("key", ["password", "API_SECRET_KEY", "token", "secret_key_base", "salt"])
+def test_generic_values_of_credential_keys_are_kept(key):
+    assert not F.descriptor_key(F.Candidate(GENERIC, b"XLveDrKzF1SwaiNRPTaM", F.Line(b""), "a.md", key))
+    assert not F.descriptor_key(F.Candidate(SPECIFIC, b"XLveDrKzF1SwaiNRPTaM", F.Line(b""), "a.md", "token_prefix"))
