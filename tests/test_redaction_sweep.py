@@ -278,6 +278,8 @@ def test_no_command_writes_a_value_anywhere(tmp_path, sweep_env, run_cli, aws): 
     run("remediate", ".", "--project", "sweep", "--env", "test", *eng)
     run("remediate", ".", "--project", "sweep", "--env", "test", "-f", "json", "--save-plan",
         str(out / "plan.json"), *eng)
+    for iac in ("terraform", "cloudformation"):
+        run("remediate", ".", "--project", "sweep", "--env", "test", "--emit", iac, str(out / iac), *eng)
     run("remediate", ".", "--project", "sweep", "--env", "test", "--apply", *eng, codes=(0, 1, 2))  # 1: applied, some value left by hand
     run("rotation", "status")
     run("rotation", "status", "-f", "json")
