@@ -59,5 +59,8 @@ def _print_row(r: dict) -> None:
     for v in r["pending_versions"]:
         click.echo(f"\tversion {v} left in AWSPENDING: a rotation started and did not finish (see the rotation "
                    f"Lambda's logs; finish it or remove the label)")
+    if r["rotation_overdue"]:
+        click.echo(f"\tscheduled rotation overdue (next was {r['rotation']['next_rotation'][:10]}): the rotation "
+                   f"Lambda has not completed one; see its logs")
     if r["last_accessed"]:
         click.echo(f"\tlast read: {r['last_accessed'][:10]}")

@@ -157,6 +157,19 @@ def status(store, identity) -> list[dict]:
     return [_status_row(store, identity, r) for r in sorted(store.list_flagged(), key=lambda r: r.name)]
 
 
+def _overdue(rot: dict) -> bool:
+    from datetime import datetime, timezone
+
+    nxt = rot.get("next_rotation") if rot.get("enabled") else None
+    try:
+        when = datetime.fromisoformat(nxt) if nxt else None
+    except ValueError:
+        return False
+    if when is None:
+        return False
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)) < datetime.now(timezone.utc)
+
+
 def _status_row(store, identity, r) -> dict:
     hashes = {k[len(HASH_TAG) + 1:]: v for k, v in r.tags.items() if k.startswith(HASH_TAG + ":")}
     if HASH_TAG in r.tags:
@@ -183,7 +196,8 @@ def _status_row(store, identity, r) -> dict:
         "keys": keys,
         "hashes_comparable": same_key or not keys,
         "pending_versions": pending,  # AWSPENDING left behind: a rotation started and did not finish
-        "rotation_failed": bool(pending),
+        "rotation_failed": bool(pending) or _overdue(r.rotation),
+        "rotation_overdue": _overdue(r.rotation),  # scheduled, and its next date has passed
         "rotation": r.rotation,
         "last_accessed": r.last_accessed,
         "flagged_version": flagged,

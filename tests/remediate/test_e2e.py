@@ -482,3 +482,20 @@ def test_purge_commands_build_the_replacements_file(tmp_path):
                          capture_output=True, text=True)
     assert out.stdout.splitlines() == ["literal:-----BEGIN KEY-----==>***REMOVED***", "literal:AbC====>***REMOVED***",
                                        "literal:-----END KEY-----==>***REMOVED***"]
+
+
+def test_rotation_status_shows_an_overdue_scheduled_rotation_as_failed():
+    from scanner.remediate.rotation import status
+    from scanner.remediate.stores import Remote
+    from tests.conftest import IDENTITY
+
+    class Store:
+        def list_flagged(self):
+            return [Remote(name="s", arn="a", values={}, tags={"leakstop:flagged-version": "v1"}, version_id="v1",
+                           rotation={"enabled": True, "next_rotation": "2020-01-01T00:00:00+00:00"}),
+                    Remote(name="t", arn="b", values={}, tags={"leakstop:flagged-version": "v1"}, version_id="v1",
+                           rotation={"enabled": True, "next_rotation": "2999-01-01T00:00:00"})]
+
+    s, t = status(Store(), IDENTITY)
+    assert s["rotation_overdue"] and s["rotation_failed"] and not s["rotated"]
+    assert not t["rotation_overdue"] and not t["rotation_failed"]
