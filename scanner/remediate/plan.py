@@ -14,13 +14,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 from scanner.errors import LeakstopError
 from scanner.fsutil import read_json
 from scanner.models import Finding, Identity, Redactor, mask
 from scanner.remediate.layout import URI_USERINFO, Credential, connection_at, credentials, role_for, service_for
-from scanner.remediate.rewriters import rewrite_all
+from scanner.remediate.rewriters import rewrite_all, stored_value
 from scanner.remediate.records import Edit, Item, Manual, Site, Workspace, sha256
 from scanner.remediate.settings import Settings
 
@@ -98,9 +98,14 @@ class Plan:
             h.update(f"{e.path}:{e.before_sha}>{e.after_sha}\n".encode())
         return h.hexdigest()[:16]
 
+    def texts(self) -> list[bytes]:
+        """Every planned value, and every site's text that encodes one (base64 in a Secret)."""
+        return [it.value for it in self.items if it.value] + [
+            s.literal for it in self.items for s in it.sites if s.literal]
+
     def redactor(self) -> Redactor:
         """Masks every planned value (and random runs) in what the plan shows of the files."""
-        return Redactor([it.value for it in self.items if it.value])
+        return Redactor(self.texts())
 
     def to_dict(self) -> dict:
         red = self.redactor()
@@ -145,9 +150,12 @@ def _site_key(f: Finding, line_text: str) -> Optional[str]:
 
 
 def build_items(findings: Sequence[Finding], settings: Settings, store, read_line, identity: Identity,
-                known: Optional[dict] = None) -> list[Item]:
+                known: Optional[dict] = None, stored: Optional[Callable[[Site, bytes], Optional[bytes]]] = None
+                ) -> list[Item]:
     """Group findings by value; name each value's secret and key. ``read_line(path, n)`` -> text.
     ``known`` (value hash -> (name, key), from the journal) keeps names stable across a resume.
+    ``stored(site, text)`` gives the value to store when the text at a site encodes it (base64 in
+    a Kubernetes Secret): the item then holds the decoded value, the site its text.
 
     Names come from the key at each site with every value and random run masked (a token that is
     part of a key name never becomes part of a secret name, a JSON key or an env variable)."""
@@ -158,15 +166,18 @@ def build_items(findings: Sequence[Finding], settings: Settings, store, read_lin
     for f in ordered:
         if not f.secret:
             raise LeakstopError(f"{f.path}:{f.line}: finding has no value in memory (internal error)")
-        h = identity.value_hash(f.secret)
         line = read_line(f.path, f.line)
         site_key = red(_site_key(f, line))
         site = Site(f.path, f.line, f.column, f.end_column, f.rule_id, site_key)
+        value = (stored(site, f.secret) if stored else None) or f.secret
+        if value != f.secret:
+            site.literal = f.secret
+        h = identity.value_hash(value)
         it = by_hash.get(h)
         if it is None:
             it = Item(value_hash=h, secret_name="", json_key=None, group=group_for(f.category), rule_ids=[],
-                      providers=[], masked=mask(f.secret.decode("utf-8", "replace")), sites=[], env_name="",
-                      value=f.secret)
+                      providers=[], masked=mask(value.decode("utf-8", "replace")), sites=[], env_name="",
+                      value=value)
             by_hash[h] = it
             first[h] = (f.category, f.provider)
         if it.connection is None:
@@ -316,8 +327,9 @@ def make_plan(findings: Sequence[Finding], settings: Settings, store, base: Path
         lines = cache[path]
         return lines[n - 1] if 0 < n <= len(lines) else ""
 
-    items = build_items(findings, settings, store, read_line, identity, known)
     ws = Workspace(base)
+    items = build_items(findings, settings, store, read_line, identity, known,
+                        lambda site, text: stored_value(site.path, ws.read(site.path), site, text))
     ctx = rewrite_all(ws, items, settings, store)
     return Plan(settings=settings, items=items, edits=ws.edits(), manual=ctx.manual, notes=ctx.notes,
                 root=settings.output_dir, store=store, ecs=ctx.ecs, grants=ctx.grants)

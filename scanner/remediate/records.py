@@ -20,6 +20,9 @@ class Site:
     end_column: int
     rule_id: str
     key: Optional[str] = None  # the name at the site (variable / config key)
+    # The text at the site when it is an encoding of the stored value (a Kubernetes Secret's
+    # base64 data); None when the site holds the value itself.
+    literal: Optional[bytes] = field(default=None, repr=False, compare=False)
 
 
 @dataclass

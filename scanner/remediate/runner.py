@@ -101,7 +101,7 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     history.annotate(plan.items, base, repo_root)
     if req.reviewed_plan is not None:
         _check_reviewed(plan, req.reviewed_plan)
-    values = [it.value for it in plan.items]
+    values = plan.texts()
     if req.fmt == "json" and not req.apply:
         out.write(json.dumps(plan.to_dict(), indent=2) + "\n")
     else:

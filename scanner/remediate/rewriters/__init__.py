@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from scanner.remediate.records import Item, Manual, Workspace
-from scanner.remediate.rewriters import cloudformation, config, dockerfile, dotenv, javascript, python
+from scanner.remediate.records import Item, Manual, Site, Workspace
+from scanner.remediate.rewriters import cloudformation, config, dockerfile, dotenv, javascript, kubernetes, python
 from scanner.remediate.rewriters.base import Context, Grant, Pairs, Rewriter
 from scanner.remediate.settings import Settings
 
@@ -19,10 +19,11 @@ REWRITERS: dict[str, Rewriter] = {
     "dockerfile": dockerfile.REWRITER,
     "env": dotenv.REWRITER,
     "cloudformation": cloudformation.REWRITER,
+    "kubernetes": kubernetes.REWRITER,  # YAML with apiVersion and kind
     "config": config.REWRITER,  # last: any structured file no kind above claimed
 }
 
-__all__ = ["REWRITERS", "Context", "Grant", "Pairs", "Rewriter", "classify", "rewrite_all"]
+__all__ = ["REWRITERS", "Context", "Grant", "Pairs", "Rewriter", "classify", "rewrite_all", "stored_value"]
 
 
 def classify(path: str, data: Optional[bytes]) -> Optional[str]:
@@ -30,6 +31,13 @@ def classify(path: str, data: Optional[bytes]) -> Optional[str]:
         if rewriter.claims(path, data):
             return kind
     return None
+
+
+def stored_value(path: str, data: Optional[bytes], site: Site, text: bytes) -> Optional[bytes]:
+    """The value to store for a site whose text encodes it (``Rewriter.stored``), else None."""
+    kind = classify(path, data)
+    fn = REWRITERS[kind].stored if kind else None
+    return fn(path, data, site, text) if fn else None
 
 
 def rewrite_all(ws: Workspace, items: list[Item], settings: Settings, store) -> Context:

@@ -54,6 +54,9 @@ class Rewriter:
 
     claims: Callable[[str, Optional[bytes]], bool]
     rewrite: Callable[[Workspace, str, Pairs, Context], None]
+    # stored(path, data, site, text): the value to store for a site whose text encodes it (a
+    # Kubernetes Secret's base64 data), or None to store the text itself.
+    stored: Optional[Callable[[str, Optional[bytes], Site, bytes], Optional[bytes]]] = None
 
 
 def decode(ws: Workspace, path: str) -> Optional[tuple[str, str]]:
@@ -84,11 +87,11 @@ def line_starts(text: str) -> list[int]:
 
 
 def locate(text: str, starts: list[int], site: Site, item: Item) -> Optional[tuple[int, int]]:
-    """Absolute character span of the value at a site, checked against the value itself."""
+    """Absolute character span of the value at a site, checked against the site's text."""
     if site.line > len(starts):
         return None
     a = starts[site.line - 1] + site.column - 1
-    value = item.value.decode("utf-8", "replace")
+    value = (site.literal if site.literal is not None else item.value).decode("utf-8", "replace")
     b = a + len(value)
     return (a, b) if text[a:b] == value else None
 

@@ -63,6 +63,7 @@ class SecretStore(Protocol):
     emits_iac: bool  # infrastructure code can declare a name without its value (--emit)
     supports_resource_policy: bool
     region: Optional[str]
+    eso_service: str  # the External Secrets Operator's AWS provider service (Kubernetes)
 
     def check_name(self, name: str) -> None:
         """Raise LeakstopError when the service would refuse ``name``."""

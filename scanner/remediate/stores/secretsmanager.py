@@ -45,6 +45,7 @@ class SecretsManagerStore:
     emits_iac = True
     supports_resource_policy = True
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
+    eso_service = "SecretsManager"  # the External Secrets Operator's AWS provider service
 
     def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
         self.region = region

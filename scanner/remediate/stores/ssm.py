@@ -40,6 +40,7 @@ class SsmStore:
     emits_iac = False  # a parameter is created with its value: code would have to hold it
     supports_resource_policy = False
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
+    eso_service = "ParameterStore"  # the External Secrets Operator's AWS provider service
 
     def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
         # PutParameter takes no client token: token_key is accepted for the common constructor only.
