@@ -16,7 +16,7 @@ repeated in a way that changes anything.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -27,6 +27,7 @@ from scanner.remediate import history, iam, rotation
 from scanner.remediate.journal import JOURNAL_NAME, Journal
 from scanner.remediate.layout import connection_fields
 from scanner.remediate.plan import Edit, Plan, sha256
+from scanner.remediate.records import fill_arns
 
 _AUX_KINDS = ("helper", "env-example", "gitignore")  # value-free side files, written last
 
@@ -174,6 +175,9 @@ def _write_files(run: _Run, carried_side: list[dict]) -> None:
             edits.append(Edit(c["path"], c["before"], c["after"].encode("utf-8"), c["kind"]))
     run.journal.set_side_files([{"path": e.path, "before": e.before_sha, "after": e.after.decode("utf-8"),
                                  "kind": e.kind} for e in edits if e.kind in _AUX_KINDS])
+    # ARNs the plan could only mark (an ECS valueFrom needs the random suffix): as read back.
+    arns = {m["secret_name"]: m["arn"] for m in run.journal.items.values() if m.get("arn")}
+    edits = [replace(e, after=fill_arns(e.after, arns)) for e in edits]
     for e in sorted(edits, key=lambda e: (e.kind in _AUX_KINDS, e.path)):
         if _write_one(run.base / e.path, e):
             run.res.files_written.append(e.path)

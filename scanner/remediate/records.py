@@ -5,6 +5,7 @@ AWS, no rewriting here."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -91,6 +92,20 @@ class Edit:
 class Manual:
     site: Site
     reason: str
+
+
+def arn_marker(name: str) -> str:
+    """Stands for the ARN of stored name ``name`` in a planned file (the ARN's random suffix exists
+    only once the secret does); apply replaces it with the ARN read back (:func:`fill_arns`)."""
+    return f"@leakstop-arn({name})@"
+
+
+_ARN_MARKER = re.compile(rb"@leakstop-arn\(([^()@]+)\)@")
+
+
+def fill_arns(data: bytes, arns: dict[str, str]) -> bytes:
+    """``data`` with every ARN marker replaced by the ARN of its name (unknown names stay)."""
+    return _ARN_MARKER.sub(lambda m: arns.get(m.group(1).decode(), m.group(0).decode()).encode(), data)
 
 
 def sha256(data: bytes) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from scanner.remediate.records import Item, Manual, Site, Workspace
-from scanner.remediate.rewriters import cloudformation, config, dockerfile, dotenv, javascript, kubernetes, python
+from scanner.remediate.rewriters import cloudformation, config, dockerfile, dotenv, ecs, javascript, kubernetes, python
 from scanner.remediate.rewriters.base import Context, Grant, Pairs, Rewriter
 from scanner.remediate.settings import Settings
 
@@ -19,6 +19,7 @@ REWRITERS: dict[str, Rewriter] = {
     "dockerfile": dockerfile.REWRITER,
     "env": dotenv.REWRITER,
     "cloudformation": cloudformation.REWRITER,
+    "ecs": ecs.REWRITER,  # a task definition: JSON with containerDefinitions
     "kubernetes": kubernetes.REWRITER,  # YAML with apiVersion and kind
     "config": config.REWRITER,  # last: any structured file no kind above claimed
 }
