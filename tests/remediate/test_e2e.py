@@ -121,7 +121,9 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
     docker = files["Dockerfile"].decode()
     assert "ENV APP_MODE=prod" in docker and "RUN --mount=type=secret,id=GITHUB_BUILD_TOKEN,env=GITHUB_BUILD_TOKEN" in docker
     assert "{{resolve:secretsmanager:shop/prod/stripe-2:SecretString:secret_key}}" in files["template.yaml"].decode()
-    assert "{{leakstop:secretsmanager:shop/prod/github-2#token}}" in files["docker-compose.yml"].decode()
+    compose = files["docker-compose.yml"].decode()
+    assert '      GITHUB_TOKEN: "${GITHUB_TOKEN:?}"\n' in compose and "APP_MODE: prod" in compose
+    assert "compose-secrets-docker-compose.sh" in " ".join(files)
     env = files[".env"].decode()
     assert "AWS_ACCESS_KEY_ID=\n" in env and "# leakstop: AWS_ACCESS_KEY_ID moved to Secrets Manager secret shop/prod/aws#access_key_id" in env
     assert "AWS_ACCESS_KEY_ID=" in files[".env.example"].decode()
@@ -171,9 +173,9 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
     assert got["stripe"] == h(sample.STRIPE) and got["aws"] == h(sample.AWS_KEY)
 
     # The helper resolves config placeholders too.
-    code2 = ("import sys, hashlib, yaml\nsys.path.insert(0, 'service')\nimport leakstop_secrets\n"
-             "doc = leakstop_secrets.resolve_config(yaml.safe_load(open('docker-compose.yml')))\n"
-             "print(hashlib.sha256(doc['services']['web']['environment']['GITHUB_TOKEN'].encode()).hexdigest())\n")
+    code2 = ("import sys, hashlib\nsys.path.insert(0, 'service')\nimport leakstop_secrets\n"
+             "doc = leakstop_secrets.resolve_config({'t': ['{{leakstop:secretsmanager:shop/prod/github-2#token}}']})\n"
+             "print(hashlib.sha256(doc['t'][0].encode()).hexdigest())\n")
     out2 = subprocess.run([sys.executable, "-c", code2], cwd=sample_repo, env=env_vars, capture_output=True, text=True)
     assert out2.stdout.strip() == h(sample.GITHUB), out2.stderr[-300:]
 

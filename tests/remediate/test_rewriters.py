@@ -47,7 +47,8 @@ def test_classify():
     assert classify(".env", b"") == classify("conf/.env.production", b"") == "env"
     assert classify(".env.example", b"") == "config" or classify(".env.example", b"") is None
     assert classify("template.yaml", b"AWSTemplateFormatVersion: '2010-09-09'\n") == "cloudformation"
-    assert classify("compose.yaml", b"services: {}\n") == "config"
+    assert classify("compose.yaml", b"services: {}\n") == "compose"
+    assert classify("settings.yaml", b"db: {}\n") == "config"
     assert classify("main.go", b"") is None
 
 

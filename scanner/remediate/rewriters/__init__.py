@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Optional
 
 from scanner.remediate.records import Item, Manual, Site, Workspace
-from scanner.remediate.rewriters import cloudformation, config, dockerfile, dotenv, ecs, javascript, kubernetes, python
+from scanner.remediate.rewriters import (cloudformation, compose, config, dockerfile, dotenv, ecs, javascript, kubernetes,
+                                         python)
 from scanner.remediate.rewriters.base import Context, Grant, Pairs, Rewriter
 from scanner.remediate.settings import Settings
 
@@ -21,6 +22,7 @@ REWRITERS: dict[str, Rewriter] = {
     "cloudformation": cloudformation.REWRITER,
     "ecs": ecs.REWRITER,  # a task definition: JSON with containerDefinitions
     "kubernetes": kubernetes.REWRITER,  # YAML with apiVersion and kind
+    "compose": compose.REWRITER,
     "config": config.REWRITER,  # last: any structured file no kind above claimed
 }
 

@@ -15,6 +15,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Callable, Optional
 
 from scanner.remediate.records import Item, Manual, Site, Workspace
@@ -149,3 +150,32 @@ def _opens_block_scalar(text: str, starts: list[int], line: int) -> bool:
         if prev.strip():
             return bool(_BLOCK_INDICATOR.search(prev))
     return False
+
+
+def ignored(ws: Workspace, path: str) -> bool:
+    """Is ``path`` ignored by git (work tree rules), counting pending .gitignore edits?"""
+    import pathspec
+
+    parts = PurePosixPath(path).parts
+    for depth in range(len(parts)):
+        directory = "/".join(parts[:depth]) or "."
+        gi = ws.read(os.path.join(directory, ".gitignore") if directory != "." else ".gitignore")
+        if gi:
+            spec = pathspec.GitIgnoreSpec.from_lines(gi.decode("utf-8", "replace").splitlines())
+            if spec.match_file("/".join(parts[depth:])):
+                return True
+    return False
+
+
+def ensure_ignored(ws: Workspace, path: str) -> bool:
+    """Add ``/NAME`` to the .gitignore beside ``path`` unless git already ignores it; True when added."""
+    if ignored(ws, path):
+        return False
+    directory = str(PurePosixPath(path).parent)
+    gi_path = os.path.join(directory, ".gitignore") if directory != "." else ".gitignore"
+    gi = (ws.read(gi_path) or b"").decode("utf-8", "replace")
+    if gi and not gi.endswith("\n"):
+        gi += "\n"
+    gi += "/" + PurePosixPath(path).name + "\n"
+    ws.write(gi_path, gi.encode("utf-8"), "gitignore", f"ignore {PurePosixPath(path).name}")
+    return True

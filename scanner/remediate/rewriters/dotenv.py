@@ -8,25 +8,10 @@ from pathlib import PurePosixPath
 from typing import Optional
 
 from scanner.remediate.records import Manual, Workspace
-from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, line_starts, locate, text_or_manual
+from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, ensure_ignored, line_starts, locate, text_or_manual
 
 
 _ENV_LINE = re.compile(r"^(\s*)(export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*)(.*)$")
-
-
-def _ignored(ws: Workspace, path: str) -> bool:
-    """Is ``path`` ignored by git (work tree rules), counting pending .gitignore edits?"""
-    import pathspec
-
-    parts = PurePosixPath(path).parts
-    for depth in range(len(parts)):
-        directory = "/".join(parts[:depth]) or "."
-        gi = ws.read(os.path.join(directory, ".gitignore") if directory != "." else ".gitignore")
-        if gi:
-            spec = pathspec.GitIgnoreSpec.from_lines(gi.decode("utf-8", "replace").splitlines())
-            if spec.match_file("/".join(parts[depth:])):
-                return True
-    return False
 
 
 def rewrite_env(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
@@ -66,13 +51,7 @@ def rewrite_env(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
             ex += "\n"
         ex += "".join(f"{k}=\n" for k in add)
         ws.write(example, ex.encode("utf-8"), "env-example", "keys listed without values")
-    if not _ignored(ws, path):
-        gi_path = join(".gitignore")
-        gi = (ws.read(gi_path) or b"").decode("utf-8", "replace")
-        if gi and not gi.endswith("\n"):
-            gi += "\n"
-        gi += "/" + PurePosixPath(path).name + "\n"
-        ws.write(gi_path, gi.encode("utf-8"), "gitignore", f"ignore {PurePosixPath(path).name}")
+    if ensure_ignored(ws, path):
         ctx.notes.append(f"{path}: if it is tracked, also run `git rm --cached {path}`")
 
 

@@ -19,8 +19,8 @@ from typing import Optional
 import yaml
 
 from scanner.remediate.records import Item, Manual, Workspace, arn_marker
-from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, line_starts, locate, splice, text_or_manual
-from scanner.remediate.rewriters.yamlpos import get, path_to, text_of
+from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, locate, splice
+from scanner.remediate.rewriters.yamlpos import get, parsed_or_manual, path_to, text_of
 
 _TASKDEF = re.compile(r'"containerDefinitions"\s*:\s*\[')
 
@@ -77,16 +77,10 @@ def _add_secrets(text: str, container: yaml.MappingNode, env_key: yaml.Node, env
 
 
 def rewrite_ecs(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
-    dec = text_or_manual(ws, path, pairs, ctx)
-    if dec is None:
+    parsed = parsed_or_manual(ws, path, pairs, ctx, "task definition")
+    if parsed is None:
         return
-    text, nl = dec
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        ctx.manual += [Manual(s, "the task definition does not parse as JSON: replace by hand") for s, _ in pairs]
-        return
-    starts = line_starts(text)
+    text, nl, starts, root = parsed
     per_container: dict[int, list] = {}
     for site, item in pairs:
         loc = locate(text, starts, site, item)

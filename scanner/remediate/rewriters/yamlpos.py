@@ -10,6 +10,9 @@ from typing import Optional, Union
 
 import yaml
 
+from scanner.remediate.records import Manual
+from scanner.remediate.rewriters.base import line_starts, text_or_manual
+
 _SEP = re.compile(r"^(?:---|\.\.\.)[ \t\r]*(?:#[^\n]*)?$", re.M)
 
 
@@ -68,3 +71,19 @@ def in_scalar(text: str, node: yaml.ScalarNode, off: int, a: int, b: int) -> Opt
         return None
     start = a - off - node.start_mark.index - body_at
     return start, start + (b - a)
+
+
+def parsed_or_manual(ws, path: str, pairs: list, ctx, what: str) -> Optional[tuple[str, str, list[int], yaml.Node]]:
+    """A one-document YAML/JSON file's text, newline, line starts and root node; or None after
+    listing its sites as manual steps (not text, or it does not parse)."""
+    dec = text_or_manual(ws, path, pairs, ctx)
+    if dec is None:
+        return None
+    try:
+        root = yaml.compose(dec[0], Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        root = None
+    if root is None:
+        ctx.manual += [Manual(s, f"the {what} does not parse: replace by hand") for s, _ in pairs]
+        return None
+    return dec[0], dec[1], line_starts(dec[0]), root

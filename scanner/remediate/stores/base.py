@@ -28,6 +28,7 @@ from typing import Callable, Optional, Protocol
 #   "cloudformation"  a dynamic reference resolved at deploy time ({{resolve:...}})
 #   "ecs"             a task definition's secrets[].valueFrom (arn: the secret's ARN or pattern)
 #   "serverless"      a serverless.yml variable
+#   "shell"           a command (AWS CLI, jq) printing the value, for deploy-time scripts
 Reference = Callable[[str, Optional[str], Optional[str]], str]
 
 

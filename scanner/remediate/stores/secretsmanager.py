@@ -30,6 +30,12 @@ def _serverless(name: str, key: Optional[str], arn: Optional[str]) -> str:
     return f"${{ssm:/aws/reference/secretsmanager/{name}}}"
 
 
+def _shell(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    # A command printing the value (AWS CLI + jq; jq -e fails on a missing key).
+    got = f"aws secretsmanager get-secret-value --secret-id '{name}' --query SecretString --output text"
+    return f"{got} | jq -er '.[\"{key}\"]'" if key else got
+
+
 class SecretsManagerStore:
     kind = "secretsmanager"
     title = "AWS Secrets Manager"
@@ -44,7 +50,7 @@ class SecretsManagerStore:
     default_key = "aws/secretsmanager"
     emits_iac = True
     supports_resource_policy = True
-    references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
+    references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless, "shell": _shell}
     eso_service = "SecretsManager"  # the External Secrets Operator's AWS provider service
 
     def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:

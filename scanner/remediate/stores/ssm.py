@@ -25,6 +25,10 @@ def _serverless(name: str, key: Optional[str], arn: Optional[str]) -> str:
     return f"${{ssm:{name}}}"
 
 
+def _shell(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return f"aws ssm get-parameter --name '{name}' --with-decryption --query Parameter.Value --output text"
+
+
 class SsmStore:
     kind = "ssm"
     title = "SSM Parameter Store (SecureString)"
@@ -39,7 +43,7 @@ class SsmStore:
     default_key = "aws/ssm"
     emits_iac = False  # a parameter is created with its value: code would have to hold it
     supports_resource_policy = False
-    references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless}
+    references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless, "shell": _shell}
     eso_service = "ParameterStore"  # the External Secrets Operator's AWS provider service
 
     def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
