@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
@@ -29,6 +30,7 @@ from typing import Callable, Optional, Protocol
 #   "ecs"             a task definition's secrets[].valueFrom (arn: the secret's ARN or pattern)
 #   "serverless"      a serverless.yml variable
 #   "shell"           a command (AWS CLI, jq) printing the value, for deploy-time scripts
+#   "terraform"       an expression reading the value from the data source "terraform-data" declares
 Reference = Callable[[str, Optional[str], Optional[str]], str]
 
 
@@ -128,3 +130,9 @@ class LazyClient:
         if self._client is None:
             self._client = self._factory(self._service, self._region)
         return self._client
+
+
+def tf_label(name: str) -> str:
+    """A Terraform block label for a stored name (letters, digits, underscores; a letter first)."""
+    label = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
+    return label if label[:1].isalpha() else "s_" + label

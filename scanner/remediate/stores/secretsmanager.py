@@ -9,7 +9,7 @@ from typing import Callable, Optional
 
 from scanner.errors import LeakstopError
 from scanner.remediate.aws import aws_call, make_client
-from scanner.remediate.stores.base import LazyClient, Remote, encode_json, request_token
+from scanner.remediate.stores.base import LazyClient, Remote, encode_json, request_token, tf_label
 
 _NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 
@@ -36,6 +36,15 @@ def _shell(name: str, key: Optional[str], arn: Optional[str]) -> str:
     return f"{got} | jq -er '.[\"{key}\"]'" if key else got
 
 
+def _terraform(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    got = f"data.aws_secretsmanager_secret_version.{tf_label(name)}.secret_string"
+    return f'jsondecode({got})["{key}"]' if key else got
+
+
+def _terraform_data(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return f'data "aws_secretsmanager_secret_version" "{tf_label(name)}" {{\n  secret_id = "{name}"\n}}\n'
+
+
 class SecretsManagerStore:
     kind = "secretsmanager"
     title = "AWS Secrets Manager"
@@ -50,7 +59,8 @@ class SecretsManagerStore:
     default_key = "aws/secretsmanager"
     emits_iac = True
     supports_resource_policy = True
-    references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless, "shell": _shell}
+    references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless, "shell": _shell,
+                  "terraform": _terraform, "terraform-data": _terraform_data}
     eso_service = "SecretsManager"  # the External Secrets Operator's AWS provider service
 
     def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:

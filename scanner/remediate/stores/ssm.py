@@ -8,7 +8,7 @@ from typing import Callable, Optional
 
 from scanner.errors import LeakstopError
 from scanner.remediate.aws import aws_call, make_client
-from scanner.remediate.stores.base import LazyClient, Remote
+from scanner.remediate.stores.base import LazyClient, Remote, tf_label
 
 _NAME = re.compile(r"/[A-Za-z0-9_./-]+")
 
@@ -29,6 +29,14 @@ def _shell(name: str, key: Optional[str], arn: Optional[str]) -> str:
     return f"aws ssm get-parameter --name '{name}' --with-decryption --query Parameter.Value --output text"
 
 
+def _terraform(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return f"data.aws_ssm_parameter.{tf_label(name)}.value"
+
+
+def _terraform_data(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return f'data "aws_ssm_parameter" "{tf_label(name)}" {{\n  name            = "{name}"\n  with_decryption = true\n}}\n'
+
+
 class SsmStore:
     kind = "ssm"
     title = "SSM Parameter Store (SecureString)"
@@ -43,7 +51,8 @@ class SsmStore:
     default_key = "aws/ssm"
     emits_iac = False  # a parameter is created with its value: code would have to hold it
     supports_resource_policy = False
-    references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless, "shell": _shell}
+    references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless, "shell": _shell,
+                  "terraform": _terraform, "terraform-data": _terraform_data}
     eso_service = "ParameterStore"  # the External Secrets Operator's AWS provider service
 
     def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:

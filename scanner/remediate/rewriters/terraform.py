@@ -1,0 +1,133 @@
+"""Terraform (``.tf``): a literal becomes the store's data source, read at plan time
+(``jsondecode(data.aws_secretsmanager_secret_version.X.secret_string)["key"]``); the data blocks
+go to ``leakstop_secrets.tf`` beside the file (same module). A value inside a longer string or a
+heredoc becomes a ``${...}`` interpolation there.
+
+Credentials of the AWS provider itself (``access_key``, ``secret_key``, ``token`` in a
+``provider "aws"`` block) cannot come from a data source of that provider: those lines are
+removed, with a comment, and the provider uses the standard credential chain. Variable defaults
+and ``.tfvars`` files take no expressions: manual steps.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import PurePosixPath
+from typing import Optional
+
+from scanner.remediate.records import Item, Manual, Workspace
+from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, line_starts, locate, splice, text_or_manual
+
+DATA_FILE = "leakstop_secrets.tf"
+_HEADER = re.compile(r'^[ \t]*([A-Za-z_][\w-]*)((?:[ \t"][^={}#/]*)?)\{[ \t]*(?:#.*|//.*)?$')  # type, labels, "{"
+_LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][\w-]*)|(\S)')
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_PROVIDER_CRED = re.compile(r'^\s*(access_key|secret_key|token)\s*=\s*"[^"]*"\s*(#.*|//.*)?$')
+
+
+def _header(line: str) -> Optional[list[str]]:
+    """A block header's type and labels (``resource "aws_db_instance" "main" {``), else None."""
+    m = _HEADER.match(line)
+    if not m:
+        return None
+    parts = [(a, b, other) for a, b, other in _LABEL.findall(m.group(2))]
+    if any(other for _, _, other in parts):
+        return None
+    return [m.group(1)] + [a or b for a, b, _ in parts]
+
+
+def blocks_at(lines: list[str]) -> list[list[str]]:
+    """For each line, the enclosing block headers ("provider aws", "resource aws_db_instance main"),
+    outermost first; braces of maps and strings are counted (one block header per line, as
+    ``terraform fmt`` writes them)."""
+    stack: list[str] = []
+    out = []
+    for line in lines:
+        out.append([h for h in stack if h])
+        labels = _header(line)
+        if labels:
+            stack.append(" ".join(labels))
+            continue
+        bare = _STRING.sub('""', line.split("#", 1)[0].split("//", 1)[0])
+        for ch in bare:
+            if ch == "{":
+                stack.append("")  # a map or an object, not a block
+            elif ch == "}" and stack:
+                stack.pop()
+    return out
+
+
+def _quoted_span(text: str, a: int, b: int) -> Optional[tuple[int, int]]:
+    """The one-line double-quoted string around [a, b), when there is one."""
+    ls, le = text.rfind("\n", 0, a) + 1, text.find("\n", b)
+    le = len(text) if le == -1 else le
+    i = text.rfind('"', ls, a)
+    j = text.find('"', b, le)
+    if i == -1 or j == -1 or text[ls:i].count('"') % 2:
+        return None
+    return i, j + 1
+
+
+def rewrite_terraform(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
+    dec = text_or_manual(ws, path, pairs, ctx)
+    if dec is None:
+        return
+    text, nl = dec
+    starts = line_starts(text)
+    lines = text.split("\n")
+    where = blocks_at(lines)
+    repl, used, creds = [], {}, []
+    for site, item in pairs:
+        loc = locate(text, starts, site, item)
+        enclosing = where[site.line - 1] if site.line <= len(where) else []
+        expr = ctx.store.reference("terraform", item.secret_name, item.json_key)
+        if loc is None or not expr:
+            ctx.manual.append(Manual(site, "value not found at its position, or no Terraform data source for this store"))
+        elif enclosing and enclosing[0].startswith("provider aws") and _PROVIDER_CRED.match(lines[site.line - 1]):
+            creds.append(site)
+        elif not enclosing or enclosing[0].startswith("variable"):
+            ctx.manual.append(Manual(site, "a variable default (or a value outside any block) takes no expression: "
+                                           "remove it and use the data source in leakstop_secrets.tf where it is used"))
+        else:
+            q = _quoted_span(text, *loc)
+            whole = q is not None and q == (loc[0] - 1, loc[1] + 1)
+            repl.append((q[0], q[1], expr) if whole else (loc[0], loc[1], "${" + expr + "}"))
+            used[item.secret_name] = item
+    for site in sorted(creds, key=lambda s: -s.line):
+        indent = re.match(r"\s*", lines[site.line - 1]).group(0)
+        key = lines[site.line - 1].split("=")[0].strip()
+        a, b = starts[site.line - 1], starts[site.line] if site.line < len(starts) else len(text)
+        repl.append((a, b, f"{indent}# leakstop: {key} removed: the AWS provider uses the standard credential chain "
+                           f"(AWS_PROFILE, environment, SSO, instance or task role){nl}"))
+    if not repl:
+        return
+    ws.write(path, splice(text, repl).encode("utf-8"), "terraform",
+             "literal -> data source (jsondecode(...secret_string)[key]); provider credentials -> credential chain")
+    if used:
+        _write_data_blocks(ws, path, ctx, list(used.values()))
+        ctx.grant(path, "the identity that runs terraform plan/apply", list(used.values()))
+        ctx.notes.append(f"{path}: Terraform keeps data source results in its state: keep the state encrypted and "
+                         f"access-controlled (or use an ephemeral resource, Terraform >= 1.10, for write-only arguments)")
+
+
+def _write_data_blocks(ws: Workspace, path: str, ctx: Context, items: list[Item]) -> None:
+    directory = str(PurePosixPath(path).parent)
+    target = os.path.join(directory, DATA_FILE) if directory != "." else DATA_FILE
+    cur = (ws.read(target) or b"").decode("utf-8", "replace")
+    add = []
+    for it in sorted(items, key=lambda i: i.secret_name):
+        block = ctx.store.reference("terraform-data", it.secret_name, it.json_key)
+        if block and block.split("{", 1)[0] not in cur and block not in add:
+            add.append(block)
+    if add:
+        head = "" if cur else f"# leakstop remediate: the secrets this module reads from {ctx.store.title}.\n"
+        ws.write(target, (cur + ("\n" if cur and not cur.endswith("\n") else "") + head + "\n".join(add)).encode(),
+                 "helper", "data sources for the moved values")
+
+
+def claims(path: str, data: Optional[bytes]) -> bool:
+    return path.lower().endswith(".tf")
+
+
+REWRITER = Rewriter(claims, rewrite_terraform)
