@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "rotation": "scanner.commands.rotation:rotation",
     "init": "scanner.commands.init:init",
     "image": "scanner.commands.image:image",
+    "audit": "scanner.commands.audit:audit",
 }
 
 

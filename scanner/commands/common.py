@@ -122,7 +122,7 @@ def next_steps(findings, rules, command: str, quiet: bool = False) -> None:
         rule = by_id.get(rid)
         if rule is not None and rule.rotation and len(rotations) < 2:
             rotations.append(f"{rid}: {_first_sentence(rule.rotation)}")
-    where = {"diff": "unstage it, remove it from the file", "history": "it is in git history: rotate it first",
+    where = {"diff": "unstage it, remove it from the file", "history": "it is in git history (removing it now does not undo that)",
              "image": "rebuild the image without it (a later layer deleting it does not), delete the old image from registries"}
     say = functools.partial(print, file=sys.stderr)
     say(f"leakstop: next: a real secret: {where.get(command, 'remove it')}, and rotate it "

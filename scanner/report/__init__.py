@@ -24,7 +24,7 @@ class Reporter:
     # Formats for programs are always UTF-8 bytes (RFC 8259 for JSON), whatever the terminal's
     # encoding; the others are for people and go through the text stream, degraded where needed.
     utf8: bool = False
-    commands: frozenset = frozenset({"scan", "diff", "history", "image"})  # which commands offer it
+    commands: frozenset = frozenset({"scan", "diff", "history", "image", "audit"})  # which commands offer it
 
 
 # format name -> reporter: the -f choices of every command are read from here.
@@ -38,7 +38,7 @@ REPORTERS: dict[str, Reporter] = {
     "junit": Reporter("scanner.report.junit:render", utf8=True),
     "csv": Reporter("scanner.report.csv:render", utf8=True),
     # The audit report: findings with their commits, authors and timeline.
-    "html": Reporter("scanner.report.html:render", utf8=True, commands=frozenset({"history"})),
+    "html": Reporter("scanner.report.html:render", utf8=True, commands=frozenset({"history", "audit"})),
 }
 
 

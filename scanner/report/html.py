@@ -233,6 +233,8 @@ def _row(f: Finding) -> str:
               f'<br><span class="muted">{escape(when[:10])}</span>') if c else '<span class="muted">-</span>'
     status = _status(f)
     path = display_path(first.get("path") or f.path)
+    if f.extra.get("repository"):
+        path = f"{f.extra['repository']}: {path}"
     key = f'<br><span class="muted">key {escape(f.key)}</span>' if f.key else ""
     return (
         f'<tr data-live="{1 if live else 0}">'
@@ -266,6 +268,8 @@ def render(findings: Sequence[Finding], ctx) -> str:
         cards.append(("Blobs scanned", stats["blobs_scanned"], False))
     elif "files_scanned" in stats:
         cards.append(("Files scanned", stats["files_scanned"], False))
+    if stats.get("repositories"):
+        cards.insert(0, ("Repositories", stats["repositories"], False))
     card_html = "".join(
         f'<div class="card{" bad" if bad else ""}"><b>{n}</b><span>{escape(label)}</span></div>' for label, n, bad in cards
     )
@@ -273,6 +277,12 @@ def render(findings: Sequence[Finding], ctx) -> str:
     authors = collections.Counter(f.commit.author or f.commit.email for f in findings if f.commit)
     paths = collections.Counter(display_path((f.extra.get("first_commit") or {}).get("path") or f.path) for f in findings)
     breakdown = _bars("By provider", providers) + _bars("By author (who introduced it)", authors) + _bars("By path", paths)
+    repos = collections.Counter(f.extra["repository"] for f in findings if f.extra.get("repository"))
+    if repos:  # an organisation audit: repositories ranked by live secrets, then by all
+        live = collections.Counter(f.extra["repository"] for f in findings
+                                   if f.extra.get("repository") and f.extra.get("live_at_head") is True)
+        breakdown = (_bars("Repositories by live secrets", live) if live else "") + _bars("Repositories by secrets", repos) + breakdown
+
     skipped = stats.get("skipped") or {}
     notes = [escape(str(n)) for n in stats.get("notes") or []]
     if skipped:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Sequence
+from typing import Optional, Sequence
 from urllib.parse import quote
 
 from scanner import __version__
@@ -111,35 +111,49 @@ def invocations(stats: dict) -> list[dict]:
     return [{"executionSuccessful": False, "toolExecutionNotifications": notes}]
 
 
-def document(findings: Sequence[Finding], ctx) -> dict:
+def _run(findings: Sequence[Finding], ctx, notices: Sequence, repository: Optional[str] = None) -> dict:
     rules = list(ctx.rules)
     # Only the rules that fired, plus any we lack a descriptor for, keep reports small.
     fired = {f.rule_id for f in findings}
     descriptors = [_rule_descriptor(r) for r in rules if r.id in fired]
-    descriptors += [_notice_descriptor(kind) for kind in dict.fromkeys(n.kind for n in ctx.notices)]
+    descriptors += [_notice_descriptor(kind) for kind in dict.fromkeys(n.kind for n in notices)]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
-    return {
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "leakstop",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "informationUri": "https://github.com/leakstop/leakstop",
-                        "rules": descriptors,
-                    }
-                },
-                "columnKind": "unicodeCodePoints",
-                "results": [result(f, index) for f in findings] + [notice_result(n, index) for n in ctx.notices],
-                "properties": {"command": ctx.command, "stats": ctx.stats,
-                               **({"fingerprintKey": ctx.identity} if ctx.identity else {})},
-                **({"invocations": inv} if (inv := invocations(ctx.stats)) else {}),
+    run = {
+        "tool": {
+            "driver": {
+                "name": "leakstop",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": "https://github.com/leakstop/leakstop",
+                "rules": descriptors,
             }
-        ],
+        },
+        "columnKind": "unicodeCodePoints",
+        "results": [result(f, index) for f in findings] + [notice_result(n, index) for n in notices],
+        "properties": {"command": ctx.command, "stats": ctx.stats,
+                       **({"fingerprintKey": ctx.identity} if ctx.identity else {})},
+        **({"invocations": inv} if (inv := invocations(ctx.stats)) else {}),
     }
+    if repository is not None:
+        # SARIF's own field for what was analysed; code-scanning UIs key runs by it.
+        run["versionControlProvenance"] = [{"repositoryUri": repository}] if "://" in repository else []
+        run["properties"]["repository"] = repository
+        run["automationDetails"] = {"id": f"leakstop/{ctx.command}/{repository}"}
+    return run
+
+
+def document(findings: Sequence[Finding], ctx) -> dict:
+    """One run; an audit of many repositories: one run per repository (in report order)."""
+    by_repo: dict[str, list[Finding]] = {}
+    for f in findings:
+        repo = f.extra.get("repository")
+        if repo is None:
+            by_repo = {}
+            break
+        by_repo.setdefault(repo, []).append(f)
+    runs = ([_run(fs, ctx, (), repo) for repo, fs in by_repo.items()] if by_repo
+            else [_run(findings, ctx, ctx.notices)])
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": runs}
 
 
 def render(findings: Sequence[Finding], ctx) -> str:
