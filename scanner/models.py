@@ -7,9 +7,12 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from scanner.display import display_path
+
+if TYPE_CHECKING:  # rules import models; models only name the type
+    from scanner.rules import Rule
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,17 @@ class Chunk:
     first_line: int = 1
     first_column: int = 1
     own_end: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """A located value before filtering: byte offsets into the chunk's data, and the rule (and
+    the key name) that located it. Detectors and the engine's regex pass both produce these."""
+
+    rule: "Rule"
+    start: int
+    end: int
+    key: Optional[str] = None
 
 
 def mask(value: str) -> str:

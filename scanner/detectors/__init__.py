@@ -1,6 +1,6 @@
 """Context-aware detectors: values assigned to credential-like keys in files whose structure we
 understand (Dockerfiles, env files, compose files, config files, Kubernetes and Terraform).
-Chosen by file name; each yields :class:`scanner.engine.Match` records like the regex rules do,
+Chosen by file name; each yields :class:`scanner.models.Match` records like the regex rules do,
 naming the key.
 
 Registry: ``DETECTORS`` maps a detector name to a file-name test and a function
@@ -14,6 +14,8 @@ Offsets: detectors decode the file as Latin-1, so a character index is a byte in
 """
 
 from __future__ import annotations
+
+from scanner.models import Match
 
 import functools
 import importlib
@@ -35,8 +37,6 @@ class Emitter:
     def match(self, rule_id: str, text: str, start: int, end: int, key: Optional[str]):
         """A match for ``text[start:end]`` under ``rule_id``, or None when the rule is not active
         or the value does not fit the rule's own regex."""
-        from scanner.engine import Match
-
         rule = self.by_id.get(rule_id)
         if rule is None or start >= end:
             return None

@@ -8,6 +8,8 @@ judged by key; ``RUN`` lines are searched for credentials typed inline: ``curl -
 
 from __future__ import annotations
 
+from scanner.models import Match
+
 import re
 from typing import Iterator, Optional
 
@@ -116,8 +118,6 @@ def _spans(line: str, offs: list[int], em, rule_id: str, key, s: int, e: int, st
 
 
 def _map(m, offs: list[int]):
-    from scanner.engine import Match
-
     if m.end - 1 >= len(offs):
         return None
     # A value split by a continuation maps to the span from its first to its last character.

@@ -24,22 +24,12 @@ from scanner.engine.filters import Candidate, Line, is_false_positive
 from scanner.engine.lines import Lines as _Lines
 from scanner.spans import Spans
 from scanner.errors import LeakstopError
-from scanner.models import Chunk, Finding, Identity, Redactor, mask
+from scanner.models import Chunk, Finding, Identity, Match, Redactor, mask
 from scanner.rules import Rule, files_digest, load_rules, parse_rule, rule_files
 
 # Same-line annotations that suppress a finding; the last two keep detect-secrets' and
 # gitleaks' annotations working for repositories migrating to leakstop.
 ALLOW_PRAGMAS = (b"leakstop:allow", b"pragma: allowlist secret", b"gitleaks:allow")
-
-
-@dataclass(frozen=True)
-class Match:
-    """A located value before filtering: byte offsets into the chunk's data."""
-
-    rule: Rule
-    start: int
-    end: int
-    key: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,8 @@ def test_winner_keeps_the_key_a_context_match_knew():
                severity="medium", rotation="r", examples=("x",), negative_examples=("y",), generic=True)
     e = Engine(Config(), rules=[AWS[0], ctx], backend="keywords")
     # The context-like rule knows no key here; a match that carries one donates it.
-    from scanner.engine import Match, _dedupe
+    from scanner.engine import _dedupe
+    from scanner.models import Match
 
     spec, gen = Match(AWS[0], 4, 24), Match(ctx, 4, 24, key="AWS_KEY")
     [winner] = _dedupe([gen, spec])
@@ -201,7 +202,8 @@ def _pairwise_dedupe(kept):
 def test_dedupe_keeps_the_same_winners_as_comparing_every_pair(seed):
     import random
 
-    from scanner.engine import Match, _dedupe
+    from scanner.engine import _dedupe
+    from scanner.models import Match
 
     rng = random.Random(seed)
     rules = [replace(AWS[0], id=f"r{i}", generic=i >= 2, provider=f"p{i % 2}") for i in range(4)]

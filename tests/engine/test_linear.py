@@ -76,7 +76,8 @@ def test_reported_inputs_scan_in_linear_time(engine, case):
 
 def test_dedupe_of_many_matches_is_not_pairwise(engine):
     """The cause of the third report: 20,000 matches, each compared with every winner so far."""
-    from scanner.engine import Match, _dedupe
+    from scanner.engine import _dedupe
+    from scanner.models import Match
 
     rules = engine.rules
     generic = next(r for r in rules if r.generic and not r.detector)
