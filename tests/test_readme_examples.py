@@ -19,6 +19,7 @@ KEY = "AKIAZ5QW2XHC7RJK3MNB"
 # Lines that change an AWS account: the remediation tests run them against a local AWS endpoint
 # (tests/remediate/test_e2e.py); here they would need credentials.
 NEEDS_AWS = ("--apply", "rotation status")
+NEEDS_CLUSTER = "--cluster"  # tests/commands/test_audit.py starts a real one
 
 
 def readme_commands() -> list[str]:
@@ -52,6 +53,14 @@ def scratch(tmp_path_factory) -> Path:
     layers = [layer_tar({"app/settings.py": f"AWS_KEY = '{KEY}'\n".encode()}, compress=True)]
     (repo / "oci-dir").mkdir()
     oci_layout(repo / "oci-dir", layers, config_doc(layers, env=[], history=["COPY app /app"]))
+    (repo / "repos.txt").write_text(f"# audited by the README example\n{repo}\n")
+    for sibling in ("repo-a", "repo-b"):  # `leakstop audit ../repo-a ../repo-b …`
+        other = repo.parent / sibling
+        other.mkdir()
+        (other / "x.py").write_text("print(1)\n")
+        git(other, "init", "-q", "-b", "main")
+        git(other, "add", "-A")
+        git(other, "commit", "-qm", "init")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "init")
@@ -66,8 +75,12 @@ def test_the_readme_has_examples_to_run():
 def test_readme_example_runs(cmd, scratch):
     if any(word in cmd for word in NEEDS_AWS):
         pytest.skip("changes an AWS account: run against moto in tests/remediate/test_e2e.py")
+    if NEEDS_CLUSTER in cmd:
+        pytest.skip("needs a Dask cluster: tests/commands/test_audit.py starts one and runs audit on it")
     shell = f'leakstop() {{ {shlex.quote(sys.executable)} -m scanner "$@"; }}\n{as_run(cmd)}'
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_REGION": "us-east-1"}
+    # A URL in an example is refused by git at once (tests reach only 127.0.0.1).
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_REGION": "us-east-1", "GIT_ALLOW_PROTOCOL": "file",
+           "XDG_CACHE_HOME": str(scratch.parent / "cache")}
     r = subprocess.run(["bash", "-c", shell], cwd=scratch, capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode in (0, 1), (cmd, r.stderr[-500:])
     assert "Traceback" not in r.stderr and KEY not in r.stdout + r.stderr
