@@ -7,11 +7,25 @@ import re
 from pathlib import PurePosixPath
 from typing import Optional
 
-from scanner.remediate.records import Manual, Workspace
+from scanner.remediate.records import Item, Manual, Workspace
 from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, ensure_ignored, line_starts, locate, text_or_manual
 
 
 _ENV_LINE = re.compile(r"^(\s*)(export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*)(.*)$")
+
+
+def rebuild_note(ctx: Context, key: str, item: Item) -> str:
+    """For a password inside a connection URI (stored with its RDS-style fields): the command that
+    rebuilds the whole URI from the secret, so host, port and database are never lost."""
+    c = item.connection
+    cmd = ctx.store.reference("shell", item.secret_name, None, None) if ctx.store.grouped else None
+    if not c or not cmd or "'" in c.get("query", "") + c.get("scheme", ""):
+        return ""
+    port = ":\\(.port)" if c.get("port") else ""
+    query = "?" + c["query"] if c.get("query") else ""
+    uri = f'"{c["scheme"]}://\\(.username):\\(.["{item.json_key}"])@\\(.host){port}/\\(.dbname){query}"'
+    return (f" (with its host, port, user and database); rebuild the URI: "
+            f"{key}=\"$({cmd} | jq -r '{uri}')\"")
 
 
 def rewrite_env(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
@@ -34,7 +48,7 @@ def rewrite_env(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
         # A multi-line quoted value (a key block) goes whole: the line it starts on to the line it ends on.
         last = site.line + item.value.decode("utf-8", "replace").count("\n")
         lines[site.line - 1 : last] = [
-            f"{indent}# leakstop: {key} moved to {label} {item.ref}{cr}",
+            f"{indent}# leakstop: {key} moved to {label} {item.ref}{rebuild_note(ctx, key, item)}{cr}",
             f"{indent}{export}{key}={cr}",
         ]
         keys.append(key)
