@@ -113,7 +113,10 @@ def test_each_way_of_pushing_the_engine_costs_linear_work(engine):
 def test_a_sample_of_all_adversarial_inputs_costs_linear_work(engine):
     cases = A.cases(engine.rules)
     sample = random.Random(9).sample(cases, 60)
-    worst = max(((_ratio(engine, c, 16 * KB, 64 * KB), c.name) for c in sample))
+    # 64 KB -> 256 KB, not 16 -> 64: a case whose first reportable match lands past 16 KB did
+    # five linear passes at 64 KB and two at 16 KB, a ratio of ~10 that says nothing about the
+    # growth (every pass is a forward cursor); with matches at both sizes the ratio is ~4.
+    worst = max(((_ratio(engine, c, 64 * KB, 256 * KB), c.name) for c in sample))
     assert worst[0] <= MAX_RATIO, worst
 
 
