@@ -10,7 +10,7 @@ from typing import Optional
 
 from scanner.remediate.records import Item, Manual, Site, Workspace
 from scanner.remediate.rewriters import (cloudformation, compose, config, dockerfile, dotenv, ecs, javascript, kubernetes,
-                                         python, terraform)
+                                         npmrc, pypirc, python, terraform)
 from scanner.remediate.rewriters.base import Context, Grant, Pairs, Rewriter
 from scanner.remediate.settings import Settings
 
@@ -24,6 +24,8 @@ REWRITERS: dict[str, Rewriter] = {
     "kubernetes": kubernetes.REWRITER,  # YAML with apiVersion and kind
     "compose": compose.REWRITER,
     "terraform": terraform.REWRITER,  # .tf
+    "npmrc": npmrc.REWRITER,
+    "pypirc": pypirc.REWRITER,
     "config": config.REWRITER,  # last: any structured file no kind above claimed
 }
 
