@@ -4,7 +4,6 @@ entries, import a real detect-secrets baseline; inline allow pragmas."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 

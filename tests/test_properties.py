@@ -8,7 +8,6 @@ never another exception; what leakstop writes it reads back unchanged.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import pytest

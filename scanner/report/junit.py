@@ -38,7 +38,7 @@ def case(f: Finding) -> str:
 
 def render(findings: Sequence[Finding], ctx) -> str:
     name = f"leakstop {ctx.command}"
-    cases = "".join(case(f) for f in findings) or f'    <testcase classname="leakstop" name="no secrets found"/>\n'
+    cases = "".join(case(f) for f in findings) or '    <testcase classname="leakstop" name="no secrets found"/>\n'
     tests = max(len(findings), 1)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<testsuites name={_attr(name)} tests="{tests}" failures="{len(findings)}">\n'

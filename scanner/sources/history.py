@@ -23,15 +23,13 @@ import collections
 import fcntl
 import multiprocessing
 import os
-import struct
 import subprocess
-import sys
 import threading
 import zlib
 from array import array
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from scanner.config import format_size
 from scanner.display import display_bytes

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 import string
-from pathlib import Path
 
 import pytest
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from scanner.detectors import Emitter, compose, config, dockerfile, envfile, keyfile, keys, kubernetes, passwdfile, terraform, yamlish

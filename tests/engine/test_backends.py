@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from scanner.config import Config
 from scanner.engine import Engine

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-import string
 from urllib.parse import quote
 
 import pytest

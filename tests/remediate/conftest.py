@@ -3,7 +3,6 @@ once per session on a free port and reset before every test."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import boto3
+from pathlib import Path
 
 from scanner.config import Config
 from scanner.engine import load_ruleset

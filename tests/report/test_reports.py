@@ -12,7 +12,7 @@ from scanner.engine import Engine
 from scanner.models import Chunk
 from scanner.report import ReportContext, render
 from scanner.rules import load_rules, rule_files
-from tests.conftest import IDENTITY, ROOT, SHARED
+from tests.conftest import IDENTITY, SHARED
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
