@@ -91,7 +91,7 @@ def role_for(rule_id: str, key: Optional[str], category: str, provider: str) -> 
 def service_for(provider: str, key: Optional[str], category: str, connection: Optional[dict],
                 aliases: dict[str, str]) -> str:
     """Whose credential it is (see the module docstring); ``aliases`` is ``remediation.services``."""
-    if connection:
+    if connection and connection.get("engine"):
         svc = connection["engine"]
     elif provider and provider not in CONTEXT_PROVIDERS:
         svc = provider
@@ -123,6 +123,42 @@ def connection_at(line: str, column: int, end_column: int) -> Optional[dict]:
            "scheme": scheme, "query": (tail.group(4) or "")[1:]}
     if port:
         out["port"] = port
+    return out
+
+
+_SETTING = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.]*)["']?\s*[=:]\s*["']?([^"'\s#,;]+)""")
+_PASSWORD_KEY = re.compile(r"(?i)^(.*?)(password|passwd|pass|pwd)$")
+_NEIGHBOURS = {"host": ("HOST", "HOSTNAME", "SERVER", "ADDRESS"), "username": ("USER", "USERNAME", "LOGIN"),
+               "port": ("PORT",), "dbname": ("NAME", "DATABASE", "DB", "DBNAME", "DB_NAME")}
+_ENGINE_WORDS = {"postgres": "postgres", "postgresql": "postgres", "pg": "postgres", "psql": "postgres",
+                 "mysql": "mysql", "mariadb": "mariadb", "mongo": "mongodb", "mongodb": "mongodb", "redis": "redis",
+                 "mssql": "sqlserver", "sqlserver": "sqlserver", "oracle": "oracle"}
+
+
+def connection_beside(lines: list[str], key: Optional[str]) -> Optional[dict]:
+    """A password assigned as ``PREFIX_PASSWORD`` (a .env, compose or config setting) with its
+    ``PREFIX_HOST``, ``PREFIX_USER``, ``PREFIX_PORT``, ``PREFIX_NAME`` settings in the same file:
+    the same RDS-style fields a URI gives (engine from the prefix, else the port)."""
+    m = _PASSWORD_KEY.match(key or "")
+    if not m or not m.group(1).strip("_.-"):  # a bare PASSWORD: no prefix ties HOST or USER to it
+        return None
+    prefix = m.group(1).upper()
+    settings = {}
+    for line in lines:
+        s = _SETTING.match(line)
+        if s and s.group(1).upper().startswith(prefix):
+            settings[s.group(1).upper()[len(prefix):]] = s.group(2)
+    out = {}
+    for part, names in _NEIGHBOURS.items():
+        found = next((settings[n] for n in names if settings.get(n)), None)
+        if found and not found.startswith("$"):  # a ${VAR} reference is not a value
+            out[part] = found
+    if not out:
+        return None
+    engine = next((_ENGINE_WORDS[w] for w in _words(prefix) if w in _ENGINE_WORDS), None)
+    engine = engine or next((e for e, p in _PORTS.items() if p == out.get("port")), None)
+    if engine:
+        out["engine"] = engine
     return out
 
 

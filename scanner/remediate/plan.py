@@ -19,7 +19,8 @@ from typing import Callable, Iterable, Optional, Sequence
 from scanner.errors import LeakstopError
 from scanner.fsutil import read_json
 from scanner.models import Finding, Identity, Redactor, mask
-from scanner.remediate.layout import URI_USERINFO, Credential, connection_at, credentials, role_for, service_for
+from scanner.remediate.layout import (URI_USERINFO, Credential, connection_at, connection_beside, credentials, role_for,
+                                      service_for)
 from scanner.remediate.rewriters import rewrite_all, stored_value
 from scanner.remediate.records import Edit, Item, Manual, Site, Workspace, sha256
 from scanner.remediate.settings import Settings
@@ -150,8 +151,8 @@ def _site_key(f: Finding, line_text: str) -> Optional[str]:
 
 
 def build_items(findings: Sequence[Finding], settings: Settings, store, read_line, identity: Identity,
-                known: Optional[dict] = None, stored: Optional[Callable[[Site, bytes], Optional[bytes]]] = None
-                ) -> list[Item]:
+                known: Optional[dict] = None, stored: Optional[Callable[[Site, bytes], Optional[bytes]]] = None,
+                read_lines: Optional[Callable[[str], list[str]]] = None) -> list[Item]:
     """Group findings by value; name each value's secret and key. ``read_line(path, n)`` -> text.
     ``known`` (value hash -> (name, key), from the journal) keeps names stable across a resume.
     ``stored(site, text)`` gives the value to store when the text at a site encodes it (base64 in
@@ -182,6 +183,8 @@ def build_items(findings: Sequence[Finding], settings: Settings, store, read_lin
             first[h] = (f.category, f.provider)
         if it.connection is None:
             it.connection = connection_at(line, f.column, f.end_column)
+        if it.connection is None and read_lines is not None and (f.category == "database" or _DB_NAME.search(site_key or "")):
+            it.connection = connection_beside(read_lines(f.path), site_key)
         it.sites.append(site)
         if f.rule_id not in it.rule_ids:
             it.rule_ids.append(f.rule_id)
@@ -327,9 +330,13 @@ def make_plan(findings: Sequence[Finding], settings: Settings, store, base: Path
         lines = cache[path]
         return lines[n - 1] if 0 < n <= len(lines) else ""
 
+    def read_lines(path: str) -> list[str]:
+        read_line(path, 0)
+        return cache[path]
+
     ws = Workspace(base)
     items = build_items(findings, settings, store, read_line, identity, known,
-                        lambda site, text: stored_value(site.path, ws.read(site.path), site, text))
+                        lambda site, text: stored_value(site.path, ws.read(site.path), site, text), read_lines)
     ctx = rewrite_all(ws, items, settings, store)
     return Plan(settings=settings, items=items, edits=ws.edits(), manual=ctx.manual, notes=ctx.notes,
                 root=settings.output_dir, store=store, ecs=ctx.ecs, grants=ctx.grants)

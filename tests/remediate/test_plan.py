@@ -128,6 +128,27 @@ def test_layout_database_uri_rds_keys():
     assert (r.secret_name, r.json_key, r.connection["port"]) == ("shop/prod/redis", "password", "6379")
 
 
+def test_layout_database_settings_beside_the_password():
+    """DB_PASSWORD with DB_HOST, DB_USER, DB_PORT, DB_NAME beside it in a .env: RDS-style keys too."""
+    pw = rand(20)
+    text = ["POSTGRES_HOST=db.internal", "POSTGRES_USER=app", "POSTGRES_DB=orders", f"POSTGRES_PASSWORD={pw}",
+            "OTHER_HOST=elsewhere", ""]
+    fs = [finding(pw, ".env", 4, key="POSTGRES_PASSWORD", category="generic", rule="env-file-credential",
+                  provider="dotenv", column=19)]
+    [it] = build_items(fs, Settings(project="shop", env="prod"), make_store("secretsmanager", None),
+                       lambda p, n: text[n - 1], IDENTITY, None, None, lambda p: text)
+    assert (it.secret_name, it.json_key) == ("shop/prod/postgres", "password")
+    assert connection_fields(it.connection) == {"engine": "postgres", "host": "db.internal", "username": "app",
+                                                "dbname": "orders"}
+    compose = ["    environment:", "      DB_HOST: db", "      DB_PORT: '3306'", f"      DB_PASSWORD: {pw}"]
+    fs = [finding(pw, "docker-compose.yml", 4, key="DB_PASSWORD", category="generic",
+                  rule="compose-environment-credential", provider="docker-compose", column=20)]
+    [it] = build_items(fs, Settings(project="shop", env="prod"), make_store("secretsmanager", None),
+                       lambda p, n: compose[n - 1], IDENTITY, None, None, lambda p: compose)
+    assert (it.secret_name, connection_fields(it.connection)) == (
+        "shop/prod/mysql", {"engine": "mysql", "host": "db", "port": "3306"})
+
+
 def test_settings_are_validated_with_file_and_key(tmp_path):
     cfg = tmp_path / ".leakstop.yaml"
 
