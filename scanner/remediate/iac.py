@@ -74,43 +74,56 @@ def _hcl_map(d: dict, indent: str) -> str:
 
 def _terraform(plan, tags: dict[str, dict]) -> str:
     s = plan.settings
-    base = f"{s.project}-{s.env}"
     out = ["# Written by leakstop remediate --emit terraform. No value is declared here (no",
            "# aws_secretsmanager_secret_version): `leakstop remediate --apply` puts the values after",
            "# `terraform apply`, so they never reach the state.", ""]
-    if s.kms_key_id:
-        key_ref = _hcl(s.kms_key_id)
-    else:
-        key_ref = "aws_kms_key.leakstop.arn"
-        out += ['resource "aws_kms_key" "leakstop" {',
-                f"  description             = {_hcl(f'leakstop: secrets of {s.project}/{s.env}')}",
-                "  enable_key_rotation     = true",
-                "  deletion_window_in_days = 30",
-                f"  tags = {_hcl_map(s.resource_tags(), '  ')}",
-                "}", "",
-                'resource "aws_kms_alias" "leakstop" {',
-                f"  name          = {_hcl(f'alias/{base}-secrets')}",
-                "  target_key_id = aws_kms_key.leakstop.key_id",
-                "}", ""]
+    key_ref = _hcl(s.kms_key_id) if s.kms_key_id else "aws_kms_key.leakstop.arn"
+    if not s.kms_key_id:
+        out += _tf_key(s)
     refs = []
     for name in plan.secrets():
-        r = _ident(name)
-        refs.append(f"aws_secretsmanager_secret.{r}.arn")
-        out += [f'resource "aws_secretsmanager_secret" "{r}" {{',
-                f"  name                    = {_hcl(name)}",
-                f"  description             = {_hcl('Moved out of source code by leakstop remediate')}",
-                f"  kms_key_id              = {key_ref}",
-                "  recovery_window_in_days = 30",
-                f"  tags = {_hcl_map(tags[name], '  ')}",
+        refs.append(f"aws_secretsmanager_secret.{_ident(name)}.arn")
+        out += _tf_secret(plan, name, tags[name], key_ref)
+    return "\n".join(out + _tf_read_policy(s, refs, key_ref))
+
+
+def _tf_key(s) -> list[str]:
+    """A customer-managed key, rotated yearly by KMS, and its alias."""
+    return ['resource "aws_kms_key" "leakstop" {',
+            f"  description             = {_hcl(f'leakstop: secrets of {s.project}/{s.env}')}",
+            "  enable_key_rotation     = true",
+            "  deletion_window_in_days = 30",
+            f"  tags = {_hcl_map(s.resource_tags(), '  ')}",
+            "}", "",
+            'resource "aws_kms_alias" "leakstop" {',
+            f"  name          = {_hcl(f'alias/{s.project}-{s.env}-secrets')}",
+            "  target_key_id = aws_kms_key.leakstop.key_id",
+            "}", ""]
+
+
+def _tf_secret(plan, name: str, tags: dict, key_ref: str) -> list[str]:
+    r = _ident(name)
+    out = [f'resource "aws_secretsmanager_secret" "{r}" {{',
+           f"  name                    = {_hcl(name)}",
+           f"  description             = {_hcl('Moved out of source code by leakstop remediate')}",
+           f"  kms_key_id              = {key_ref}",
+           "  recovery_window_in_days = 30",
+           f"  tags = {_hcl_map(tags, '  ')}",
+           "}", ""]
+    if plan.settings.read_roles:
+        policy = plan.store.resource_policy(list(plan.settings.read_roles))
+        out += [f'resource "aws_secretsmanager_secret_policy" "{r}" {{',
+                f"  secret_arn          = aws_secretsmanager_secret.{r}.arn",
+                "  block_public_policy = true",
+                f"  policy              = {_hcl(json.dumps(policy, sort_keys=True))}",
                 "}", ""]
-        if s.read_roles:
-            policy = plan.store.resource_policy(list(s.read_roles))
-            out += [f'resource "aws_secretsmanager_secret_policy" "{r}" {{',
-                    f"  secret_arn          = aws_secretsmanager_secret.{r}.arn",
-                    "  block_public_policy = true",
-                    f"  policy              = {_hcl(json.dumps(policy, sort_keys=True))}",
-                    "}", ""]
-    out += ['data "aws_iam_policy_document" "leakstop_read" {',
+    return out
+
+
+def _tf_read_policy(s, refs: list[str], key_ref: str) -> list[str]:
+    """The runtime role's policy: read exactly these secrets, decrypt only through Secrets Manager."""
+    via = "secretsmanager." + (s.region or "us-east-1") + ".amazonaws.com"
+    return ['data "aws_iam_policy_document" "leakstop_read" {',
             "  statement {",
             f"    sid       = {_hcl('LeakstopReadSecrets')}",
             f"    actions   = {_list(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'])}",
@@ -123,19 +136,18 @@ def _terraform(plan, tags: dict[str, dict]) -> str:
             "    condition {",
             f"      test     = {_hcl('StringEquals')}",
             f"      variable = {_hcl('kms:ViaService')}",
-            f"      values   = [{_hcl('secretsmanager.' + (s.region or 'us-east-1') + '.amazonaws.com')}]",
+            f"      values   = [{_hcl(via)}]",
             "    }",
             "  }",
             "}", "",
             'resource "aws_iam_policy" "leakstop_read" {',
-            f"  name        = {_hcl(f'{base}-read-secrets')}",
+            f"  name        = {_hcl(f'{s.project}-{s.env}-read-secrets')}",
             f"  description = {_hcl('Read the secrets leakstop moved out of code (attach to the runtime role)')}",
             "  policy      = data.aws_iam_policy_document.leakstop_read.json",
             "}", "",
             'output "secret_arns" {',
             f"  value = [{', '.join(refs)}]",
             "}", ""]
-    return "\n".join(out)
 
 
 def _list(items: list[str]) -> str:
