@@ -244,7 +244,7 @@ class Syntax:
 
     def verdict(self, start: int, end: int, key: Optional[str]) -> str:
         """Why the value at ``data[start:end]`` (assigned to ``key`` by the regex) counts or not:
-        one of KEEP, or ``code``, ``opaque``, ``unbound``, ``prose``."""
+        one of KEEP, or ``code``, ``opaque``, ``unbound``, ``prose``, ``data``."""
         lang = self.lang
         if lang is None:
             return "unknown-language"
@@ -328,6 +328,8 @@ class Syntax:
             # and not bound to a name that says what else it is (DEFAULT_HOST_ID, checksum).
             if _statement(held, g):
                 return "prose"
+            if _fragment(held, g) or _in_table(_lift(held), g, self.data, base):
+                return "data"
             name = _binding_name(_lift(held), g, self.data, base)
             return "unbound" if name is not None and not credential_name(name) else "standalone"
         if _statement(held, g):
@@ -430,6 +432,57 @@ def _classify(node, g: Grammar) -> tuple[str, object]:
             inner = False
         node = node.parent
     return ("literal", lit) if lit is not None else ("code", None)
+
+
+# A literal of a table's shape (quotes, blanks and string prefixes aside): hex, base64 or token
+# characters, 16 or more.
+_TABLE_ITEM = re.compile(rb"^[A-Za-z0-9+/=_-]{16,}$")
+_QUOTES_AND_BLANKS = re.compile(rb"""(?:^|(?<=["'`\s+]))[bBrRuUfF]{1,2}(?=["'])|["'`\s+]""")
+# Other literals of that shape beside it: one in a list, tuple or array; two among a call's
+# arguments (a client id and its secret passed together are no table).
+TABLE_SIBLINGS, CALL_SIBLINGS = 1, 2
+
+
+def _fragment(lit, g: Grammar) -> bool:
+    """Is the literal one piece of a longer string: adjacent literals (``"ab" "cd"``) or a ``+``
+    chain of literals? A hex or base64 value split over lines is a longer blob (a ciphertext, a
+    signature), not a value of the length one piece has."""
+    if sum(1 for c in lit.named_children if c.type in g.literals) >= 2:
+        return True
+    node = _lift(lit)
+    parent = node.parent
+    if parent is None or not any(not c.is_named and c.type == "+" for c in parent.children):
+        return False
+    return any(c.id != node.id and _is_literal(c, g) or _has_plus(c) for c in parent.named_children)
+
+
+def _has_plus(node) -> bool:
+    return any(not c.is_named and c.type == "+" for c in node.children)
+
+
+def _literal_chain(node, g: Grammar) -> bool:
+    """A literal, or literals joined by ``+``."""
+    if _is_literal(node, g):
+        return True
+    return _has_plus(node) and all(_literal_chain(c, g) for c in node.named_children)
+
+
+def _in_table(node, g: Grammar, data: bytes, base: int) -> bool:
+    """Is the literal one row or column of a table: a list, tuple or argument list holding other
+    literals of its shape (test vectors, digests, UUID spellings)? A keyless value there is data."""
+    parent = node.parent
+    if parent is None:
+        return False
+    need = CALL_SIBLINGS if "argument" in parent.type else TABLE_SIBLINGS
+    alike = 0
+    for c in parent.named_children:
+        if c.id == node.id or not _literal_chain(c, g):
+            continue
+        if _TABLE_ITEM.match(_QUOTES_AND_BLANKS.sub(b"", data[base + c.start_byte : base + c.end_byte])):
+            alike += 1
+            if alike >= need:
+                return True
+    return False
 
 
 def _statement(lit, g: Grammar) -> bool:

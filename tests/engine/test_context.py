@@ -263,3 +263,41 @@ def test_every_grammar_loads():
         assert parsers.get(lang) is not None, lang
     assert set(context.FENCE_LANGUAGES.values()) <= set(context.GRAMMARS)
     assert set(context.LANGUAGES.values()) <= set(context.GRAMMARS) | {"markdown"}
+
+
+# -- keyless values: pieces of longer strings and rows of tables are data ------------------------------
+
+def hex32() -> str:
+    return "".join(_rng.choice("0123456789abcdef") for _ in range(32))
+
+
+@pytest.mark.parametrize(
+    "name, template",
+    [
+        ("a.py", 'expected = unhexlify(\n    "{h}"\n    "{h}"\n)\n'),  # adjacent literals: one 64-byte blob
+        ("a.py", "plaintext = '{h}' +\\\n            '{h}'\n"),  # a + chain
+        ("a.js", "const blob = '{h}' +\n  '{h}';\n"),
+        ("a.py", "VECTORS = [\n    ('{h}', '{h}',\n        '{h}',\n        'vector 1'),\n]\n"),  # a table's row
+        ("a.rb", 'SPELLINGS = [\n  "{u}",\n  "{h}",\n]\n'),  # a list of one value's spellings
+    ],
+)
+def test_keyless_pieces_and_table_rows_are_data(engine, name, template):
+    h = hex32()
+    u = "-".join((h[:8], h[8:12], h[12:16], h[16:20], h[20:]))
+    found = verdicts(engine, name, template.format(h=h, u=u).replace("{h}", hex32()))
+    assert "data" in found and not context.KEEP.intersection(found)
+
+
+@pytest.mark.parametrize(
+    "name, template",
+    [
+        ("a.py", 'VALUE = (\n    "{h}"\n)\n'),
+        ("a.py", 'client = Client(\n    "{h}",\n    "{h}",\n)\n'),  # an id and its secret: no table
+        ("a.py", 'KEYS = [\n    "{h}",\n    "short",\n]\n'),
+    ],
+)
+def test_keyless_values_alone_are_kept(engine, name, template):
+    text = template
+    while "{h}" in text:
+        text = text.replace("{h}", hex32(), 1)
+    assert "standalone" in verdicts(engine, name, text)
