@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Optional
 
 from scanner.remediate.records import Item, Manual, Site, Workspace
-from scanner.remediate.rewriters import (cloudformation, compose, config, dockerfile, dotenv, ecs, javascript, kubernetes,
-                                         npmrc, pypirc, python, terraform)
+from scanner.remediate.rewriters import (cloudformation, compose, config, dockerfile, dotenv, ecs, github_actions,
+                                         javascript, kubernetes, npmrc, pypirc, python, terraform)
 from scanner.remediate.rewriters.base import Context, Grant, Pairs, Rewriter
 from scanner.remediate.settings import Settings
 
@@ -20,6 +20,7 @@ REWRITERS: dict[str, Rewriter] = {
     "dockerfile": dockerfile.REWRITER,
     "env": dotenv.REWRITER,
     "cloudformation": cloudformation.REWRITER,
+    "github-actions": github_actions.REWRITER,  # .github/workflows/*.yml
     "ecs": ecs.REWRITER,  # a task definition: JSON with containerDefinitions
     "kubernetes": kubernetes.REWRITER,  # YAML with apiVersion and kind
     "compose": compose.REWRITER,

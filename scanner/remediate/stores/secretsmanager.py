@@ -45,6 +45,19 @@ def _terraform_data(name: str, key: Optional[str], arn: Optional[str]) -> str:
     return f'data "aws_secretsmanager_secret_version" "{tf_label(name)}" {{\n  secret_id = "{name}"\n}}\n'
 
 
+def _gha_alias(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
+
+
+def _gha_env(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    # aws-secretsmanager-get-secrets with parse-json-secrets: ALIAS_KEY, upper case
+    return f"{_gha_alias(name)}_{re.sub(r'[^A-Za-z0-9]+', '_', key).upper()}" if key else _gha_alias(name)
+
+
+def _gha_id(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return f"{_gha_alias(name)},{name}"  # a secret-ids line: ALIAS,secret-id
+
+
 class SecretsManagerStore:
     kind = "secretsmanager"
     title = "AWS Secrets Manager"
@@ -60,7 +73,8 @@ class SecretsManagerStore:
     emits_iac = True
     supports_resource_policy = True
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless, "shell": _shell,
-                  "terraform": _terraform, "terraform-data": _terraform_data}
+                  "terraform": _terraform, "terraform-data": _terraform_data,
+                  "github-actions": _gha_env, "github-actions-id": _gha_id}
     eso_service = "SecretsManager"  # the External Secrets Operator's AWS provider service
 
     def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
