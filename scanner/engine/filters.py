@@ -251,6 +251,8 @@ def _inside_reference(c: Candidate) -> bool:
 _PROSE = re.compile(rb"[A-Za-z]{2,}\s+[#@]?[A-Za-z]{2,}")
 _CODE = re.compile(
     rb"^(?:->|lambda\b|function\b|new |[:@][a-z_]+\b|[a-z_]+\(|\w+::|--[a-z]|\\[nrt]|#\{|\[[A-Z_]+\]|\.[a-z]+/)"
+    # a keyword argument set to a language constant: ``Pass `override=True` to ...`` in prose
+    rb"|^[A-Za-z_]\w*=(?:[Tt]rue|[Ff]alse|None|null|nil|undefined)$"
 )
 
 

@@ -146,7 +146,8 @@ def test_value_inside_a_secret_reference_on_the_line(value, line):
 
 
 @pytest.mark.parametrize("value", ["in the request body", "->(s) { s.reverse }", ":max_age", "defaults(opts)",
-                                   "--password", "\\n#{pass}", "[FILTERED]", ".kamal/secrets"])
+                                   "--password", "\\n#{pass}", "[FILTERED]", ".kamal/secrets",
+                                   "override=True", "verify_ssl=false", "default=None"])
 def test_prose_and_code_are_not_generic_secrets(value):
     assert F.prose(cand(value, rule=GENERIC))
     assert not F.prose(cand(value, rule=SPECIFIC))
