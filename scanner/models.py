@@ -262,6 +262,9 @@ class Finding:
     # The baseline's keyed hash of the value, computed where the value was in memory (history
     # workers drop the value), so a baseline can still match; never serialised in reports.
     baseline_hash: str = field(default="", repr=False, compare=False)
+    # ``--verify``: {"status": verified|invalid|unknown|error, "detail": ...} (scanner.verify);
+    # the detail never holds the value.
+    verification: Optional[dict] = None
 
     def to_dict(self) -> dict:
         d = {
@@ -287,6 +290,8 @@ class Finding:
                 "date": self.commit.date,
             }
         d.update(self.extra)
+        if self.verification is not None:
+            d["verification"] = dict(self.verification)
         return d
 
     def redacted(self, red: Redactor) -> "Finding":

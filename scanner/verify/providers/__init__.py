@@ -1,0 +1,1 @@
+"""Verifiers, a few providers per module; scanner.verify.registry lists them all."""

@@ -1,0 +1,53 @@
+"""Every verifier, by name: the registry ``--verify`` and ``verify --list-endpoints`` read.
+
+Adding a provider is one verifier in a module under ``scanner/verify/providers`` (or a new one),
+one line here, and its test against a local fake (tests/verify/).
+"""
+
+from __future__ import annotations
+
+from scanner.verify.base import Verifier
+from scanner.verify.providers import ai, aws, cloud, messaging, monitoring, payments, registries, vcs
+
+VERIFIERS: dict[str, Verifier] = {
+    "aws": aws.AWS,
+    "github": vcs.GITHUB,
+    "github-app-installation": vcs.GITHUB_APP,
+    "gitlab": vcs.GITLAB,
+    "slack": messaging.SLACK,
+    "slack-webhook": messaging.SLACK_WEBHOOK,
+    "discord-bot": messaging.DISCORD_BOT,
+    "telegram-bot": messaging.TELEGRAM_BOT,
+    "twilio": messaging.TWILIO,
+    "sendgrid": messaging.SENDGRID,
+    "mailgun": messaging.MAILGUN,
+    "mailchimp": messaging.MAILCHIMP,
+    "stripe": payments.STRIPE,
+    "openai": ai.OPENAI,
+    "anthropic": ai.ANTHROPIC,
+    "huggingface": ai.HUGGINGFACE,
+    "npm": registries.NPM,
+    "pypi": registries.PYPI,
+    "dockerhub": registries.DOCKERHUB,
+    "datadog": monitoring.DATADOG,
+    "newrelic": monitoring.NEWRELIC,
+    "heroku": cloud.HEROKU,
+    "google-api-key": cloud.GOOGLE_API_KEY,
+}
+
+
+def endpoint_lines(verifiers: dict[str, Verifier] = VERIFIERS) -> list[str]:
+    """One line per verifier: name, provider, the hosts it contacts, the request it makes."""
+    return [f"{name}\t{v.provider}\t{','.join(v.hosts)}\t{v.request}" for name, v in sorted(verifiers.items())]
+
+
+def markdown_table(verifiers: dict[str, Verifier] = VERIFIERS) -> str:
+    """The verifier table of docs/verification.md (a test checks the file holds exactly this)."""
+    rows = ["| verifier | provider | rules | host(s) | request |", "|---|---|---|---|---|"]
+    for name, v in sorted(verifiers.items()):
+        rules = ", ".join(f"`{r}`" for r in v.rule_ids)
+        if v.companions:
+            rules += " with " + ", ".join(f"`{r}`" for r in v.companions)
+        hosts = ", ".join(f"`{h}`" for h in v.hosts)
+        rows.append(f"| {name} | {v.provider} | {rules} | {hosts} | {v.request.replace('|', '/')} |")
+    return "\n".join(rows) + "\n"
