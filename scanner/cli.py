@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "init": "scanner.commands.init:init",
     "image": "scanner.commands.image:image",
     "audit": "scanner.commands.audit:audit",
+    "verify": "scanner.commands.verify:verify",
 }
 
 

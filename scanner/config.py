@@ -37,13 +37,15 @@ class Config:
     source: Optional[Path] = None  # where it was read from, for messages
     remediation: tuple[tuple[str, Any], ...] = ()  # raw section, validated by scanner.remediate
     fingerprint_salt: Optional[str] = None  # the key of fingerprints and value hashes (scanner.identity)
+    verify_endpoints: tuple[str, ...] = ()  # verify.allowed_endpoints: AWS endpoints --verify may use
 
     def with_options(self, **changes: Any) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
 _TOP_KEYS = ("rules", "rule_files", "disabled_rules", "allowlist", "exclude", "max_file_size", "remediation",
-             "fingerprint_salt")
+             "fingerprint_salt", "verify")
+_VERIFY_KEYS = ("allowed_endpoints",)
 _ALLOW_KEYS = ("paths", "regexes", "stopwords")
 
 
@@ -97,6 +99,7 @@ def parse_config(doc: Any, path: Path) -> Config:
         raise LeakstopError(f"{path}: 'fingerprint_salt' must be a string of 16+ characters (e.g. 32 random hex digits)")
     base = path.parent
     return Config(
+        verify_endpoints=_verify_section(doc.get("verify"), path),
         rule_files=tuple((base / p) for p in _str_list(doc.get("rule_files"), f"{path}: 'rule_files'")),
         inline_rules=tuple(rules),
         disabled_rules=frozenset(_str_list(doc.get("disabled_rules"), f"{path}: 'disabled_rules'")),
@@ -111,6 +114,17 @@ def parse_config(doc: Any, path: Path) -> Config:
         remediation=tuple(sorted(remediation.items(), key=lambda kv: str(kv[0]))),  # keys checked by remediate
         fingerprint_salt=salt.strip() if salt else None,
     )
+
+
+def _verify_section(section: Any, path: Path) -> tuple[str, ...]:
+    if section is None:
+        return ()
+    if not isinstance(section, dict):
+        raise LeakstopError(f"{path}: 'verify' must be a mapping")
+    for key in section:
+        if key not in _VERIFY_KEYS:
+            raise LeakstopError(f"{path}: unknown key 'verify.{key}' (known: {', '.join(_VERIFY_KEYS)})")
+    return _str_list(section.get("allowed_endpoints"), f"{path}: 'verify.allowed_endpoints'")
 
 
 def parse_size(text: str, where: str = "size") -> int:

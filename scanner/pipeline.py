@@ -154,6 +154,39 @@ def check_complete(outcome: Outcome) -> None:
                             "incomplete (the warnings and the report's stats name them)")
 
 
+@dataclass(frozen=True)
+class VerifyOptions:
+    """``--verify``, ``--only-verified`` (implies it), ``--verify-timeout``."""
+
+    enabled: bool = False
+    only_verified: bool = False
+    timeout: float = 20.0
+
+    @property
+    def active(self) -> bool:
+        return self.enabled or self.only_verified
+
+
+def verify_step(outcome: Outcome, options: VerifyOptions, identity, config: Config) -> None:
+    """Ask providers about the findings (scanner.verify), count the answers in the stats, and
+    keep only the verified ones with ``--only-verified``. Without the option: nothing, no import."""
+    if not options.active:
+        return
+    from scanner.verify.base import STATUSES, VERIFIED
+
+    if outcome.findings:
+        from scanner.verify.cache import default_path
+        from scanner.verify.executor import Settings, verify_findings
+
+        settings = Settings(timeout=options.timeout, allowed_endpoints=config.verify_endpoints,
+                            cache_path=default_path())
+        verify_findings(outcome.findings, settings, identity)
+    counts = {s: sum(f.verification["status"] == s for f in outcome.findings) for s in STATUSES}
+    outcome.stats["verification"] = counts
+    if options.only_verified:
+        outcome.findings = [f for f in outcome.findings if f.verification["status"] == VERIFIED]
+
+
 def report(
     outcome: Outcome, command: str, fmt: str, output: Optional[Path], rules: Sequence = (), notices: Sequence = (),
     identity=None, style: Optional[Style] = None,

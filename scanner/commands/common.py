@@ -71,6 +71,25 @@ def output_options(command: str) -> Callable:
     return wrap
 
 
+def verify_options(fn: Callable) -> Callable:
+    """--verify, --only-verified, --verify-timeout (scanner.verify; off by default)."""
+    fn = click.option("--verify-timeout", type=click.FloatRange(min=0.1, max=3600), default=20.0, show_default=True,
+                      metavar="SECONDS", help="The most time verification may add to the run; values not answered "
+                                              "by then are 'unknown'.")(fn)
+    fn = click.option("--only-verified", is_flag=True,
+                      help="Report only findings their provider confirmed live (implies --verify).")(fn)
+    fn = click.option("--verify", is_flag=True,
+                      help="Ask each finding's provider whether the credential works (one read-only request to "
+                           "its documented API host; `leakstop verify --list-endpoints` lists them).")(fn)
+    return fn
+
+
+def verify_choice(verify: bool, only_verified: bool, timeout: float):
+    from scanner.pipeline import VerifyOptions
+
+    return VerifyOptions(verify, only_verified, timeout)
+
+
 def summary(outcome, quiet: bool = False) -> None:
     """One line on stderr: how many findings, how much was scanned and what was skipped."""
     if quiet:
@@ -92,6 +111,9 @@ def summary(outcome, quiet: bool = False) -> None:
         msg += " (" + "; ".join(decoded) + ")"
     if skip:
         msg += f"; skipped {skip}"
+    checked = [f"{n} {status}" for status, n in (s.get("verification") or {}).items() if n]
+    if checked:
+        msg += "; verification: " + ", ".join(checked)
     print(msg, file=sys.stderr)
 
 

@@ -13,7 +13,7 @@ from typing import Optional
 
 import click
 
-from scanner.commands.common import next_steps, output_options, summary
+from scanner.commands.common import next_steps, output_options, summary, verify_choice, verify_options
 
 
 @click.command()
@@ -28,9 +28,11 @@ from scanner.commands.common import next_steps, output_options, summary
                    "the head commit (the index with --staged), or the work tree (default with --staged).")
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip blobs larger than this (default 10MB).")
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
+@verify_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
 def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, repo: str, merges: bool,
-         config_from: Optional[str], max_file_size, engine, quiet: bool, style) -> int:
+         config_from: Optional[str], max_file_size, engine, verify, only_verified, verify_timeout, quiet: bool,
+         style) -> int:
     """Scan only the lines a change adds: the staged changes, or the commits of a range.
 
     \b
@@ -44,7 +46,7 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
     if staged == bool(revs):
         raise click.UsageError("give either --staged or a range (BASE..HEAD, or one commit)")
     from scanner.config import parse_size
-    from scanner.pipeline import Outcome, check_complete, report
+    from scanner.pipeline import Outcome, check_complete, report, verify_step
 
     repo_path = Path(repo)
     if not os.path.isdir(repo_path):
@@ -85,6 +87,7 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
     if notices:
         stats["settings_changed"] = [n.path for n in notices]
     outcome = Outcome(findings, stats)
+    verify_step(outcome, verify_choice(verify, only_verified, verify_timeout), identity, config)
     for note in [*st.notes, *settings.notes]:
         click.echo(f"leakstop: note: {note}", err=True)
     for n in notices:

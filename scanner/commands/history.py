@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scanner.commands.common import MAX_JOBS, next_steps, output_options, summary
+from scanner.commands.common import MAX_JOBS, next_steps, output_options, summary, verify_choice, verify_options
 
 
 @click.command()
@@ -25,9 +25,10 @@ from scanner.commands.common import MAX_JOBS, next_steps, output_options, summar
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip blobs larger than this (default 10MB).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when it is a terminal).")
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
+@verify_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary or notes on stderr.")
 def history(repo, config_path, fmt, output, baseline, all_refs, branches, since, incremental, jobs, exclude,
-            max_file_size, progress, engine, quiet, style) -> int:
+            max_file_size, progress, engine, verify, only_verified, verify_timeout, quiet, style) -> int:
     """Audit the whole git history: every secret ever committed (exit 1 when any is found).
 
     Each finding names the commit that first introduced it (sha, author, date, path), how many
@@ -36,7 +37,7 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     from scanner.baseline import load_baseline
     from scanner.config import git_toplevel, load_config, parse_size
     from scanner.engine import Engine
-    from scanner.pipeline import Outcome, check_complete, report
+    from scanner.pipeline import Outcome, check_complete, report, verify_step
     from scanner.sources.history import HistoryOptions, open_repo, resolve_branch, resolve_commit
     from scanner.progress import bar_delay
     from scanner.sources.history_state import run_history
@@ -66,6 +67,7 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     stats = result.stats.as_dict()
     findings = bl.new_findings(result.findings, git_toplevel(Path(repo))) if bl else result.findings
     outcome = Outcome(findings, stats)
+    verify_step(outcome, verify_choice(verify, only_verified, verify_timeout), eng.identity, config)
     rc = report(outcome, "history", fmt, output, eng.rules, identity=eng.identity, style=style)
     if not quiet:
         for note in result.stats.notes:

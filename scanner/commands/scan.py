@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scanner.commands.common import MAX_JOBS, next_steps, output_options, summary
+from scanner.commands.common import MAX_JOBS, next_steps, output_options, summary, verify_choice, verify_options
 
 
 @click.command()
@@ -20,12 +20,14 @@ from scanner.commands.common import MAX_JOBS, next_steps, output_options, summar
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr for a long scan (default: when stderr is a terminal).")
+@verify_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
-def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs, engine, progress, quiet, style) -> int:
+def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs, engine, progress, verify,
+         only_verified, verify_timeout, quiet, style) -> int:
     """Scan files and directories for secrets (exit 1 when any is found)."""
     from scanner.config import load_config, parse_size
     from scanner.engine import Engine
-    from scanner.pipeline import apply_baseline, check_complete, report, scan_paths
+    from scanner.pipeline import apply_baseline, check_complete, report, scan_paths, verify_step
 
     paths = list(paths) or ["."]
     start = Path(paths[0]) if paths[0] != "-" else Path.cwd()
@@ -42,6 +44,7 @@ def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs
 
     outcome = scan_paths(paths, config, eng, jobs, progress=bar_delay(progress, quiet))
     outcome.findings = apply_baseline(outcome.findings, baseline)
+    verify_step(outcome, verify_choice(verify, only_verified, verify_timeout), eng.identity, config)
     rc = report(outcome, "scan", fmt, output, eng.rules, identity=eng.identity, style=style)
     summary(outcome, quiet)
     next_steps(outcome.findings, eng.rules, "scan", quiet)

@@ -37,6 +37,11 @@ def command(f: Finding) -> str:
     if f.commit:
         msg += f" (added in commit {f.commit.sha[:12]} by {f.commit.author} on {f.commit.date})"
     msg += ". Rotate this credential: removing the line does not revoke it."
+    check = f.verification
+    if check:
+        msg += f" Live check (--verify): {check.get('status')}" + (f", {check['detail']}" if check.get("detail") else "") + "."
+        if check.get("status") == "verified":
+            msg = "LIVE: " + msg
     prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items())
     return f"::{LEVELS.get(f.severity, 'error')} {prop_text}::{escape_data(msg)}"
 

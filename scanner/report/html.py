@@ -224,7 +224,19 @@ def _status(f: Finding) -> str:
             + "</span>")
 
 
-def _row(f: Finding) -> str:
+# Order of the live-check column when sorted: the credentials that work first.
+VERIFY_RANK = {"verified": 0, "error": 1, "unknown": 2, "invalid": 3}
+
+
+def _check_cell(f: Finding) -> str:
+    v = f.verification or {}
+    status = str(v.get("status", "-"))
+    css = {"verified": "live", "invalid": "gone"}.get(status, "muted")
+    return (f'<td data-k="{VERIFY_RANK.get(status, 9)}"><span class="{css}">{escape(status)}</span>'
+            f'<br><span class="muted">{escape(str(v.get("detail", "")))}</span></td>')
+
+
+def _row(f: Finding, checked: bool = False) -> str:
     live = f.extra.get("live_at_head")
     c = f.commit
     first = f.extra.get("first_commit") or {}
@@ -245,7 +257,8 @@ def _row(f: Finding) -> str:
         f'<td data-k="{escape(when)}">{commit}</td>'
         f'<td data-k="{f.extra.get("commits", "")}">{escape(str(f.extra.get("commits", "-")))}</td>'
         f'<td data-k="{f.extra.get("paths", "")}">{escape(str(f.extra.get("paths", "-")))}</td>'
-        f'<td data-k="{1 if live else 0}">{status}</td></tr>'
+        f'<td data-k="{1 if live else 0}">{status}</td>'
+        + (_check_cell(f) if checked else "") + '</tr>'
     )
 
 
@@ -262,6 +275,10 @@ def render(findings: Sequence[Finding], ctx) -> str:
         ("Removed, still in history", n_removed, False),
         ("Providers", len({f.provider for f in findings}), False),
     ]
+    checked = any(f.verification for f in findings)
+    if checked:
+        n_verified = sum((f.verification or {}).get("status") == "verified" for f in findings)
+        cards.insert(1, ("Verified live by their provider", n_verified, bool(n_verified)))
     if "commits_scanned" in stats:
         cards.append(("Commits walked", stats["commits_scanned"], False))
     if "blobs_scanned" in stats:
@@ -293,8 +310,9 @@ def render(findings: Sequence[Finding], ctx) -> str:
         '<label><input type="checkbox" id="liveonly"> live at HEAD only</label>'
         f'<span class="muted"><span id="shown">{len(findings)}</span> of {len(findings)} shown</span></div>'
         '<table id="findings"><thead><tr><th>Severity</th><th>Provider / rule</th><th>Value (masked)</th>'
-        '<th>First seen at</th><th>Introduced by</th><th>Commits</th><th>Paths</th><th>Status</th></tr></thead><tbody>'
-        + "".join(_row(f) for f in findings)
+        '<th>First seen at</th><th>Introduced by</th><th>Commits</th><th>Paths</th><th>Status</th>'
+        + ('<th>Live check (--verify)</th>' if checked else "") + '</tr></thead><tbody>'
+        + "".join(_row(f, checked) for f in findings)
         + "</tbody></table>"
     ) if findings else '<p>No secrets found.</p>'
     return (

@@ -64,6 +64,8 @@ def result(f: Finding, rule_index: dict[str, int]) -> dict:
         res["properties"]["commit"] = {"sha": f.commit.sha, "author": f.commit.author, "date": f.commit.date}
     for k, v in f.extra.items():
         res["properties"][k] = v
+    if f.verification is not None:
+        res["properties"]["verification"] = dict(f.verification)
     return res
 
 

@@ -22,13 +22,22 @@ def _printable(path: str) -> str:
     return repr(path)[1:-1]
 
 
+def mark(f: Finding) -> str:
+    """`` [verified: login octocat]`` after a finding checked with --verify."""
+    v = f.verification
+    if not v:
+        return ""
+    detail = _printable(str(v.get("detail", "")))
+    return f" [{v.get('status')}" + (f": {detail}" if detail else "") + "]"
+
+
 def _details(f: Finding) -> str:
     key = f" key={_printable(f.key)}" if f.key else ""
     commit = ""
     if f.commit:
         commit = f" commit={f.commit.sha[:12]} author={f.commit.author!s} date={f.commit.date}"
     extra = "".join(f" {k}={v}" for k, v in f.extra.items() if isinstance(v, (str, int, bool)))
-    return f"{key}{commit}{extra}"
+    return f"{key}{commit}{extra}{mark(f)}"
 
 
 def _plain(findings: Sequence[Finding]) -> str:

@@ -791,7 +791,9 @@ def attribute(
             g["removed"].extend(dels.get(blob, []))
         # Paths are shown (and kept in the incremental state) with the value and random-looking
         # runs masked.
-        g["redact"] = Redactor(g.pop("values"))
+        values = g.pop("values")
+        g["value"] = min(values) if values else b""  # one fingerprint, one value: kept for --verify
+        g["redact"] = Redactor(values)
         g["paths"] = {g["redact"](decode_path(log.paths[pi])) for pi in g["pis"]}
 
     live = head_blobs(repo, info.head)
@@ -840,7 +842,7 @@ def attribute(
             rule_id=base.rule_id, provider=base.provider, description=base.description, severity=base.severity,
             category=base.category, path=path, line=base.line, column=base.column, end_column=base.end_column,
             masked=base.masked, fingerprint=fp, secret_hash=base.secret_hash, key=base.key, commit=commit,
-            extra=extra, baseline_hash=base.baseline_hash,
+            extra=extra, baseline_hash=base.baseline_hash, secret=g["value"],
         ))
         g["paths"] = paths
     out.sort(key=lambda f: (f.commit.date if f.commit else "", f.path, f.line, f.rule_id))
