@@ -55,6 +55,7 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     eng = Engine(config, identity=resolve_identity(config, Path(repo), info.git_dir))
     # Loaded first: the workers hash each value with the baseline's salt.
     bl = load_baseline(baseline) if baseline is not None else None
+    checks = verify_choice(verify, only_verified, verify_timeout)
     options = HistoryOptions(
         refs=refs,
         excludes=excludes,
@@ -62,12 +63,13 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
         progress=bar_delay(progress, quiet),
         baseline_hash=bl.entry_hash if bl else None,
         baseline_id=bl.id if bl else "",
+        keep_values=checks.active,
     )
     result = run_history(repo, eng, options, info, incremental=incremental)
     stats = result.stats.as_dict()
     findings = bl.new_findings(result.findings, git_toplevel(Path(repo))) if bl else result.findings
     outcome = Outcome(findings, stats)
-    verify_step(outcome, verify_choice(verify, only_verified, verify_timeout), eng.identity, config)
+    verify_step(outcome, checks, eng.identity, config)
     rc = report(outcome, "history", fmt, output, eng.rules, identity=eng.identity, style=style)
     if not quiet:
         for note in result.stats.notes:

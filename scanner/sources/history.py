@@ -509,6 +509,7 @@ class HistoryOptions:
     # memory (Finding.baseline_hash); baseline_id names the baseline's salt for the saved state.
     baseline_hash: Optional[Callable[[str, bytes], str]] = None
     baseline_id: str = ""
+    keep_values: bool = False  # the reported findings keep their value in memory (for --verify)
 
 
 def decode_path(path: bytes) -> str:
@@ -698,6 +699,9 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
         for raw in rec.blobs:
             blob_findings.setdefault(raw, []).append(rec.finding)
     findings, where = attribute(repo, log, blob_findings, info, engine, options.prior, path_ok, named)
+    if not options.keep_values:
+        for f in findings:
+            f.secret = b""  # reported history findings carry no value unless verification needs it
     if findings and "live_refs" not in findings[0].extra:
         stats.notes.append(f"too many refs and paths to tell which refs still hold each secret (over "
                            f"{MAX_REF_LOOKUPS} lookups): live_refs is left out; live_at_head is exact")
@@ -792,7 +796,7 @@ def attribute(
         # Paths are shown (and kept in the incremental state) with the value and random-looking
         # runs masked.
         values = g.pop("values")
-        g["value"] = min(values) if values else b""  # one fingerprint, one value: kept for --verify
+        g["value"] = min(values) if values else b""  # one fingerprint, one value (HistoryOptions.keep_values)
         g["redact"] = Redactor(values)
         g["paths"] = {g["redact"](decode_path(log.paths[pi])) for pi in g["pis"]}
 
