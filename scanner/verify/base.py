@@ -8,7 +8,10 @@ in parts, the companion value found beside it); it never writes anything anywher
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Mapping, Optional
+
+if TYPE_CHECKING:
+    from scanner.models import Finding
 
 # The statuses a finding's ``verification`` can carry.
 VERIFIED = "verified"  # the provider accepted the credential: it is live
@@ -34,6 +37,8 @@ class Credential:
 
     value: bytes = field(repr=False)
     companion: bytes = field(default=b"", repr=False)
+    context: bytes = field(default=b"", repr=False)  # the URI holding it, for verifiers of own_host
+
 
     @property
     def text(self) -> str:
@@ -42,6 +47,10 @@ class Credential:
     @property
     def companion_text(self) -> str:
         return self.companion.decode("utf-8", "replace")
+
+    @property
+    def context_text(self) -> str:
+        return self.context.decode("utf-8", "replace")
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,11 @@ class Verifier:
     """One provider's check. ``hosts`` are the only hosts it contacts (fixed in code);
     ``request`` says in one line the single read-only request it makes; ``check`` makes it and
     maps the answer to a :class:`Result` (raising :class:`Retry` for a transient answer).
-    ``companions``: rule ids whose value, found in the same file, completes the credential."""
+    ``companions``: rule ids whose value, found in the same file, completes the credential.
+    ``own_host``: the credential names its own server (a database URI): the check contacts the
+    host in the URI found on the finding's line, and ``hosts`` is empty. ``locate`` finds what
+    the check needs beside the value in the finding's file (:mod:`scanner.verify.context`), into
+    ``Credential.context``; without it the finding is ``unknown`` with ``locate_missing``."""
 
     name: str
     provider: str
@@ -80,6 +93,9 @@ class Verifier:
     check: Callable[[Credential, Context], Result] = field(repr=False)
     companions: tuple[str, ...] = ()
     rate: float = 20.0  # requests per second at most, to this provider, across the run
+    own_host: bool = False
+    locate: Optional[Callable[["Finding"], bytes]] = field(default=None, repr=False)
+    locate_missing: str = ""
 
 
 class Unverifiable(Exception):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import ssl
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
@@ -48,9 +49,18 @@ def _connection(host: str, timeout: float) -> http.client.HTTPConnection:
     return http.client.HTTPSConnection(host, 443, timeout=timeout, context=ssl.create_default_context())
 
 
+LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def host_allowed(host: str, hosts: tuple[str, ...]) -> bool:
+    """``host`` is one of ``hosts``, or one DNS label under a ``*.suffix`` of them (a Shopify shop)."""
+    return any(host == h or (h.startswith("*.") and host.endswith(h[1:]) and bool(LABEL.fullmatch(host[: -len(h) + 1])))
+               for h in hosts)
+
+
 def send(req: Request, hosts: tuple[str, ...], timeout: float) -> Response:
     """Make one request to one of ``hosts``; the answer's body is read up to MAX_BODY."""
-    if req.host not in hosts:
+    if not host_allowed(req.host, hosts):
         raise ValueError("a verifier asked for a host it does not declare")
     conn = _connection(req.host, timeout)
     try:
@@ -147,3 +157,29 @@ def simple(name: str, provider: str, rule_ids: tuple[str, ...], host: str, path:
     return Verifier(name=name, provider=provider, rule_ids=rule_ids, hosts=(host,),
                     request=f"{method} https://{host}{path} ({auth_text})",
                     check=http_check(build, interpret or by_status(who), (host,)), rate=rate)
+
+
+def graphql(name: str, provider: str, rule_ids: tuple[str, ...], host: str, header: str, query: str,
+            path: tuple[str, ...], prefix: str = "") -> "Verifier":
+    """One read-only GraphQL query to ``https://host/graphql``, the token in ``header``; live when
+    ``data`` holds ``path`` (its ``email`` names the owner), rejected on 400/401/403 or ``errors``."""
+    from scanner.verify.base import Verifier
+
+    body = json.dumps({"query": query}).encode()
+
+    def interpret(resp: Response) -> Result:
+        data = resp.json() if resp.status == 200 else None
+        node = data.get("data") if isinstance(data, dict) else None
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node:
+            return Result(VERIFIED, f"user {node.get('email', '?')}")
+        if resp.status in (400, 401, 403) or (isinstance(data, dict) and data.get("errors")):
+            return Result(INVALID, f"rejected (HTTP {resp.status})")
+        return Result(ERROR, f"unexpected answer (HTTP {resp.status})")
+
+    build = lambda c: Request("POST", host, "/graphql", {header: prefix + c.text, "Content-Type": "application/json"},  # noqa: E731
+                              body)
+    return Verifier(name=name, provider=provider, rule_ids=rule_ids, hosts=(host,),
+                    request=f"POST https://{host}/graphql ({header}: …; the read-only query {query})",
+                    check=http_check(build, interpret, (host,)))

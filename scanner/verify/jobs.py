@@ -42,6 +42,21 @@ def _nearest(f: Finding, candidates: Sequence[Finding]) -> Optional[Finding]:
     return min(same, key=lambda c: (abs(c.line - f.line), c.line)) if same else None
 
 
+def _credential(f: Finding, v: Verifier, by_rule: Mapping[str, list[Finding]]):
+    """(credential, companion finding) for one finding, or (None, why it cannot be asked)."""
+    if not f.secret:
+        return None, "value not in memory (found by an earlier incremental run)"
+    part = None
+    if v.companions:
+        part = _nearest(f, [c for r in v.companions for c in by_rule.get(r, [])])
+        if part is None:
+            return None, f"needs its {' or '.join(v.companions)} in the same file"
+    context = v.locate(f) if v.locate else b""
+    if v.locate and not context:
+        return None, v.locate_missing
+    return Credential(f.secret, part.secret if part else b"", context), part
+
+
 def plan(findings: Sequence[Finding], verifiers: Mapping[str, Verifier]) -> tuple[list[Job], list[tuple[Finding, Result]]]:
     """The jobs to run, and the findings settled without a request (with why)."""
     primary, companion = rule_index(verifiers)
@@ -57,21 +72,16 @@ def plan(findings: Sequence[Finding], verifiers: Mapping[str, Verifier]) -> tupl
             if f.rule_id not in companion:
                 settled.append((f, Result(UNKNOWN, f"no verifier for {f.rule_id}")))
             continue
-        if not f.secret:
-            settled.append((f, Result(UNKNOWN, "value not in memory (found by an earlier incremental run)")))
+        cred, part = _credential(f, v, by_rule)
+        if cred is None:
+            settled.append((f, Result(UNKNOWN, part)))
             continue
-        part = None
-        if v.companions:
-            part = _nearest(f, [c for r in v.companions for c in by_rule.get(r, [])])
-            if part is None:
-                settled.append((f, Result(UNKNOWN, f"needs its {' or '.join(v.companions)} in the same file")))
-                continue
-            paired.add(id(part))
-        cred = Credential(f.secret, part.secret if part else b"")
-        job = jobs.setdefault((v.name, cred.value, cred.companion), Job(v, cred))
+        job = jobs.setdefault((v.name, cred.value, cred.companion, cred.context), Job(v, cred))
         job.findings.append(f)
-        if part is not None and all(x is not part for x in job.findings):
-            job.findings.append(part)
+        if part is not None:
+            paired.add(id(part))
+            if all(x is not part for x in job.findings):
+                job.findings.append(part)
     for f in findings:
         v = companion.get(f.rule_id)
         if v is not None and f.rule_id not in primary and id(f) not in paired:

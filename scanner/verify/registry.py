@@ -7,7 +7,8 @@ one line here, and its test against a local fake (tests/verify/).
 from __future__ import annotations
 
 from scanner.verify.base import Verifier
-from scanner.verify.providers import ai, aws, cloud, messaging, monitoring, payments, registries, vcs
+from scanner.verify.providers import (ai, ai_more, aws, cloud, databases, messaging, monitoring, payments, registries,
+                                      saas, vcs)
 
 VERIFIERS: dict[str, Verifier] = {
     "aws": aws.AWS,
@@ -23,6 +24,7 @@ VERIFIERS: dict[str, Verifier] = {
     "mailgun": messaging.MAILGUN,
     "mailchimp": messaging.MAILCHIMP,
     "stripe": payments.STRIPE,
+    "shopify": payments.SHOPIFY,
     "openai": ai.OPENAI,
     "anthropic": ai.ANTHROPIC,
     "huggingface": ai.HUGGINGFACE,
@@ -33,12 +35,55 @@ VERIFIERS: dict[str, Verifier] = {
     "newrelic": monitoring.NEWRELIC,
     "heroku": cloud.HEROKU,
     "google-api-key": cloud.GOOGLE_API_KEY,
+    "linear": saas.LINEAR,
+    "notion": saas.NOTION,
+    "airtable": saas.AIRTABLE,
+    "asana": saas.ASANA,
+    "digitalocean": saas.DIGITALOCEAN,
+    "cloudflare": saas.CLOUDFLARE,
+    "fastly": saas.FASTLY,
+    "vercel": saas.VERCEL,
+    "netlify": saas.NETLIFY,
+    "sentry": saas.SENTRY,
+    "pagerduty": saas.PAGERDUTY,
+    "square": saas.SQUARE,
+    "postman": saas.POSTMAN,
+    "figma": saas.FIGMA,
+    "dropbox": saas.DROPBOX,
+    "mapbox": saas.MAPBOX,
+    "doppler": saas.DOPPLER,
+    "circleci": saas.CIRCLECI,
+    "buildkite": saas.BUILDKITE,
+    "snyk": saas.SNYK,
+    "pulumi": saas.PULUMI,
+    "intercom": saas.INTERCOM,
+    "typeform": saas.TYPEFORM,
+    "honeycomb": saas.HONEYCOMB,
+    "postmark": saas.POSTMARK,
+    "brevo": saas.BREVO,
+    "launchdarkly": saas.LAUNCHDARKLY,
+    "groq": ai_more.GROQ,
+    "mistral": ai_more.MISTRAL,
+    "replicate": ai_more.REPLICATE,
+    "elevenlabs": ai_more.ELEVENLABS,
+    "deepseek": ai_more.DEEPSEEK,
+    "xai": ai_more.XAI,
+    "openrouter": ai_more.OPENROUTER,
+    "together": ai_more.TOGETHER,
+    "postgresql": databases.POSTGRES,
+    "redis": databases.REDIS,
 }
+
+OWN_HOST = "(the server named in the URI)"
+
+
+def shown_hosts(v: Verifier) -> list[str]:
+    return [OWN_HOST] if v.own_host else list(v.hosts)
 
 
 def endpoint_lines(verifiers: dict[str, Verifier] = VERIFIERS) -> list[str]:
     """One line per verifier: name, provider, the hosts it contacts, the request it makes."""
-    return [f"{name}\t{v.provider}\t{','.join(v.hosts)}\t{v.request}" for name, v in sorted(verifiers.items())]
+    return [f"{name}\t{v.provider}\t{','.join(shown_hosts(v))}\t{v.request}" for name, v in sorted(verifiers.items())]
 
 
 def markdown_table(verifiers: dict[str, Verifier] = VERIFIERS) -> str:
@@ -48,6 +93,6 @@ def markdown_table(verifiers: dict[str, Verifier] = VERIFIERS) -> str:
         rules = ", ".join(f"`{r}`" for r in v.rule_ids)
         if v.companions:
             rules += " with " + ", ".join(f"`{r}`" for r in v.companions)
-        hosts = ", ".join(f"`{h}`" for h in v.hosts)
+        hosts = OWN_HOST if v.own_host else ", ".join(f"`{h}`" for h in v.hosts)
         rows.append(f"| {name} | {v.provider} | {rules} | {hosts} | {v.request.replace('|', '/')} |")
     return "\n".join(rows) + "\n"

@@ -33,6 +33,7 @@ class Case:
     companion: Optional[Callable[[], str]] = None
     bad_status: str = "invalid"
     sent: Callable[[str], str] = lambda value: value  # the part of the value the request carries
+    context: Optional[Callable[[], str]] = None  # what the verifier's locator would find in the file
 
 
 def _docker_auth() -> str:
@@ -71,6 +72,9 @@ CASES: dict[str, Case] = {
                     Answer(401, "Forbidden"), "2 domain(s)"),
     "mailchimp": Case(lambda: hexs(32) + "-us6", "GET", "/3.0/", Answer(200, {"account_name": "Acme"}),
                       Answer(401, {"title": "API Key Invalid"}), "account 'Acme'"),
+    "shopify": Case(lambda: "shpat_" + hexs(32), "GET", "/admin/api/2024-10/shop.json",
+                    Answer(200, {"shop": {"name": "Acme Store"}}), Answer(401, {"errors": "[API] Invalid API key"}),
+                    "shop Acme Store", context=lambda: "acme-" + hexs(6)),
     "stripe": Case(lambda: "sk_live_" + rand(24), "GET", "/v1/balance", Answer(200, {"object": "balance", "livemode": True}),
                    Answer(401, {"error": {"type": "invalid_request_error"}}), "live mode"),
     "openai": Case(lambda: "sk-proj-" + rand(48), "GET", "/v1/models", Answer(200, {"data": [{}, {}, {}]}),
@@ -97,3 +101,51 @@ CASES: dict[str, Case] = {
                            Answer(400, {"error": {"status": "INVALID_ARGUMENT",
                                                   "details": [{"reason": "API_KEY_INVALID"}]}}), "accepted"),
 }
+
+
+def _simple(path: str, ok_body, detail: str, method: str = "GET", bad_status: int = 401) -> Case:
+    """A provider answering 200 with ``ok_body`` for a live token, ``bad_status`` otherwise."""
+    return Case(lambda: rand(40), method, path, Answer(200, ok_body), Answer(bad_status, {"error": "unauthorized"}),
+                detail)
+
+
+CASES.update({
+    "linear": Case(lambda: "lin_api_" + rand(40), "POST", "/graphql",
+                   Answer(200, {"data": {"viewer": {"email": "dev@acme.test"}}}),
+                   Answer(400, {"errors": [{"extensions": {"code": "AUTHENTICATION_ERROR"}}]}), "user dev@acme.test"),
+    "notion": _simple("/v1/users/me", {"object": "user", "name": "Sync"}, "bot Sync"),
+    "airtable": _simple("/v0/meta/whoami", {"id": "usrABC"}, "user usrABC"),
+    "asana": _simple("/api/1.0/users/me", {"data": {"name": "Ann"}}, "user Ann"),
+    "digitalocean": _simple("/v2/account", {"account": {"email": "ops@acme.test"}}, "account ops@acme.test"),
+    "cloudflare": _simple("/client/v4/user/tokens/verify", {"result": {"status": "active"}}, "token active",
+                          bad_status=400),
+    "fastly": _simple("/current_user", {"login": "ops@acme.test"}, "user ops@acme.test", bad_status=403),
+    "vercel": _simple("/v2/user", {"user": {"username": "ann"}}, "user ann", bad_status=403),
+    "netlify": _simple("/api/v1/user", {"email": "ann@acme.test"}, "user ann@acme.test"),
+    "sentry": _simple("/api/0/organizations/", [{"slug": "acme"}], "1 organization(s)"),
+    "pagerduty": _simple("/abilities", {"abilities": ["sso", "teams"]}, "2 abilities"),
+    "square": _simple("/v2/merchants/me", {"merchant": {"business_name": "Acme"}}, "merchant Acme"),
+    "postman": _simple("/me", {"user": {"username": "ann"}}, "user ann"),
+    "figma": _simple("/v1/me", {"handle": "ann"}, "user ann", bad_status=403),
+    "dropbox": _simple("/2/users/get_current_account", {"email": "ann@acme.test"}, "account ann@acme.test", "POST"),
+    "mapbox": _simple("/tokens/v2?access_token=", {"code": "TokenValid"}, "TokenValid"),
+    "doppler": _simple("/v3/me", {"name": "ci"}, "token ci"),
+    "circleci": _simple("/api/v2/me", {"login": "ann"}, "user ann"),
+    "buildkite": _simple("/v2/access-token", {"scopes": ["read_builds"]}, "scopes read_builds"),
+    "snyk": _simple("/rest/self", {"data": {"attributes": {"username": "ann"}}}, "user ann"),
+    "pulumi": _simple("/api/user", {"githubLogin": "ann"}, "user ann"),
+    "intercom": _simple("/me", {"email": "ann@acme.test"}, "admin ann@acme.test"),
+    "typeform": _simple("/me", {"alias": "ann"}, "user ann", bad_status=403),
+    "honeycomb": _simple("/1/auth", {"team": {"name": "acme"}}, "team acme"),
+    "postmark": _simple("/server", {"Name": "prod"}, "server prod"),
+    "brevo": _simple("/v3/account", {"email": "ann@acme.test"}, "account ann@acme.test"),
+    "launchdarkly": _simple("/api/v2/caller-identity", {"tokenName": "ci"}, "token ci"),
+    "groq": _simple("/openai/v1/models", {"data": []}, "accepted (HTTP 200)"),
+    "mistral": _simple("/v1/models", {"data": []}, "accepted (HTTP 200)"),
+    "replicate": _simple("/v1/account", {"username": "ann"}, "user ann"),
+    "elevenlabs": _simple("/v1/user", {"subscription": {}}, "accepted (HTTP 200)"),
+    "deepseek": _simple("/user/balance", {"is_available": True}, "accepted (HTTP 200)"),
+    "xai": _simple("/v1/api-key", {"name": "prod"}, "key 'prod'"),
+    "openrouter": _simple("/api/v1/key", {"data": {"label": "dev"}}, "key 'dev'"),
+    "together": _simple("/v1/models", [], "accepted (HTTP 200)"),
+})

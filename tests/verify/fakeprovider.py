@@ -74,7 +74,7 @@ class FakeProvider:
         self.ok = Answer(200, {})
         self.bad = Answer(401, {})
         self.script: list[Answer] = []
-        self.routes: dict[str, tuple[Answer, Answer]] = {}  # path prefix -> (ok, bad), over ok/bad
+        self.routes: dict[str, tuple[Answer, Answer]] = {}  # "host/path" prefix -> (ok, bad), over ok/bad
         self.seen: list[Seen] = []
         self._host = threading.local()
         self._lock = threading.Lock()
@@ -101,7 +101,7 @@ class FakeProvider:
             self.seen.append(seen)
             if self.script:
                 return self.script.pop(0)
-        ok, bad = next((pair for prefix, pair in self.routes.items() if seen.path.startswith(prefix)),
+        ok, bad = next((pair for prefix, pair in self.routes.items() if (seen.host + seen.path).startswith(prefix)),
                        (self.ok, self.bad))
         return ok if any(seen.carries(v) for v in self.valid) else bad
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.verify.registry import VERIFIERS
+from scanner.verify.registry import VERIFIERS, shown_hosts
 from tests.report.test_reports import validate_sarif
 from tests.verify.cases import CASES, rand
 
@@ -116,7 +116,7 @@ def test_list_endpoints_names_every_verifier_and_its_hosts(run_cli):
     assert r.code == 0 and len(lines) == len(VERIFIERS)
     for line in lines:
         name, provider, hosts, request = line.split("\t")
-        assert hosts.split(",") == list(VERIFIERS[name].hosts) and request == VERIFIERS[name].request
+        assert hosts.split(",") == shown_hosts(VERIFIERS[name]) and request == VERIFIERS[name].request
 
 
 def test_verify_without_an_action_is_a_usage_error(run_cli):
@@ -128,3 +128,18 @@ def test_verify_config_section_is_validated(run_cli, tmp_path):
     (tmp_path / ".leakstop.yaml").write_text("verify: {allowed_endpoint: [x]}\n")
     r = run_cli("scan", ".", cwd=tmp_path)
     assert r.code == 2 and "unknown key 'verify.allowed_endpoint'" in r.err
+
+
+def test_shopify_token_is_checked_at_the_shop_its_file_names(run_cli, fake, tmp_path):
+    from tests.verify.cases import hexs
+
+    token = "shpat_" + hexs(32)
+    (tmp_path / "shop.env").write_text(f"SHOPIFY_STORE=acme-outlet.myshopify.com\nSHOPIFY_TOKEN={token}\n")
+    (tmp_path / "other.env").write_text(f"SHOPIFY_TOKEN={'shpat_' + hexs(32)}\n")
+    fake.ok, fake.bad = CASES["shopify"].ok, CASES["shopify"].bad
+    fake.valid.add(token)
+    r = run_cli("scan", ".", "--verify", "-f", "json", "--engine", "keywords", cwd=tmp_path)
+    got = _by_path(json.loads(r.out))
+    assert got["shop.env"] == {"status": "verified", "detail": "shop Acme Store"}
+    assert got["other.env"]["status"] == "unknown" and "myshopify.com" in got["other.env"]["detail"]
+    assert [s.host for s in fake.seen] == ["acme-outlet.myshopify.com"]

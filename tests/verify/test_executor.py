@@ -90,9 +90,10 @@ def test_the_whole_phase_ends_at_the_deadline(fake):
 
 
 def test_500_findings_over_every_provider_in_bounded_time(fake):
-    names = sorted(CASES)
+    names = sorted(n for n in CASES if VERIFIERS[n].locate is None)  # the others need a file
     for name in names:
-        fake.routes[CASES[name].path.split("?")[0]] = (CASES[name].ok, CASES[name].bad)
+        for host in VERIFIERS[name].hosts:
+            fake.routes[host + CASES[name].path.split("?")[0]] = (CASES[name].ok, CASES[name].bad)
     found, expect = [], []
     for i in range(500):
         case = CASES[names[i % len(names)]]
