@@ -106,6 +106,10 @@ class SecretStore(Protocol):
     def current_values(self, remote: Remote) -> dict:
         """The values ``remote`` holds now (key -> value), read only to compare hashes."""
 
+    def version_values(self, name: str, version_id: str) -> Optional[dict]:
+        """The values one version of ``name`` held (key -> value), or None when that version is
+        gone; read only by ``rotation status --verify`` to ask providers about the old value."""
+
 
 def request_token(name: str, payload: str, key: bytes) -> str:
     """Idempotency token derived from the content: a re-run sends the same token, so AWS creates

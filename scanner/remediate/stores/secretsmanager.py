@@ -126,16 +126,17 @@ class SecretsManagerStore:
     def current_values(self, remote: Remote) -> dict:
         with aws_call(f"GetSecretValue {remote.name}"):
             got = self.client.get_secret_value(SecretId=remote.name)
-        text = got.get("SecretString")
-        if text is None:
-            raise LeakstopError(f"secret {remote.name} holds binary data, not a JSON document: choose another name_template")
+        return _document(remote.name, got.get("SecretString"))
+
+    def version_values(self, name: str, version_id: str) -> Optional[dict]:
         try:
-            values = json.loads(text)
-        except ValueError:
-            raise LeakstopError(f"secret {remote.name} exists but is not a JSON document: choose another name_template") from None
-        if not isinstance(values, dict):
-            raise LeakstopError(f"secret {remote.name} exists but is not a JSON object: choose another name_template")
-        return values
+            with aws_call(f"GetSecretValue {name}"):
+                got = self.client.get_secret_value(SecretId=name, VersionId=version_id)
+        except LeakstopError as exc:
+            if "ResourceNotFoundException" in exc.message:
+                return None
+            raise
+        return _document(name, got.get("SecretString"))
 
     def write(self, name: str, values: dict, kms_key_id: Optional[str], exists: bool) -> str:
         payload = encode_json(values)
@@ -197,6 +198,19 @@ class SecretsManagerStore:
             if not page.get("NextToken"):
                 return out
             kw["NextToken"] = page["NextToken"]
+
+
+def _document(name: str, text: Optional[str]) -> dict:
+    """A secret's JSON object of keys and values."""
+    if text is None:
+        raise LeakstopError(f"secret {name} holds binary data, not a JSON document: choose another name_template")
+    try:
+        values = json.loads(text)
+    except ValueError:
+        raise LeakstopError(f"secret {name} exists but is not a JSON document: choose another name_template") from None
+    if not isinstance(values, dict):
+        raise LeakstopError(f"secret {name} exists but is not a JSON object: choose another name_template")
+    return values
 
 
 def _date(value) -> Optional[str]:

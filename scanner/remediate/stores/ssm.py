@@ -104,6 +104,16 @@ class SsmStore:
         with aws_call(f"GetParameter {remote.name}"):
             return {"": self.client.get_parameter(Name=remote.name, WithDecryption=True)["Parameter"]["Value"]}
 
+    def version_values(self, name: str, version_id: str) -> Optional[dict]:
+        try:
+            with aws_call(f"GetParameter {name}:{version_id}"):
+                p = self.client.get_parameter(Name=f"{name}:{version_id}", WithDecryption=True)["Parameter"]
+        except LeakstopError as exc:
+            if "ParameterVersionNotFound" in exc.message or "ParameterNotFound" in exc.message:
+                return None
+            raise
+        return {"": p["Value"]}
+
     def _tags(self, name: str) -> dict:
         with aws_call(f"ListTagsForResource {name}"):
             tags = self.client.list_tags_for_resource(ResourceType="Parameter", ResourceId=name).get("TagList", [])
