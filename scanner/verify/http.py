@@ -17,7 +17,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
 
-from scanner.verify.base import ERROR, INVALID, UNKNOWN, VERIFIED, Context, Credential, Result, Retry
+from scanner.verify.base import ERROR, INVALID, UNKNOWN, VERIFIED, Context, Credential, Result, Retry, Verifier
 
 MAX_BODY = 1 << 20  # a verifier reads at most this much of an answer
 USER_AGENT = "leakstop-verify"
@@ -149,10 +149,8 @@ def get(host: str, path: str, headers: Callable[[Credential], Mapping[str, str]]
 def simple(name: str, provider: str, rule_ids: tuple[str, ...], host: str, path: str,
            auth: Callable[[Credential], Mapping[str, str]], auth_text: str,
            who: Optional[Who] = None, interpret: Optional[Interpret] = None,
-           method: str = "GET", rate: float = 20.0) -> "Verifier":
+           method: str = "GET", rate: float = 20.0) -> Verifier:
     """The common shape: one request to one fixed URL, the credential in a header."""
-    from scanner.verify.base import Verifier
-
     build = lambda cred: Request(method, host, path, auth(cred))  # noqa: E731
     return Verifier(name=name, provider=provider, rule_ids=rule_ids, hosts=(host,),
                     request=f"{method} https://{host}{path} ({auth_text})",
@@ -160,11 +158,9 @@ def simple(name: str, provider: str, rule_ids: tuple[str, ...], host: str, path:
 
 
 def graphql(name: str, provider: str, rule_ids: tuple[str, ...], host: str, header: str, query: str,
-            path: tuple[str, ...], prefix: str = "") -> "Verifier":
+            path: tuple[str, ...], prefix: str = "") -> Verifier:
     """One read-only GraphQL query to ``https://host/graphql``, the token in ``header``; live when
     ``data`` holds ``path`` (its ``email`` names the owner), rejected on 400/401/403 or ``errors``."""
-    from scanner.verify.base import Verifier
-
     body = json.dumps({"query": query}).encode()
 
     def interpret(resp: Response) -> Result:
