@@ -101,9 +101,16 @@ FENCE_LANGUAGES: dict[str, str] = {
 }
 
 
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst")
+
+
 def language_for(path: str) -> Optional[str]:
     """The language of a file by its name, or None (no grammar: the regex rules judge alone)."""
     name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    for suffix in COMPRESSED:  # a compressed file is scanned decompressed: service-2.json.gz is JSON
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
     if name in LANGUAGES:
         return LANGUAGES[name]
     dot = name.rfind(".")

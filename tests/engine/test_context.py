@@ -203,6 +203,9 @@ def test_unknown_languages_keep_the_regex_judgement(engine):
     assert context.language_for("a/b/Rakefile") == "ruby"
     assert context.language_for("x.PY") == "python"
     assert context.language_for("Makefile") is None
+    # Compressed files are scanned decompressed: the name under the compression suffix decides.
+    assert context.language_for("botocore/data/ecr/service-2.json.gz") == "json"
+    assert context.language_for("notes.gz") is None
 
 
 def test_a_line_the_parser_cannot_read_is_judged_by_the_regex(engine):
