@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 from scanner.rules import Rule
@@ -372,6 +372,20 @@ def encoded_fragment(c: Candidate) -> bool:
     return len(body) >= ENCODED_LINE and not text[:start].strip() and all(ch in _BASE64_CHARS or ch == 61 for ch in body)
 
 
+_NEXT_FIELD = re.compile(rb"&[A-Za-z_][\w.-]{0,40}=")
+
+
+def query_tail(c: Candidate) -> bool:
+    """A generic value that ran on into a query string's next field (``password=passwd&dbname=app``):
+    the value is the part before ``&``, and is judged by the other filters on its own."""
+    if not c.rule.generic:
+        return False
+    m = _NEXT_FIELD.search(c.value)
+    if m is None or m.start() == 0:
+        return False
+    return is_false_positive(replace(c, value=c.value[: m.start()])) is not None
+
+
 FILTERS: dict[str, Callable[[Candidate], bool]] = {
     "placeholder": placeholder,
     "template": template,
@@ -386,6 +400,7 @@ FILTERS: dict[str, Callable[[Candidate], bool]] = {
     "keyword_in_word": keyword_in_word,
     "identifier": identifier,
     "encoded_fragment": encoded_fragment,
+    "query_tail": query_tail,
 }
 
 

@@ -259,3 +259,14 @@ def test_generic_values_of_descriptor_or_public_keys_are_not_credentials(key):
 def test_generic_values_of_credential_keys_are_kept(key):
     assert not F.descriptor_key(F.Candidate(GENERIC, b"XLveDrKzF1SwaiNRPTaM", F.Line(b""), "a.md", key))
     assert not F.descriptor_key(F.Candidate(SPECIFIC, b"XLveDrKzF1SwaiNRPTaM", F.Line(b""), "a.md", "token_prefix"))
+
+
+@pytest.mark.parametrize("value", ["passwd&dbname=app", "changeme&user=app&host=db", "${DB_PASS}&sslmode=require"])
+def test_a_placeholder_before_the_next_query_field_is_not_a_password(value):
+    assert F.query_tail(F.Candidate(GENERIC, value.encode(), F.Line(b""), "a.rb", "password"))
+
+
+@pytest.mark.parametrize("value", ["Zq8Wk3Lm9Rt2&dbname=app", "Tr0ub4dor&3-horse", "&dbname=app"])
+def test_a_real_value_before_the_next_query_field_is_kept(value):
+    assert not F.query_tail(F.Candidate(GENERIC, value.encode(), F.Line(b""), "a.rb", "password"))
+    assert not F.query_tail(F.Candidate(SPECIFIC, b"passwd&dbname=app", F.Line(b""), "a.rb", "password"))
