@@ -10,7 +10,9 @@ from scanner.remediate.records import Item, Manual, Workspace
 from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, text_or_manual
 
 
-_DOCKER_INSTR = re.compile(r"^(\s*)(ENV|ARG)(\s+)(.*?)(\s*)$", re.I)
+# Each repeat ends where the next cannot start (linear time: scanner/redos.py checks it).
+# Matched against the line without trailing blanks.
+_DOCKER_INSTR = re.compile(r"^([ \t]*)(ENV|ARG)([ \t]+)(\S.*)$", re.I)
 _PAIR = re.compile(r"""([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)""")
 
 
@@ -27,7 +29,7 @@ def rewrite_dockerfile(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> 
         raw = lines[site.line - 1]
         cr = "\r" if raw.endswith("\r") else ""
         line = raw[:-1] if cr else raw
-        m = _DOCKER_INSTR.match(line)
+        m = _DOCKER_INSTR.match(line.rstrip())
         col = site.column - 1
         if not m or line[col : col + len(item.value.decode("utf-8", "replace"))] != item.value.decode("utf-8", "replace"):
             ctx.manual.append(Manual(site, "not a one-line ENV/ARG instruction"))

@@ -11,7 +11,8 @@ from scanner.remediate.records import Item, Manual, Workspace
 from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, ensure_ignored, line_starts, locate, text_or_manual
 
 
-_ENV_LINE = re.compile(r"^(\s*)(export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*)(.*)$")
+# The value starts at its first non-blank (linear time: scanner/redos.py checks it).
+_ENV_LINE = re.compile(r"^([ \t]*)(export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)([ \t]*=[ \t]*)(\S.*|)$")
 
 
 def rebuild_note(ctx: Context, key: str, item: Item) -> str:

@@ -12,7 +12,7 @@ from typing import Optional
 from scanner.remediate.records import Item, Manual, Workspace
 from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, line_starts, locate, splice, text_or_manual
 
-_LINE = re.compile(r"^[ \t]*(?://([^/:\s]+)[^\s=]*:)?(_authToken|_password|_auth|[A-Za-z_][\w.-]*)[ \t]*=")
+_LINE = re.compile(r"^[ \t]*(?://([^/:\s]+)(?:[:/][^\s=]*)?:)?(_authToken|_password|_auth|[A-Za-z_][\w.-]*)[ \t]*=")
 _VAR = {"_authToken": "NPM_TOKEN", "_password": "NPM_PASSWORD", "_auth": "NPM_AUTH"}
 
 
