@@ -230,9 +230,13 @@ URI = re.compile(
 )
 # ADO.NET / ODBC style: Server=...;User Id=...;Password=...;
 CONN_STRING = re.compile(r"(?i)(?:^|;)\s*(?P<k>password|pwd)\s*=\s*(?P<password>[^;'\"<>\s]+)", re.ASCII)
+# Passwords that stand for one in documentation and defaults: bare words, references, and
+# letters-only words that name their role (mypass, dbpassword, supersecret, cachepass). A weak
+# real password (password123, letmein, hunter2) is not one. "27017,host2:..." is the port list of a
+# multi-host URI read as a password.
 _PLACEHOLDER_PASSWORDS = re.compile(
     r"(?i)^(password|passwd|pass|pwd|secret|changeme|user|username|\*+|x+|\.+|%s|%\w+|<[^>]*>|\[[^\]]*\]|"
-    r"\{[^}]*\}|your.*|my.*password|.*placeholder.*|test|example)$"
+    r"\{[^}]*\}|your.*|my.*password|.*placeholder.*|test|example|[a-z]*(?:pass|pwd|secret)[a-z]*|\d{1,5},.*)$"
 )
 
 
@@ -240,8 +244,7 @@ def uri_passwords(text: str) -> list[tuple[int, int]]:
     """Character spans of literal passwords embedded in URIs and connection strings."""
     out = []
     for m in URI.finditer(text):
-        pw, user, host = m.group("password"), m.group("user"), m.group("host").lower()
-        if _bad_password(pw) or pw == user or "example" in host or host in ("host", "hostname"):
+        if placeholder_userinfo(m.group("user"), m.group("password"), m.group("host")):
             continue
         out.append(m.span("password"))
     if ";" in text:
@@ -249,6 +252,17 @@ def uri_passwords(text: str) -> list[tuple[int, int]]:
             if not _bad_password(m.group("password")):
                 out.append(m.span("password"))
     return out
+
+
+# Hosts of documentation examples: RFC 2606 names, and words standing for a host.
+_DOC_HOST = re.compile(r"(?i)(^|[.-])(example|invalid)([.-]|$)|^(host|hostname|your[-_.]?host|server|domain|myhost|<.*)$")
+
+
+def placeholder_userinfo(user: str, password: str, host: str) -> bool:
+    """Is ``scheme://user:password@host`` documentation or a default rather than a credential? A
+    placeholder or reference password, the user name repeated (``guest:guest``), or a documentation
+    host (``example.com``). A weak password on a real host (``app:password123@db``) is a leak."""
+    return _bad_password(password) or password.lower() == user.lower() or bool(_DOC_HOST.search(host))
 
 
 def _bad_password(pw: str) -> bool:

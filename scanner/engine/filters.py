@@ -386,6 +386,30 @@ def query_tail(c: Candidate) -> bool:
     return is_false_positive(replace(c, value=c.value[: m.start()])) is not None
 
 
+# A value that is the password of a URI's userinfo: the scheme and user before it, "@host" after.
+_USERINFO_BEFORE = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]{0,30}://(?P<user>[^\s:/?#@'\"<>`]{0,64}):$")
+_USERINFO_HOST = re.compile(rb"@(?P<host>[^\s/?#'\"<>`:@]{0,253})")
+USERINFO_REACH = 100  # scheme and user name, at most
+
+
+def userinfo(c: Candidate) -> bool:
+    """The password of ``scheme://user:password@host`` when the URI is documentation or a default
+    (see detectors.keys.placeholder_userinfo): ``user:pass@``, ``guest:guest@``, ``@example.com``."""
+    end = c.at + len(c.value)
+    host = _USERINFO_HOST.match(c.line.text, end)
+    if host is None:
+        return False
+    before = _USERINFO_BEFORE.search(c.line.text, max(c.at - USERINFO_REACH, 0), c.at)
+    if before is None:
+        return False
+    # Imported here: detectors.keys imports scanner.engine (entropy), whose package imports this module.
+    from scanner.detectors.keys import placeholder_userinfo
+
+    return placeholder_userinfo(
+        before.group("user").decode("latin-1"), c.value.decode("latin-1"), host.group("host").decode("latin-1")
+    )
+
+
 FILTERS: dict[str, Callable[[Candidate], bool]] = {
     "placeholder": placeholder,
     "template": template,
@@ -401,6 +425,7 @@ FILTERS: dict[str, Callable[[Candidate], bool]] = {
     "identifier": identifier,
     "encoded_fragment": encoded_fragment,
     "query_tail": query_tail,
+    "userinfo": userinfo,
 }
 
 

@@ -59,3 +59,12 @@ def test_uri_passwords_spans():
     text = "postgres://app:Qm4Tx9Lr2Vz7@db.internal/app and redis://:Hq8Zt3Wm6Kp1@cache:6379"
     assert [text[s:e] == p for (s, e), p in zip(uri_passwords(text), ["Qm4Tx9Lr2Vz7", "Hq8Zt3Wm6Kp1"])] == [True, True]
     assert uri_passwords("postgres://u:${P}@h/db postgres://user:password@h postgres://a:a@h") == []
+
+
+def test_uri_passwords_judge_weak_passwords_and_placeholders_like_the_rules():
+    # A weak human password on a real host is a leak; role words, repeated user names and
+    # documentation hosts are not (the same predicate as filters.userinfo).
+    assert uri_passwords("DATABASE_URL=postgres://app:password123@db.internal/app")
+    for text in ("postgres://app:dbpassword@db.internal/app", "amqp://guest:guest@mq.internal/",
+                 "redis://:Zq81vTx0@cache.example.com:6379", "mongodb://a:b,c@h1:27017,h2:27017/db"):
+        assert uri_passwords(text) == [], text

@@ -6,6 +6,7 @@ import pytest
 
 from scanner.engine import filters as F
 from scanner.rules import Rule
+from tests import strategies as S
 
 SPECIFIC = Rule(id="x-token", name="x", provider="x", regex=r"(?P<secret>x)", keywords=("x",), severity="high",
                 rotation="r", examples=("x",), negative_examples=("y",))
@@ -270,3 +271,28 @@ def test_a_placeholder_before_the_next_query_field_is_not_a_password(value):
 def test_a_real_value_before_the_next_query_field_is_kept(value):
     assert not F.query_tail(F.Candidate(GENERIC, value.encode(), F.Line(b""), "a.rb", "password"))
     assert not F.query_tail(F.Candidate(SPECIFIC, b"passwd&dbname=app", F.Line(b""), "a.rb", "password"))
+
+
+@pytest.mark.parametrize("line, value", [
+    ("https://user:pass@10.10.1.10:1080", "pass"),
+    ("amqp://guest:guest@mq.internal:5672/", "guest"),
+    ("# https://actionmailbox:PASSWORD@example.com/inbound_emails", "PASSWORD"),
+    ("postgres://app:dbpassword@db.internal/app", "dbpassword"),
+    ("redis://:supersecret@cache.internal:6379", "supersecret"),
+    ("mongodb://u:Qx81vTz0@host/db", "Qx81vTz0"),
+    ("smtp://mailer:Qx81vTz0@mail.example.org:587", "Qx81vTz0"),
+])
+def test_userinfo_drops_documentation_and_defaults(line, value):
+    assert F.userinfo(cand(value, line=line, at=line.index(":" + value + "@") + 1))
+
+
+@pytest.mark.parametrize("password", ["password123", "letmein1", "hunter22"])
+def test_userinfo_keeps_weak_passwords_on_real_hosts(password):
+    line = f'DATABASE_URL = "postgres://app:{password}@db.internal:5432/app"'
+    assert not F.userinfo(cand(password, line=line))
+
+
+def test_userinfo_keeps_random_passwords_and_ignores_values_outside_a_uri():
+    pw = S.fake_secret(7, 16)
+    assert not F.userinfo(cand(pw, line=f"rtsp://admin:{pw}@192.168.1.64:554/stream"))
+    assert not F.userinfo(cand("password", line="password = password"))  # not userinfo: other filters judge it
