@@ -52,6 +52,7 @@ class Emitter:
 DETECTORS: dict[str, tuple[Callable[[str], bool], Optional[Callable[[bytes], bool]], str]] = {
     "dockerfile": (names.wants_dockerfile, None, "scanner.detectors.dockerfile:detect"),
     "build-args": (names.wants_build_args, lambda d: b"--build-arg" in d, "scanner.detectors.dockerfile:detect_build_args"),
+    "commands": (names.wants_commands, None, "scanner.detectors.commands:detect"),
     "compose": (names.wants_compose, None, "scanner.detectors.compose:detect"),
     "envfile": (names.wants_envfile, None, "scanner.detectors.envfile:detect"),
     "config": (lambda p: bool(names.config_kind(p)), None, "scanner.detectors.config:detect"),

@@ -25,6 +25,8 @@ STRONG = frozenset(
         "credential", "credentials", "creds", "privatekey", "accesskey", "secretkey", "authtoken",
         "accesstoken", "refreshtoken", "clientsecret", "apitoken", "apisecret", "passcode",
         "requirepass", "masterauth", "masterpassword", "identitytoken", "registrytoken",
+        # keytool's and jarsigner's options (-storepass, -srckeypass ...)
+        "storepass", "keypass", "srcstorepass", "deststorepass", "srckeypass", "destkeypass",
     }
 )
 # Two-token names that mean a credential (API_KEY, private-key, AccountKey).

@@ -34,6 +34,12 @@ def wants_build_args(path: str) -> bool:
     return name.endswith(_SCRIPT_EXT) or name in _SCRIPT_NAMES or wants_dockerfile(path) or bool(_CI_NAMES.search(path))
 
 
+def wants_commands(path: str) -> bool:
+    """Scripts, Makefiles and CI files: where shell commands are written down (the Dockerfile
+    detector reads RUN lines with the same functions; compose files have a detector of their own)."""
+    return wants_build_args(path) and not wants_dockerfile(path) and not wants_compose(path)
+
+
 _COMPOSE = re.compile(r"^(docker-)?compose([._-][^/]*)?\.ya?ml$|^[^/]*[._-]compose\.ya?ml$", re.I)
 
 

@@ -138,7 +138,7 @@ def test_run_patterns_find_what_the_single_patterns_found(seed):
     import random
     import re
 
-    from scanner.detectors import dockerfile as D
+    from scanner.detectors import commands as D
 
     rng = random.Random(seed)
     for _ in range(2000):

@@ -1,0 +1,83 @@
+"""Credentials typed into shell commands in scripts, Makefiles and CI files (detectors/commands.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import strategies as S
+from tests.detectors.fixture_eval import digest as d
+
+RULE = "command-line-credential"
+PW = S.fake_secret(1010, 14)
+
+
+@pytest.mark.parametrize(
+    "command, key",
+    [
+        ("mysql -u root -p{PW} -h db.internal app < dump.sql", "MYSQL_PASSWORD"),
+        ("mysqldump -uroot --password='{PW}' app > d.sql", "MYSQL_PASSWORD"),
+        ("PGPASSWORD={PW} psql -h db.internal -U app", "PGPASSWORD"),
+        ("mongosh --username admin --password {PW} db.internal", "MONGO_PASSWORD"),
+        ("mongodump -u admin -p {PW} --out /backup", "MONGO_PASSWORD"),
+        ("redis-cli -h cache.internal -a {PW} ping", "REDIS_PASSWORD"),
+        ("podman login -u robot -p {PW} quay.io", "REGISTRY_PASSWORD"),
+        ("docker login -u robot -p {PW} registry.internal", "DOCKER_PASSWORD"),
+        ("sshpass -p '{PW}' ssh deploy@web1", "SSH_PASSWORD"),
+        ("openssl pkcs12 -export -in c.pem -passout pass:{PW} -out c.p12", "OPENSSL_PASSPHRASE"),
+        ("aws ssm put-parameter --name /app/db --value '{PW}' --type SecureString", "SSM_PARAMETER_VALUE"),
+        ("aws secretsmanager create-secret --name app/db --secret-string {PW}", "SECRET_STRING"),
+        ("./manage.py createsuperuser --username admin --password {PW}", "password"),
+        ("az login --service-principal -u app-id --password={PW} --tenant t1", "password"),
+        ("deploy --api-key {PW} --env prod", "api-key"),
+        ("keytool -importkeystore -srcstorepass {PW} -destkeystore b.jks", "srcstorepass"),
+        ("helm upgrade app ./chart --set db.password={PW}", "db.password"),
+        ("helm upgrade app ./chart --set-string 'auth.token={PW}'", "auth.token"),
+    ],
+)
+def test_commands_in_a_script(find, command, key):
+    assert find("scripts/deploy.sh", "#!/bin/sh\n" + command.replace("{PW}", PW) + "\n") == [(RULE, key, d(PW))]
+
+
+@pytest.mark.parametrize("path", ["deploy.sh", "Makefile", "ci/release.ps1", "Jenkinsfile", ".gitlab-ci.yml",
+                                  ".github/workflows/deploy.yml", "bitbucket-pipelines.yml"])
+def test_script_and_ci_file_names(find, path):
+    assert find(path, f"deploy:\n  script:\n    - mysql -h db -u root -p{PW} < schema.sql\n") == [(RULE, "MYSQL_PASSWORD", d(PW))]
+
+
+def test_other_files_are_left_to_other_rules(find):
+    assert find("notes.txt", f"mysql -h db -u root -p{PW} < schema.sql\n") == []
+
+
+def test_a_command_continued_over_lines(find):
+    text = f"#!/bin/sh\nmongosh --host db.internal \\\n  --username admin \\\n  --password {PW}\n"
+    assert find("backup.sh", text) == [(RULE, "MONGO_PASSWORD", d(PW))]
+
+
+def test_an_option_two_patterns_know_is_reported_once(find):
+    # mysql's --password= and the credential-named option pattern find the same span
+    assert find("db.sh", f"mysql -uroot --password={PW} app\n") == [(RULE, "MYSQL_PASSWORD", d(PW))]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'mysql -u root -p"$MYSQL_ROOT_PASSWORD" app',
+        "mysql -u root -p app",
+        "mysql -u root --password=password app",
+        'echo "$CI_REGISTRY_PASSWORD" | docker login --password-stdin registry.internal',
+        "openssl enc -d -aes-256-cbc -pass env:BACKUP_KEY -in a.enc",
+        "openssl enc -d -aes-256-cbc -pass file:/run/secrets/key -in a.enc",
+        "docker build --secret id=npmrc,src=$HOME/.npmrc .",
+        "deploy --token-file /run/secrets/token",
+        "deploy --password-file /run/secrets/pw --bypass everything1",
+        "helm upgrade app ./chart --set db.host=db.internal --set replicas=3",
+        "aws ssm put-parameter --name /app/db --value \"${{ secrets.DB_PASSWORD }}\"",
+    ],
+)
+def test_references_placeholders_and_non_credentials(find, command):
+    assert find("deploy.sh", "#!/bin/sh\n" + command + "\n") == []
+
+
+def test_dockerfile_run_lines_use_the_same_commands(find):
+    text = f"FROM mongo:7\nRUN mongosh --username admin --password {PW} --eval 'db.stats()'\n"
+    assert find("Dockerfile", text) == [("dockerfile-run-credential", "MONGO_PASSWORD", d(PW))]
