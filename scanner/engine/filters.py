@@ -75,6 +75,7 @@ KNOWN_EXAMPLES = frozenset(
         b"sk_test_4eC39HqLyjWDarjtT1zdp7dc",
         b"pk_test_TYooMQauvdEDq54NiTphI7jx",
         b"xoxb-not-a-real-token-this-will-not-work",
+        b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==",  # RFC 7617's Basic credentials (Aladdin:open sesame)
     }
 )
 _UUID = re.compile(rb"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -390,11 +391,21 @@ def query_tail(c: Candidate) -> bool:
 _USERINFO_BEFORE = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]{0,30}://(?P<user>[^\s:/?#@'\"<>`]{0,64}):$")
 _USERINFO_HOST = re.compile(rb"@(?P<host>[^\s/?#'\"<>`:@]{0,253})")
 USERINFO_REACH = 100  # scheme and user name, at most
+# A value that is HTTP Basic credentials: base64 of user:password after the scheme word.
+_BASIC_BEFORE = re.compile(rb"(?i)\bbasic\s{1,3}$")
 
 
 def userinfo(c: Candidate) -> bool:
-    """The password of ``scheme://user:password@host`` when the URI is documentation or a default
-    (see detectors.keys.placeholder_userinfo): ``user:pass@``, ``guest:guest@``, ``@example.com``."""
+    """A ``user:password`` pair that is documentation or a default (see
+    detectors.keys.placeholder_userinfo: ``user:pass``, ``guest:guest``, ``@example.com``), as the
+    password of ``scheme://user:password@host`` or as Basic credentials (judged decoded)."""
+    # Imported here: detectors.keys imports scanner.engine (entropy), whose package imports this module.
+    from scanner.detectors.keys import decoded_text, placeholder_userinfo
+
+    if _BASIC_BEFORE.search(c.line.text, max(c.at - 12, 0), c.at):
+        plain = decoded_text(c.value.decode("latin-1"))
+        user, sep, password = (plain or "").partition(":")
+        return bool(sep) and placeholder_userinfo(user, password, "")
     end = c.at + len(c.value)
     host = _USERINFO_HOST.match(c.line.text, end)
     if host is None:
@@ -402,9 +413,6 @@ def userinfo(c: Candidate) -> bool:
     before = _USERINFO_BEFORE.search(c.line.text, max(c.at - USERINFO_REACH, 0), c.at)
     if before is None:
         return False
-    # Imported here: detectors.keys imports scanner.engine (entropy), whose package imports this module.
-    from scanner.detectors.keys import placeholder_userinfo
-
     return placeholder_userinfo(
         before.group("user").decode("latin-1"), c.value.decode("latin-1"), host.group("host").decode("latin-1")
     )

@@ -296,3 +296,25 @@ def test_userinfo_keeps_random_passwords_and_ignores_values_outside_a_uri():
     pw = S.fake_secret(7, 16)
     assert not F.userinfo(cand(pw, line=f"rtsp://admin:{pw}@192.168.1.64:554/stream"))
     assert not F.userinfo(cand("password", line="password = password"))  # not userinfo: other filters judge it
+
+
+def _basic(pair: str) -> str:
+    import base64
+
+    return base64.b64encode(pair.encode()).decode()
+
+
+@pytest.mark.parametrize("pair", ["user:password", "admin:admin", "username:password", "user:pass", "api:<your-key>"])
+def test_userinfo_judges_basic_credentials_decoded(pair):
+    value = _basic(pair)
+    assert F.userinfo(cand(value, line=f'curl -H "Authorization: Basic {value}" https://api.internal/v1'))
+
+
+def test_userinfo_keeps_real_basic_credentials_and_other_base64():
+    value = _basic("deploy:" + S.fake_secret(11, 14))
+    assert not F.userinfo(cand(value, line=f'headers = {{"Authorization": "Basic {value}"}}'))
+    assert not F.userinfo(cand(_basic("user:password"), line="blob = " + _basic("user:password")))  # not after Basic
+
+
+def test_rfc_7617_basic_example_is_a_known_example():
+    assert F.known_example(cand(_basic("Aladdin:open sesame")))
