@@ -593,8 +593,11 @@ def _rank(m: Match) -> tuple:
     """Specific before generic, longer spans first, then position. On the very same span, a rule
     whose provider the key names (a JWT in ``HYGRAPH_TOKEN`` for hygraph-token) goes before a
     format-only rule (jwt) or one whose key names another service: it knows whose credential
-    it is, and its rotation guidance is the one that applies."""
-    return (m.rule.generic, -(m.end - m.start), m.start, not (m.key and m.rule.provider in m.key.lower()))
+    it is, and its rotation guidance is the one that applies; so does any provider's rule before a
+    rule that knows only the syntax around the value (generic-* providers: a token as the default of
+    an environment lookup is the provider's token)."""
+    return (m.rule.generic, -(m.end - m.start), m.start, not (m.key and m.rule.provider in m.key.lower()),
+            m.rule.provider.startswith("generic-"))
 
 
 def _add_generic(generic: list[Match], out: list[Match]) -> None:

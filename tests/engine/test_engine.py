@@ -183,7 +183,8 @@ def test_remembered_windows_give_the_same_findings_at_new_offsets():
 def _pairwise_dedupe(kept):
     """The specification _dedupe keeps: each match against every winner so far, in rank order."""
     named = lambda m: bool(m.key) and m.rule.provider in m.key.lower()  # noqa: E731
-    ranked = sorted(kept, key=lambda m: (m.rule.generic, -(m.end - m.start), m.start, not named(m)))
+    ranked = sorted(kept, key=lambda m: (m.rule.generic, -(m.end - m.start), m.start, not named(m),
+                                         m.rule.provider.startswith("generic-")))
     out = []
     for m in ranked:
         for i, w in enumerate(out):
@@ -206,7 +207,7 @@ def test_dedupe_keeps_the_same_winners_as_comparing_every_pair(seed):
     from scanner.models import Match
 
     rng = random.Random(seed)
-    rules = [replace(AWS[0], id=f"r{i}", generic=i >= 2, provider=f"p{i % 2}") for i in range(4)]
+    rules = [replace(AWS[0], id=f"r{i}", generic=i >= 2, provider=("p0", "generic-p1", "p1")[i % 3]) for i in range(5)]
     kept = []
     for _ in range(rng.randint(1, 30)):
         start = rng.randrange(60)
@@ -239,6 +240,18 @@ def test_on_the_same_span_the_rule_whose_provider_the_key_names_wins():
     assert [f.rule_id for f in scan(e, f"HYGRAPH_TOKEN={token}\n")] == ["hygraph-token"]
     assert [f.rule_id for f in scan(e, f"wasabi_secret_access_key: \"{secret}\"\n")] == ["wasabi-secret-key"]
     assert [f.rule_id for f in scan(e, f"token = \"{token}\"\n")] == ["jwt"]
+
+
+def test_on_the_same_span_a_providers_rule_beats_one_that_knows_only_the_syntax():
+    """A Stripe key as the default of an environment lookup is found by stripe-live-secret-key and
+    by env-default-credential on the very same span: the provider's rule is the finding."""
+    import secrets
+    import string
+
+    token = "sk_live_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+    e = Engine(Config(), rules=load_rules(rule_files()))
+    for line in (f"key = os.environ.get('PAYMENTS_API_KEY', '{token}')\n", f"const key = process.env.PAYMENTS_API_KEY || '{token}';\n"):
+        assert [f.rule_id for f in scan(e, line)] == ["stripe-live-secret-key"]
 
 
 def test_a_token_in_a_comment_arn_does_not_hide_the_same_token_in_code():
