@@ -178,8 +178,14 @@ def _uri_key(line: str, pw_start: int) -> str:
     return f"{scheme}_PASSWORD"
 
 
+# Comment lines of shell, YAML, Makefiles, PowerShell, Groovy (Jenkinsfile) and batch files: a
+# password-like word in a comment is not enough (engine.context judges comments the same way).
+_COMMENT = re.compile(r"\s*(?:#|//|::|rem\s)", re.ASCII | re.IGNORECASE)
+
+
 def detect(chunk, em) -> Iterator:
     if not wants_commands(chunk.path):
         return
     for line, offs in logical_lines(decode(chunk.data)):
-        yield from run_credentials(line, offs, 0, em, RULE)
+        if not _COMMENT.match(line):
+            yield from run_credentials(line, offs, 0, em, RULE)

@@ -78,6 +78,12 @@ def test_references_placeholders_and_non_credentials(find, command):
     assert find("deploy.sh", "#!/bin/sh\n" + command + "\n") == []
 
 
+@pytest.mark.parametrize("comment", ["# mysql -u root -p{PW} app", "  // sh 'mysql -p{PW} app'", "REM mysql -p{PW} app",
+                                     ':: password="{PW}" was the old default'])
+def test_comment_lines_are_not_commands(find, comment):
+    assert find("deploy.sh", "#!/bin/sh\n" + comment.replace("{PW}", PW) + "\n") == []
+
+
 def test_dockerfile_run_lines_use_the_same_commands(find):
     text = f"FROM mongo:7\nRUN mongosh --username admin --password {PW} --eval 'db.stats()'\n"
     assert find("Dockerfile", text) == [("dockerfile-run-credential", "MONGO_PASSWORD", d(PW))]
