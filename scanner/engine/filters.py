@@ -393,24 +393,33 @@ _USERINFO_HOST = re.compile(rb"@(?P<host>[^\s/?#'\"<>`:@]{0,253})")
 USERINFO_REACH = 100  # scheme and user name, at most
 # A value that is HTTP Basic credentials: base64 of user:password after the scheme word.
 _BASIC_BEFORE = re.compile(rb"(?i)\bbasic\s{1,3}$")
+# A value that is the second of a call's two string arguments, user then password (login calls).
+_PAIR_BEFORE = re.compile(rb"""\(\s{0,3}["'`](?P<user>[^"'`\r\n]{0,100})["'`]\s{0,3},\s{0,3}["'`]$""")
+PAIR_REACH = 120
 
 
 def userinfo(c: Candidate) -> bool:
     """A ``user:password`` pair that is documentation or a default (see
     detectors.keys.placeholder_userinfo: ``user:pass``, ``guest:guest``, ``@example.com``), as the
-    password of ``scheme://user:password@host`` or as Basic credentials (judged decoded)."""
+    password of ``scheme://user:password@host``, as Basic credentials (judged decoded; with no
+    password the user part is the credential, an API key), or as ``login('user', 'password')``
+    arguments (an e-mail user's domain is judged as the host)."""
     # Imported here: detectors.keys imports scanner.engine (entropy), whose package imports this module.
     from scanner.detectors.keys import decoded_text, placeholder_userinfo
 
-    if _BASIC_BEFORE.search(c.line.text, max(c.at - 12, 0), c.at):
+    text = c.line.text
+    if _BASIC_BEFORE.search(text, max(c.at - 12, 0), c.at):
         plain = decoded_text(c.value.decode("latin-1"))
         user, sep, password = (plain or "").partition(":")
-        return bool(sep) and placeholder_userinfo(user, password, "")
-    end = c.at + len(c.value)
-    host = _USERINFO_HOST.match(c.line.text, end)
+        return bool(sep) and (placeholder_userinfo(user, password, "") if password else placeholder_userinfo("", user, ""))
+    pair = _PAIR_BEFORE.search(text, max(c.at - PAIR_REACH, 0), c.at)
+    if pair is not None:
+        user = pair.group("user").decode("latin-1")
+        return placeholder_userinfo(user, c.value.decode("latin-1"), user.rpartition("@")[2] if "@" in user else "")
+    host = _USERINFO_HOST.match(text, c.at + len(c.value))
     if host is None:
         return False
-    before = _USERINFO_BEFORE.search(c.line.text, max(c.at - USERINFO_REACH, 0), c.at)
+    before = _USERINFO_BEFORE.search(text, max(c.at - USERINFO_REACH, 0), c.at)
     if before is None:
         return False
     return placeholder_userinfo(

@@ -318,3 +318,26 @@ def test_userinfo_keeps_real_basic_credentials_and_other_base64():
 
 def test_rfc_7617_basic_example_is_a_known_example():
     assert F.known_example(cand(_basic("Aladdin:open sesame")))
+
+
+def test_userinfo_basic_credentials_without_a_password_judge_the_user_part():
+    # An API key sent as the Basic user name with an empty password is the credential.
+    key = _basic(S.fake_secret(12, 20) + ":")
+    assert not F.userinfo(cand(key, line=f"curl -H 'Authorization: Basic {key}' https://api.internal"))
+    empty = _basic("user:")
+    assert F.userinfo(cand(empty, line=f"curl -H 'Authorization: Basic {empty}' https://api.internal"))
+
+
+@pytest.mark.parametrize("line, value", [
+    ("auth = HTTPDigestAuth('user', 'wrongpass')", "wrongpass"),
+    ("auth = HTTPBasicAuth('fake@example.com', 'not_a_real_password')", "not_a_real_password"),
+    ("conn.login('guest', 'guest')", "guest"),
+])
+def test_userinfo_judges_login_call_arguments(line, value):
+    assert F.userinfo(cand(value, line=line, at=line.rindex(value)))
+
+
+def test_userinfo_keeps_real_login_call_passwords():
+    pw = S.fake_secret(13, 12)
+    assert not F.userinfo(cand(pw, line=f"server.login('alerts@corp.net', '{pw}')"))
+    assert not F.userinfo(cand("hunter22", line="ftp.login('backup', 'hunter22')"))
