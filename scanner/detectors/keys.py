@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from typing import Iterator, Optional
+from urllib.parse import unquote
 
 from scanner.engine.entropy import shannon
 
@@ -264,7 +265,17 @@ def placeholder_userinfo(user: str, password: str, host: str) -> bool:
     """Is ``scheme://user:password@host`` documentation or a default rather than a credential? A
     placeholder or reference password, the user name repeated (``guest:guest``), or a documentation
     host (``example.com``). A weak password on a real host (``app:password123@db``) is a leak."""
-    return _bad_password(password) or password.lower() == user.lower() or bool(_DOC_HOST.search(host))
+    return (_bad_password(password) or _encoded_placeholder(password) or password.lower() == user.lower()
+            or bool(_DOC_HOST.search(host)))
+
+
+def _encoded_placeholder(pw: str) -> bool:
+    """A percent-encoded password made only of placeholder words (``pass%20pass``, ``pass%23pass``:
+    a URL parser's test of escaping, not a credential)."""
+    if "%" not in pw:
+        return False
+    parts = [p for p in re.split(r"[^A-Za-z0-9]+", unquote(pw)) if p]
+    return bool(parts) and all(_PLACEHOLDER_PASSWORDS.match(p) for p in parts)
 
 
 def _bad_password(pw: str) -> bool:

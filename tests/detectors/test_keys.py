@@ -68,3 +68,17 @@ def test_uri_passwords_judge_weak_passwords_and_placeholders_like_the_rules():
     for text in ("postgres://app:dbpassword@db.internal/app", "amqp://guest:guest@mq.internal/",
                  "redis://:Zq81vTx0@cache.example.com:6379", "mongodb://a:b,c@h1:27017,h2:27017/db"):
         assert uri_passwords(text) == [], text
+
+
+@pytest.mark.parametrize("password", ["pass%20pass", "pass%23pass", "PASSWORD%21"])
+def test_percent_encoded_placeholder_words_are_placeholder_userinfo(password):
+    from scanner.detectors.keys import placeholder_userinfo
+
+    assert placeholder_userinfo("user", password, "complex.url.com")
+
+
+@pytest.mark.parametrize("password", ["p%40ssw0rd99", "Zq8%21Wk3Lm", "ab%21cd"])
+def test_percent_encoded_real_passwords_are_kept(password):
+    from scanner.detectors.keys import placeholder_userinfo
+
+    assert not placeholder_userinfo("app", password, "db.internal")
