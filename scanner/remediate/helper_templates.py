@@ -21,14 +21,20 @@ def placeholder(store_kind: str, name: str, key: Optional[str]) -> str:
     return "{{leakstop:%s:%s%s}}" % (store_kind, name, f"#{key}" if key else "")
 
 
+PY_HELPER_HEADER = '"""Run-time secret lookup, written by `leakstop remediate`.'
+
 _PY_BOTO3 = '''\
 """Run-time secret lookup, written by `leakstop remediate`. Needs boto3 only (not leakstop).
 
-lookup(name, key) reads one key of a JSON secret in AWS Secrets Manager; parameter(name) reads an
-SSM SecureString parameter; resolve(text) replaces {{leakstop:...}} placeholders in a string.
-Values are cached in memory for CACHE_TTL seconds (LEAKSTOP_SECRETS_TTL overrides), so a rotated
-value is picked up without a restart. The region comes from AWS_REGION / AWS_DEFAULT_REGION, else
-the one the secrets were created in.
+env_or_lookup(env, name, key): the environment variable `env` when it is set, else key `key` of
+the JSON secret `name` in AWS Secrets Manager (no AWS call when the variable is set);
+env_or_parameter(env, name): the same for an SSM SecureString parameter. lookup(), parameter() and
+resolve(text) (replaces {{leakstop:...}} placeholders) read the store directly. Nothing is read at
+import: lazy_attributes / lazy_attribute / dataclass_field / pydantic_field defer module constants
+and class attributes to first use. Values are cached in memory for CACHE_TTL seconds
+(LEAKSTOP_SECRETS_TTL overrides), so a rotated value is picked up without a restart.
+boto3 finds credentials, endpoint and region as usual (environment, AWS_PROFILE, ~/.aws/config);
+the region falls back to the one the secrets were created in.
 """
 
 import json
@@ -51,8 +57,9 @@ def _client(service):
         if service not in _clients:
             import boto3
 
-            region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-            _clients[service] = boto3.client(service, region_name=region)
+            session = boto3.session.Session()
+            region = os.environ.get("AWS_REGION") or session.region_name or DEFAULT_REGION
+            _clients[service] = session.client(service, region_name=region)
         return _clients[service]
 
 
@@ -82,6 +89,78 @@ secret = lookup
 def parameter(name):
     """The decrypted value of the SSM SecureString parameter `name`."""
     return _cached(("ssm", name), lambda: _client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
+
+
+def env_or_lookup(env, name, key=None):
+    """os.environ[env] when set and not empty, else lookup(name, key)."""
+    return os.environ.get(env) or lookup(name, key)
+
+
+def env_or_parameter(env, name):
+    """os.environ[env] when set and not empty, else parameter(name)."""
+    return os.environ.get(env) or parameter(name)
+
+
+def lazy_attributes(module):
+    """A module's __getattr__ and __dir__ (PEP 562): `module.NAME` returns _leakstop_NAME(), the
+    module's getter, read on each access; dir(module) lists NAME too (settings loaders that walk
+    dir() still see it)."""
+    import sys
+
+    def __getattr__(attr):
+        getter = vars(sys.modules[module]).get("_leakstop_" + attr)
+        if getter is None or attr.startswith("_"):
+            raise AttributeError(f"module {module!r} has no attribute {attr!r}")
+        return getter()
+
+    def __dir__():
+        names = vars(sys.modules[module])
+        return sorted(set(names) | {n[len("_leakstop_"):] for n in names if n.startswith("_leakstop_")})
+
+    return __getattr__, __dir__
+
+
+def once(get):
+    """`get` called on first use only, its result kept (a dict or list the code may change in place)."""
+    import functools
+
+    done = []
+    lock = threading.Lock()
+
+    @functools.wraps(get)
+    def first():
+        with lock:
+            if not done:
+                done.append(get())
+        return done[0]
+
+    return first
+
+
+class lazy_attribute:
+    """A class attribute computed on each read, from the class or an instance; assigning it on an
+    instance still works as for a plain class attribute."""
+
+    def __init__(self, get):
+        self._get = get
+
+    def __get__(self, obj, owner=None):
+        return self._get()
+
+
+def dataclass_field(get):
+    """A dataclass field whose default is computed when an instance is made."""
+    import dataclasses
+
+    return dataclasses.field(default_factory=get)
+
+
+def pydantic_field(get):
+    """A pydantic field whose default is computed when an instance is made (pydantic-settings reads
+    the environment first)."""
+    from pydantic import Field
+
+    return Field(default_factory=get)
 
 
 def resolve(text):

@@ -85,6 +85,30 @@ Resources:
 }
 
 
+# service/billing.py after remediate: constants become getters read through the module's
+# __getattr__ (environment first, looked up on first use); everything else byte-identical.
+BILLING_AFTER = '''"""Billing service: charges customers."""
+from __future__ import annotations
+from leakstop_secrets import env_or_lookup as leakstop_env_or_lookup, lazy_attributes as leakstop_lazy_attributes
+
+import os
+
+# keep this comment and the odd   spacing
+def _leakstop_STRIPE_KEY():  # leakstop: looked up on first use
+    return leakstop_env_or_lookup("STRIPE_KEY", "shop/prod/stripe", "secret_key")  # live key
+def _leakstop_AWS_ACCESS_KEY_ID():  # leakstop: looked up on first use
+    return leakstop_env_or_lookup("AWS_ACCESS_KEY_ID", "shop/prod/aws", "access_key_id")
+
+
+def get_keys():
+    return {"stripe": _leakstop_STRIPE_KEY(), "aws": _leakstop_AWS_ACCESS_KEY_ID(), "region": os.environ.get("X", "eu")}
+
+
+# leakstop: module constants above are looked up on first use, environment first
+__getattr__, __dir__ = leakstop_lazy_attributes(__name__)
+'''
+
+
 def build(root: Path) -> Path:
     for rel, text in FILES.items():
         p = root / rel

@@ -64,7 +64,7 @@ def test_from_report_changes_only_path_and_moves_key_blocks(make_repo, run_cli):
             assert part not in r.out + r.err, "a value (or a line of a key) was printed"
     env = (repo / "app/.env").read_text()
     assert env == "A=1\n# leakstop: TLS_KEY moved to Secrets Manager secret shop/prod/tls#private_key\nTLS_KEY=\nB=2\n"
-    assert values["py"] not in (repo / "app/keys.py").read_text() and "leakstop_lookup(" in (repo / "app/keys.py").read_text()
+    assert values["py"] not in (repo / "app/keys.py").read_text() and "leakstop_env_or_lookup(\"SIGNING_KEY\"" in (repo / "app/keys.py").read_text()
     assert values["inside"] not in (repo / "app/tok.py").read_text()
     # The YAML block keeps its value (its lines are indented in the file): a manual step, not half a rewrite.
     assert "manual: app/conf.yaml:3: a multi-line value in a YAML block scalar" in r.out

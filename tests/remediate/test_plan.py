@@ -194,7 +194,7 @@ def test_ssm_backend_end_to_end(remediate, sample_repo, aws):
         ResourceType="Parameter", ResourceId="/shop/prod/stripe/secret_key")["TagList"]}
     assert tags["leakstop:rotation"] == "required" and tags["leakstop:in-git-history"] == "true"
     billing = (sample_repo / "service/billing.py").read_text()
-    assert 'leakstop_parameter("/shop/prod/stripe/secret_key")' in billing
+    assert 'leakstop_env_or_parameter("STRIPE_KEY", "/shop/prod/stripe/secret_key")' in billing
     policy = json.loads((sample_repo / "leakstop-remediation/iam-policy.json").read_text())
     assert policy["Statement"][0]["Action"] == ["ssm:GetParameter"]
     assert "arn:aws:ssm:us-east-1:123456789012:parameter/shop/prod/stripe/secret_key" in policy["Statement"][0]["Resource"]

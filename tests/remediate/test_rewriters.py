@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from scanner.remediate.plan import Item, Site, Workspace
 from scanner.remediate.rewriters import classify, rewrite_all
 from scanner.remediate.stores import make_store
@@ -58,9 +60,13 @@ def test_python_keeps_everything_else_byte_identical(tmp_path):
     ws, manual, _, _ = run(tmp_path, {"app.py": src}, "app.py")
     assert not manual
     new = ws.pending["app.py"].decode()
-    imp = "from leakstop_secrets import lookup as leakstop_lookup\r\n"
+    imp = "from leakstop_secrets import env_or_lookup as leakstop_env_or_lookup, lazy_attributes as leakstop_lazy_attributes, once as leakstop_once\r\n"
     assert new.startswith("#!/usr/bin/env python\r\n# -*- coding: utf-8 -*-\r\n" + imp)
-    assert new.replace(imp, "", 1) == src.replace(f'"{TOKEN}"', 'leakstop_lookup("shop/prod/api-keys", "stripe_key")')
+    lazy = "@leakstop_once\r\ndef _leakstop_KEYS():  # leakstop: looked up on first use\r\n    return"
+    hook = ("\r\n\r\n# leakstop: module constants above are looked up on first use, environment first\r\n"
+            "__getattr__, __dir__ = leakstop_lazy_attributes(__name__)\r\n")
+    assert new.replace(imp, "", 1) == src.replace("KEYS =", lazy).replace(
+        f'"{TOKEN}"', 'leakstop_env_or_lookup("STRIPE_KEY", "shop/prod/api-keys", "stripe_key")') + hook
     helper = ws.pending["leakstop_secrets.py"].decode()
     assert "DEFAULT_REGION = 'eu-west-1'" in helper and "scanner" not in helper
 
@@ -69,10 +75,99 @@ def test_python_value_inside_a_longer_string_is_concatenated(tmp_path):
     src = f'URL = "https://api.example.com/?key={TOKEN}&v=2"\n'
     ws, manual, _, _ = run(tmp_path, {"svc/conf.py": src, "svc/__init__.py": ""}, "svc/conf.py")
     new = ws.pending["svc/conf.py"].decode()
-    assert '("https://api.example.com/?key=" + leakstop_lookup("shop/prod/api-keys", "stripe_key") + "&v=2")' in new
-    assert "from .leakstop_secrets import lookup as leakstop_lookup" in new  # inside a package
+    assert ('    return ("https://api.example.com/?key=" + leakstop_env_or_lookup("STRIPE_KEY", "shop/prod/api-keys", '
+            '"stripe_key") + "&v=2")') in new
+    assert "from .leakstop_secrets import env_or_lookup as leakstop_env_or_lookup" in new  # inside a package
     assert "svc/leakstop_secrets.py" in ws.pending
     compile(new, "conf.py", "exec")
+
+
+def _module(tmp_path, src: str, values: dict[str, str], name: str = "m.py"):
+    """Rewrite ``src`` (values planted by placeholder) and import the result with a fake helper
+    that records each lookup; returns (new source, module, lookups made, notes)."""
+    import importlib.util
+    import sys
+    import types
+
+    for k, v in values.items():
+        src = src.replace(k, v)
+    (tmp_path / name).write_text(src)
+    items = [item(v, [site_of(tmp_path, name, v)], key=k.strip("<>").lower()) for k, v in values.items()]
+    ws = Workspace(tmp_path)
+    ctx = rewrite_all(ws, items, S, make_store(S.backend, S.region))
+    assert not ctx.manual, [m.reason for m in ctx.manual]
+    new = ws.pending[name].decode()
+    helper = types.ModuleType("leakstop_secrets")
+    exec(ws.pending["leakstop_secrets.py"].decode(), helper.__dict__)
+    calls = []
+    helper.lookup = lambda n, k=None: calls.append(k) or f"stored:{k}"
+    sys.modules["leakstop_secrets"] = helper
+    try:
+        spec = importlib.util.spec_from_loader("m_" + str(abs(hash(new))), loader=None)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[mod.__name__] = mod
+        exec(compile(new, name, "exec"), mod.__dict__)
+    finally:
+        del sys.modules["leakstop_secrets"]
+    return new, mod, calls, ctx.notes
+
+
+def test_python_lookups_are_lazy_environment_first_and_keep_str_semantics(tmp_path, monkeypatch):
+    src = (
+        'import os\nfrom dataclasses import dataclass\n\n'
+        'API_KEY = "<A>"\n'
+        'DB_PASSWORD = os.environ.get("DB_PASSWORD", "<B>")\n'
+        'URL = ("https://h/?t=" "<C>"\n       "&v=1")\n\n\n'
+        'class Settings:\n    token = "<D>"\n    other = 1\n\n\n'
+        '@dataclass\nclass Conf:\n    name: str = "x"\n    pw: str = "<E>"\n\n\n'
+        'def use(API_KEY_LEN=3):\n    API_KEY_local = API_KEY\n    return API_KEY_local.startswith("sk_"), f"{API_KEY}", '
+        '[API_KEY for API_KEY in "ab"]\n'
+    )
+    values = {f"<{c}>": sample._tok("sk_" + "live_", sample._ALNUM, 24) for c in "ABCDE"}
+    monkeypatch.setenv("DB_PASSWORD", "from-env")
+    new, mod, calls, notes = _module(tmp_path, src, values)
+    assert calls == [], "a lookup ran at import"
+    assert not notes
+    assert 'leakstop_env_or_lookup("DB_PASSWORD", "shop/prod/api-keys", "b")' in new  # the default, env first
+    assert mod.DB_PASSWORD == "from-env" and calls == []  # the variable is set: no lookup
+    key = mod.API_KEY
+    assert key == "stored:a" and isinstance(key, str) and calls == ["a"]
+    assert mod.use() == (False, "stored:a", ["a", "b"])
+    assert mod.URL == "https://h/?t=stored:c&v=1"
+    assert mod.Settings().token == mod.Settings.token == "stored:d"
+    s = mod.Settings()
+    s.token = "changed"  # a plain class attribute can still be set on an instance
+    assert s.token == "changed" and mod.Settings().token == "stored:d"
+    assert mod.Conf().pw == "stored:e" and mod.Conf(pw="given").pw == "given"
+    assert {"API_KEY", "URL", "DB_PASSWORD"} <= set(dir(mod))
+    monkeypatch.setenv("API_KEY", "override")
+    assert mod.API_KEY == "override"
+
+
+def test_python_what_must_run_at_import_is_said(tmp_path):
+    src = ('PASSWORD = "<A>"\nPASSWORD = PASSWORD.strip()\n'  # rebound: cannot become a getter
+           'HEADER = "Bearer <B>"\nprint(HEADER)\n'  # read at import
+           '"""<C> was the old key"""\n')  # a bare string: nothing reads it
+    values = {f"<{c}>": sample._tok("sk_" + "live_", sample._ALNUM, 24) for c in "ABC"}
+    new, mod, calls, notes = _module(tmp_path, src, values)
+    assert any("line 1: looked up when the module is imported" in n for n in notes)
+    assert any("HEADER is read at import (line 4)" in n for n in notes)
+    assert "[leakstop: moved to shop/prod/api-keys#c] was the old key" in new
+    assert sorted(calls) == ["a", "b"]
+
+
+def test_python_second_rewrite_reuses_the_import_and_the_module_hook(tmp_path):
+    first = sample._tok("sk_" + "live_", sample._ALNUM, 24)
+    second = sample._tok("sk_" + "live_", sample._ALNUM, 24)
+    (tmp_path / "m.py").write_text(f'A = "{first}"\nB = "{second}"\n')
+    ws = Workspace(tmp_path)
+    rewrite_all(ws, [item(first, [site_of(tmp_path, "m.py", first)], key="a")], S, make_store(S.backend, S.region))
+    (tmp_path / "m.py").write_bytes(ws.pending["m.py"])
+    ws = Workspace(tmp_path)
+    ctx = rewrite_all(ws, [item(second, [site_of(tmp_path, "m.py", second)], key="b")], S, make_store(S.backend, S.region))
+    new = ws.pending["m.py"].decode()
+    assert not ctx.manual and new.count("leakstop_lazy_attributes(__name__)") == 1
+    assert new.count("import env_or_lookup") == 1 and "def _leakstop_A()" in new and "def _leakstop_B()" in new
 
 
 def test_python_fstring_is_left_for_a_human(tmp_path):
@@ -167,3 +262,12 @@ def test_node_check_never_writes_the_source_to_a_file(tmp_path, monkeypatch):
     seen = calls.read_text()
     assert "arg --check" in seen and "arg --input-type=module" in seen
     assert other not in seen and TOKEN not in seen, "the source reached a file"
+
+
+def test_python_pydantic_field_is_a_default_factory(tmp_path, monkeypatch):
+    pytest.importorskip("pydantic")
+    src = 'from pydantic import BaseModel\n\n\nclass Settings(BaseModel):\n    api_key: str = "<A>"\n    n: int = 1\n'
+    values = {"<A>": sample._tok("sk_" + "live_", sample._ALNUM, 24)}
+    new, mod, calls, _ = _module(tmp_path, src, values)
+    assert "leakstop_pydantic_field(lambda: " in new and calls == []
+    assert mod.Settings().api_key == "stored:a" and mod.Settings(api_key="given").api_key == "given"
