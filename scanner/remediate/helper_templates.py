@@ -8,6 +8,8 @@ document).
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Optional
 
 PY_HELPER_NAME = "leakstop_secrets.py"
@@ -209,52 +211,89 @@ def python_helper(region: str, ttl: int, use_caching_lib: bool) -> str:
             .replace("__FETCH__", fetch))
 
 
+JS_HELPER_HEADER = "// Run-time secret lookup, written by `leakstop remediate`."
+
 _JS = '''\
 // Run-time secret lookup, written by `leakstop remediate`. Needs @aws-sdk/client-secrets-manager
-// (and @aws-sdk/client-ssm for SSM parameters), not leakstop. Values are cached in memory for
-// LEAKSTOP_SECRETS_TTL seconds (default __TTL__).
+// (and @aws-sdk/client-ssm for SSM parameters), not leakstop.
+//
+// Call `await loadSecrets()` once at start-up; after it, leakstopValue(name, key, { env }) is
+// synchronous and returns a string. An environment variable that is set wins, and a secret whose
+// values all come from the environment is not fetched at all. Loaded values are refreshed every
+// LEAKSTOP_SECRETS_TTL seconds (default __TTL__) in the background, so a rotation is picked up
+// without a restart. Credentials and endpoint (AWS_ENDPOINT_URL) come from the SDK's standard chain;
+// the region from AWS_REGION / AWS_DEFAULT_REGION, else the one the secrets were created in.
 __IMPORTS__
 
 const DEFAULT_REGION = __REGION__;
 const TTL_MS = Number(process.env.LEAKSTOP_SECRETS_TTL ?? __TTL__) * 1000;
-const cache = new Map();
-const region = () => process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || DEFAULT_REGION;
-let sm;
-let ssm;
+// Every value the code reads: the stored name, its JSON key (none for an SSM parameter) and the
+// environment variable that wins over it.
+const SECRETS = [
+__SECRETS__
+];
+// Shared by every copy of this file in the program (one per package or directory).
+const state = (globalThis[Symbol.for("leakstop.secrets")] ??= { values: new Map(), hooks: [], loaded: false });
+const clients = {};
 
-function cached(key, fetch) {
-  const hit = cache.get(key);
-  if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
-  const value = fetch();
-  cache.set(key, { at: Date.now(), value });
-  value.catch(() => cache.delete(key));
-  return value;
+function region() {
+  return process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || DEFAULT_REGION;
 }
 
-/** The value of `key` in the JSON secret `name` (the whole SecretString when key is omitted). */
-__EXPORT__async function leakstopLookup(name, key) {
-  sm ??= new SecretsManagerClient({ region: region() });
-  const text = await cached(`sm:${name}`, () =>
-    sm.send(new GetSecretValueCommand({ SecretId: name })).then((r) => r.SecretString));
+async function fetchText(name, ssm) {
+__SSM_BRANCH__
+  clients.sm ??= new SecretsManagerClient({ region: region() });
+  const r = await clients.sm.send(new GetSecretValueCommand({ SecretId: name }));
+  return r.SecretString;
+}
+
+async function fetchAll(names) {
+  await Promise.all(names.map(async ([name, ssm]) => state.values.set(name, await fetchText(name, ssm))));
+}
+
+/** Fetch every secret the code reads (those the environment does not fully provide). */
+__EXPORT__async function loadSecrets() {
+  const needed = new Map();
+  for (const s of SECRETS) {
+    if (!process.env[s.env] && !state.values.has(s.name)) needed.set(s.name, s.key === undefined);
+  }
+  await fetchAll([...needed]);
+  state.loaded = true;
+  for (const hook of state.hooks.splice(0)) hook();
+  if (!state.timer && TTL_MS > 0 && state.values.size > 0) {
+    state.timer = setInterval(() => {
+      const names = [...state.values.keys()].map((name) => [name, SECRETS.some((s) => s.name === name && s.key === undefined)]);
+      fetchAll(names).catch(() => {}); // keep the last good values
+    }, TTL_MS);
+    state.timer.unref?.();
+  }
+}
+
+/** The value (a string): the environment variable `env` when set, else key `key` of the loaded secret `name`. */
+__EXPORT__function leakstopValue(name, key, options = {}) {
+  const fromEnv = options.env ? process.env[options.env] : undefined;
+  if (fromEnv) return fromEnv;
+  const text = state.values.get(name);
+  if (text === undefined) {
+    throw new Error(`leakstop: ${name} is not loaded: call await loadSecrets() at start-up, before this value is read`);
+  }
   return key === undefined ? text : JSON.parse(text)[key];
 }
 
-/** The decrypted value of the SSM SecureString parameter `name`. */
-__EXPORT__async function leakstopParameter(name) {
-  __SSM_IMPORT__
-  ssm ??= new SSMClient({ region: region() });
-  return cached(`ssm:${name}`, () =>
-    ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true })).then((r) => r.Parameter.Value));
+/** Run `fn` once the secrets are loaded (now, when they already are). */
+__EXPORT__function leakstopOnLoad(fn) {
+  if (state.loaded) fn();
+  else state.hooks.push(fn);
 }
 
-/** `text` with every {{leakstop:...}} placeholder replaced by its value. */
+/** `text` with every {{leakstop:...}} placeholder replaced by its value (fetched when needed). */
 __EXPORT__async function resolve(text) {
   const re = /\\{\\{leakstop:(secretsmanager|ssm):([^#}]+)(?:#([^}]+))?\\}\\}/g;
   const parts = [];
   let last = 0;
   for (const m of text.matchAll(re)) {
-    parts.push(text.slice(last, m.index));
-    parts.push(await (m[1] === "secretsmanager" ? leakstopLookup(m[2], m[3]) : leakstopParameter(m[2])));
+    if (!state.values.has(m[2])) state.values.set(m[2], await fetchText(m[2], m[1] === "ssm"));
+    parts.push(text.slice(last, m.index), leakstopValue(m[2], m[3]));
     last = m.index + m[0].length;
   }
   parts.push(text.slice(last));
@@ -262,22 +301,62 @@ __EXPORT__async function resolve(text) {
 }
 __FOOTER__'''
 
+_SSM_BRANCH = '''  if (ssm) {
+    __SSM_IMPORT__
+    clients.ssm ??= new SSMClient({ region: region() });
+    const r = await clients.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    return r.Parameter.Value;
+  }'''
 
-def js_helper(region: str, ttl: int, flavour: str) -> str:
-    """flavour: "esm" (.mjs / .ts) or "cjs"."""
+_TS_SIGNATURES = {
+    "async function fetchText(name, ssm) {": "async function fetchText(name: string, ssm: boolean): Promise<string> {",
+    "async function fetchAll(names) {": "async function fetchAll(names: [string, boolean][]): Promise<void> {",
+    "async function loadSecrets() {": "async function loadSecrets(): Promise<void> {",
+    "function leakstopValue(name, key, options = {}) {":
+        "function leakstopValue(name: string, key?: string, options: { env?: string } = {}): string {",
+    "function leakstopOnLoad(fn) {": "function leakstopOnLoad(fn: () => void): void {",
+    "async function resolve(text) {": "async function resolve(text: string): Promise<string> {",
+    "const SECRETS = [": "const SECRETS: { name: string; key?: string; env: string }[] = [",
+    "const state = (globalThis": "const state: any = ((globalThis as any)",
+    "const clients = {};": "const clients: any = {};",
+    "fetchAll(names).catch": "fetchAll(names as [string, boolean][]).catch",
+}
+
+_STR = r'"[^"\\\n]*"'  # names, keys and variables hold no quote or backslash
+_SECRET_LINE = re.compile(rf"^  \{{ name: ({_STR})(?:, key: ({_STR}))?, env: ({_STR}) \}},$", re.M)
+
+Entry = tuple[str, Optional[str], str]  # (secret name, JSON key or None, environment variable)
+
+
+def js_secret_entries(helper_text: str) -> list[Entry]:
+    """The entries listed in a JS/TS helper written earlier."""
+    return [(json.loads(m.group(1)), json.loads(m.group(2)) if m.group(2) else None, json.loads(m.group(3)))
+            for m in _SECRET_LINE.finditer(helper_text)]
+
+
+def js_helper(region: str, ttl: int, flavour: str, entries: list[Entry]) -> str:
+    """flavour: "cjs", "esm" (.mjs) or "ts" (module syntax; the project's compiler picks the
+    format). ``entries``: every value the code reads."""
+    lines = []
+    for name, key, env in sorted(set(entries), key=lambda e: (e[0], e[1] or "", e[2])):
+        k = f", key: {json.dumps(key)}" if key is not None else ""
+        lines.append(f"  {{ name: {json.dumps(name)}{k}, env: {json.dumps(env)} }},")
     if flavour == "cjs":
         imports = 'const { SecretsManagerClient, GetSecretValueCommand } = require("@aws-sdk/client-secrets-manager");'
         ssm_import = 'const { SSMClient, GetParameterCommand } = require("@aws-sdk/client-ssm");'
-        export, footer = "", "\nmodule.exports = { leakstopLookup, leakstopParameter, resolve };\n"
+        export, footer = "", "\nmodule.exports = { loadSecrets, leakstopValue, leakstopOnLoad, resolve };\n"
     else:
         imports = 'import { SecretsManagerClient, GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";'
         ssm_import = 'const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");'
         export, footer = "export ", ""
-    return (_JS.replace("__IMPORTS__", imports).replace("__SSM_IMPORT__", ssm_import)
-            .replace("__EXPORT__", export).replace("__FOOTER__", footer)
-            .replace("__REGION__", '"%s"' % region).replace("__TTL__", str(ttl)))
-
-
-def ts_helper(region: str, ttl: int) -> str:
-    # Same code with loose types: `// @ts-nocheck` keeps strict projects compiling without edits.
-    return "// @ts-nocheck\n" + js_helper(region, ttl, "esm")
+    # The SSM client only where an SSM parameter is read (a project without @aws-sdk/client-ssm
+    # must still compile).
+    branch = _SSM_BRANCH.replace("__SSM_IMPORT__", ssm_import) if any(k is None for _, k, _ in entries) else (
+        '  if (ssm) throw new Error(`leakstop: ${name}: SSM parameters need @aws-sdk/client-ssm`);')
+    text = (_JS.replace("__IMPORTS__", imports).replace("__SSM_BRANCH__", branch)
+            .replace("__EXPORT__", export).replace("__FOOTER__", footer).replace("__SECRETS__", "\n".join(lines))
+            .replace("__REGION__", json.dumps(region)).replace("__TTL__", str(ttl)))
+    if flavour == "ts":
+        for plain, typed in _TS_SIGNATURES.items():
+            text = text.replace(plain, typed)
+    return text

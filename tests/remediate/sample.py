@@ -50,6 +50,10 @@ export function headers() {{
   return {{ Authorization: `token ${{githubToken}}` }};
 }}
 ''',
+    "web/index.mjs": '''import { headers } from "./client.mjs";
+
+console.log(Object.keys(headers()).join(","));
+''',
     "Dockerfile": f'''FROM python:3.12-slim
 ARG GITHUB_BUILD_TOKEN={GITHUB_BUILD}
 ENV STRIPE_KEY={STRIPE} APP_MODE=prod

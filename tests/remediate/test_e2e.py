@@ -116,7 +116,8 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
     billing = files["service/billing.py"].decode()
     assert billing == sample.BILLING_AFTER, "python not rewritten as expected"
     assert "GetSecretValueCommand" in files["web/leakstop-secrets.mjs"].decode()
-    assert 'await leakstopLookup("shop/prod/github-2", "token")' in files["web/client.mjs"].decode()
+    assert ('export let githubToken; leakstopOnLoad(() => { githubToken = leakstopValue("shop/prod/github-2", '
+            '"token", { env: "GITHUB_TOKEN" }); });') in files["web/client.mjs"].decode()
     docker = files["Dockerfile"].decode()
     assert "ENV APP_MODE=prod" in docker and "RUN --mount=type=secret,id=GITHUB_BUILD_TOKEN,env=GITHUB_BUILD_TOKEN" in docker
     assert "{{resolve:secretsmanager:shop/prod/stripe-2:SecretString:secret_key}}" in files["template.yaml"].decode()

@@ -185,13 +185,68 @@ def test_js_commonjs_and_typescript(tmp_path):
     ws, manual, notes, _ = run(tmp_path, {"lib.js": f"'use strict';\nconst key = '{TOKEN}';\nmodule.exports = {{ key }};\n"},
                                "lib.js")
     new = ws.pending["lib.js"].decode()
-    assert new.startswith("'use strict';\nconst { leakstopLookup, leakstopParameter } = require(\"./leakstop-secrets.cjs\");\n")
-    assert 'const key = leakstopLookup("shop/prod/api-keys", "stripe_key");' in new
-    assert "module.exports = { leakstopLookup" in ws.pending["leakstop-secrets.cjs"].decode()
-    assert any("Promise" in n for n in notes)
-    ws, _, _, _ = run(tmp_path, {"app.ts": f'export const key: string = "{TOKEN}";\n'}, "app.ts")
-    assert '(await leakstopLookup("shop/prod/api-keys", "stripe_key"))' in ws.pending["app.ts"].decode()
-    assert "GetSecretValueCommand" in ws.pending["leakstop-secrets.ts"].decode()
+    assert new.startswith("'use strict';\nconst { leakstopValue } = require(\"./leakstop-secrets.cjs\");\n")
+    assert 'const key = leakstopValue("shop/prod/api-keys", "stripe_key", { env: "STRIPE_KEY" });' in new
+    assert "module.exports = { loadSecrets, leakstopValue" in ws.pending["leakstop-secrets.cjs"].decode()
+    assert any("loadSecrets()" in m.reason and "no entry point" in m.reason for m in manual)  # no package entry
+    files = {"src/config.ts": f'export const key: string = "{TOKEN}";\nexport const c = {{ apiKey: "{TOKEN}" }};\n',
+             "src/index.ts": 'import { key } from "./config.js";\nconsole.log(key.length);\n',
+             "package.json": '{"type": "module"}', "tsconfig.json": '{"compilerOptions": {"module": "NodeNext"}}'}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    sites = [Site("src/config.ts", n, line.find(TOKEN) + 1, line.find(TOKEN) + 1 + len(TOKEN), "r")
+             for n, line in enumerate(files["src/config.ts"].split("\n"), 1) if TOKEN in line]
+    ws = Workspace(tmp_path)
+    ctx = rewrite_all(ws, [item(TOKEN, sites)], S, make_store(S.backend, S.region))
+    config, index = ws.pending["src/config.ts"].decode(), ws.pending["src/index.ts"].decode()
+    assert not ctx.manual and "await" not in config
+    assert config.startswith('import { leakstopOnLoad, leakstopValue } from "./leakstop-secrets.js";\n')
+    assert ('export let key!: string; leakstopOnLoad(() => { key = leakstopValue("shop/prod/api-keys", "stripe_key", '
+            '{ env: "KEY" }); });') in config
+    assert 'get apiKey() { return leakstopValue("shop/prod/api-keys", "stripe_key", { env: "API_KEY" }); }' in config
+    assert index == ('import { loadSecrets } from "./leakstop-secrets.js";\nimport { key } from "./config.js";\n'
+                     'await loadSecrets();\nconsole.log(key.length);\n')
+    assert "GetSecretValueCommand" in ws.pending["src/leakstop-secrets.ts"].decode()
+
+
+def test_js_module_kind_follows_the_project(tmp_path):
+    from scanner.remediate.rewriters.jsproject import module_kind
+
+    def kind(files: dict[str, str], path: str, text: str = ""):
+        root = tmp_path / str(len(list(tmp_path.iterdir())))
+        for rel, body in files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(body)
+        k = module_kind(Workspace(root), path, text)
+        return k.esm, k.top_level_await, k.helper, k.spec_ext
+
+    assert kind({}, "a.mjs") == (True, True, "leakstop-secrets.mjs", ".mjs")
+    assert kind({}, "a.cjs") == (False, False, "leakstop-secrets.cjs", ".cjs")
+    assert kind({"package.json": '{"type": "module"}'}, "a.js") == (True, True, "leakstop-secrets.mjs", ".mjs")
+    assert kind({"package.json": "{}"}, "a.js") == (False, False, "leakstop-secrets.cjs", ".cjs")
+    assert kind({"package.json": "{}"}, "a.js", "import x from 'y';\n")[:2] == (True, False)  # bundled: no TLA
+    def tsconfig(opts: str) -> dict:
+        return {"tsconfig.json": "// comment\n{\"compilerOptions\": {%s},}" % opts}
+
+
+    assert kind(tsconfig('"module": "commonjs"'), "src/a.ts") == (False, False, "leakstop-secrets.ts", "")
+    assert kind(tsconfig('"module": "ESNext", "moduleResolution": "Bundler"'), "a.ts") == (True, True, "leakstop-secrets.ts", "")
+    assert kind(tsconfig('"module": "es2020"'), "a.ts") == (True, False, "leakstop-secrets.ts", ".js")
+    assert kind({**tsconfig('"module": "nodenext"'), "package.json": "{}"}, "a.ts")[:2] == (False, False)
+    assert kind({**tsconfig('"module": "nodenext"'), "package.json": '{"type": "module"}'}, "a.ts") == (
+        True, True, "leakstop-secrets.ts", ".js")
+    assert kind({}, "a.mts")[3] == ".mjs" and kind({}, "a.cts")[3] == ".cjs"
+
+
+def test_js_lexer_knows_what_runs_at_load():
+    from scanner.remediate.rewriters.jslex import literals
+
+    src = ('const a = "x"; // "not a literal"\nconst r = /"/g;\nfunction f() { return { k: \'v\', t: `a${b}c` }; }\n'
+           'export const cfg = { key: "lit" };\nclass C { m() { return "in"; } }\nconst g = () => { return "arrow"; };\n')
+    got = [(src[lit.start:lit.end], lit.in_function, lit.enclosing[-1:]) for lit in literals(src)]
+    assert got == [('"x"', False, ()), ("'v'", True, ("obj",)), ("`a${", True, ("obj",)), ("}c`", True, ("obj",)),
+                   ('"lit"', False, ("obj",)), ('"in"', True, ("fn",)), ('"arrow"', True, ("fn",))]
 
 
 def test_dockerfile_env_legacy_form(tmp_path):
@@ -258,7 +313,7 @@ def test_node_check_never_writes_the_source_to_a_file(tmp_path, monkeypatch):
     ws = Workspace(tmp_path)
     manual = rewrite_all(ws, [it, left], S, make_store(S.backend, S.region)).manual
     assert [m.site.line for m in manual] == [1]
-    assert "leakstopLookup" in ws.pending["app.mjs"].decode()
+    assert "leakstopValue" in ws.pending["app.mjs"].decode()
     seen = calls.read_text()
     assert "arg --check" in seen and "arg --input-type=module" in seen
     assert other not in seen and TOKEN not in seen, "the source reached a file"
@@ -271,3 +326,12 @@ def test_python_pydantic_field_is_a_default_factory(tmp_path, monkeypatch):
     new, mod, calls, _ = _module(tmp_path, src, values)
     assert "leakstop_pydantic_field(lambda: " in new and calls == []
     assert mod.Settings().api_key == "stored:a" and mod.Settings(api_key="given").api_key == "given"
+
+
+def test_two_values_never_share_an_environment_variable(tmp_path):
+    src = 'class A:\n    token = "<A>"\n\n\nclass B:\n    token = "<B>"\n    other = os.environ.get("TOKEN", "<C>")\n'
+    values = {f"<{c}>": sample._tok("sk_" + "live_", sample._ALNUM, 24) for c in "ABC"}
+    new, _, _, _ = _module(tmp_path, "import os\n" + src, values)
+    assert 'leakstop_env_or_lookup("TOKEN", "shop/prod/api-keys", "a")' in new
+    assert 'leakstop_env_or_lookup("B", "shop/prod/api-keys", "b")' in new  # TOKEN is taken: the JSON key
+    assert 'leakstop_env_or_lookup("TOKEN", "shop/prod/api-keys", "c")' in new  # the code's own variable, kept

@@ -61,4 +61,6 @@ def rewrite_all(ws: Workspace, items: list[Item], settings: Settings, store) -> 
             ctx.manual += [Manual(s, "no rewriter for this file type: replace by hand") for s, _ in by_path[path]]
             continue
         REWRITERS[kind].rewrite(ws, path, by_path[path], ctx)
+    for _, step in sorted(ctx.finish.items()):
+        step()
     return ctx

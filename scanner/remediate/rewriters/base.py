@@ -43,10 +43,33 @@ class Context:
     notes: list[str] = field(default_factory=list)
     ecs: list[dict] = field(default_factory=list)  # Dockerfile ENV -> ECS task-definition secrets
     grants: list[Grant] = field(default_factory=list)
+    # Work that needs every file rewritten first (a JS entry point that loads what all modules
+    # read), by key so it runs once; rewrite_all calls each after the last file.
+    finish: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def grant(self, path: str, principal: str, items: list[Item], attached: bool = False) -> None:
         names = sorted({it.secret_name for it in items})
         self.grants.append(Grant(path, principal, names, attached))
+
+
+class EnvNames:
+    """The environment variable each value's code reads first, one per value within a file: a
+    name a different value already took (two ``token`` keys) falls back to the value's JSON key,
+    then to a numbered name."""
+
+    def __init__(self) -> None:
+        self.taken: dict[str, str] = {}  # variable -> value hash
+
+    def pick(self, env: str, item: Item, explicit: bool = False) -> str:
+        """``explicit``: the code names the variable itself (``os.environ.get("X", …)``): kept."""
+        if explicit:
+            self.taken.setdefault(env, item.value_hash)
+            return env
+        fallback = re.sub(r"[^A-Za-z0-9_]", "_", item.json_key or env).upper()
+        for cand in [env, fallback] + [f"{fallback}_{i}" for i in range(2, 100)]:
+            if self.taken.setdefault(cand, item.value_hash) == item.value_hash:
+                return cand
+        return env
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Optional
 from scanner.remediate import helper_templates as H
 from scanner.remediate.records import Item, Manual, Site, Workspace
 from scanner.remediate.rewriters import pyscope
-from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, line_starts, locate, q, splice, text_or_manual
+from scanner.remediate.rewriters.base import Context, EnvNames, Pairs, Rewriter, line_starts, locate, q, splice, text_or_manual
 
 _STR_PREFIX = re.compile(r"([A-Za-z]*)('''|\"\"\"|'|\")")
 _GETATTR_LINE = re.compile(r"^__getattr__, __dir__ = leakstop_lazy_attributes\(__name__\)[ \t]*$", re.M)
@@ -77,7 +77,8 @@ class _Plan:
         self.wrapped: set[int] = set()  # id() of class-body statements already wrapped
         self.notes: list[str] = []
         self.tokens: list[tuple[int, int, str]] = []  # every string token's span
-        self.joined: set[int] = set()  # id() of implicitly concatenated literals already joined
+        self.joined: set[int] = set()
+        self.envs = EnvNames()  # id() of implicitly concatenated literals already joined
 
 
 def _string_nodes(src: _Source, tree: ast.Module) -> dict[tuple[int, int], ast.Constant]:
@@ -97,7 +98,8 @@ def _body(tok: tuple[int, int, str]) -> tuple[int, int, str, str]:
     return a + len(prefix) + len(quote), b - len(quote), prefix, quote
 
 
-def _literal_expr(text: str, tok: tuple[int, int, str], hits: list, env: Optional[str], used: set[str]) -> Optional[str]:
+def _literal_expr(text: str, tok: tuple[int, int, str], hits: list, env: Optional[str], used: set[str],
+                  envs: EnvNames, explicit: bool = False) -> Optional[str]:
     """The expression replacing one string token: the lookup, concatenated with the literal's
     other parts; None for f-strings and bytes."""
     body_a, body_b, prefix, quote = _body(tok)
@@ -107,7 +109,7 @@ def _literal_expr(text: str, tok: tuple[int, int, str], hits: list, env: Optiona
     for va, vb, site, item in sorted(hits, key=lambda h: h[0]):
         if va > cur:
             parts.append(prefix + quote + text[cur:va] + quote)
-        parts.append(_lookup_call(env or item.env_name, item, used))
+        parts.append(_lookup_call(envs.pick(env or item.env_name, item, explicit), item, used))
         cur = vb
     if body_b > cur:
         parts.append(prefix + quote + text[cur:body_b] + quote)
@@ -125,14 +127,14 @@ def _place(plan: _Plan, node: ast.Constant, tok: tuple[int, int, str], hits: lis
     body_a, body_b, _, _ = _body(tok)
     whole = len(hits) == 1 and hits[0][0] == body_a and hits[0][1] == body_b  # the literal is the value
     if env_call and whole:
-        expr = _literal_expr(plan.src.text, tok, hits, env_call[1], plan.used)
+        expr = _literal_expr(plan.src.text, tok, hits, env_call[1], plan.used, plan.envs, explicit=True)
         if expr is not None:
             plan.repl.append((*plan.src.span(env_call[0]), expr))
     else:
         target = pyscope.constant_target(where.statement)
         sole = whole and plan.src.span(node) == tok[:2]  # NAME = "value", one token
         env = target[0].upper() if sole and target and target[1] is node else None
-        expr = _literal_expr(plan.src.text, tok, hits, env, plan.used)
+        expr = _literal_expr(plan.src.text, tok, hits, env, plan.used, plan.envs)
         if expr is not None:
             plan.repl.append((tok[0], tok[1], expr))
             _join_implicit(plan, node)
