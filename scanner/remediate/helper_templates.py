@@ -103,6 +103,25 @@ def env_or_parameter(env, name):
     return os.environ.get(env) or parameter(name)
 
 
+_USERINFO_SAFE = "%!$&'()*+,;=-._~"  # kept as they are in a URI's user:password (an existing %XX too)
+
+
+def env_or_url(env, name, key, template):
+    """os.environ[env] when set and not empty, else the connection URI `template` rebuilt from the
+    RDS-style JSON secret `name` (username, `key` = the password, host, port, dbname), the user
+    name and password URL-encoded, so a rotated password with @ : / still makes a valid URI."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    from urllib.parse import quote
+
+    s = json.loads(lookup(name))
+    fields = {k: str(s.get(k, "")) for k in ("host", "port", "dbname")}
+    fields["username"] = quote(str(s.get("username", "")), safe=_USERINFO_SAFE)
+    fields["password"] = quote(str(s[key]), safe=_USERINFO_SAFE)
+    return template.format(**fields)
+
+
 def lazy_attributes(module):
     """A module's __getattr__ and __dir__ (PEP 562): `module.NAME` returns _leakstop_NAME(), the
     module's getter, read on each access; dir(module) lists NAME too (settings loaders that walk
@@ -280,6 +299,20 @@ __EXPORT__function leakstopValue(name, key, options = {}) {
   return key === undefined ? text : JSON.parse(text)[key];
 }
 
+/**
+ * The connection URI `template` rebuilt from the loaded RDS-style secret `name` (username, `key` =
+ * the password, host, port, dbname; user name and password URL-encoded), or the environment
+ * variable `env` when set.
+ */
+__EXPORT__function leakstopUrl(name, key, template, options = {}) {
+  const fromEnv = options.env ? process.env[options.env] : undefined;
+  if (fromEnv) return fromEnv;
+  const s = JSON.parse(leakstopValue(name));
+  const enc = (v) => String(v ?? "").replace(/[^A-Za-z0-9%!$&'()*+,;=\\-._~]/gu, (c) => encodeURIComponent(c));
+  const fields = { host: s.host ?? "", port: s.port ?? "", dbname: s.dbname ?? "", username: enc(s.username), password: enc(s[key]) };
+  return template.replace(/\\{\\{|\\}\\}|\\{(\\w+)\\}/g, (m, f) => (f ? String(fields[f]) : m[0]));
+}
+
 /** Run `fn` once the secrets are loaded (now, when they already are). */
 __EXPORT__function leakstopOnLoad(fn) {
   if (state.loaded) fn();
@@ -315,6 +348,11 @@ _TS_SIGNATURES = {
     "function leakstopValue(name, key, options = {}) {":
         "function leakstopValue(name: string, key?: string, options: { env?: string } = {}): string {",
     "function leakstopOnLoad(fn) {": "function leakstopOnLoad(fn: () => void): void {",
+    "function leakstopUrl(name, key, template, options = {}) {":
+        "function leakstopUrl(name: string, key: string, template: string, options: { env?: string } = {}): string {",
+    "const enc = (v) =>": "const enc = (v: unknown): string =>",
+    "(m, f) => (f ?": "(m: string, f?: string) => (f ?",
+    "const fields = { host:": "const fields: Record<string, string> = { host:",
     "async function resolve(text) {": "async function resolve(text: string): Promise<string> {",
     "const SECRETS = [": "const SECRETS: { name: string; key?: string; env: string }[] = [",
     "const state = (globalThis": "const state: any = ((globalThis as any)",
@@ -344,7 +382,7 @@ def js_helper(region: str, ttl: int, flavour: str, entries: list[Entry]) -> str:
     if flavour == "cjs":
         imports = 'const { SecretsManagerClient, GetSecretValueCommand } = require("@aws-sdk/client-secrets-manager");'
         ssm_import = 'const { SSMClient, GetParameterCommand } = require("@aws-sdk/client-ssm");'
-        export, footer = "", "\nmodule.exports = { loadSecrets, leakstopValue, leakstopOnLoad, resolve };\n"
+        export, footer = "", "\nmodule.exports = { loadSecrets, leakstopValue, leakstopUrl, leakstopOnLoad, resolve };\n"
     else:
         imports = 'import { SecretsManagerClient, GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";'
         ssm_import = 'const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");'

@@ -105,7 +105,8 @@ def service_for(provider: str, key: Optional[str], category: str, connection: Op
 
 
 URI_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^:/@\s\"'`]*):$")
-_URI_TAIL = re.compile(r"^@([^/:?#\s\"'`]+)(?::(\d+))?(?:/([^?#\s\"'`]*))?(\?[^#\s\"'`]*)?")
+URI_TAIL = re.compile(r"^@([^/:?#\s\"'`]+)(?::(\d+))?(?:/([^?#\s\"'`]*))?(\?[^#\s\"'`]*)?")
+_URI_TAIL = URI_TAIL
 
 
 def connection_at(line: str, column: int, end_column: int) -> Optional[dict]:

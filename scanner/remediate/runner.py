@@ -63,8 +63,8 @@ def _findings(req: Request, base: Path) -> tuple[list[Finding], list[str]]:
 
 # Lines leakstop already rewrote: their remaining "findings" are the lookups themselves.
 _MARKERS = ("{{resolve:secretsmanager:", "{{resolve:ssm-secure:", "{{leakstop:", "leakstop_lookup(",
-            "leakstop_parameter(", "leakstop_env_or_lookup(", "leakstop_env_or_parameter(", "_leakstop_",
-            "leakstopLookup(", "leakstopParameter(", "leakstopValue(", "# leakstop: ")
+            "leakstop_parameter(", "leakstop_env_or_lookup(", "leakstop_env_or_parameter(", "leakstop_env_or_url(", "_leakstop_",
+            "leakstopLookup(", "leakstopParameter(", "leakstopValue(", "leakstopUrl(", "# leakstop: ")
 _HELPERS = ("leakstop_secrets.py", "leakstop-secrets.mjs", "leakstop-secrets.cjs", "leakstop-secrets.ts",
             "leakstop-secrets.mts", "leakstop-secrets.cts")
 

@@ -31,7 +31,7 @@ function h(s) { return require("node:crypto").createHash("sha256").update(String
 
 
 def _values() -> dict[str, str]:
-    return {"api": _tok("sk_" + "live_", 24), "github": _tok("ghp_", 36), "hook": _tok("ghp_", 36)}
+    return {"api": _tok("sk_" + "live_", 24), "github": _tok("ghp_", 36), "hook": _tok("ghp_", 36), "db": _tok("", 20)}
 
 
 def cjs_app(v: dict) -> dict[str, str]:
@@ -44,6 +44,7 @@ module.exports = {{
   apiKey: API_KEY,
   github: {{ token: "{v['github']}" }},
   hookUrl: "https://hooks.example.com/notify?token={v['hook']}",
+  databaseUrl: "postgres://orders:{v['db']}@db.internal/orders",
 }};
 ''',
         "server.js": '''"use strict";
@@ -53,7 +54,7 @@ const config = require("./config");
 const h = (s) => crypto.createHash("sha256").update(String(s)).digest("hex");
 console.log(JSON.stringify({
   api: h(config.apiKey), len: config.apiKey.length, url: h(`https://api.example.com/?key=${config.apiKey}`),
-  github: h(config.github.token), hook: h(config.hookUrl), type: typeof config.apiKey,
+  github: h(config.github.token), hook: h(config.hookUrl), type: typeof config.apiKey, db: h(config.databaseUrl),
 }));
 ''',
     }
@@ -106,14 +107,16 @@ export const config: Config = {{
   githubToken: "{v['github']}",
   hookUrl: "https://hooks.example.com/notify?token={v['hook']}",
 }};
+
+export const databaseUrl = "postgresql://orders:{v['db']}@db.internal:6543/orders?sslmode=require";
 ''',
         "src/index.ts": f'''import {{ createHash }} from "node:crypto";
-import {{ apiKey, config }} from "./config{ext}";
+import {{ apiKey, config, databaseUrl }} from "./config{ext}";
 
 const h = (s: string): string => createHash("sha256").update(s).digest("hex");
 process.stdout.write(JSON.stringify({{
   api: h(apiKey), len: apiKey.length, url: h(`https://api.example.com/?key=${{apiKey}}`),
-  github: h(config.githubToken), hook: h(config.hookUrl), type: typeof apiKey,
+  github: h(config.githubToken), hook: h(config.hookUrl), type: typeof apiKey, db: h(databaseUrl),
 }}) + "\\n");
 ''',
     }

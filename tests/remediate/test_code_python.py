@@ -36,6 +36,7 @@ GITHUB_TOKEN: str = os.environ.get("GITHUB_TOKEN", "{v['github']}")
 HOOK_URL = ("https://hooks.example.com/notify?token="
             "{v['hook']}")
 HEADERS = {{"Authorization": "Bearer {v['bearer']}"}}
+DATABASE_URL = "postgresql://orders:{v['db']}@db.internal:6543/orders?sslmode=require"
 
 
 def stripe_headers():
@@ -80,6 +81,7 @@ def handle():
         "hook": h(config.HOOK_URL),
         "bearer": h(config.HEADERS["Authorization"]),
         "trace": config.HEADERS.get("X-Trace"),
+        "db": h(config.DATABASE_URL),
         "slack": h(s.slack_token),
         "slack_class": h(Settings.slack_token),
         "region": s.region,
@@ -102,6 +104,7 @@ def _values() -> dict[str, str]:
         "bearer": _tok("sk_" + "live_", 24),
         "slack": _tok("xoxb-", 0) + "-".join(_tok("", 12, string.digits) for _ in range(2)) + "-" + _tok("", 24),
         "aws": _tok("AKIA", 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+        "db": _tok("", 20),
     }
 
 
@@ -139,6 +142,8 @@ def test_python_service_keeps_its_values_and_looks_them_up_lazily(remediate, pro
     for v in values.values():
         assert all(v not in t for t in text.values()), "a value is still in the code"
     assert 'leakstop_env_or_lookup("GITHUB_TOKEN",' in text["app/config.py"]  # the env default's own name
+    assert ('leakstop_env_or_url("DATABASE_URL", "shop/prod/postgres", "password", '
+            '"postgresql://{username}:{password}@{host}:{port}/{dbname}?sslmode=require")') in text["app/config.py"]
 
     # Values identical, str-typed, through the AWS endpoint (moto).
     after = _handle(repo, {**clean, "AWS_ENDPOINT_URL": aws})

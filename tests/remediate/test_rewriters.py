@@ -335,3 +335,34 @@ def test_two_values_never_share_an_environment_variable(tmp_path):
     assert 'leakstop_env_or_lookup("TOKEN", "shop/prod/api-keys", "a")' in new
     assert 'leakstop_env_or_lookup("B", "shop/prod/api-keys", "b")' in new  # TOKEN is taken: the JSON key
     assert 'leakstop_env_or_lookup("TOKEN", "shop/prod/api-keys", "c")' in new  # the code's own variable, kept
+
+
+def test_a_connection_uri_is_rebuilt_from_the_secret_with_the_password_url_encoded(tmp_path):
+    """A rotated password holding @ : / % still gives a URI that parses back to it."""
+    import json
+    import types
+    from urllib.parse import unquote, urlsplit
+
+    password = sample._tok("", sample._ALNUM, 20)
+    src = f'DATABASE_URL = "postgresql://orders:{password}@db.internal:6543/orders?sslmode=require"\n'
+    (tmp_path / "db.py").write_text(src)
+    col = src.index(password) + 1
+    it = item(password, [Site("db.py", 1, col, col + len(password), "r")], name="shop/prod/postgres", key="password")
+    it.connection = {"engine": "postgres", "host": "db.internal", "port": "6543", "username": "orders",
+                     "dbname": "orders", "scheme": "postgresql", "query": "sslmode=require"}
+    ws = Workspace(tmp_path)
+    rewrite_all(ws, [it], S, make_store(S.backend, S.region))
+    new = ws.pending["db.py"].decode()
+    assert ('leakstop_env_or_url("DATABASE_URL", "shop/prod/postgres", "password", '
+            '"postgresql://{username}:{password}@{host}:{port}/{dbname}?sslmode=require")') in new
+    helper = types.ModuleType("h")
+    exec(ws.pending["leakstop_secrets.py"].decode(), helper.__dict__)
+    stored = {"engine": "postgres", "host": "db.internal", "port": "6543", "username": "orders", "dbname": "orders"}
+    helper.lookup = lambda name, key=None: json.dumps({**stored, "password": password})
+    assert helper.env_or_url("UNSET_VAR_X", "n", "password", "postgresql://{username}:{password}@{host}:{port}/{dbname}"
+                             "?sslmode=require") == src.split('"')[1]  # identical to the original
+    rotated = "p@ss:w/rd%zz" + password[:4]
+    helper.lookup = lambda name, key=None: json.dumps({**stored, "password": rotated})
+    url = helper.env_or_url("UNSET_VAR_X", "n", "password", "postgresql://{username}:{password}@{host}:{port}/{dbname}")
+    parts = urlsplit(url)
+    assert unquote(parts.password) == rotated and parts.hostname == "db.internal" and parts.port == 6543

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable, Optional
 
+from scanner.remediate.layout import URI_TAIL, URI_USERINFO
 from scanner.remediate.records import Item, Manual, Site, Workspace
 from scanner.remediate.settings import Settings
 
@@ -50,6 +51,20 @@ class Context:
     def grant(self, path: str, principal: str, items: list[Item], attached: bool = False) -> None:
         names = sorted({it.secret_name for it in items})
         self.grants.append(Grant(path, principal, names, attached))
+
+
+def uri_template(body: str, va: int, vb: int) -> Optional[str]:
+    """When ``body`` is exactly one connection URI whose password is ``body[va:vb]``: the URI as a
+    template, ``{username}``, ``{password}``, ``{host}``, ``{port}``, ``{dbname}`` where the URI had
+    them (other text kept, braces doubled), for the helpers to rebuild it from an RDS-style secret."""
+    head = URI_USERINFO.search(body[:va])
+    tail = URI_TAIL.match(body[vb:])
+    if not head or head.start() != 0 or not tail or tail.end() != len(body) - vb or "\\" in body:
+        return None
+    esc = lambda s: s.replace("{", "{{").replace("}", "}}")  # noqa: E731
+    return (esc(head.group(1)) + "://" + ("{username}" if head.group(2) else "") + ":{password}@{host}"
+            + (":{port}" if tail.group(2) else "") + ("/{dbname}" if tail.group(3) is not None else "")
+            + esc(tail.group(4) or ""))
 
 
 class EnvNames:

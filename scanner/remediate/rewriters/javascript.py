@@ -22,7 +22,7 @@ from typing import Optional
 from scanner.remediate import helper_templates as H
 from scanner.remediate.records import Item, Manual, Site, Workspace
 from scanner.remediate.rewriters import jslex, jsproject
-from scanner.remediate.rewriters.base import Context, EnvNames, Pairs, Rewriter, line_starts, locate, q, splice, text_or_manual
+from scanner.remediate.rewriters.base import Context, EnvNames, Pairs, uri_template, Rewriter, line_starts, locate, q, splice, text_or_manual
 
 _PROP_BEFORE = re.compile(r"(?:^|(?<=[{,]))[ \t]*(?P<key>[A-Za-z_$][\w$]*|\"[^\"\n]*\"|'[^'\n]*')[ \t]*:[ \t]*$")
 _AFTER_VALUE = re.compile(r"[ \t]*(?:[,}\n]|//|/\*|$)")  # the value ends the property
@@ -53,6 +53,13 @@ def _literal_of(lits: list[jslex.Literal], a: int, b: int) -> Optional[jslex.Lit
 def _expr(text: str, lit: jslex.Literal, hits: list, env_of) -> str:
     """The literal with its values replaced: template parts get ``${…}``, quoted strings a
     concatenation."""
+    body_a, body_b = lit.start + 1, lit.end - 1
+    if len(hits) == 1 and hits[0][3].connection and hits[0][3].json_key and text[lit.start] == text[lit.end - 1]:
+        va, vb, _, item = hits[0]  # a connection URI: rebuilt whole from the secret
+        template = uri_template(text[body_a:body_b], va - body_a, vb - body_a)
+        if template is not None and "${" not in template:
+            return (f"leakstopUrl({q(item.secret_name)}, {q(item.json_key)}, {q(template)}, "
+                    f"{{ env: {q(env_of(item))} }})")
     if lit.quote == "`":
         out, cur = [], lit.start
         for va, vb, _, item in sorted(hits, key=lambda h: h[0]):
@@ -227,7 +234,10 @@ def rewrite_js(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
         return
     hpath, entry = _helper_path(ws, path, f.kind)
     spec = jsproject.relative_spec(path, hpath, f.kind.spec_ext)
-    new = _add_import(f, splice(text, f.repl), spec, nl)
+    spliced = splice(text, f.repl)
+    if "leakstopUrl(" in spliced:
+        f.names.add("leakstopUrl")
+    new = _add_import(f, spliced, spec, nl)
     if not _node_check(new, f.kind):
         ctx.manual += [Manual(h[2], "the rewritten file does not parse: replace by hand") for hs in by_lit.values() for h in hs]
         return

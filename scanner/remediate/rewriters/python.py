@@ -26,7 +26,7 @@ from typing import Optional
 from scanner.remediate import helper_templates as H
 from scanner.remediate.records import Item, Manual, Site, Workspace
 from scanner.remediate.rewriters import pyscope
-from scanner.remediate.rewriters.base import Context, EnvNames, Pairs, Rewriter, line_starts, locate, q, splice, text_or_manual
+from scanner.remediate.rewriters.base import Context, EnvNames, Pairs, uri_template, Rewriter, line_starts, locate, q, splice, text_or_manual
 
 _STR_PREFIX = re.compile(r"([A-Za-z]*)('''|\"\"\"|'|\")")
 _GETATTR_LINE = re.compile(r"^__getattr__, __dir__ = leakstop_lazy_attributes\(__name__\)[ \t]*$", re.M)
@@ -99,12 +99,19 @@ def _body(tok: tuple[int, int, str]) -> tuple[int, int, str, str]:
 
 
 def _literal_expr(text: str, tok: tuple[int, int, str], hits: list, env: Optional[str], used: set[str],
-                  envs: EnvNames, explicit: bool = False) -> Optional[str]:
+                  envs: EnvNames, explicit: bool = False, uri_env: Optional[str] = None) -> Optional[str]:
     """The expression replacing one string token: the lookup, concatenated with the literal's
     other parts; None for f-strings and bytes."""
     body_a, body_b, prefix, quote = _body(tok)
     if set(prefix.lower()) & {"f", "b"}:
         return None
+    if len(hits) == 1 and hits[0][3].connection and hits[0][3].json_key:  # a connection URI: rebuilt whole
+        va, vb, _, item = hits[0]
+        template = uri_template(text[body_a:body_b], va - body_a, vb - body_a)
+        if template is not None:
+            used.add("env_or_url")
+            return (f"leakstop_env_or_url({q(envs.pick(env or uri_env or item.env_name, item, explicit))}, "
+                    f"{q(item.secret_name)}, {q(item.json_key)}, {q(template)})")
     parts, cur = [], body_a
     for va, vb, site, item in sorted(hits, key=lambda h: h[0]):
         if va > cur:
@@ -132,9 +139,9 @@ def _place(plan: _Plan, node: ast.Constant, tok: tuple[int, int, str], hits: lis
             plan.repl.append((*plan.src.span(env_call[0]), expr))
     else:
         target = pyscope.constant_target(where.statement)
-        sole = whole and plan.src.span(node) == tok[:2]  # NAME = "value", one token
-        env = target[0].upper() if sole and target and target[1] is node else None
-        expr = _literal_expr(plan.src.text, tok, hits, env, plan.used, plan.envs)
+        own = target[0].upper() if target and target[1] is node and plan.src.span(node) == tok[:2] else None
+        env = own if whole else None  # NAME = "value": the variable is NAME
+        expr = _literal_expr(plan.src.text, tok, hits, env, plan.used, plan.envs, uri_env=own)
         if expr is not None:
             plan.repl.append((tok[0], tok[1], expr))
             _join_implicit(plan, node)
