@@ -79,7 +79,8 @@ __FETCH__
 
 def lookup(name, key=None):
     """The value of `key` in the JSON secret `name` (the whole SecretString when key is None)."""
-    text = _cached(("sm", name), lambda: _fetch_secret(name))
+    text = _cached(("sm", name), lambda: _from_extension("secretsmanager/get?secretId=", name, "SecretString")
+                   or _fetch_secret(name))
     if key is None:
         return text
     return json.loads(text)[key]
@@ -90,7 +91,26 @@ secret = lookup
 
 def parameter(name):
     """The decrypted value of the SSM SecureString parameter `name`."""
-    return _cached(("ssm", name), lambda: _client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
+    return _cached(("ssm", name), lambda: _from_extension("systemsmanager/parameters/get?withDecryption=true&name=",
+                                                          name, "Parameter")
+                   or _client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
+
+
+def _from_extension(path, name, field):
+    """In AWS Lambda with the AWS Parameters and Secrets Lambda Extension (its layer attached and
+    PARAMETERS_SECRETS_EXTENSION_HTTP_PORT set): the value from the extension's local cache, else None."""
+    port = os.environ.get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
+    token = os.environ.get("AWS_SESSION_TOKEN")
+    if not port or not token:
+        return None
+    import urllib.parse
+    import urllib.request
+
+    url = f"http://localhost:{port}/{path}{urllib.parse.quote(name, safe='')}"
+    req = urllib.request.Request(url, headers={"X-Aws-Parameters-Secrets-Token": token})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        doc = json.loads(resp.read())
+    return doc[field]["Value"] if field == "Parameter" else doc[field]
 
 
 def env_or_lookup(env, name, key=None):
@@ -260,6 +280,18 @@ function region() {
 }
 
 async function fetchText(name, ssm) {
+  // In AWS Lambda with the AWS Parameters and Secrets Lambda Extension (its layer attached and
+  // PARAMETERS_SECRETS_EXTENSION_HTTP_PORT set): from the extension's local cache.
+  const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT;
+  if (port && process.env.AWS_SESSION_TOKEN) {
+    const path = ssm ? "systemsmanager/parameters/get?withDecryption=true&name=" : "secretsmanager/get?secretId=";
+    const r = await fetch(`http://localhost:${port}/${path}${encodeURIComponent(name)}`, {
+      headers: { "X-Aws-Parameters-Secrets-Token": process.env.AWS_SESSION_TOKEN },
+    });
+    if (!r.ok) throw new Error(`leakstop: ${name}: the Lambda extension answered ${r.status}`);
+    const doc = await r.json();
+    return ssm ? doc.Parameter.Value : doc.SecretString;
+  }
 __SSM_BRANCH__
   clients.sm ??= new SecretsManagerClient({ region: region() });
   const r = await clients.sm.send(new GetSecretValueCommand({ SecretId: name }));

@@ -88,3 +88,37 @@ def digest_tree(root: Path) -> dict[str, str]:
     import hashlib
 
     return {k: hashlib.sha256(v).hexdigest() for k, v in tree(root).items()}
+
+
+def extension_server(token: str, values: dict):
+    """A stand-in for the AWS Parameters and Secrets Lambda Extension on 127.0.0.1: answers only
+    with the right X-Aws-Parameters-Secrets-Token; returns (server, requested paths)."""
+    import http.server
+    import json
+    import threading
+    from urllib.parse import parse_qs, urlsplit
+
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            q = parse_qs(urlsplit(self.path).query)
+            if self.headers.get("X-Aws-Parameters-Secrets-Token") != token:
+                self.send_response(403)
+                self.end_headers()
+                return
+            body = ({"SecretString": values[q["secretId"][0]]} if "secretId" in q
+                    else {"Parameter": {"Value": values[q["name"][0]]}})
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, seen

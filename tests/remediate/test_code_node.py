@@ -237,3 +237,29 @@ def test_typescript_app_with_tsx_and_tsc(remediate, make_repo, git_commit, node_
 
     shutil.rmtree(repo / "dist")
     _check_idempotent(remediate, repo)
+
+
+def test_js_helper_reads_through_the_lambda_extension(tmp_path, node_modules):
+    """In Lambda with the Parameters and Secrets extension, loadSecrets() asks it (localhost, the
+    session token as X-Aws-Parameters-Secrets-Token), not the Secrets Manager API (unreachable here)."""
+    from scanner.remediate.helper_templates import js_helper
+    from tests.remediate.conftest import extension_server
+
+    token, value = _tok("tok", 16), _tok("", 20)
+    server, seen = extension_server(token, {"shop/prod/stripe": json.dumps({"secret_key": value})})
+    try:
+        (tmp_path / "leakstop-secrets.mjs").write_text(js_helper("us-east-1", 300, "esm", [("shop/prod/stripe", "secret_key", "STRIPE_KEY")]))
+        (tmp_path / "main.mjs").write_text(
+            'import { createHash } from "node:crypto";\nimport { loadSecrets, leakstopValue } from "./leakstop-secrets.mjs";\n'
+            'await loadSecrets();\nconst v = leakstopValue("shop/prod/stripe", "secret_key", { env: "STRIPE_KEY" });\n'
+            'console.log(JSON.stringify({ h: createHash("sha256").update(v).digest("hex") }));\n')
+        _link(tmp_path, node_modules)
+        env = {k: v for k, v in os.environ.items() if k != "STRIPE_KEY"}
+        env.update(PARAMETERS_SECRETS_EXTENSION_HTTP_PORT=str(server.server_address[1]), AWS_SESSION_TOKEN=token,
+                   AWS_ENDPOINT_URL="http://127.0.0.1:9")
+        import hashlib
+
+        assert _run(tmp_path, ["node", "main.mjs"], env) == {"h": hashlib.sha256(value.encode()).hexdigest()}
+        assert seen == ["/secretsmanager/get?secretId=shop%2Fprod%2Fstripe"]
+    finally:
+        server.shutdown()

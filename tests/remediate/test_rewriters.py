@@ -13,6 +13,7 @@ from scanner.remediate.stores import make_store
 from scanner.remediate.settings import Settings
 from tests.conftest import IDENTITY
 from tests.remediate import sample
+from tests.remediate.conftest import extension_server
 
 S = Settings(project="shop", env="prod", region="eu-west-1")
 TOKEN = sample.STRIPE
@@ -366,3 +367,26 @@ def test_a_connection_uri_is_rebuilt_from_the_secret_with_the_password_url_encod
     url = helper.env_or_url("UNSET_VAR_X", "n", "password", "postgresql://{username}:{password}@{host}:{port}/{dbname}")
     parts = urlsplit(url)
     assert unquote(parts.password) == rotated and parts.hostname == "db.internal" and parts.port == 6543
+
+
+def test_python_helper_reads_through_the_lambda_extension(monkeypatch):
+    import json
+    import types
+
+    from scanner.remediate import helper_templates as H
+
+    token, value = sample._tok("tok", sample._ALNUM, 16), sample._tok("", sample._ALNUM, 20)
+    server, seen = extension_server(token, {"shop/prod/stripe": json.dumps({"secret_key": value}), "/p/x": value})
+    try:
+        helper = types.ModuleType("h")
+        exec(H.python_helper("us-east-1", 300, False), helper.__dict__)
+        helper._client = lambda service: (_ for _ in ()).throw(AssertionError("an AWS API call"))
+        monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(server.server_address[1]))
+        monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+        monkeypatch.delenv("STRIPE_KEY", raising=False)
+        assert helper.env_or_lookup("STRIPE_KEY", "shop/prod/stripe", "secret_key") == value
+        assert helper.parameter("/p/x") == value
+        assert seen == ["/secretsmanager/get?secretId=shop%2Fprod%2Fstripe",
+                        "/systemsmanager/parameters/get?withDecryption=true&name=%2Fp%2Fx"]
+    finally:
+        server.shutdown()
