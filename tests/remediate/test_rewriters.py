@@ -390,3 +390,11 @@ def test_python_helper_reads_through_the_lambda_extension(monkeypatch):
                         "/systemsmanager/parameters/get?withDecryption=true&name=%2Fp%2Fx"]
     finally:
         server.shutdown()
+
+
+def test_python_constant_inside_a_module_level_block_stays_valid(tmp_path):
+    src = 'import os\nif not os.environ.get("LEAKSTOP_TEST_UNSET"):\n    KEY = "<A>"\n'
+    values = {"<A>": sample._tok("sk_" + "live_", sample._ALNUM, 24)}
+    new, mod, calls, notes = _module(tmp_path, src, values)
+    assert "def _leakstop_" not in new and any("looked up when the module is imported" in n for n in notes)
+    assert mod.KEY == "stored:a"

@@ -175,7 +175,8 @@ def _make_lazy(plan: _Plan, where: pyscope.Where) -> None:
     """The statement holding a looked-up value runs at import: defer it where Python allows."""
     stmt, owner = where.statement, where.owner
     target = pyscope.constant_target(stmt)
-    if target and isinstance(owner, ast.Module) and _constant_ok(plan, target[0]):
+    top_level = any(stmt is st for st in plan.info.tree.body)  # not inside an if/try block
+    if target and top_level and _constant_ok(plan, target[0]):
         plan.constants.setdefault(target[0], stmt)
         return
     if target and isinstance(owner, ast.ClassDef) and not _class_local_reads(owner, target[1]):
