@@ -7,11 +7,12 @@ one line here, and its test against a local fake (tests/verify/).
 from __future__ import annotations
 
 from scanner.verify.base import Verifier
-from scanner.verify.providers import (ai, ai_more, aws, cloud, databases, messaging, monitoring, payments, registries,
-                                      saas, vcs)
+from scanner.verify.providers import (ai, ai_more, aws, azure, cloud, databases, messaging, monitoring, payments,
+                                      registries, saas, vcs)
 
 VERIFIERS: dict[str, Verifier] = {
     "aws": aws.AWS,
+    "azure-storage": azure.STORAGE,
     "github": vcs.GITHUB,
     "github-app-installation": vcs.GITHUB_APP,
     "gitlab": vcs.GITLAB,

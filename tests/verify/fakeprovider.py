@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Optional
 
 
 @dataclass
@@ -73,6 +74,7 @@ class FakeProvider:
         self.ok = Answer(200, {})
         self.bad = Answer(401, {})
         self.script: list[Answer] = []
+        self.judge: Optional[Callable[[Seen], bool]] = None  # decides "valid" instead of ``valid``
         self.routes: dict[str, tuple[Answer, Answer]] = {}  # "host/path" prefix -> (ok, bad), over ok/bad
         self.seen: list[Seen] = []
         self._host = threading.local()
@@ -84,7 +86,7 @@ class FakeProvider:
         self._thread.start()
 
     def reset(self) -> None:
-        self.valid, self.script, self.seen, self.routes = set(), [], [], {}
+        self.valid, self.script, self.seen, self.routes, self.judge = set(), [], [], {}, None
         self.ok, self.bad = Answer(200, {}), Answer(401, {})
 
     def close(self) -> None:
@@ -102,7 +104,8 @@ class FakeProvider:
                 return self.script.pop(0)
         ok, bad = next((pair for prefix, pair in self.routes.items() if (seen.host + seen.path).startswith(prefix)),
                        (self.ok, self.bad))
-        return ok if any(seen.carries(v) for v in self.valid) else bad
+        good = self.judge(seen) if self.judge else any(seen.carries(v) for v in self.valid)
+        return ok if good else bad
 
     def _handler(self):
         fake = self

@@ -143,3 +143,16 @@ def test_shopify_token_is_checked_at_the_shop_its_file_names(run_cli, fake, tmp_
     assert got["shop.env"] == {"status": "verified", "detail": "shop Acme Store"}
     assert got["other.env"]["status"] == "unknown" and "myshopify.com" in got["other.env"]["detail"]
     assert [s.host for s in fake.seen] == ["acme-outlet.myshopify.com"]
+
+
+def test_image_verify(run_cli, fake, tmp_path):
+    from tests.sources.image_builder import config_doc, docker_save, layer_tar
+
+    token = "ghp_" + rand(36)
+    layers = [layer_tar({"app/.env": f"GITHUB_TOKEN={token}\n".encode()})]
+    docker_save(tmp_path / "app.tar", layers, config_doc(layers, env=["PATH=/usr/bin"], history=["COPY app/ /app/"]))
+    fake.ok, fake.bad = CASES["github"].ok, CASES["github"].bad
+    fake.valid.add(token)
+    r = run_cli("image", str(tmp_path / "app.tar"), "--only-verified", "-f", "json")
+    (f,) = json.loads(r.out)["findings"]
+    assert r.code == 1 and f["verification"]["status"] == "verified" and token not in r.out
