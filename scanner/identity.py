@@ -98,7 +98,7 @@ def root_commit(git_dir: Path) -> Optional[str]:
         return None
     root = roots[0][1]
     try:
-        atomic_write(cache, (json.dumps({"version": 1, "root_commit": root}) + "\n").encode())
+        atomic_write(cache, (json.dumps({"version": 1, "root_commit": root}) + "\n").encode(), parents=True)
     except LeakstopError:
         pass  # a read-only repository: found again next time
     return root
