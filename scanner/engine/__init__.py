@@ -44,7 +44,7 @@ class Version:
 def load_ruleset(config: Config) -> list[Rule]:
     """Built-in packs + configured packs + inline rules, minus disabled ones (cached on disk)."""
     files = rule_files(config.rule_files)
-    key = files_digest(files)
+    key = f"{files_digest(files)}-{RULES_CACHE_FORMAT}"
 
     def build() -> list[Rule]:
         # A rule file's examples can be real-looking values: what goes to the on-disk cache keeps
@@ -402,6 +402,9 @@ class Engine:
             yield from self.scan(chunk)
 
 
+# Part of the parsed-rules cache key: bump it when what load_ruleset's build() keeps changes, so a
+# cache written by older code is not read (one from before examples were dropped still held them).
+RULES_CACHE_FORMAT = "2"
 # Confirmed windows remembered per engine (a few tens of MB at most).
 MEMO_ENTRIES, MEMO_WINDOW = 100_000, 4096
 MIN_KEYWORD = 3

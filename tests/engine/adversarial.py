@@ -51,10 +51,12 @@ DETECTOR_PATHS = (
 class Case:
     name: str
     path: str
-    make: Callable[["Case", int], bytes]  # (case, size) -> exactly ``size`` bytes
+    make: Callable[["Case", int], bytes]  # (case, size) -> ``size`` bytes of the shape, see build
     seed: str = ""
 
     def build(self, size: int) -> bytes:
+        """The input: ``size`` bytes of the shape (a few more when its last unit is whole), after
+        the fixed lines some cases put in front (every rule's example), which ``build(0)`` is."""
         return self.make(self, size)
 
 
@@ -63,6 +65,9 @@ def _rng(case: Case) -> random.Random:
 
 
 def _fill(unit: Callable[[int], str], size: int) -> bytes:
+    """Units back to back up to ``size`` bytes, the last one whole: a unit cut at the end would
+    leave a value of a random length that only some sizes have (a 14-character tail that one
+    rule matches), and the work of that one rule would be counted as the cost of the size."""
     parts: list[bytes] = []
     total = i = 0
     while total < size:
@@ -70,7 +75,7 @@ def _fill(unit: Callable[[int], str], size: int) -> bytes:
         parts.append(part)
         total += len(part)
         i += 1
-    return b"".join(parts)[:size]
+    return b"".join(parts)
 
 
 def _word(rng: random.Random, alphabet: str, n: int) -> str:
@@ -111,15 +116,17 @@ SHAPES = {"repeated": repeated, "assignments": assignments, "inline": inline, "b
 # -- character classes ------------------------------------------------------------------------
 def _class_case(alphabet: str, line: int, same: bool, prefix: bytes) -> Callable[[Case, int], bytes]:
     def make(case: Case, size: int) -> bytes:
+        # The run is ``size`` bytes whatever the prefix: cut to the size, a prefix longer than
+        # the smaller input (the examples are ~70 KB) would make every rule a candidate only in
+        # the larger one.
         rng = _rng(case)
-        body = size - len(prefix)
         if same:
-            text = alphabet[-1] * body
+            text = alphabet[-1] * size
         else:
-            text = "".join(rng.choices(alphabet, k=body))
+            text = "".join(rng.choices(alphabet, k=size))
         if line:
             text = "\n".join(text[i : i + line] for i in range(0, len(text), line + 1))
-        return (prefix + text.encode())[:size]
+        return prefix + text.encode()[:size]
 
     return make
 
@@ -164,8 +171,19 @@ def seeds(rules: Sequence[Rule]) -> dict[str, str]:
 
 def examples(rules: Sequence[Rule]) -> bytes:
     """One example of every rule, a line each: put in front of a class run, they make every rule
-    a candidate for the whole run."""
+    a candidate for the whole run. ``rules`` must come from :func:`rules_with_examples`."""
     return "".join(r.examples[0] + "\n" for r in rules if r.examples).encode("utf-8")
+
+
+def rules_with_examples() -> list[Rule]:
+    """The built-in rules as their files define them. An engine's rules carry no examples (the
+    parsed-rules cache keeps only what scanning needs), so cases built from ``engine.rules``
+    would quietly lose every '+examples' input."""
+    from scanner.rules import load_rules, rule_files
+
+    rules = load_rules(rule_files())
+    assert examples(rules), "the rule files hold no examples"
+    return rules
 
 
 def cases(rules: Sequence[Rule], shapes: Iterable[str] = tuple(SHAPES)) -> list[Case]:

@@ -321,3 +321,22 @@ def test_rule_cache_keeps_no_examples(tmp_path, monkeypatch):
     assert any(r.id == "acme-token" for r in rules)
     held = [p.name for p in cache.iterdir() if token.encode() in p.read_bytes()]
     assert not held, f"the example is in the cache: {held}"
+
+
+def test_a_rule_cache_written_by_older_code_is_not_read(tmp_path, monkeypatch):
+    """The cache key names what the cached rules keep: a cache written before examples were
+    dropped (same rule files, same key then) still held them, and was read on and on."""
+    import pickle
+
+    from scanner.engine import load_ruleset
+    from scanner.rules import files_digest
+
+    files = rule_files()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old = load_rules(files)  # what the old build() cached: the rules with their examples
+    (cache / f"rules-{files_digest(files)}.pickle").write_bytes(pickle.dumps(old))
+    monkeypatch.setenv("LEAKSTOP_CACHE_DIR", str(cache))
+    rules = load_ruleset(Config())
+    assert len(rules) == len(old)
+    assert not any(r.examples or r.negative_examples for r in rules)
