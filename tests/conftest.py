@@ -70,8 +70,8 @@ def _report_validators():
     import jsonschema
 
     own = jsonschema.Draft202012Validator(json.loads(REPORT_SCHEMA.read_text()))
-    finding = jsonschema.Draft202012Validator({**own.schema, "$ref": "#/$defs/finding", "required": [],
-                                               "type": "object"})
+    line = jsonschema.Draft202012Validator({**own.schema, "$ref": "#/$defs/jsonl_line", "required": [],
+                                            "type": "object"})
     gitlab = (jsonschema.Draft7Validator(json.loads(GITLAB_SCHEMA.read_text())) if GITLAB_SCHEMA.is_file() else None)
 
     def lines(text):
@@ -79,7 +79,7 @@ def _report_validators():
 
     return {
         "json": lambda text: own.validate(json.loads(text)),
-        "jsonl": lambda text: [finding.validate(d) for d in lines(text)],
+        "jsonl": lambda text: [line.validate(d) for d in lines(text)],
         "gitlab": (lambda text: gitlab.validate(json.loads(text))) if gitlab else None,
     }
 

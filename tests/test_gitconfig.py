@@ -84,6 +84,16 @@ def test_notice_in_sarif_and_github_formats_without_failing(run, make_repo, tmp_
     assert r.out.startswith("::warning file=.leakstop.yaml,line=1,title=leakstop%3A settings-change::this change adds")
 
 
+def test_notice_in_jsonl_after_the_findings(run, make_repo, token):
+    """A stream consumer sees the notice too: a line of its own, typed, after the findings."""
+    repo, base = _pr_loosening_config(make_repo, token)
+    r = run("diff", f"{base}..HEAD", "-f", "jsonl", cwd=repo)
+    lines = [json.loads(line) for line in r.out.splitlines()]
+    assert r.code == 1 and [ln.get("rule_id") for ln in lines] == ["github-pat-classic", None]
+    assert lines[-1] == {"type": "notice", "kind": "settings-change", "path": ".leakstop.yaml",
+                         "message": "this change modifies the leakstop configuration .leakstop.yaml"}
+
+
 def test_rule_files_come_from_the_base_too(run, make_repo):
     """A rule pack the base configuration names is read from the base: a change cannot defuse a
     custom rule by editing its pack."""

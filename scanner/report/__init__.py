@@ -65,7 +65,7 @@ class ReportContext:
     rules: Sequence = ()  # the active rules (SARIF lists them)
     stats: dict = field(default_factory=dict)
     color: bool = False
-    notices: Sequence = ()  # scanner.models.Notice: shown by sarif, github and json
+    notices: Sequence = ()  # scanner.models.Notice: shown by sarif, github, json and jsonl
     identity: Optional[dict] = None  # {"source", "key_id"} of the fingerprints' key, when known
     started: datetime = field(default_factory=_now)  # UTC; formats that carry scan times show them
     finished: datetime = field(default_factory=_now)
