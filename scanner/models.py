@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import re
@@ -184,6 +185,7 @@ class Redactor:
         self._anywhere = anywhere
         self._pattern: Optional[re.Pattern] = None
         self._by_len: dict[int, set[str]] = {}
+        self._lengths: list[int] = []
 
     def __call__(self, text: Optional[str]) -> Optional[str]:
         if not text:
@@ -199,14 +201,18 @@ class Redactor:
                         for v in self._values]
                 self._pattern = re.compile("|".join(alts))
             return self._pattern.sub(lambda m: mask(m.group()), text)
-        # Many values (one file with thousands of findings): look up each substring of each length.
+        # Many values (one file with thousands of findings): look up each substring of each length
+        # a value has, longest first, from the longest that fits: a short key name costs its own
+        # length squared at most, not its length times the number of value lengths in the file.
         if not self._by_len:
             for v in self._values:
                 self._by_len.setdefault(len(v), set()).add(v)
-        lengths = sorted(self._by_len, reverse=True)
+            self._lengths = sorted(self._by_len)
+        lengths = self._lengths
         out, i, n = [], 0, len(text)
         while i < n:
-            for ln in lengths:
+            for k in range(bisect.bisect_right(lengths, n - i) - 1, -1, -1):
+                ln = lengths[k]
                 part = text[i : i + ln]
                 if part in self._by_len[ln] and (self._anywhere or ln >= 12 or _alone(text, i, i + ln)):
                     out.append(mask(part))
