@@ -32,7 +32,7 @@ from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, CommitInfo, Finding
 from scanner.sources.textify import BINARY, TEXT, sniff, textify
-from scanner.sources.windows import stream_chunks
+from scanner.sources.windows import STREAMED_NAMES, stream_chunks, streamed_note
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 NULL_SHA = "0" * 40
@@ -69,7 +69,12 @@ class DiffStats:
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     decoded: Counter = field(default_factory=Counter)  # textify kind (binary, utf-16-le…) -> count
     streamed: int = 0  # blobs over the size limit, scanned in windows
+    streamed_paths: list[str] = field(default_factory=list)  # the first few of them
     notes: list[str] = field(default_factory=list)
+
+    def size_notes(self, limit: int) -> list[str]:
+        """What the summary's count cannot say: which files were streamed."""
+        return [streamed_note(self.streamed, self.streamed_paths, limit)] if self.streamed else []
 
 
 def decode_path(raw: bytes) -> str:
@@ -93,21 +98,31 @@ def parse_raw(data: bytes, pos: int = 0) -> tuple[list[RawRecord], int]:
     out = []
     n = len(data)
     while pos < n and data[pos : pos + 1] == b":":
-        end = data.index(b"\0", pos)
-        parents = len(data[pos:end]) - len(data[pos:end].lstrip(b":"))
-        meta = data[pos + parents : end].split(b" ")
-        mode, blob, status = meta[parents], meta[2 * parents + 1], meta[2 * parents + 2]
-        olds = tuple(sha.decode() for sha in meta[parents + 1 : 2 * parents + 1] if sha.strip(b"0"))
-        pend = data.index(b"\0", end + 1)
-        source = None
-        if parents == 1 and status[:1] in (b"R", b"C"):
-            source = decode_path(data[end + 1 : pend])
-            pstart, pend = pend + 1, data.index(b"\0", pend + 1)
-        else:
-            pstart = end + 1
-        out.append((mode.decode(), blob.decode(), decode_path(data[pstart:pend]), source, olds))
-        pos = pend + 1
+        try:
+            record, pos = _raw_record(data, pos)
+        except (ValueError, IndexError):  # cut short, or not git's format
+            raise LeakstopError("unexpected output from git (a --raw record); is this git too old?") from None
+        out.append(record)
     return out, pos
+
+
+def _raw_record(data: bytes, pos: int) -> tuple[RawRecord, int]:
+    """The ``--raw -z`` record at ``pos`` and the offset after it."""
+    end = data.index(b"\0", pos)
+    parents = len(data[pos:end]) - len(data[pos:end].lstrip(b":"))
+    meta = data[pos + parents : end].split(b" ")
+    if len(meta) != 2 * parents + 3:
+        raise ValueError("fields")
+    mode, blob, status = meta[parents], meta[2 * parents + 1], meta[2 * parents + 2]
+    olds = tuple(sha.decode("ascii") for sha in meta[parents + 1 : 2 * parents + 1] if sha.strip(b"0"))
+    pend = data.index(b"\0", end + 1)
+    source = None
+    if parents == 1 and status[:1] in (b"R", b"C"):
+        source = decode_path(data[end + 1 : pend])
+        pstart, pend = pend + 1, data.index(b"\0", pend + 1)
+    else:
+        pstart = end + 1
+    return (mode.decode("ascii"), blob.decode("ascii"), decode_path(data[pstart:pend]), source, olds), pend + 1
 
 
 def parse_patch(text: bytes) -> list[tuple[frozenset[int], bool]]:
@@ -117,15 +132,17 @@ def parse_patch(text: bytes) -> list[tuple[frozenset[int], bool]]:
     output); patch body lines always start with one of ``+ - space \\`` (one such column per
     parent in a combined diff), so a header line cannot be confused with content.
 
-    A two-way hunk's added lines are the ``+c,d`` side of its header. A combined hunk also lists
-    lines that come from one of the parents (``+`` in some columns, space in others): only a line
-    with ``+`` in every column is new relative to every parent (typed into the merge), so those
-    hunks are read line by line.
+    Hunks are read line by line from the ``+c`` of their header: a result line is one without
+    ``-`` in its columns, and it is added when it has ``+`` in every column. In a two-way hunk
+    (``-U0``) that is every ``+`` line; a combined hunk also lists lines that come from one of the
+    parents (``+`` in some columns, space in others), and only a line with ``+`` in every column
+    is new relative to every parent (typed into the merge). The lines numbered are the lines
+    present, never a count a header claims: the work is bounded by the patch's size.
     """
     files: list[tuple[set[int], bool]] = []
     cur: Optional[set[int]] = None
     binary = False
-    parents, at = 0, 0  # combined hunk in progress: its column count and the next result line
+    parents, at = 0, 0  # hunk in progress: its column count and the next result line
     for line in text.split(b"\n"):
         if line.startswith((b"diff --git ", b"diff --cc ", b"diff --combined ")):
             if cur is not None:
@@ -136,13 +153,9 @@ def parse_patch(text: bytes) -> list[tuple[frozenset[int], bool]]:
         elif line.startswith(b"@@"):
             m = _HUNK.match(line)
             if m:
-                start = int(m.group(1))
-                count = 1 if m.group(2) is None else int(m.group(2))
                 parents = len(line) - len(line.lstrip(b"@")) - 1
-                if parents == 1:
-                    cur.update(range(start, start + count))
-                at = start
-        elif parents > 1:
+                at = int(m.group(1))
+        elif parents:
             cols = line[:parents]
             if len(cols) < parents or line.startswith(b"\\") or b"-" in cols:
                 continue  # "\\ No newline", or a line only a parent has
@@ -170,6 +183,9 @@ def _skip_separators(data: bytes, pos: int) -> int:
     return pos
 
 
+_UNEXPECTED_LOG = "unexpected output from git log (is this git too old?)"
+
+
 def parse_log(data: bytes) -> list[tuple[CommitInfo, list[FileChange]]]:
     """Parse ``git log -z --raw -p --format=LOG_FORMAT``: per commit, its metadata, raw records and
     patch, read in sequence (record by record, never by searching for a marker a path could hold).
@@ -181,11 +197,13 @@ def parse_log(data: bytes) -> list[tuple[CommitInfo, list[FileChange]]]:
     pos = _skip_separators(data, 0)
     while pos < len(data):
         if data[pos : pos + 1] != b"\x01":
-            raise LeakstopError("unexpected output from git log (is this git too old?)")
+            raise LeakstopError(_UNEXPECTED_LOG)
         fields = []
         pos += 1
         for _ in range(4):
-            end = data.index(b"\0", pos)
+            end = data.find(b"\0", pos)
+            if end < 0:
+                raise LeakstopError(_UNEXPECTED_LOG)
             fields.append(data[pos:end].decode("utf-8", "replace"))
             pos = end + 1
         raw, pos = parse_raw(data, _skip_separators(data, pos))
@@ -317,6 +335,8 @@ def _streamed(ch: FileChange, where: str, reader: BlobReader, stats: DiffStats,
         stats.decoded[kind] += 1
     stats.scanned += 1
     stats.streamed += 1
+    if len(stats.streamed_paths) < STREAMED_NAMES:
+        stats.streamed_paths.append(where)
     stats.bytes += nbytes[0]
 
 

@@ -38,7 +38,6 @@ from scanner.models import Chunk, CommitInfo, Finding, Redactor
 from scanner.sources.textify import BINARY, TEXT, textify
 from scanner.sources.gitobjects import run_git
 
-NULL_SHA = b"0" * 40
 GITLINK = "160000"
 TOO_LARGE_NAMES = 5  # paths named in the note about blobs skipped for their size
 BATCH = 256  # blobs per message to a worker: amortises queue pickling
@@ -310,29 +309,23 @@ def parse_log(stream, log: CommitLog, on_blob: Callable[[str, bytes, bytes], Non
         rest = tokens.pop()
         for tok in tokens:
             if pending_meta is not None:
-                meta, pending_meta = pending_meta, None
-                fields = meta.split()
-                ncolon = len(meta) - len(meta.lstrip(b":"))
-                nparents = max(ncolon, 1)
-                modes = fields[: nparents + 1]
-                shas = fields[nparents + 1 : 2 * nparents + 2]
-                dst_mode, dst = modes[-1].lstrip(b":"), shas[-1]
+                (dst_mode, dst), src = _raw_entry(pending_meta)
+                pending_meta = None
                 pid = -1
                 if dst_mode == b"160000":
                     submodules.add(tok)
-                elif dst != NULL_SHA:  # files and symbolic links (a link's blob is its target text)
+                elif dst.strip(b"\0"):  # files and symbolic links (a link's blob is its target text)
                     pid = path_id(tok)
-                    raw = bytes.fromhex(dst.decode())
-                    add_blob.append(blob_id(raw))
+                    add_blob.append(blob_id(dst))
                     add_commit.append(commit_idx)
                     add_path.append(pid)
-                    on_blob(dst.decode(), tok, raw)
-                if nparents == 1:
-                    src_mode, src = modes[0].lstrip(b":"), shas[0]
-                    if src != dst and src != NULL_SHA and src_mode != b"160000":
+                    on_blob(dst.hex(), tok, dst)
+                if src is not None:
+                    src_mode, src_id = src
+                    if src_id != dst and src_id.strip(b"\0") and src_mode != b"160000":
                         if pid < 0:
                             pid = path_id(tok)
-                        del_blob.append(blob_id(bytes.fromhex(src.decode())))
+                        del_blob.append(blob_id(src_id))
                         del_commit.append(commit_idx)
                         del_path.append(pid)
                 continue
@@ -341,16 +334,47 @@ def parse_log(stream, log: CommitLog, on_blob: Callable[[str, bytes, bytes], Non
             if tok[0] == 10:  # "\n" separates a commit's header from its first raw entry
                 tok = tok[1:]
             if tok[:1] == b"\x01":
-                sha, _, ct = tok[1:].partition(b" ")
-                log.commits.append((sha.decode(), int(ct or 0)))
+                log.commits.append(_commit_header(tok))
                 commit_idx += 1
                 stats.commits += 1
             elif tok[:1] == b":":
+                if commit_idx < 0:  # a record before any commit
+                    raise LeakstopError(_UNEXPECTED)
                 pending_meta = tok
     if submodules:
         stats.skipped["submodule"] += len(submodules)
         names = ", ".join(sorted(p.decode("utf-8", "backslashreplace") for p in submodules)[:5])
         stats.notes.append(f"{len(submodules)} submodule path(s) skipped (scan them separately): {names}")
+
+
+_UNEXPECTED = "unexpected output from git log (is this git too old?)"
+
+
+def _raw_entry(meta: bytes) -> tuple[tuple[bytes, bytes], Optional[tuple[bytes, bytes]]]:
+    """A ``--raw`` record's metadata (``:old new oldsha newsha S``; a merge's ``-c`` record has
+    a mode and an id per parent, then the result's) as ((mode, raw id) of the result, (mode, raw
+    id) of the one parent or None for a merge)."""
+    fields = meta.split()
+    nparents = max(len(meta) - len(meta.lstrip(b":")), 1)
+    if len(fields) != 2 * nparents + 3:
+        raise LeakstopError(_UNEXPECTED)
+    try:
+        dst = (fields[nparents], bytes.fromhex(fields[2 * nparents + 1].decode("ascii")))
+        src = None
+        if nparents == 1:
+            src = (fields[0].lstrip(b":"), bytes.fromhex(fields[2].decode("ascii")))
+    except ValueError:
+        raise LeakstopError(_UNEXPECTED) from None
+    return dst, src
+
+
+def _commit_header(tok: bytes) -> tuple[str, int]:
+    """(sha, commit time) of a ``\x01%H %ct`` header."""
+    sha, _, ct = tok[1:].partition(b" ")
+    try:
+        return sha.decode("ascii"), int(ct or 0)
+    except ValueError:
+        raise LeakstopError(_UNEXPECTED) from None
 
 
 # -- workers: one git cat-file --batch each --------------------------------------------------
