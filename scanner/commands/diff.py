@@ -88,7 +88,7 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
         stats["settings_changed"] = [n.path for n in notices]
     outcome = Outcome(findings, stats)
     verify_step(outcome, verify_choice(verify, only_verified, verify_timeout), identity, config)
-    for note in [*st.notes, *settings.notes]:
+    for note in [*st.notes, *st.size_notes(config.max_file_size), *settings.notes]:
         click.echo(f"leakstop: note: {note}", err=True)
     for n in notices:
         click.echo(f"leakstop: warning: {n.message}; this scan applied the version in {settings.origin}", err=True)

@@ -22,7 +22,7 @@ from scanner.errors import LeakstopError
 from scanner.models import Chunk
 from scanner.sources.archives import Limits, expand
 from scanner.sources.textify import BINARY, TEXT, textify
-from scanner.sources.windows import stream_chunks
+from scanner.sources.windows import STREAMED_NAMES, stream_chunks, streamed_note
 
 TOO_LARGE_NAMES = 5  # files named in the note about files skipped for their size
 
@@ -38,6 +38,7 @@ class WalkStats:
     decoded: Counter = field(default_factory=Counter)  # textify kind (binary, utf-16-le…) -> count
     unreadable: list = field(default_factory=list)  # [path, reason] pairs, the first MAX_LISTED
     streamed: int = 0  # named files over the size limit, scanned in windows
+    streamed_paths: list[str] = field(default_factory=list)  # the first few of them
     too_large: list[str] = field(default_factory=list)  # the first few skipped for their size
 
     def skip_summary(self) -> str:
@@ -61,6 +62,7 @@ class WalkStats:
         self.decoded.update(other.decoded)
         self.unreadable.extend(other.unreadable[: MAX_LISTED - len(self.unreadable)])
         self.streamed += other.streamed
+        self.streamed_paths = (self.streamed_paths + other.streamed_paths)[:STREAMED_NAMES]
         self.too_large = (self.too_large + other.too_large)[:TOO_LARGE_NAMES]
 
     def as_dict(self) -> dict:
@@ -77,13 +79,14 @@ class WalkStats:
         return out
 
     def notes(self, limit: int) -> list[str]:
-        """What the summary line cannot say: which files were not scanned for their size."""
+        """What the summary line cannot say: which files were streamed, or not scanned, for their size."""
+        out = [streamed_note(self.streamed, self.streamed_paths, limit)] if self.streamed else []
         n = self.skipped.get("too large", 0)
         if not n:
-            return []
+            return out
         names = ", ".join(self.too_large) + (", …" if n > len(self.too_large) else "")
-        return [f"{n} file(s) over the {format_size(limit)} size limit were not scanned ({names}); "
-                "name them on the command line (scanned in windows) or raise --max-file-size"]
+        return out + [f"{n} file(s) over the {format_size(limit)} size limit were not scanned ({names}); "
+                      "name them on the command line (scanned in windows) or raise --max-file-size"]
 
 
 @dataclass(frozen=True)
@@ -319,6 +322,8 @@ class FileSource:
         yield from chunks
         self._count(kind, counted[0])
         self.stats.streamed += 1
+        if len(self.stats.streamed_paths) < STREAMED_NAMES:
+            self.stats.streamed_paths.append(display_path(display))
 
     def _count(self, kind: str, size: int) -> None:
         if kind != TEXT:

@@ -226,3 +226,22 @@ def test_staged_token_in_a_key_name_is_masked_in_github_annotations(run_cli, mak
         r = run_cli("diff", "--staged", "-f", fmt, "--engine", "keywords", cwd=repo)
         assert r.code == 1 and token not in r.out and token[4:] not in r.out, f"{fmt}: token printed in full"
         assert "secret.ghp_…" in r.out
+
+
+def test_blob_over_the_size_limit_is_streamed_counted_and_named_in_both_modes(run_cli, make_repo):
+    """As scan does with a file named on its command line: a gate streams a big blob in windows
+    (never skips it), counts it in the stats and names it in a note; line numbers are the file's."""
+    repo = make_repo()
+    (repo / "app.py").write_text("import os\n")
+    base = commit_all(repo)
+    (repo / "seed.sql").write_text("-- row\n" * 2000 + f"INSERT INTO k VALUES ('{KEY}');\n")
+    git(repo, "add", "-A")
+    staged = run_cli("diff", "--staged", "--max-file-size", "1KB", "-f", "json", cwd=repo)
+    commit_all(repo)
+    ranged = run_cli("diff", f"{base}..HEAD", "--max-file-size", "1KB", "-f", "json", cwd=repo)
+    for r in (staged, ranged):
+        doc = json.loads(r.out)
+        assert r.code == 1 and [(f["path"], f["line"]) for f in doc["findings"]] == [("seed.sql", 2001)]
+        assert doc["stats"]["streamed"] == 1 and doc["stats"]["skipped"] == {}
+        assert "(1 over the size limit, scanned in windows)" in r.err
+        assert "1 file(s) over the 1KB size limit were scanned in windows (seed.sql)" in r.err

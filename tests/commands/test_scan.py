@@ -175,6 +175,7 @@ def test_named_file_over_the_size_limit_is_scanned_walked_one_is_named(run_cli, 
     doc = json.loads(r.out)
     assert r.code == 1 and [(f["line"], f["column"]) for f in doc["findings"]] == [(2001, 24)]
     assert doc["stats"]["streamed"] == 1 and "1 over the size limit, scanned in windows" in r.err
+    assert f"1 file(s) over the 1KB size limit were scanned in windows ({big})" in r.err
     r = run_cli("scan", str(tmp_path), "--max-file-size", "1KB", "-f", "json")
     doc = json.loads(r.out)
     assert r.code == 0 and doc["stats"]["skipped"] == {"too large": 1} and doc["stats"]["max_file_size"] == 1024
