@@ -157,3 +157,44 @@ def test_unstaged_secret_does_not_block(scratch):
     # pre-commit put the unstaged change back.
     restored = KEY in (repo / "app.py").read_text()
     assert restored, "unstaged change lost"
+
+
+def _snippets() -> list[tuple[str, str]]:
+    """The .pre-commit-config.yaml snippets the documentation tells users to copy."""
+    import re
+
+    out = []
+    for doc in ("README.md", "docs/git-hook-and-ci.md"):
+        for block in re.findall(r"```yaml\n(repos:\n.*?)```", (ROOT / doc).read_text(), re.S):
+            out.append((doc, block))
+    return out
+
+
+@pytest.mark.parametrize("doc,snippet", _snippets(), ids=lambda v: v if v.endswith(".md") else "")
+def test_documented_snippet_does_what_its_comments_say(hook_source, tmp_path, doc, snippet):
+    """The snippets promised that a manual-stage leakstop-files runs on `pre-commit run
+    --all-files` (it needs --hook-stage manual). (Their `rev`: tests/test_cli.py.)"""
+    import re
+
+    import yaml
+
+    [entry] = yaml.safe_load(snippet)["repos"]
+    env = hook_source["env"]
+    repo = tmp_path / "user"
+    repo.mkdir()
+    run(["git", "init", "-q", "-b", "main"], repo, env)
+    entry.update(repo=str(hook_source["src"]), rev=hook_source["rev"])
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [entry]}))
+    (repo / "old.env").write_text(f"AWS_ACCESS_KEY_ID={KEY}\n")
+    run(["git", "add", "-A"], repo, env)
+    run(["git", "commit", "-q", "--no-verify", "-m", "sneaked in"], repo, env)
+    files = next(h for h in entry["hooks"] if h["id"] == "leakstop-files")
+    command = "pre-commit run --all-files"
+    if "manual" in files.get("stages", []):
+        assert not re.search(r"leakstop-files.*`pre-commit run --all-files`", snippet), "claims a plain run audits"
+        plain = run([str(PRE_COMMIT), "run", "--all-files"], repo, env, check=False)
+        assert plain.returncode == 0 and "leakstop (secrets in files)" not in plain.stdout
+        command += " --hook-stage manual"
+    assert command in snippet
+    audit = run([str(PRE_COMMIT), *command.split()[1:]], repo, env, check=False)
+    assert audit.returncode == 1 and "old.env:1:" in audit.stdout
