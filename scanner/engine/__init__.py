@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from scanner.config import Config
 from scanner.detectors import Emitter, detect, supersedes_generic, wanted
-from scanner.engine import context, delta
+from scanner.engine import context, delta, encoded
 from scanner.engine.backends import Backend, cache_dir, load_cached, make_backend, make_locator
 from scanner.engine.entropy import shannon
 from scanner.engine.filters import Candidate, Line, is_false_positive
@@ -194,10 +194,6 @@ class Engine:
 
     def _decoded(self, chunk: Chunk, depth: int) -> list[Finding]:
         """Findings in the encoded runs of ``chunk`` (scanner.engine.encoded), placed on the run."""
-        from dataclasses import replace
-
-        from scanner.engine import encoded
-
         if depth >= encoded.MAX_DEPTH:
             return []
         out: list[Finding] = []

@@ -21,6 +21,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
 
+from scanner.sources.notebooks import cells
+
 ZIP, TAR, GZIP, BZIP2, XZ = "zip", "tar", "gzip", "bzip2", "xz"
 _MAGIC = ((b"PK\x03\x04", ZIP), (b"PK\x05\x06", ZIP), (b"\x1f\x8b", GZIP), (b"BZh", BZIP2),
           (b"\xfd7zXZ\x00", XZ))
@@ -94,8 +96,6 @@ def expand(name: str, data: bytes, limits: Limits, skip: Callable[[str], None]) 
     notebook cell and output as ``(name#cellN, text, False)`` (also inside archives), else the
     file itself (an archive that cannot be read too: its bytes are scanned as the binary they
     are)."""
-    from scanner.sources.notebooks import cells
-
     found = False
     if kind_of(data) is not None:
         for member, body in members(data, limits, skip):
