@@ -44,6 +44,28 @@ _FORBIDDEN = (
 )
 
 
+# A character class followed by ``\b`` at the value's end: ``\b`` needs a word character on one
+# side, so a value whose last character is ``-``, ``+``, ``/`` or ``=`` (1 in 64 base64 tokens)
+# fails the match, or is cut short to where a boundary happens to fall.
+_CLASS_THEN_BOUNDARY = re.compile(r"(\[(?:\\.|[^\]\\])+\])(?:\{[0-9,]+\}|[+*])\)?\\b")
+
+
+def boundary_gap(regex: str) -> str:
+    """Why ``regex`` misses values that end in a non-word character, or "" when it does not."""
+    for m in _CLASS_THEN_BOUNDARY.finditer(regex):
+        try:
+            cls = re.compile(m.group(1))
+        except re.error:
+            continue
+        odd = [c for c in "-+/=.~" if cls.fullmatch(c)]
+        if odd:
+            return (
+                f"{m.group(0)!r} ends in \\b, so a value ending in {' '.join(odd)} is missed; "
+                f"end it with (?:[^...]|$) instead"
+            )
+    return ""
+
+
 @dataclass(frozen=True)
 class Rule:
     """One detection rule. ``generic`` rules (entropy/assignment detectors) yield to specific ones."""
@@ -321,6 +343,9 @@ def parse_rule(raw: Any, where: str) -> Rule:
     compiled = compile_pattern(regex, f"{where}: 'regex' does not compile")
     if "secret" not in compiled.groupindex:
         raise _err(where, "'regex' needs a named group (?P<secret>...)")
+    cut = boundary_gap(regex)
+    if cut:
+        raise _err(where, f"'regex': {cut}")
     slow = hazard(regex)
     if slow:
         raise _err(where, f"'regex' can backtrack catastrophically: {slow} (make each repeat end unambiguously)")

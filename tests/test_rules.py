@@ -54,6 +54,9 @@ GOOD = {
         ({"regex": r"(?P<secret>a(b"}, "does not compile"),
         ({"regex": r"dmo_[a-z]+"}, "named group"),
         ({"regex": r"(?<=x)(?P<secret>dmo_[a-z]+)"}, "look-arounds"),
+        # \b after a class holding - / + / =: a value ending in one of them would be missed
+        ({"regex": r"\b(?P<secret>dmo_[a-z0-9_-]{20})\b"}, "a value ending in - is missed"),
+        ({"regex": r"key=(?P<secret>[A-Za-z0-9+/=]{40})\b"}, "a value ending in + / = is missed"),
         ({"severity": "urgent"}, "'severity' must be one of"),
         ({"id": "Demo Token"}, "kebab-case"),
         ({"examples": []}, "missing required key 'examples'"),

@@ -111,7 +111,19 @@ def credential_kind(key: str) -> Optional[str]:
     (STRIPE_KEY, NPM_AUTH: reported only for values that look machine-generated), else None."""
     if "::" in key:
         return None  # type names (AWS::IAM::AccessKey, Foo::SecretKey), not assignments
-    toks = tokens(key)
+    return _kind(tokens(key))
+
+
+# A name of the form "HEAD to/for/from/of REST" names its head: keyVaultToStoreSecrets is a
+# vault, urlForToken a URL, passwordForAdmin a password. ("in"/"on" are left out: sign_in_token,
+# log_on_password are one thing.)
+_PREPOSITIONS = frozenset({"to", "for", "from", "of"})
+
+
+def _kind(toks: list[str]) -> Optional[str]:
+    for i, t in enumerate(toks):
+        if i and t in _PREPOSITIONS:
+            return _kind(toks[:i])
     if not toks or PUBLIC.intersection(toks):
         return None
     last = toks[-1]

@@ -15,7 +15,8 @@ def test_tokens():
 @pytest.mark.parametrize(
     "key", ["DB_PASSWORD", "password", "clientSecret", "api_key", "apiKey", "GITHUB_TOKEN", "PGPASSWORD",
             "private-key", "AccountKey", "requirepass", "SECRET_KEY_BASE", "db.passwd", "_authToken",
-            "GrantToken", "refresh_token", "SessionToken"],
+            "GrantToken", "refresh_token", "SessionToken", "passwordForAdmin", "api_key_for_stripe",
+            "sign_in_token"],
 )
 def test_strong_keys(key):
     assert credential_kind(key) == "strong"
@@ -31,7 +32,9 @@ def test_weak_keys(key):
     ["DB_PASSWORD_FILE", "token_url", "PASSWORD_MIN_LENGTH", "secret_name", "AWS_ACCESS_KEY_ID", "TOKEN_TTL",
      "NEXT_PUBLIC_API_KEY", "public_key", "username", "key", "monkey", "cache_key_prefix", "token_type",
      "password_hash", "SECRET_ARN", "authenticity_token", "csrf_token", "XSRF-TOKEN", "NextContinuationToken",
-     "next_token", "ClientRequestToken", "VerificationToken", "page_token"],
+     "next_token", "ClientRequestToken", "VerificationToken", "page_token",
+     # "HEAD for/to/of X" names its head: a vault, a URL, a path, a name
+     "keyVaultToStoreSecrets", "urlForToken", "path_to_secret", "nameOfPassword"],
 )
 def test_not_credential_keys(key):
     assert credential_kind(key) is None
