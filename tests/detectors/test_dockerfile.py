@@ -88,6 +88,18 @@ def test_value_span_points_at_the_value(ctx_engine):
     assert line[f.column - 1 : f.end_column - 1] == PW.encode(), "span is not the value"
 
 
+def test_password_split_by_a_continuation_is_reported(ctx_engine):
+    """Splitting a value over a continued line is no way past the hook: the finding spans both
+    pieces (the shell joins them)."""
+    from scanner.models import Chunk
+
+    head, tail = PW[:6], PW[6:]
+    data = f"FROM a\nRUN docker login -u robot -p {head}\\\n{tail} registry.internal\n".encode()
+    (f,) = [f for f in ctx_engine.scan(Chunk(path="Dockerfile", data=data)) if f.rule_id == "dockerfile-run-credential"]
+    assert (f.line, f.key) == (2, "DOCKER_PASSWORD")
+    assert f.secret.replace(b"\\\n", b"") == PW.encode(), "the span does not hold both pieces"
+
+
 @pytest.mark.parametrize("name", ["build.sh", "Makefile", ".gitlab-ci.yml", ".github/workflows/ci.yml"])
 def test_build_args_in_scripts(find, name):
     text = f"docker build --build-arg A=1 --build-arg GITHUB_TOKEN={PW} -t app .\n"
