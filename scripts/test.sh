@@ -4,9 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh test
-# Headless Chromium renders the HTML audit report in one test; install it where we can.
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "note: chromium not installed; the HTML render test will skip"
+# From Debian's packages, where we can (root with apt-get): headless Chromium renders the HTML audit
+# report in one test; MariaDB (mariadbd, and mariadb-install-db with the my_print_defaults it runs) is
+# the real server the MySQL/MariaDB URI verifier is tested against (PyPI and npm publish no server).
+debs=()
+command -v chromium >/dev/null 2>&1 || debs+=(chromium)
+{ command -v mariadbd || [ -x /usr/sbin/mariadbd ]; } >/dev/null 2>&1 || debs+=(mariadb-server-core)
+command -v my_print_defaults >/dev/null 2>&1 || debs+=(mariadb-client-core)
+if [ ${#debs[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq || true
+  for deb in "${debs[@]}"; do  # one at a time: one that fails does not keep out the others
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >/dev/null \
+      || echo "note: $deb not installed; the tests that need it will skip"
+  done
 fi
 # npm packages the rewritten JavaScript/TypeScript runs with (AWS SDK v3, tsx, typescript): `npm ci`
 # from tests/remediate/node/ into ~/.cache/leakstop/test-node (or $LEAKSTOP_NODE_CACHE), once.

@@ -7,8 +7,8 @@ one line here, and its test against a local fake (tests/verify/).
 from __future__ import annotations
 
 from scanner.verify.base import Verifier
-from scanner.verify.providers import (ai, ai_more, aws, azure, cloud, databases, messaging, monitoring, payments,
-                                      registries, saas, vcs)
+from scanner.verify.providers import (ai, ai_more, aws, azure, cloud, databases, messaging, mongodb, monitoring,
+                                      mysql, payments, registries, saas, vcs)
 
 VERIFIERS: dict[str, Verifier] = {
     "aws": aws.AWS,
@@ -73,6 +73,8 @@ VERIFIERS: dict[str, Verifier] = {
     "together": ai_more.TOGETHER,
     "postgresql": databases.POSTGRES,
     "redis": databases.REDIS,
+    "mysql": mysql.MYSQL,
+    "mongodb": mongodb.MONGODB,
 }
 
 OWN_HOST = "(the server named in the URI)"

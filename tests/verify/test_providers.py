@@ -20,7 +20,8 @@ from tests.verify.fakeprovider import Answer
 
 # Verifiers tested elsewhere against a real server of their kind.
 ELSEWHERE = {"aws": "tests/verify/test_aws.py (moto)", "postgresql": "tests/verify/test_databases.py",
-             "redis": "tests/verify/test_databases.py", "azure-storage": "tests/verify/test_azure.py"}
+             "redis": "tests/verify/test_databases.py", "azure-storage": "tests/verify/test_azure.py",
+             "mysql": "tests/verify/test_mysql.py (MariaDB)", "mongodb": "tests/verify/test_mongodb.py"}
 
 
 def check(name: str, cred: Credential, timeout: float = 5.0):

@@ -8,12 +8,9 @@ server's answers decide: authenticated = verified; a wrong password = invalid.""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import ipaddress
 import re
-import secrets
 import socket
 import ssl
 import struct
@@ -21,13 +18,14 @@ from typing import Optional
 from urllib.parse import unquote, urlsplit
 
 from scanner.verify.base import ERROR, INVALID, UNKNOWN, VERIFIED, Context, Credential, Result, Unverifiable, Verifier
+from scanner.verify import scram
 from scanner.verify.context import uri_of
 
 URI_MISSING = "its URI was not found on its line (read in scan mode only)"
 HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
-def _plain_host(host: str) -> bool:
+def plain_host(host: str) -> bool:
     if HOST_NAME.fullmatch(host):
         return True
     try:
@@ -41,7 +39,7 @@ def server(uri: str, default_port: int) -> tuple[str, int, str, str, str]:
     """(host, port, user, password, database) of a URI, the host a plain name or address."""
     parts = urlsplit(uri)
     host = parts.hostname or ""
-    if not _plain_host(host):
+    if not plain_host(host):
         raise Unverifiable("the URI names no plain host")
     try:
         port = parts.port or default_port
@@ -50,7 +48,7 @@ def server(uri: str, default_port: int) -> tuple[str, int, str, str, str]:
     return host, port, unquote(parts.username or ""), unquote(parts.password or ""), unquote(parts.path.lstrip("/"))
 
 
-def _connect(host: str, port: int, timeout: float) -> socket.socket:
+def connect(host: str, port: int, timeout: float) -> socket.socket:
     return socket.create_connection((host, port), timeout=timeout)
 
 
@@ -59,7 +57,7 @@ SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 PASSWORD_WRONG = {"28P01"}  # invalid_password
 
 
-def _recv(sock, n: int) -> bytes:
+def recv_exact(sock, n: int) -> bytes:
     data = b""
     while len(data) < n:
         got = sock.recv(n - len(data))
@@ -70,11 +68,11 @@ def _recv(sock, n: int) -> bytes:
 
 
 def _message(sock) -> tuple[bytes, bytes]:
-    kind = _recv(sock, 1)
-    (size,) = struct.unpack("!i", _recv(sock, 4))
+    kind = recv_exact(sock, 1)
+    (size,) = struct.unpack("!i", recv_exact(sock, 4))
     if size < 4 or size > 1 << 20:
         raise ConnectionResetError("not a PostgreSQL answer")
-    return kind, _recv(sock, size - 4)
+    return kind, recv_exact(sock, size - 4)
 
 
 def _send(sock, kind: bytes, body: bytes) -> None:
@@ -90,9 +88,9 @@ def _pg_error(body: bytes) -> Result:
 
 
 def _pg_open(host: str, port: int, timeout: float) -> tuple[socket.socket, bool]:
-    sock = _connect(host, port, timeout)
+    sock = connect(host, port, timeout)
     sock.sendall(SSL_REQUEST)
-    if _recv(sock, 1) == b"S":
+    if recv_exact(sock, 1) == b"S":
         ctx = ssl.create_default_context()
         ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # libpq's sslmode=prefer
         return ctx.wrap_socket(sock, server_hostname=host), True
@@ -100,25 +98,15 @@ def _pg_open(host: str, port: int, timeout: float) -> tuple[socket.socket, bool]
 
 
 def _scram(sock, password: str) -> Optional[Result]:
-    """SCRAM-SHA-256 (RFC 5802/7677); None when the server accepted the proof."""
-    cnonce = base64.b64encode(secrets.token_bytes(18)).decode()
-    first_bare = f"n=,r={cnonce}"
+    """SCRAM-SHA-256 (scanner.verify.scram); None when the server accepted the proof."""
+    first_bare, nonce = scram.client_first()
     first = ("n,," + first_bare).encode()
     _send(sock, b"p", b"SCRAM-SHA-256\0" + struct.pack("!i", len(first)) + first)
     kind, body = _message(sock)
     if kind == b"E":
         return _pg_error(body)
-    server_first = body[4:].decode()
-    attrs = dict(a.split("=", 1) for a in server_first.split(","))
-    if not attrs.get("r", "").startswith(cnonce):
-        return Result(ERROR, "the server's SCRAM nonce does not extend ours")
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(attrs["s"]), int(attrs["i"]))
-    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
-    final_bare = f"c=biws,r={attrs['r']}"
-    auth = f"{first_bare},{server_first},{final_bare}".encode()
-    signature = hmac.new(hashlib.sha256(client_key).digest(), auth, hashlib.sha256).digest()
-    proof = bytes(a ^ b for a, b in zip(client_key, signature))
-    _send(sock, b"p", f"{final_bare},p={base64.b64encode(proof).decode()}".encode())
+    final, _ = scram.client_final(password.encode(), first_bare, body[4:].decode(), nonce)
+    _send(sock, b"p", final.encode())
     return None
 
 
@@ -181,7 +169,7 @@ def _resp(*parts: str) -> bytes:
 def _redis(cred: Credential, ctx: Context) -> Result:
     uri = cred.context_text
     host, port, user, password, _ = server(uri, 6379)
-    sock = _connect(host, port, ctx.timeout)
+    sock = connect(host, port, ctx.timeout)
     if uri.lower().startswith("rediss://"):
         sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
     try:
