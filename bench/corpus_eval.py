@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """In-process recall / false-positive rate on ../shared/corpus, per provider (a rule author's loop).
 
-    python bench/corpus_eval.py [--provider NAME ...] [--show-misses] [--show-fps]
+    python bench/corpus_eval.py [--provider NAME ...] [--show-misses] [--show-fps] [--min-confidence LEVEL]
 
 The authoritative number comes from the CLI + the corpus's own score.py (tests/test_corpus.py);
 this is the fast loop for writing rules. Values are masked in everything it prints.
@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from scanner.config import Config  # noqa: E402
 from scanner.engine import Engine  # noqa: E402
+from scanner.engine.confidence import LEVELS, judge  # noqa: E402
 from scanner.models import Chunk  # noqa: E402
 
 CASES = ROOT.parent / "shared" / "corpus" / "cases.jsonl"
@@ -31,6 +32,8 @@ def main() -> int:
     ap.add_argument("--provider", action="append")
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--show-fps", action="store_true")
+    ap.add_argument("--min-confidence", choices=LEVELS, default="medium",
+                    help="count findings at this confidence or above, as the CLI reports them (default medium)")
     args = ap.parse_args()
     engine = Engine(Config())
     stats: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -39,7 +42,7 @@ def main() -> int:
         if args.provider and c["provider"] not in args.provider:
             continue
         ext = c.get("ext_hint") or ".txt"
-        findings = engine.scan(Chunk(path=f"case/{c['id']}{ext}", data=c["text"].encode()))
+        findings, _ = judge(engine.scan(Chunk(path=f"case/{c['id']}{ext}", data=c["text"].encode())), args.min_confidence)
         real = "synthetic" if c.get("synthetic") else "realistic"
         s = stats[c["provider"]]
         if c["label"] == "secret":
@@ -47,7 +50,8 @@ def main() -> int:
             if findings:
                 s[f"{real}_found"] += 1
             elif args.show_misses:
-                print(f"MISS {c['provider']:<18} {c['id']} {real} {c['text'][:70]!r}")
+                below = [f"{f.rule_id}:{f.confidence}" for f in judge(engine.scan(Chunk(path=f"case/{c['id']}{ext}", data=c["text"].encode())), "low")[0]]
+                print(f"MISS {c['provider']:<18} {c['id']} {real} {below} {c['text'][:70]!r}")
         else:
             s["negatives"] += 1
             if findings:

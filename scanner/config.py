@@ -38,14 +38,16 @@ class Config:
     remediation: tuple[tuple[str, Any], ...] = ()  # raw section, validated by scanner.remediate
     fingerprint_salt: Optional[str] = None  # the key of fingerprints and value hashes (scanner.identity)
     verify_endpoints: tuple[str, ...] = ()  # verify.allowed_endpoints: AWS endpoints --verify may use
+    min_confidence: str = "medium"  # findings below this level are not reported (engine.confidence)
 
     def with_options(self, **changes: Any) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-_TOP_KEYS = ("rules", "rule_files", "disabled_rules", "allowlist", "exclude", "max_file_size", "remediation",
-             "fingerprint_salt", "verify")
+_TOP_KEYS = ("rules", "rule_files", "disabled_rules", "allowlist", "exclude", "max_file_size", "min_confidence",
+             "remediation", "fingerprint_salt", "verify")
 _VERIFY_KEYS = ("allowed_endpoints",)
+CONFIDENCE_LEVELS = ("low", "medium", "high")  # scanner.engine.confidence.LEVELS, without importing the engine
 _ALLOW_KEYS = ("paths", "regexes", "stopwords")
 
 
@@ -91,6 +93,9 @@ def parse_config(doc: Any, path: Path) -> Config:
         size = parse_size(size, f"{path}: 'max_file_size'")
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         raise LeakstopError(f"{path}: 'max_file_size' must be a positive number of bytes (or like 10MB)")
+    min_confidence = doc.get("min_confidence", "medium")
+    if min_confidence not in CONFIDENCE_LEVELS:
+        raise LeakstopError(f"{path}: 'min_confidence' must be one of {', '.join(CONFIDENCE_LEVELS)}")
     remediation = doc.get("remediation") or {}
     if not isinstance(remediation, dict):
         raise LeakstopError(f"{path}: 'remediation' must be a mapping")
@@ -110,6 +115,7 @@ def parse_config(doc: Any, path: Path) -> Config:
         ),
         exclude=_str_list(doc.get("exclude"), f"{path}: 'exclude'"),
         max_file_size=size,
+        min_confidence=min_confidence,
         source=path,
         remediation=tuple(sorted(remediation.items(), key=lambda kv: str(kv[0]))),  # keys checked by remediate
         fingerprint_salt=salt.strip() if salt else None,

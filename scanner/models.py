@@ -263,6 +263,9 @@ class Finding:
     commit: Optional[CommitInfo] = None
     # History audits fill these in (see scanner.sources.history).
     extra: dict = field(default_factory=dict)
+    # How sure the finding is (scanner.engine.confidence): its level and the signals behind it.
+    confidence: str = "medium"
+    signals: dict = field(default_factory=dict)
     # The raw value stays in memory for remediation only; reporters never serialise it.
     secret: bytes = field(default=b"", repr=False, compare=False)
     # The baseline's keyed hash of the value, computed where the value was in memory (history
@@ -285,7 +288,10 @@ class Finding:
             "end_column": self.end_column,
             "masked": self.masked,
             "fingerprint": self.fingerprint,
+            "confidence": self.confidence,
         }
+        if self.signals:
+            d["confidence_signals"] = dict(self.signals)
         if self.key:
             d["key"] = self.key
         if self.commit:

@@ -73,7 +73,20 @@ def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional
     stats = source.stats.as_dict()
     if stats["skipped"].get("too large"):
         stats["max_file_size"] = config.max_file_size
-    return Outcome(findings, stats, source.stats.notes(config.max_file_size))
+    outcome = judged(findings, stats, config.min_confidence)
+    outcome.notes = source.stats.notes(config.max_file_size)
+    return outcome
+
+
+def judged(findings: Iterable[Finding], stats: dict, minimum: str) -> Outcome:
+    """Apply the scan-wide confidence signals and keep the findings at ``minimum`` confidence or
+    above; the stats count the others (``below_min_confidence``)."""
+    from scanner.engine.confidence import judge
+
+    kept, below = judge(findings, minimum)
+    if below:
+        stats = {**stats, "below_min_confidence": below}
+    return Outcome(kept, stats)
 
 
 def _can_fork() -> bool:

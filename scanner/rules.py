@@ -237,6 +237,12 @@ def _prefix_length(pattern: str) -> int:
     return _literal_run(pattern)
 
 
+def literal_prefix_length(regex: str) -> int:
+    """How many literal characters every value of a rule starts with (``ghp_`` = 4, ``AKIA`` or
+    ``A3T`` = 3): a provider's token prefix, or 0 when the value starts with a character class."""
+    return _prefix_length(group_text(regex, "secret") or "")
+
+
 def _group_body(pattern: str) -> Optional[str]:
     """The text inside a leading ``(?:...)``."""
     depth, k = 0, 0

@@ -27,9 +27,11 @@ def _scan(path: str, config_path: Optional[Path], engine: Optional[str]):
     from scanner.engine import Engine
     from scanner.pipeline import scan_paths
 
-    config = load_config(config_path, Path(path)).with_options(backend=engine)
+    # Every finding, whatever its confidence: a baseline accepts today's state, so a later run at
+    # a lower --min-confidence (or after signals change) does not resurface accepted values.
     # Baseline entries are hashed under the baseline's own salt: the engine's fingerprints are not
     # kept, so its run-only key is enough.
+    config = load_config(config_path, Path(path)).with_options(backend=engine, min_confidence="low")
     return scan_paths([path], config, Engine(config)).findings
 
 

@@ -10,7 +10,7 @@ from typing import Callable, Optional
 
 import click
 
-from scanner.config import format_size
+from scanner.config import CONFIDENCE_LEVELS, format_size
 from scanner.errors import EXIT_FINDINGS
 from scanner.report import Style, formats_for
 
@@ -64,6 +64,9 @@ def output_options(command: str) -> Callable:
                           help="Write the report here instead of stdout.")(fn)
         fn = click.option("-f", "--format", "fmt", type=click.Choice(formats_for(command)), default="text",
                           show_default=True, help="Report format.")(fn)
+        fn = click.option("--min-confidence", "min_confidence", type=click.Choice(CONFIDENCE_LEVELS), default=None,
+                          help="Report (and fail on) findings of this confidence or higher "
+                               "(default: min_confidence in the configuration, else medium).")(fn)
         fn = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                           help="Configuration file (default: .leakstop.yaml at the repository root).")(fn)
         return fn
@@ -114,6 +117,9 @@ def summary(outcome, quiet: bool = False) -> None:
     checked = [f"{n} {status}" for status, n in (s.get("verification") or {}).items() if n]
     if checked:
         msg += "; verification: " + ", ".join(checked)
+    below = s.get("below_min_confidence")
+    if below:
+        msg += f"; {below} below --min-confidence not shown"
     print(msg, file=sys.stderr)
 
 

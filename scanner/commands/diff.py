@@ -30,7 +30,7 @@ from scanner.commands.common import next_steps, output_options, summary, verify_
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 @verify_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
-def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, repo: str, merges: bool,
+def diff(revs: Optional[str], staged: bool, config_path, min_confidence, fmt, output, baseline, repo: str, merges: bool,
          config_from: Optional[str], max_file_size, engine, verify, only_verified, verify_timeout, quiet: bool,
          style) -> int:
     """Scan only the lines a change adds: the staged changes, or the commits of a range.
@@ -46,6 +46,7 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
     if staged == bool(revs):
         raise click.UsageError("give either --staged or a range (BASE..HEAD, or one commit)")
     from scanner.config import parse_size
+    from scanner.engine.confidence import judge
     from scanner.pipeline import Outcome, check_complete, report, verify_step
 
     repo_path = Path(repo)
@@ -65,9 +66,10 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
     with contextlib.ExitStack() as stack:
         settings, notices = _settings(source, config_from or ("worktree" if staged else "base"), config_path, baseline,
                                       repo_path, stack)
-        config = settings.config.with_options(max_file_size=size, backend=engine)
+        config = settings.config.with_options(max_file_size=size, backend=engine, min_confidence=min_confidence)
         source.max_file_size = config.max_file_size
         findings, rules, identity = _scan(source, config, repo_path)
+    findings, below = judge(findings, config.min_confidence)
     if settings.baseline is not None and findings:
         from scanner.sources.diff import toplevel
 
@@ -86,6 +88,8 @@ def diff(revs: Optional[str], staged: bool, config_path, fmt, output, baseline, 
             stats["config_revision"] = settings.revision or "index"
     if notices:
         stats["settings_changed"] = [n.path for n in notices]
+    if below:
+        stats["below_min_confidence"] = below
     outcome = Outcome(findings, stats)
     verify_step(outcome, verify_choice(verify, only_verified, verify_timeout), identity, config)
     for note in [*st.notes, *st.size_notes(config.max_file_size), *settings.notes]:

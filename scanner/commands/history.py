@@ -27,8 +27,8 @@ from scanner.commands.common import MAX_JOBS, next_steps, output_options, summar
 @click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 @verify_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary or notes on stderr.")
-def history(repo, config_path, fmt, output, baseline, all_refs, branches, since, incremental, jobs, exclude,
-            max_file_size, progress, engine, verify, only_verified, verify_timeout, quiet, style) -> int:
+def history(repo, config_path, min_confidence, fmt, output, baseline, all_refs, branches, since, incremental, jobs,
+            exclude, max_file_size, progress, engine, verify, only_verified, verify_timeout, quiet, style) -> int:
     """Audit the whole git history: every secret ever committed (exit 1 when any is found).
 
     Each finding names the commit that first introduced it (sha, author, date, path), how many
@@ -37,7 +37,7 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     from scanner.baseline import load_baseline
     from scanner.config import git_toplevel, load_config, parse_size
     from scanner.engine import Engine
-    from scanner.pipeline import Outcome, check_complete, report, verify_step
+    from scanner.pipeline import check_complete, judged, report, verify_step
     from scanner.sources.history import HistoryOptions, open_repo, resolve_branch, resolve_commit
     from scanner.progress import bar_delay
     from scanner.sources.history_state import run_history
@@ -46,7 +46,8 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
     config = load_config(config_path, Path(repo))
     size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
     config = config.with_options(
-        max_file_size=size, exclude=tuple(config.exclude) + tuple(exclude) if exclude else None, backend=engine
+        max_file_size=size, exclude=tuple(config.exclude) + tuple(exclude) if exclude else None, backend=engine,
+        min_confidence=min_confidence,
     )
     refs = tuple(resolve_branch(repo, b) for b in branches)
     excludes = (resolve_commit(repo, since, "--since"),) if since else ()
@@ -66,9 +67,9 @@ def history(repo, config_path, fmt, output, baseline, all_refs, branches, since,
         keep_values=checks.active,
     )
     result = run_history(repo, eng, options, info, incremental=incremental)
-    stats = result.stats.as_dict()
-    findings = bl.new_findings(result.findings, git_toplevel(Path(repo))) if bl else result.findings
-    outcome = Outcome(findings, stats)
+    outcome = judged(result.findings, result.stats.as_dict(), config.min_confidence)
+    if bl:
+        outcome.findings = bl.new_findings(outcome.findings, git_toplevel(Path(repo)))
     verify_step(outcome, checks, eng.identity, config)
     rc = report(outcome, "history", fmt, output, eng.rules, identity=eng.identity, style=style)
     if not quiet:

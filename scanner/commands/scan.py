@@ -22,8 +22,8 @@ from scanner.commands.common import MAX_JOBS, next_steps, output_options, summar
               help="Progress bar on stderr for a long scan (default: when stderr is a terminal).")
 @verify_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
-def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs, engine, progress, verify,
-         only_verified, verify_timeout, quiet, style) -> int:
+def scan(paths, config_path, min_confidence, fmt, output, baseline, exclude, max_file_size, jobs, engine, progress,
+         verify, only_verified, verify_timeout, quiet, style) -> int:
     """Scan files and directories for secrets (exit 1 when any is found)."""
     from scanner.config import load_config, parse_size
     from scanner.engine import Engine
@@ -35,7 +35,8 @@ def scan(paths, config_path, fmt, output, baseline, exclude, max_file_size, jobs
     config = load_config(config_path, start)
     size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
     config = config.with_options(
-        max_file_size=size, exclude=tuple(config.exclude) + tuple(exclude) if exclude else None, backend=engine
+        max_file_size=size, exclude=tuple(config.exclude) + tuple(exclude) if exclude else None, backend=engine,
+        min_confidence=min_confidence,
     )
     from scanner.identity import resolve_identity
 

@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from scanner.config import Config
 from scanner.detectors import Emitter, detect, supersedes_generic, wanted
-from scanner.engine import context, delta, encoded
+from scanner.engine import confidence, context, delta, encoded
 from scanner.engine.backends import Backend, cache_dir, load_cached, make_backend, make_locator
 from scanner.engine.entropy import shannon
 from scanner.engine.filters import Candidate, Line, is_false_positive
@@ -356,6 +356,11 @@ class Engine:
                 col += chunk.first_column - 1
             line += chunk.first_line - 1
             rule = match.rule
+            signals = confidence.assess(confidence.Evidence(
+                rule, value, chunk.path, match.key, line_length=lines.end - lines.start,
+                before=data[max(lines.start, match.start - AROUND_VALUE) : match.start],
+                after=data[match.end : min(lines.end, match.end + AROUND_VALUE)],
+            ))
             findings.append(
                 Finding(
                     rule_id=rule.id,
@@ -373,6 +378,8 @@ class Engine:
                     key=redact(match.key) if redact and match.key else match.key,
                     commit=chunk.commit,
                     secret=value,
+                    confidence=confidence.level(sum(signals.values())),
+                    signals=signals,
                 )
             )
         self._tally("line search", lines.examined)
@@ -401,6 +408,10 @@ class Engine:
 # Part of the parsed-rules cache key: bump it when what load_ruleset's build() keeps changes, so a
 # cache written by older code is not read (one from before examples were dropped still held them).
 RULES_CACHE_FORMAT = "2"
+
+# What the confidence signals see of a value's line on either side of it (a URL's host after its
+# userinfo, the base64 run around a token inside encoded data).
+AROUND_VALUE = 256
 # Confirmed windows remembered per engine (a few tens of MB at most).
 MEMO_ENTRIES, MEMO_WINDOW = 100_000, 4096
 MIN_KEYWORD = 3

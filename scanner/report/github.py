@@ -36,14 +36,16 @@ def command(f: Finding) -> str:
     msg = f"{f.description}: {f.masked}" + (f" assigned to {f.key}" if f.key else "")
     if f.commit:
         msg += f" (added in commit {f.commit.sha[:12]} by {f.commit.author} on {f.commit.date})"
-    msg += ". Rotate this credential: removing the line does not revoke it."
+    msg += f". Confidence: {f.confidence}. Rotate this credential: removing the line does not revoke it."
     check = f.verification
     if check:
         msg += f" Live check (--verify): {check.get('status')}" + (f", {check['detail']}" if check.get("detail") else "") + "."
         if check.get("status") == "verified":
             msg = "LIVE: " + msg
     prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items())
-    return f"::{LEVELS.get(f.severity, 'error')} {prop_text}::{escape_data(msg)}"
+    # A low-confidence finding (shown only with --min-confidence low) is a notice, whatever the rule.
+    level = "notice" if f.confidence == "low" else LEVELS.get(f.severity, "error")
+    return f"::{level} {prop_text}::{escape_data(msg)}"
 
 
 def notice_command(n) -> str:

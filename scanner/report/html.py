@@ -74,6 +74,7 @@ JS = """
 """
 
 SEV_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
 def _month(iso: str) -> Optional[int]:
@@ -236,6 +237,10 @@ def _check_cell(f: Finding) -> str:
             f'<br><span class="muted">{escape(str(v.get("detail", "")))}</span></td>')
 
 
+def _signals(f: Finding) -> str:
+    return " ".join(f"{name} {weight:+d}" for name, weight in f.signals.items())
+
+
 def _row(f: Finding, checked: bool = False) -> str:
     live = f.extra.get("live_at_head")
     c = f.commit
@@ -251,6 +256,8 @@ def _row(f: Finding, checked: bool = False) -> str:
     return (
         f'<tr data-live="{1 if live else 0}">'
         f'<td data-k="{SEV_RANK.get(f.severity, 9)}"><span class="sev {escape(f.severity)}">{escape(f.severity)}</span></td>'
+        f'<td data-k="{CONFIDENCE_RANK.get(f.confidence, 9)}" title="{escape(_signals(f))}">'
+        f'{escape(f.confidence)}</td>'
         f'<td>{escape(f.provider)}<br><span class="muted">{escape(f.rule_id)}</span></td>'
         f'<td><code>{escape(f.masked)}</code>{key}</td>'
         f'<td><code>{escape(path)}:{f.line}</code></td>'
@@ -309,7 +316,7 @@ def render(findings: Sequence[Finding], ctx) -> str:
         '<div class="tools"><input type="search" id="q" placeholder="Filter: path, provider, author, sha…">'
         '<label><input type="checkbox" id="liveonly"> live at HEAD only</label>'
         f'<span class="muted"><span id="shown">{len(findings)}</span> of {len(findings)} shown</span></div>'
-        '<table id="findings"><thead><tr><th>Severity</th><th>Provider / rule</th><th>Value (masked)</th>'
+        '<table id="findings"><thead><tr><th>Severity</th><th>Confidence</th><th>Provider / rule</th><th>Value (masked)</th>'
         '<th>First seen at</th><th>Introduced by</th><th>Commits</th><th>Paths</th><th>Status</th>'
         + ('<th>Live check (--verify)</th>' if checked else "") + '</tr></thead><tbody>'
         + "".join(_row(f, checked) for f in findings)

@@ -17,6 +17,9 @@ LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 FINGERPRINT_NAME = "leakstop/v2"
 # GitHub code scanning ranks security results by this number (0.0-10.0).
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+# SARIF's result.rank (0.0-100.0, "the result's priority or importance"): by confidence, so a
+# viewer sorting by rank shows the findings most likely to be live credentials first.
+RANK = {"high": 90.0, "medium": 60.0, "low": 20.0}
 
 
 def _rule_descriptor(rule) -> dict:
@@ -56,7 +59,9 @@ def result(f: Finding, rule_index: dict[str, int]) -> dict:
         "message": {"text": msg},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(f.path)}, "region": region}}],
         "partialFingerprints": {FINGERPRINT_NAME: f.fingerprint},
-        "properties": {"provider": f.provider, **({"key": f.key} if f.key else {})},
+        "rank": RANK.get(f.confidence, RANK["medium"]),
+        "properties": {"provider": f.provider, **({"key": f.key} if f.key else {}), "confidence": f.confidence,
+                       **({"confidence_signals": dict(f.signals)} if f.signals else {})},
     }
     if f.rule_id in rule_index:
         res["ruleIndex"] = rule_index[f.rule_id]

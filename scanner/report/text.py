@@ -33,11 +33,12 @@ def mark(f: Finding) -> str:
 
 def _details(f: Finding) -> str:
     key = f" key={_printable(f.key)}" if f.key else ""
+    confidence = f" confidence={f.confidence}"
     commit = ""
     if f.commit:
         commit = f" commit={f.commit.sha[:12]} author={f.commit.author!s} date={f.commit.date}"
     extra = "".join(f" {k}={v}" for k, v in f.extra.items() if isinstance(v, (str, int, bool)))
-    return f"{key}{commit}{extra}{mark(f)}"
+    return f"{key}{confidence}{commit}{extra}{mark(f)}"
 
 
 def _plain(findings: Sequence[Finding]) -> str:

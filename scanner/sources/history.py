@@ -870,7 +870,8 @@ def attribute(
             rule_id=base.rule_id, provider=base.provider, description=base.description, severity=base.severity,
             category=base.category, path=path, line=base.line, column=base.column, end_column=base.end_column,
             masked=base.masked, fingerprint=fp, secret_hash=base.secret_hash, key=base.key, commit=commit,
-            extra=extra, baseline_hash=base.baseline_hash, secret=g["value"],
+            extra=extra, baseline_hash=base.baseline_hash, secret=g["value"], confidence=base.confidence,
+            signals=dict(base.signals),
         ))
         g["paths"] = paths
     out.sort(key=lambda f: (f.commit.date if f.commit else "", f.path, f.line, f.rule_id))

@@ -23,7 +23,7 @@ from scanner.models import CommitInfo, Finding
 from scanner.sources.history import HistoryOptions, HistoryResult, Prior, RepoInfo, scan_history
 from scanner.sources.gitobjects import run_git
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: findings carry their confidence and its signals
 
 
 def state_key(engine, options: HistoryOptions) -> str:
@@ -48,13 +48,16 @@ def _finding_from(d: dict, secret_hash: str, baseline_hash: str = "") -> Finding
     if not isinstance(baseline_hash, str):
         raise TypeError("damaged baseline hash")
     c = d.get("commit") or {}
+    signals = d.get("confidence_signals") or {}
+    if not isinstance(signals, dict) or not all(isinstance(k, str) and isinstance(v, int) for k, v in signals.items()):
+        raise TypeError("damaged finding")
     return Finding(
         rule_id=d["rule_id"], provider=d["provider"], description=d["description"], severity=d["severity"],
         category=d["category"], path=d["path"], line=d["line"], column=d["column"], end_column=d["end_column"],
         masked=d["masked"], fingerprint=d["fingerprint"], secret_hash=secret_hash, key=d.get("key"),
         commit=CommitInfo(sha=c.get("sha", ""), author=c.get("author", ""), email=c.get("email", ""),
                           date=c.get("date", "")),
-        baseline_hash=baseline_hash,
+        baseline_hash=baseline_hash, confidence=str(d.get("confidence", "medium")), signals=signals,
     )
 
 

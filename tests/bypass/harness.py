@@ -43,6 +43,8 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 
 import pytest
 
+from tests.fakes import checksummed
+
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = ROOT / "action.yml"
 MODES = ("staged", "range", "commit", "scan", "history")
@@ -65,7 +67,7 @@ def _private_key() -> str:
 
 # kind -> generator of a random value of that shape (fake: random, never a live credential)
 SECRET_KINDS: dict[str, Callable[[], str]] = {
-    "github": lambda: "ghp_" + _pick(_ALNUM, 36),
+    "github": lambda: checksummed("ghp_", _random.choice),  # a valid checksum, as issued tokens have
     "aws": lambda: "AKIA" + _pick(_B32, 16),
     "private-key": _private_key,
 }

@@ -43,7 +43,10 @@ def test_staged_reports_added_line_in_staged_file(run_cli, make_repo):
     git(repo, "add", "app.py")
     r = run_cli("diff", "--staged", cwd=repo)
     assert r.code == 1, "staged leak not reported (or value unmasked)"
-    assert r.out == "app.py:3:8: aws-access-key-id (critical) AWS IAM access key ID (AKIA long-term, ASIA temporary): AKIA…\n"
+    assert r.out == (
+        "app.py:3:8: aws-access-key-id (critical) AWS IAM access key ID (AKIA long-term, ASIA temporary): AKIA…"
+        " confidence=high\n"
+    )
     assert "1 finding(s) in 1 files scanned" in r.err
 
 

@@ -255,11 +255,10 @@ def test_on_the_same_span_a_providers_rule_beats_one_that_knows_only_the_syntax(
 
 
 def test_a_token_in_a_comment_arn_does_not_hide_the_same_token_in_code():
-    import secrets
-    import string
+    from tests.fakes import github_token
 
     rules = [r for r in load_rules(rule_files()) if r.id == "github-pat-classic"]
-    token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+    token = github_token()
     e = Engine(Config(), rules=rules)
     found = scan(e, f't = "{token}"  # see arn:aws:ssm:us-east-1:123456789012:parameter/{token}\n')
     assert [(f.line, f.column) for f in found] == [(1, 6)]  # the one in the ARN names a parameter

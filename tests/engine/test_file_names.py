@@ -6,15 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import string
 
 import pytest
 
 from scanner.config import Config
 from scanner.engine import Engine
 from scanner.models import Chunk
-
-_ALNUM = string.ascii_letters + string.digits
+from tests.fakes import github_token
 
 
 def _hex(n: int) -> str:
@@ -26,7 +24,7 @@ def _b64(n: int) -> str:
 
 
 def fake_github_token() -> str:
-    return "ghp_" + "".join(secrets.choice(_ALNUM) for _ in range(36))
+    return github_token()
 
 
 def lockfiles() -> dict[str, str]:

@@ -28,7 +28,7 @@ def test_escaping_rules():
 
 
 def test_one_command_per_finding_masked():
-    out = render("github", [finding(), finding(severity="medium", line=9)], ReportContext(command="diff"))
+    out = render("github", [finding(confidence="high"), finding(severity="medium", line=9)], ReportContext(command="diff"))
     leaked = VALUE.decode() in out
     assert not leaked, "the raw value leaked into the report"
     lines = out.splitlines()
@@ -36,7 +36,8 @@ def test_one_command_per_finding_masked():
     assert lines[0].startswith(
         "::error file=src/app.py,line=3,endLine=3,col=7,endColumn=27,title=leakstop%3A aws-access-key-id::"
     )
-    assert lines[0].endswith("AWS access key: AKIA…. Rotate this credential: removing the line does not revoke it.")
+    assert lines[0].endswith(
+        "AWS access key: AKIA…. Confidence: high. Rotate this credential: removing the line does not revoke it.")
     assert lines[1].startswith("::warning file=src/app.py,line=9,")
 
 
@@ -48,7 +49,14 @@ def test_odd_paths_and_commit_are_escaped():
     assert "file=dir%2Cwith%3Aodd%0Aname%25.py," in line
     msg = line.split("::", 2)[2]
     assert msg == ("AWS access key: AKIA… assigned to db,pass (added in commit aaaaaaaaaaaa by Ann, the 100%25 dev "
-                   "on 2024-01-02T03:04:05+00:00). Rotate this credential: removing the line does not revoke it.\n")
+                   "on 2024-01-02T03:04:05+00:00). Confidence: medium. Rotate this credential: removing the line does not "
+                   "revoke it.\n")
+
+
+def test_low_confidence_is_a_notice_whatever_the_severity():
+    # Shown only with --min-confidence low: it must not look like a blocking error on the diff.
+    line = render("github", [finding(confidence="low")], ReportContext(command="diff"))
+    assert line.startswith("::notice file=src/app.py,") and "Confidence: low." in line
 
 
 def test_no_findings_no_output():

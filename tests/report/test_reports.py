@@ -16,12 +16,17 @@ from tests.conftest import IDENTITY, SHARED
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
-RULES = [r for r in load_rules(rule_files()) if r.provider == "aws"]
+RULES = [r for r in load_rules(rule_files()) if r.provider == "aws" or r.id == "generic-password-quoted"]
 
+# One finding at each confidence: a provider token (high), a random password (medium), a fixture
+# password in a test (low; reports show every finding they are given).
 SAMPLE = {
     "app/settings.py": "DEBUG = True\nAWS_KEY = 'AKIAZ5QW2XHC7RJK3MNB'\n",
     "deploy/prod env.sh": "export AWS_ACCESS_KEY_ID=ASIAY7Q3WVHN4K2PDLTE\n",
+    "app/db.py": "password = 'Rk8qLm2Zx9pWv4Ty'\n",
+    "tests/test_db.py": "password = 'supersecret1'\n",
 }
+VALUES = ("Z5QW2XHC7RJK3MNB", "Y7Q3WVHN4K2PDLTE", "Rk8qLm2Zx9pWv4Ty", "supersecret1")
 
 
 def findings():
@@ -52,7 +57,20 @@ def test_golden(fmt, name, request):
     if request.config.getoption("--update-golden", default=False):
         golden.write_text(got)
     assert got == golden.read_text(), f"{name} differs from the golden file (pytest --update-golden to refresh)"
-    assert "Z5QW2XHC7RJK3MNB" not in got and "Y7Q3WVHN4K2PDLTE" not in got
+    assert not any(v in got for v in VALUES)
+
+
+def test_golden_findings_cover_every_confidence():
+    assert sorted(f.confidence for f in findings()) == ["high", "high", "low", "medium"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "sarif", "text", "github", "html"])
+def test_every_format_carries_the_confidence(fmt):
+    got = render(fmt, findings(), ctx())
+    for level in ("high", "medium", "low"):
+        assert level in got, (fmt, level)
+    if fmt in ("json", "sarif"):
+        assert "confidence_signals" in got and "token_format" in got
 
 
 def test_sarif_is_schema_valid():
@@ -60,7 +78,9 @@ def test_sarif_is_schema_valid():
     validate_sarif(doc)
     res = doc["runs"][0]["results"]
     assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in res] == [
-        "app/settings.py", "deploy/prod%20env.sh"]
+        "app/settings.py", "deploy/prod%20env.sh", "app/db.py", "tests/test_db.py"]
+    assert [(r["properties"]["confidence"], r["rank"]) for r in res] == [
+        ("high", 90.0), ("high", 90.0), ("medium", 60.0), ("low", 20.0)]
 
 
 def test_empty_sarif_is_schema_valid():

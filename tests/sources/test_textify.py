@@ -3,8 +3,6 @@ plain text untouched (scanner.sources.textify), and every source scanning what i
 
 from __future__ import annotations
 
-import secrets
-import string
 import struct
 
 import pytest
@@ -13,12 +11,11 @@ from scanner.config import Config
 from scanner.engine import Engine
 from scanner.models import Chunk
 from scanner.sources.textify import BINARY, TEXT, printable, sniff, textify
-
-_ALNUM = string.ascii_letters + string.digits
+from tests.fakes import github_token
 
 
 def fake_token() -> str:
-    return "ghp_" + "".join(secrets.choice(_ALNUM) for _ in range(36))
+    return github_token()
 
 
 WIDE = ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"]

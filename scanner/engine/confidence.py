@@ -1,0 +1,451 @@
+"""How sure leakstop is that a finding is a live credential: ``high``, ``medium`` or ``low``.
+
+Each signal is a small pure function of one finding's :class:`Evidence` returning a weight (0 when
+it does not apply); ``SIGNALS`` lists them, and a finding's score is the sum of its signals'
+weights. Scan-wide signals (``SCAN_SIGNALS``) look at every finding of a scan at once: the same
+value in many test or documentation files is a fixture. :func:`level` turns a score into a level
+(``HIGH`` and ``MEDIUM`` are the thresholds); ``--min-confidence`` (default ``medium``) decides
+what is reported and what fails the run. The README's "Confidence" section lists every signal
+with its weight; tests/engine/test_confidence.py checks that table against this registry.
+
+Signals are computed only for findings (a handful per scan), never per byte scanned.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional, Sequence
+
+from scanner.engine import checksums
+from scanner.engine.entropy import shannon
+from scanner.models import Finding
+from scanner.rules import Rule, literal_prefix_length
+
+LEVELS = ("low", "medium", "high")
+RANK = {name: i for i, name in enumerate(LEVELS)}
+DEFAULT_MIN = "medium"
+HIGH, MEDIUM = 3, 0  # score >= HIGH: high; >= MEDIUM: medium; below: low
+
+
+def level(score: int) -> str:
+    return "high" if score >= HIGH else "medium" if score >= MEDIUM else "low"
+
+
+# -- what the signals look at -------------------------------------------------------------------
+
+# Directories and file names where values are examples more often than credentials: tests,
+# fixtures, samples, documentation.
+EXAMPLE_DIRS = frozenset({
+    "test", "tests", "testing", "spec", "specs", "__tests__", "testdata", "test_data", "test-data", "e2e",
+    "fixtures", "fixture", "__fixtures__", "mocks", "mock", "__mocks__", "__snapshots__",
+    "examples", "example", "samples", "sample", "demo", "demos", "docs", "doc", "documentation",
+})
+_EXAMPLE_FILE = re.compile(
+    r"(?i)^(?:test_.+|.+[_.-](?:test|tests|spec)\.[^.]+|conftest\.py|readme(?:\..+)?|changelog(?:\..+)?"
+    r"|.+\.(?:md|markdown|mdx|rst|adoc|asciidoc)|.+\.(?:example|sample|template|dist)(?:\.[^.]+)?"
+    r"|(?:.+[._-])?(?:examples?|samples?)(?:[._-].*)?)$"
+)
+_EXAMPLE_CLASS_FILE = re.compile(r"^.+(?:Test|Tests|Spec|IT)\.(?:java|kt|scala|groovy|cs|swift|php)$")
+_MINIFIED_FILE = re.compile(r"(?i)[.-]min\.(?:js|css|mjs)$")
+MINIFIED_LINE = 1000  # characters: a line this long is generated code, not written by hand
+
+# Words that make up placeholder and fixture values (test-secret, supersecret, password123).
+FIXTURE_WORDS = tuple(sorted({
+    "test", "testing", "example", "sample", "demo", "dummy", "fake", "mock", "foo", "bar", "baz", "qux",
+    "secret", "password", "passwd", "pass", "changeme", "admin", "root", "user", "username", "guest",
+    "default", "hunter", "letmein", "qwerty", "super", "my", "your", "some", "key", "token", "api",
+    "value", "here", "insert", "placeholder", "abc", "xyz", "hello", "world", "welcome",
+}, key=len, reverse=True))
+PLACEHOLDER_SHARE = 0.5  # of a value's letters covered by fixture words
+
+# A key that names a credential outright; key/token/auth/id are weaker (a cache key, a lexer
+# token, an auth flag). A rule's id is read as words (``1password`` is a provider, not a password).
+_STRONG_NAME = re.compile(
+    r"(?i)pass(?:wd|word|phrase)|pwd|secret|private[_-]?key|api[_-]?key|apikey|access[_-]?key|credential"
+)
+# Values chosen by people rather than generated: words are normal there (hunter2, Winter2024!).
+_HUMAN_SECRET = re.compile(r"(?i)pass(?:wd|word|phrase)?|pwd|login")
+# Domains reserved for documentation (RFC 2606): credentials for them are examples.
+_RESERVED_HOST = re.compile(
+    rb"^@(?:[\w-]+\.)*(?:example\.(?:com|net|org)|[\w-]+\.(?:example|test|invalid))(?![\w.-])", re.I
+)
+
+# Letter pairs common in words and identifiers: the 181 most frequent pairs inside the letter runs
+# (camelCase parts, words) of the Python standard library's source, comments and docstrings
+# included; 90% of all pairs there. Random characters put about a quarter of their pairs here.
+COMMON_PAIRS = frozenset("""
+ab ac ad ag ai al am an ap ar as at au ba be bl bo bu by ca ce ch ci ck cl co cr ct cu da de di
+do ea ec ed ee ef eg el em en ep eq er es et ex ey fa ff fi fo fr ge gr gs ha he hi ho ht ia ib
+ic id ie if ig il im in io ip ir is it ke la ld le lf li ll lo ls lt lu ly ma me mi mo mp na nc
+nd ne ng ni no ns nt nu ob oc od of ok ol om on oo op or os ot ou ow pa pe pi pl po pp pr pt py
+qu ra rc rd re rg ri rm rn ro rr rs rt ru ry sa sc se sh si so sp ss st su ta te th ti to tr ts
+tt tu ty ue ui ul um un up ur us ut va ve wa wh wi wo xc xt yp
+""".split())
+WORD_PAIRS, MIN_PAIRS = 0.7, 5  # share of common pairs, and how many pairs it takes to judge
+ACRONYM = 4  # all-capital runs this short (AWS, ID, HTTP) are left out of the pairs
+_RUN = re.compile(rb"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_HEX_OR_SEP = frozenset(b"0123456789abcdefABCDEF:-_.")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One finding as the signals see it: its rule, value, key name, path, and the line around it."""
+
+    rule: Rule
+    value: bytes
+    path: str
+    key: Optional[str] = None
+    line_length: int = 0
+    before: bytes = b""  # the value's line before it (the engine passes up to 256 bytes)
+    after: bytes = b""  # the value's line after it (a URL's host), likewise
+
+    @functools.cached_property
+    def plain(self) -> bytes:
+        """The part of the value a person chose: the password of ``user:password`` userinfo and
+        of HTTP Basic credentials (decoded); otherwise the value itself."""
+        return checksums.decoded(self.rule.id, self.value) or self.value
+
+    @functools.cached_property
+    def verdict(self) -> Optional[tuple[str, bool]]:
+        return checksums.verdict(self.rule.id, self.value)
+
+    @functools.cached_property
+    def word_like(self) -> bool:
+        return word_like(self.plain)
+
+    @functools.cached_property
+    def random(self) -> bool:
+        """Random characters: not even one word in it (password123 is a word and digits)."""
+        return (random_looking(self.plain) and not word_like(self.plain, min_words=1)
+                and placeholder_share(self.plain) < PLACEHOLDER_SHARE)
+
+    @functools.cached_property
+    def human_secret(self) -> bool:
+        """A password (chosen by a person), by its key, its rule, or a value that holds one."""
+        if self.key:
+            return bool(_HUMAN_SECRET.search(self.key))
+        return self.rule.id in checksums.DECODERS or any(map(_HUMAN_SECRET.match, _id_words(self.rule)))
+
+    @functools.cached_property
+    def example_path(self) -> bool:
+        return is_example_path(self.path)
+
+
+def word_like(text: bytes, min_words: int = 2) -> bool:
+    """Made of two or more words or identifier parts (``FlowEntryToken``, ``no-password``,
+    ``kafka:GetClusterPolicy``) rather than random characters: letters nearly throughout, and
+    their letter pairs those of words (under 1% of random 8-32 character values pass)."""
+    letters = sum(1 for c in text if 65 <= c <= 90 or 97 <= c <= 122)
+    if letters < 6 or letters < 0.7 * len(text) or all(c in _HEX_OR_SEP for c in text):
+        return False  # hex digits spell few words (cafebabe:deadbeef is a key's shape)
+    runs = [r for r in _RUN.findall(text) if not (r.isupper() and len(r) <= ACRONYM)]
+    if sum(len(r) >= 3 for r in runs) < min_words:  # one word (hunter2) is not an identifier
+        return False
+    pairs = [run[i : i + 2].lower().decode() for run in runs for i in range(len(run) - 1)]
+    if len(pairs) < MIN_PAIRS:
+        return False
+    return sum(p in COMMON_PAIRS for p in pairs) >= WORD_PAIRS * len(pairs)
+
+
+_CLASSES = (  # character class -> its size
+    (lambda c: 97 <= c <= 122, 26),
+    (lambda c: 65 <= c <= 90, 26),
+    (lambda c: 48 <= c <= 57, 10),
+    (lambda c: not (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122), 32),
+)
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+def random_looking(text: bytes) -> bool:
+    """At least two character classes (lower, upper, digit, other) and a Shannon entropy near
+    what random characters reach: 80% of log2(length), capped at 85% of log2(alphabet size)
+    (hex: 16; otherwise the classes present)."""
+    n = len(text)
+    if n < 8:
+        return False
+    present = [size for test, size in _CLASSES if any(test(c) for c in text)]
+    if len(present) < 2:
+        return False
+    alphabet = 16 if all(c in _HEX for c in text) else sum(present)
+    return shannon(text) >= min(0.8 * math.log2(n), 0.85 * math.log2(alphabet))
+
+
+_NON_SECRET_NAME = re.compile(
+    rb"(?i:(?:checksum|hash|digest|sha\d*|md5|etag|uuid|guid|fingerprint|nonce)s?$|(?:^|[_.-])ids?$)|[a-z]Ids?$"
+)
+_FIELD = re.compile(rb"([A-Za-z_][\w.-]*)[\"']?\s*(?:=>|:=|[:=])\s*[\"'`]?$")
+
+
+def field_name(before: bytes) -> bytes:
+    """The name a value is assigned to, read from the text just before it (``"etag": "``)."""
+    m = _FIELD.search(before[-NAME_REACH:])
+    return m.group(1) if m else b""
+
+
+NAME_REACH = 80
+_B64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+BLOB_RUN = 16  # base64 characters beside a value at a line's edge that make it part of a blob
+
+
+def inside_base64(before: bytes, after: bytes) -> bool:
+    """Is a value (with ``before``/``after`` its line's text on either side) inside base64 data?
+    Between two base64 characters with a ``+`` (or ``=`` padding) beside it, or at one end of a
+    line that is otherwise one base64 run."""
+    after = after.rstrip(b"\r")
+    b, a = before[-1:], after[:1]
+    if (b and b[0] not in _B64) or (a and a[0] not in _B64 and a != b"="):
+        return False  # a quote, an "=" or a space beside it: the value stands on its own
+    if b and a:
+        return b == b"+" or a in (b"+", b"=")  # "/" alone is as likely a URL path: /bot<token>/
+    rest = before.lstrip() if b else after.rstrip().rstrip(b"=")
+    return len(rest) >= BLOB_RUN and all(c in _B64 for c in rest)
+
+
+def placeholder_share(text: bytes) -> float:
+    """How much of the value's letters are fixture words (test, secret, password, foo, ...)."""
+    lowered = text.lower()
+    letters = [i for i, c in enumerate(lowered) if 97 <= c <= 122]
+    if len(letters) < 3:
+        return 0.0
+    marked = bytearray(len(lowered))
+    for word in FIXTURE_WORDS:
+        w = word.encode()
+        at = lowered.find(w)
+        while at >= 0:
+            if not any(marked[at : at + len(w)]):
+                marked[at : at + len(w)] = b"\x01" * len(w)
+            at = lowered.find(w, at + 1)
+    return sum(marked[i] for i in letters) / len(letters)
+
+
+def is_example_path(path: str) -> bool:
+    """A test, fixture, sample or documentation file (by its directories or its name)."""
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (
+        any(p.lower() in EXAMPLE_DIRS for p in parts[:-1])
+        or bool(_EXAMPLE_FILE.match(name) or _EXAMPLE_CLASS_FILE.match(name))
+    )
+
+
+def _id_words(rule: Rule) -> list[str]:
+    return rule.id.split("-")
+
+
+@functools.lru_cache(maxsize=8192)
+def _prefix(regex: str) -> int:
+    return literal_prefix_length(regex)
+
+
+# -- the signals ---------------------------------------------------------------------------------
+
+
+def checksum_valid(e: Evidence) -> int:
+    """The provider's checksum verifies (GitHub, npm, Grafana service account, age)."""
+    return 3 if e.verdict == (checksums.CHECKSUM, True) else 0
+
+
+def checksum_invalid(e: Evidence) -> int:
+    """The format carries a checksum and it does not verify: the provider never issued this
+    value (a made-up or mangled example). Outweighs every other signal."""
+    return -10 if e.verdict == (checksums.CHECKSUM, False) else 0
+
+
+def structure_valid(e: Evidence) -> int:
+    """The value decodes as its format says (JWT JSON header with ``alg``, PEM body DER, AWS key
+    id with an account number, JSON payload of Sentry/1Password/Grafana Cloud tokens)."""
+    return 1 if e.verdict == (checksums.STRUCTURE, True) else 0
+
+
+def structure_invalid(e: Evidence) -> int:
+    """It claims a decodable structure (``eyJ`` = ``{"``) that does not decode: a mangled example."""
+    return -4 if e.verdict == (checksums.STRUCTURE, False) else 0
+
+
+def token_format(e: Evidence) -> int:
+    """A provider rule whose value starts with the provider's literal prefix (ghp_, AKIA, sk_live_)."""
+    return 2 if not e.rule.generic and _prefix(e.rule.regex) >= 2 else 0
+
+
+def named_format(e: Evidence) -> int:
+    """A provider rule without a literal prefix: a value shape plus the provider's name or a
+    structure around it (keyword-context rules, URL userinfo, Basic headers)."""
+    return 1 if not e.rule.generic and _prefix(e.rule.regex) < 2 else 0
+
+
+def random_value(e: Evidence) -> int:
+    """Entropy and character mix of random characters (and not made of words)."""
+    return 1 if e.random else 0
+
+
+def word_like_value(e: Evidence) -> int:
+    """A machine-generated kind of secret (a token, a key) whose value is made of words or
+    identifier parts: code (``FlowEntryToken``, ``kafka:GetClusterPolicy``), not a credential.
+    Passwords are chosen by people and are not judged by this, nor are values with a provider's
+    prefix (the prefix is the evidence; made-up bodies are caught by checksums)."""
+    if e.human_secret or (not e.rule.generic and _prefix(e.rule.regex) >= 2):
+        return 0
+    return -3 if e.word_like else 0
+
+
+def credential_name(e: Evidence) -> int:
+    """Assigned to a name that says credential outright (password, secret, api_key, private_key),
+    rather than key/token/auth."""
+    if e.key:
+        return 1 if _STRONG_NAME.search(e.key) else 0
+    # Without a key, a generic rule's id names what it looks for (generic-password-xml); a
+    # provider rule's format signal already says what it is.
+    return 1 if e.rule.generic and any(_STRONG_NAME.match(w) for w in _id_words(e.rule)) else 0
+
+
+def placeholder_like(e: Evidence) -> int:
+    """Made of fixture words: nothing else (test-secret, supersecret, ``user:pass``): -3; half or
+    more of its letters (password123, a weak but possibly real password): -1."""
+    share = placeholder_share(e.plain)
+    if share >= 1.0 and not any(48 <= c <= 57 for c in e.plain):
+        return -3
+    return -1 if share >= PLACEHOLDER_SHARE else 0
+
+
+def example_location(e: Evidence) -> int:
+    """In a test, fixture, sample or documentation file, and not random: fixture-like. A random
+    value there keeps its confidence (people commit live keys in tests)."""
+    return -2 if e.example_path and not e.random else 0
+
+
+def encoded_blob(e: Evidence) -> int:
+    """Part of a longer run of base64 (an e-mail attachment, an image or font inlined in SVG or
+    CSS): a token's prefix occurring by chance inside encoded data."""
+    return -4 if inside_base64(e.before, e.after) else 0
+
+
+def reserved_domain(e: Evidence) -> int:
+    """Credentials for a host reserved for documentation (example.com, *.test, *.invalid)."""
+    return -2 if _RESERVED_HOST.match(e.after) else 0
+
+
+def non_secret_name(e: Evidence) -> int:
+    """Assigned to a field that names a digest or an identifier (checksum, hash, etag, uuid,
+    ...Id): such fields hold public values that look random. A provider's prefixed token is
+    judged by its format instead (``aws_access_key_id = AKIA…``), and a provider rule that names
+    the field itself, or reports an id, has decided the field holds a credential."""
+    if not e.rule.generic and (e.key or _prefix(e.rule.regex) >= 2 or "id" in _id_words(e.rule)):
+        return 0  # the rule itself chose that name, or it reports an id (wolfram-app-id)
+    name = e.key.encode() if e.key else field_name(e.before)
+    return -3 if _NON_SECRET_NAME.search(name) else 0
+
+
+def minified(e: Evidence) -> int:
+    """A generic (entropy/keyword) hit in minified or generated code, where random-looking
+    strings are identifiers and hashes."""
+    if not e.rule.generic:
+        return 0
+    return -3 if e.line_length >= MINIFIED_LINE or _MINIFIED_FILE.search(e.path) else 0
+
+
+def documented_example(e: Evidence) -> int:
+    """A vendor's documented example (jwt.io's sample token claims, with any signature)."""
+    return -5 if checksums.documented_example(e.rule.id, e.value) else 0
+
+
+SIGNALS: dict[str, Callable[[Evidence], int]] = {
+    "checksum_valid": checksum_valid,
+    "checksum_invalid": checksum_invalid,
+    "structure_valid": structure_valid,
+    "structure_invalid": structure_invalid,
+    "token_format": token_format,
+    "named_format": named_format,
+    "random_value": random_value,
+    "word_like": word_like_value,
+    "credential_name": credential_name,
+    "placeholder_like": placeholder_like,
+    "example_location": example_location,
+    "encoded_blob": encoded_blob,
+    "non_secret_name": non_secret_name,
+    "reserved_domain": reserved_domain,
+    "minified": minified,
+    "documented_example": documented_example,
+}
+
+
+def assess(e: Evidence) -> dict[str, int]:
+    """The signals that apply to one finding, by name, with their weights."""
+    out = {}
+    for name, signal in SIGNALS.items():
+        weight = signal(e)
+        if weight:
+            out[name] = weight
+    return out
+
+
+# -- scan-wide signals ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Occurrences:
+    """Where one value occurs across a scan's findings, in example (test/docs) files."""
+
+    example_files: int
+    example_locations: int
+
+
+SHARED_FILES, SHARED_LOCATIONS = 2, 3
+
+
+def shared_fixture(o: Occurrences) -> int:
+    """The same value in 2+ test/docs files, or at 3+ places in them: a fixture or a documented
+    example, wherever else it also occurs."""
+    return -3 if o.example_files >= SHARED_FILES or o.example_locations >= SHARED_LOCATIONS else 0
+
+
+SCAN_SIGNALS: dict[str, Callable[[Occurrences], int]] = {
+    "shared_fixture": shared_fixture,
+}
+
+
+def occurrence_paths(f: Finding) -> Sequence[str]:
+    """Every path the finding's value was seen at: a history finding lists them (``path_list``)."""
+    listed = f.extra.get("path_list")
+    return listed if isinstance(listed, list) and listed else [f.path]
+
+
+def rescore(findings: Iterable[Finding]) -> list[Finding]:
+    """Apply the scan-wide signals (recomputed, so calling it again changes nothing) and set each
+    finding's level from its signals."""
+    findings = list(findings)
+    groups: dict[str, list[Finding]] = collections.defaultdict(list)
+    for f in findings:
+        groups[f.secret_hash or f.fingerprint].append(f)
+    for group in groups.values():
+        locations = [(p, f.line) for f in group for p in occurrence_paths(f) if is_example_path(p)]
+        seen = Occurrences(len({p for p, _ in set(locations)}), len(set(locations)))
+        for f in group:
+            signals = {k: v for k, v in f.signals.items() if k not in SCAN_SIGNALS}
+            for name, signal in SCAN_SIGNALS.items():
+                weight = signal(seen)
+                if weight:
+                    signals[name] = weight
+            f.signals = signals
+            f.confidence = level(sum(signals.values()))
+    return findings
+
+
+def at_least(findings: Iterable[Finding], minimum: str) -> tuple[list[Finding], int]:
+    """The findings at ``minimum`` confidence or above, and how many were below it."""
+    floor = RANK[minimum]
+    kept, below = [], 0
+    for f in findings:
+        if RANK.get(f.confidence, RANK["medium"]) >= floor:
+            kept.append(f)
+        else:
+            below += 1
+    return kept, below
+
+
+def judge(findings: Iterable[Finding], minimum: str = DEFAULT_MIN) -> tuple[list[Finding], int]:
+    """Scan-wide signals, then the findings at ``minimum`` or above (and how many were not)."""
+    return at_least(rescore(findings), minimum)

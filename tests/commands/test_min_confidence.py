@@ -1,0 +1,185 @@
+"""``--min-confidence`` and ``min_confidence``: what scan, diff and history report and fail on; the
+baseline, pragmas and allowlists keep working at every level."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+from tests.fakes import checksummed
+from tests.sources.history_helpers import Repo
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def random_password() -> str:
+    return "Rk8" + "".join(secrets.choice(_ALNUM) for _ in range(14))
+
+
+def broken(token: str) -> str:
+    return token[:-1] + ("A" if token[-1] != "A" else "B")
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> tuple[Path, list[str]]:
+    """One finding per level, plus a GitHub token whose checksum fails (low everywhere)."""
+    values = [checksummed("ghp_"), random_password(), broken(checksummed("ghp_"))]
+    root = tmp_path / "proj"
+    (root / "app").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "app" / "github.py").write_text(f'TOKEN = "{values[0]}"\n')  # high
+    (root / "app" / "db.py").write_text(f'password = "{values[1]}"\n')  # medium
+    (root / "tests" / "test_db.py").write_text('password = "supersecret1"\n')  # low: a fixture
+    (root / "app" / "example_client.py").write_text(f'TOKEN = "{values[2]}"\n')  # low: never issued
+    return root, values
+
+
+def findings(r) -> list[dict]:
+    return json.loads(r.out)["findings"]
+
+
+def no_values(r, values) -> None:
+    assert not any(v in r.out + r.err for v in values), "a raw value was printed"
+
+
+def test_default_reports_medium_and_high(run_cli, tree):
+    root, values = tree
+    r = run_cli("scan", str(root), "-f", "json")
+    no_values(r, values)
+    assert r.code == 1
+    assert sorted(f["confidence"] for f in findings(r)) == ["high", "medium"]
+    assert json.loads(r.out)["stats"]["below_min_confidence"] == 2
+    assert "2 below --min-confidence not shown" in r.err
+
+
+@pytest.mark.parametrize("level, expected", [("low", ["high", "low", "low", "medium"]), ("medium", ["high", "medium"]),
+                                             ("high", ["high"])])
+def test_min_confidence_option(run_cli, tree, level, expected):
+    root, values = tree
+    r = run_cli("scan", str(root), "-f", "json", "--min-confidence", level)
+    no_values(r, values)
+    assert sorted(f["confidence"] for f in findings(r)) == expected
+
+
+def test_only_low_findings_do_not_fail_the_run(run_cli, tree):
+    root, values = tree
+    (root / "app" / "github.py").unlink()
+    (root / "app" / "db.py").unlink()
+    r = run_cli("scan", str(root))
+    no_values(r, values)
+    assert r.code == 0 and r.out == ""
+    assert run_cli("scan", str(root), "--min-confidence", "low").code == 1
+
+
+def test_configuration_key_and_the_option_wins(run_cli, tree):
+    root, values = tree
+    (root / ".leakstop.yaml").write_text("min_confidence: high\n")
+    r = run_cli("scan", str(root), "-f", "json", "--config", str(root / ".leakstop.yaml"))
+    assert [f["confidence"] for f in findings(r)] == ["high"]
+    r = run_cli("scan", str(root), "-f", "json", "--config", str(root / ".leakstop.yaml"), "--min-confidence", "low")
+    assert len(findings(r)) == 4
+    no_values(r, values)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--min-confidence", "certain"], "Invalid value for '--min-confidence'"),
+])
+def test_bad_option_is_one_line(run_cli, tree, args, message):
+    root, _ = tree
+    r = run_cli("scan", str(root), *args)
+    assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1
+
+
+def test_bad_configuration_value_is_one_line(run_cli, tree):
+    root, _ = tree
+    (root / ".leakstop.yaml").write_text("min_confidence: sure\n")
+    r = run_cli("scan", str(root), "--config", str(root / ".leakstop.yaml"))
+    assert r.code == 2 and "'min_confidence' must be one of low, medium, high" in r.err
+    assert "Traceback" not in r.err and len(r.err.strip().splitlines()) == 1
+
+
+def test_baseline_accepts_every_level(run_cli, tree, tmp_path):
+    root, values = tree
+    bl = tmp_path / "baseline.json"
+    assert run_cli("baseline", "create", str(root), "-o", str(bl)).code == 0
+    assert len(json.loads(bl.read_text())["entries"]) == 4  # low ones too
+    r = run_cli("scan", str(root), "--baseline", str(bl), "--min-confidence", "low")
+    no_values(r, values)
+    assert r.code == 0
+
+
+def test_pragma_and_allowlist_still_drop_high_findings(run_cli, tree):
+    root, values = tree
+    token = values[0]
+    (root / "app" / "github.py").write_text(f'TOKEN = "{token}"  # leakstop:allow\n')
+    r = run_cli("scan", str(root), "-f", "json", "--min-confidence", "high")
+    assert findings(r) == [] and r.code == 0
+    (root / "app" / "github.py").write_text(f'TOKEN = "{token}"\n')
+    (root / ".leakstop.yaml").write_text("allowlist:\n  paths: ['**/app/github.py']\n")
+    r = run_cli("scan", str(root), "-f", "json", "--min-confidence", "high", "--config", str(root / ".leakstop.yaml"))
+    assert findings(r) == []
+    no_values(r, values)
+
+
+def test_diff_staged_honours_min_confidence(run_cli, make_repo):
+    repo = make_repo()
+    (repo / "README.md").write_text("# x\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "init")
+    fake = broken(checksummed("ghp_"))
+    (repo / "client.py").write_text(f'TOKEN = "{fake}"\n')
+    git(repo, "add", "client.py")
+    r = run_cli("diff", "--staged", cwd=repo)
+    assert r.code == 0 and "1 below --min-confidence not shown" in r.err
+    r = run_cli("diff", "--staged", "--min-confidence", "low", "-f", "json", cwd=repo)
+    assert r.code == 1 and [f["confidence"] for f in findings(r)] == ["low"]
+    assert findings(r)[0]["confidence_signals"]["checksum_invalid"] == -10
+    assert fake not in r.out + r.err
+
+
+def test_diff_range_sees_a_fixture_shared_by_the_change(run_cli, make_repo):
+    repo = make_repo()
+    (repo / "README.md").write_text("# x\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "init")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    value = random_password()
+    for name in ("test_a.py", "test_b.py"):
+        (repo / name).write_text(f'SECRET_KEY = "{value}"\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "tests")
+    r = run_cli("diff", f"{base}..HEAD", "-f", "json", "--min-confidence", "low", cwd=repo)
+    assert {f["confidence"] for f in findings(r)} == {"low"}
+    assert all(f["confidence_signals"]["shared_fixture"] == -3 for f in findings(r))
+    assert run_cli("diff", f"{base}..HEAD", cwd=repo).code == 0
+    assert value not in r.out + r.err
+
+
+def test_history_honours_min_confidence_and_counts_every_path(run_cli, tmp_path):
+    value = random_password()
+    repo = Repo(tmp_path / "r")
+    repo.commit("one", **{"tests/test_a.py": f'SECRET_KEY = "{value}"\n'})
+    repo.commit("two", **{"tests/test_b.py": f'SECRET_KEY = "{value}"\n'})
+    r = run_cli("history", str(repo.path), "-f", "json", "--min-confidence", "low")
+    [f] = findings(r)
+    assert f["paths"] == 2 and f["confidence"] == "low" and f["confidence_signals"]["shared_fixture"] == -3
+    r = run_cli("history", str(repo.path), "-f", "json")
+    assert findings(r) == [] and r.code == 0
+    assert value not in r.out + r.err
+
+
+def test_history_incremental_keeps_confidence(run_cli, tmp_path):
+    token = checksummed("ghp_")
+    repo = Repo(tmp_path / "r")
+    repo.commit("one", **{"app.py": f'TOKEN = "{token}"\n'})
+    first = run_cli("history", str(repo.path), "-f", "json", "--incremental")
+    repo.commit("two", **{"README.md": "# x\n"})
+    again = run_cli("history", str(repo.path), "-f", "json", "--incremental")
+    assert [f["confidence"] for f in findings(first)] == [f["confidence"] for f in findings(again)] == ["high"]
+    assert findings(again)[0]["confidence_signals"] == findings(first)[0]["confidence_signals"]
+    assert token not in first.out + again.out

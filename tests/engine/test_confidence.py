@@ -1,0 +1,377 @@
+"""Confidence signals (scanner.engine.confidence): each signal, the thresholds, scan-wide signals,
+and the promises the README makes (a real token in a test stays reported; a token whose checksum
+does not verify is not)."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from scanner.config import Config
+from scanner.engine import Engine
+from scanner.engine import confidence as conf
+from scanner.engine.confidence import Evidence, assess, judge, level, rescore
+from scanner.models import Chunk, Finding
+from scanner.rules import load_rules, rule_files
+from tests.conftest import ROOT
+from tests.engine.test_checksums import crc62_token, jwt_token, rand, tamper
+
+RULES = {r.id: r for r in load_rules(rule_files())}
+ENGINE = Engine(Config(), rules=list(RULES.values()), backend="keywords")
+
+
+def scan(path: str, text: str) -> list[Finding]:
+    return ENGINE.scan(Chunk(path=path, data=text.encode()))
+
+
+def only(path: str, text: str, rule_id: str) -> Finding:
+    found = [f for f in scan(path, text) if f.rule_id == rule_id]
+    assert len(found) == 1, [(f.rule_id, f.masked) for f in found]
+    return found[0]
+
+
+def ev(rule_id: str, value: str, path: str = "app/settings.py", key=None, **kw) -> Evidence:
+    return Evidence(RULES[rule_id], value.encode(), path, key, **kw)
+
+
+def random_token(n: int = 32) -> str:
+    while True:  # a random value with at least a digit, an upper and a lower case letter
+        v = rand(n)
+        if re.search(r"\d", v) and re.search("[A-Z]", v) and re.search("[a-z]", v):
+            return v
+
+
+# -- levels and thresholds -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("score, expected", [(-10, "low"), (-1, "low"), (0, "medium"), (2, "medium"),
+                                             (3, "high"), (9, "high")])
+def test_level_thresholds(score, expected):
+    assert conf.HIGH == 3 and conf.MEDIUM == 0
+    assert level(score) == expected
+
+
+def test_at_least_filters_by_level():
+    fs = [Finding("r", "p", "d", "high", "c", "a", 1, 1, 2, "m…", str(i), str(i), confidence=c)
+          for i, c in enumerate(["low", "medium", "high"])]
+    assert [f.confidence for f in conf.at_least(fs, "low")[0]] == ["low", "medium", "high"]
+    assert conf.at_least(fs, "medium") == (fs[1:], 1)
+    assert conf.at_least(fs, "high") == (fs[2:], 2)
+
+
+# -- each signal ---------------------------------------------------------------------------------
+
+
+def test_checksum_signals():
+    token = crc62_token("ghp_")
+    assert conf.checksum_valid(ev("github-pat-classic", token)) == 3
+    assert conf.checksum_invalid(ev("github-pat-classic", token)) == 0
+    assert conf.checksum_invalid(ev("github-pat-classic", tamper(token))) == -10
+    assert conf.checksum_valid(ev("github-pat-classic", tamper(token))) == 0
+
+
+def test_structure_signals():
+    good = jwt_token({"alg": "RS256"}, {"sub": rand(6)})
+    assert conf.structure_valid(ev("jwt", good)) == 1
+    bad = "eyJhbGciOi" + rand(24) + ".eyJ" + rand(20)
+    assert conf.structure_invalid(ev("jwt", bad)) == -4 and conf.structure_valid(ev("jwt", bad)) == 0
+
+
+def test_format_signals():
+    assert conf.token_format(ev("github-pat-classic", crc62_token("ghp_"))) == 2
+    assert conf.named_format(ev("github-pat-classic", crc62_token("ghp_"))) == 0
+    assert conf.named_format(ev("url-credentials", "deploy:" + random_token(12))) == 1
+    assert conf.token_format(ev("generic-token-alnum", random_token())) == 0
+    assert conf.named_format(ev("generic-token-alnum", random_token())) == 0
+
+
+def test_random_value():
+    assert conf.random_value(ev("generic-token-alnum", random_token())) == 1
+    assert conf.random_value(ev("generic-token-alnum", rand(32, "0123456789abcdef"))) == 1
+    assert conf.random_value(ev("generic-token-alnum", "aaaaaaaaaaaaaaaab")) == 0
+    assert conf.random_value(ev("generic-token-alnum", "FlowEntryToken")) == 0  # words
+
+
+@pytest.mark.parametrize("value", ["FlowEntryToken", "DeferredRefreshableCredentials", "kafka:GetClusterPolicy",
+                                   "s3_disable_express_session_auth", "UpdateExprSyntaxError"])
+def test_word_like_identifiers(value):
+    assert conf.word_like(value.encode())
+    assert conf.word_like_value(ev("generic-token-alnum", value, key="token")) == -3
+
+
+@pytest.mark.parametrize("value", ["hunter2", "cafebabe:deadbeef", "Xq7pLm2Rz9"])
+def test_not_word_like(value):
+    assert not conf.word_like(value.encode())
+
+
+def test_word_like_is_rare_for_random_values():
+    hits = sum(conf.word_like(random_token(n).encode()) for n in (8, 12, 16, 24, 32) for _ in range(400))
+    assert hits <= 20  # under 1% of 2,000
+
+
+def test_word_like_spares_passwords_and_prefixed_tokens():
+    # People choose passwords from words; a provider prefix is evidence of its own.
+    assert conf.word_like_value(ev("generic-password-quoted", "CorrectHorseBattery", key="password")) == 0
+    assert conf.word_like_value(ev("gitlab-pat", "glpat-helloWorldTesting_Things")) == 0
+
+
+@pytest.mark.parametrize("key, weight", [("DB_PASSWORD", 1), ("client_secret", 1), ("STRIPE_API_KEY", 1),
+                                         ("privateKey", 1), ("token", 0), ("auth", 0), ("key", 0), ("pass", 0)])
+def test_credential_name(key, weight):
+    assert conf.credential_name(ev("generic-token-alnum", random_token(), key=key)) == weight
+
+
+def test_credential_name_of_keyless_generic_rule_and_provider_names():
+    assert conf.credential_name(ev("generic-password-xml", "Rk8!pq2LzX")) == 1
+    # "1password" is a provider's name, not a password field.
+    assert conf.credential_name(ev("1password-service-account-token", "ops_eyJ" + rand(120))) == 0
+
+
+@pytest.mark.parametrize("value, weight", [("test-secret", -3), ("supersecret", -3), ("password123", -1),
+                                           ("mysecret" + rand(8, string.digits), -1), (random_token(), 0)])
+def test_placeholder_like(value, weight):
+    assert conf.placeholder_like(ev("generic-password-quoted", value, key="password")) == weight
+
+
+def test_placeholder_reads_the_password_of_userinfo():
+    assert conf.placeholder_like(ev("url-credentials", "admin:pass")) == -3
+    assert conf.placeholder_like(ev("url-credentials", "pass:" + random_token(14))) == 0
+
+
+@pytest.mark.parametrize("path", ["tests/test_app.py", "spec/models/user_spec.rb", "src/__tests__/a.js",
+                                  "pkg/client_test.go", "src/FooTest.java", "docs/setup.md", "README.rst",
+                                  "examples/app.py", ".env.example", "config/settings.sample.yaml",
+                                  "botocore/data/s3/examples-1.json", "testdata/x.json"])
+def test_example_paths(path):
+    assert conf.is_example_path(path)
+    assert conf.example_location(ev("generic-password-quoted", "kjfhkjsdfh", path, key="password")) == -2
+
+
+@pytest.mark.parametrize("path", ["app/settings.py", "src/contest.py", "lib/testing_utils/x.py".replace("testing_", ""),
+                                  "deploy/prod.env", "attest/main.go"])
+def test_not_example_paths(path):
+    assert not conf.is_example_path(path)
+
+
+def test_random_value_in_a_test_keeps_its_confidence():
+    assert conf.example_location(ev("generic-password-quoted", random_token(), "tests/test_x.py", key="password")) == 0
+
+
+@pytest.mark.parametrize("after, weight", [(b"@example.com/path", -2), (b"@db.example.org:5432", -2),
+                                           (b"@api.test/", -2), (b"@host.invalid", -2), (b"@db.internal:5432", 0),
+                                           (b"@example.community", 0), (b"@localhost", 0)])
+def test_reserved_domain(after, weight):
+    assert conf.reserved_domain(ev("url-credentials", "u:" + random_token(12), after=after)) == weight
+
+
+@pytest.mark.parametrize("before, after, inside", [
+    (b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo+", b"", True),  # a line of base64, the value at its end
+    (b"sr219L/7M7hBCWdhPzSgIIIAAAuMC/", b"+gr7nABMW7COAAIIIIAAAgggg", True),  # inside an inlined image
+    (b"token = '", b"'", False),
+    (b"messagebirdToken=", b"", False),
+    (b"https://api.telegram.org/bot", b"/sendMessage", False),  # a URL path, not a blob
+    (b"", b"", False),
+])
+def test_encoded_blob(before, after, inside):
+    assert conf.inside_base64(before, after) is inside
+    assert conf.encoded_blob(ev("facebook-access-token", "EAAC" + rand(40), before=before, after=after)) == (
+        -4 if inside else 0)
+
+
+@pytest.mark.parametrize("before, key, weight", [(b'"checksum": "', None, -3), (b'"HealthCheckId": "', None, -3),
+                                                  (b"etag = '", None, -3), (b"", "content_hash", -3),
+                                                  (b'"api_token": "', None, 0)])
+def test_non_secret_name(before, key, weight):
+    assert conf.non_secret_name(ev("generic-token-hex", rand(32, "0123456789abcdef"), key=key, before=before)) == weight
+
+
+def test_non_secret_name_leaves_provider_rules_alone():
+    # The rule chose the field (an app id that is the credential) or the value has a prefix.
+    assert conf.non_secret_name(ev("wolfram-app-id", rand(6) + "-" + rand(10), key="WOLFRAM_APPID")) == 0
+    assert conf.non_secret_name(ev("aws-access-key-id", "AKIA" + rand(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+                                   before=b"aws_access_key_id = ")) == 0
+
+
+def test_minified():
+    e = ev("generic-token-alnum", random_token(), "static/app.min.js", key="token")
+    assert conf.minified(e) == -3
+    assert conf.minified(ev("generic-token-alnum", random_token(), "app.js", key="token", line_length=5000)) == -3
+    assert conf.minified(ev("generic-token-alnum", random_token(), "app.js", key="token", line_length=80)) == 0
+    # Provider tokens in bundles are real leaks (frontend keys): not judged by this.
+    assert conf.minified(ev("github-pat-classic", crc62_token("ghp_"), "app.min.js")) == 0
+
+
+def test_documented_example():
+    sample = jwt_token({"alg": "HS256", "typ": "JWT"}, {"sub": "1234567890", "name": "John Doe", "iat": 1516239022})
+    assert conf.documented_example(ev("jwt", sample)) == -5
+    assert conf.documented_example(ev("jwt", jwt_token({"alg": "HS256"}, {"sub": rand(8)}))) == 0
+
+
+def test_assess_lists_only_signals_that_apply():
+    signals = assess(ev("github-pat-classic", crc62_token("ghp_")))
+    assert signals == {"checksum_valid": 3, "token_format": 2, "random_value": 1}
+    assert all(signals.values())
+
+
+def test_signals_are_pure():
+    e = ev("generic-password-quoted", "supersecret", "tests/test_a.py", key="password")
+    assert assess(e) == assess(e) == assess(ev("generic-password-quoted", "supersecret", "tests/test_a.py", key="password"))
+
+
+# -- findings from the engine --------------------------------------------------------------------
+
+
+def test_engine_sets_confidence_and_signals():
+    token = crc62_token("ghp_")
+    f = only("app/config.py", f'GITHUB_TOKEN = "{token}"\n', "github-pat-classic")
+    assert f.confidence == "high" and f.signals["checksum_valid"] == 3
+    d = f.to_dict()
+    assert d["confidence"] == "high" and d["confidence_signals"] == f.signals
+
+
+def test_broken_checksum_is_low_everywhere():
+    """A token whose checksum does not verify was never issued: an example, not a leak."""
+    token = tamper(crc62_token("ghp_"))
+    for path in ("app/config.py", "tests/test_config.py", "README.md"):
+        assert only(path, f'GITHUB_TOKEN = "{token}"\n', "github-pat-classic").confidence == "low"
+
+
+@pytest.mark.parametrize("path", ["tests/test_billing.py", "spec/billing_spec.rb", "docs/billing.md"])
+def test_real_token_in_a_test_stays_reported(path):
+    """People commit live keys in tests: a random provider token there stays medium or high."""
+    token = crc62_token("ghp_")
+    assert only(path, f'token = "{token}"\n', "github-pat-classic").confidence == "high"
+    stripe = "sk_live_" + random_token(24)
+    assert only(path, f'stripe.api_key = "{stripe}"\n', "stripe-live-secret-key").confidence in ("medium", "high")
+    password = random_token(16)
+    assert only(path, f'password = "{password}"\n', "generic-password-quoted").confidence == "medium"
+
+
+@pytest.mark.parametrize("text, rule_id", [
+    ('password = "supersecret1"\n', "generic-password-quoted"),
+    ('client = Client(api_secret="my-test-secret-1")\n', "generic-secret-quoted"),
+    ('db = connect("postgres://app:password123@db.internal:5432/app")\n', "postgresql-uri-password"),
+    ('assert url == "http://dhh:supersecret@www.example.com"\n', "url-credentials"),
+])
+def test_fixture_values_in_tests_are_low(text, rule_id):
+    assert only("test/integration/test_client.py", text, rule_id).confidence == "low"
+
+
+def test_weak_password_in_a_production_connection_string_is_reported():
+    f = only("config/database.py", 'DATABASE_URL = "postgres://app:password123@db.internal:5432/app"\n',
+             "postgresql-uri-password")
+    assert f.confidence == "medium"
+
+
+def test_documentation_host_is_low():
+    f = only("app/mailer.py", f'URL = "https://relay:{random_token(14)}@example.com/inbound"\n', "url-credentials")
+    assert f.confidence == "medium"  # a random password keeps it reported ...
+    f = only("app/mailer.py", 'URL = "https://relay:PASSWORD@example.com/inbound"\n', "url-credentials")
+    assert f.confidence == "low"  # ... a placeholder for a documentation host does not
+
+
+# -- scan-wide signals ---------------------------------------------------------------------------
+
+
+def fixture_findings(paths: list[str], value: str) -> list[Finding]:
+    out = []
+    for p in paths:
+        out += [f for f in scan(p, f'SECRET_KEY = "{value}"\n') if f.rule_id == "generic-secret-quoted"]
+    return out
+
+
+def test_shared_fixture_across_test_files():
+    value = random_token(40)
+    fs = rescore(fixture_findings(["test/a_test.rb", "test/b_test.rb", "app/config.rb"], value))
+    assert all(f.signals.get("shared_fixture") == -3 and f.confidence == "low" for f in fs)
+
+
+def test_one_test_file_is_not_a_shared_fixture():
+    fs = rescore(fixture_findings(["test/a_test.rb", "app/config.rb"], random_token(40)))
+    assert all("shared_fixture" not in f.signals and f.confidence == "medium" for f in fs)
+
+
+def test_three_places_in_one_test_file_are_a_fixture():
+    value = random_token(40)
+    text = "".join(f'SECRET_KEY{i} = "{value}"\n' for i in range(3))
+    fs = rescore(f for f in scan("test/a_test.rb", text) if f.rule_id == "generic-secret-quoted")
+    assert len(fs) == 3 and all(f.confidence == "low" for f in fs)
+
+
+def test_rescore_is_idempotent_and_recomputes():
+    value = random_token(40)
+    fs = fixture_findings(["test/a_test.rb", "test/b_test.rb"], value)
+    once = [(f.confidence, dict(f.signals)) for f in rescore(fs)]
+    assert [(f.confidence, dict(f.signals)) for f in rescore(fs)] == once
+    # Alone again (a later diff that adds only one of them), the scan-wide signal is gone.
+    [alone] = rescore(fs[:1])
+    assert "shared_fixture" not in alone.signals and alone.confidence == "medium"
+
+
+def test_history_findings_count_their_path_list():
+    value = random_token(40)
+    [f] = fixture_findings(["test/a_test.rb"], value)
+    f.extra["path_list"] = ["test/a_test.rb", "test/b_test.rb"]
+    [f] = rescore([f])
+    assert f.signals["shared_fixture"] == -3 and f.confidence == "low"
+
+
+def test_judge_counts_what_it_hides():
+    token = tamper(crc62_token("ghp_"))
+    fs = scan("app/x.py", f't = "{token}"\nAWS = "AKIAZ5QW2XHC7RJK3MNB"\n')
+    kept, below = judge(fs)
+    assert [f.rule_id for f in kept] == ["aws-access-key-id"] and below == 1
+    kept, below = judge(fs, "low")
+    assert len(kept) == 2 and below == 0
+
+
+# -- the README's table is the registry ----------------------------------------------------------
+
+
+def readme_signals() -> dict[str, str]:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("\n## Confidence\n"):]
+    section = section[: section.index("\n## ", 1)]
+    return {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", section, re.M)}
+
+
+def signal_samples() -> dict[str, list]:
+    """For each signal, evidence that fires it with each of its weights."""
+    ghp = crc62_token("ghp_")
+    rnd = random_token(24)
+    jwt_io = jwt_token({"alg": "HS256"}, {"sub": "1234567890", "name": "John Doe"})
+    return {
+        "checksum_valid": [ev("github-pat-classic", ghp)],
+        "checksum_invalid": [ev("github-pat-classic", tamper(ghp))],
+        "structure_valid": [ev("jwt", jwt_token({"alg": "HS256"}, {"sub": "x"}))],
+        "structure_invalid": [ev("jwt", "eyJhbGciOi" + rand(20) + ".eyJ" + rand(20))],
+        "token_format": [ev("github-pat-classic", ghp)],
+        "named_format": [ev("url-credentials", "u:" + rnd)],
+        "random_value": [ev("generic-token-alnum", rnd)],
+        "word_like": [ev("generic-token-alnum", "FlowEntryToken", key="token")],
+        "credential_name": [ev("generic-token-alnum", rnd, key="api_key")],
+        "placeholder_like": [ev("generic-password-quoted", "password123", key="password"),
+                             ev("generic-password-quoted", "test-secret", key="password")],
+        "example_location": [ev("generic-password-quoted", "kjfhkjsdfh", "tests/test_a.py", key="password")],
+        "encoded_blob": [ev("facebook-access-token", "EAAC" + rand(30), before=b"AAAA+", after=b"+AAAA")],
+        "non_secret_name": [ev("generic-token-hex", rand(32, "0123456789abcdef"), key="checksum")],
+        "reserved_domain": [ev("url-credentials", "u:" + rnd, after=b"@example.com")],
+        "minified": [ev("generic-token-alnum", rnd, "a.min.js", key="token")],
+        "documented_example": [ev("jwt", jwt_io)],
+    }
+
+
+def readme_weights(cell: str) -> set[int]:
+    return {int(w.replace("−", "-")) for w in re.findall(r"[+−]\d+", cell)}
+
+
+def test_readme_lists_every_signal_with_its_weight():
+    table = readme_signals()
+    assert set(table) == set(conf.SIGNALS) | set(conf.SCAN_SIGNALS)
+    for name, samples in signal_samples().items():
+        assert {conf.SIGNALS[name](e) for e in samples} == readme_weights(table[name]), name
+    assert readme_weights(table["shared_fixture"]) == {conf.shared_fixture(conf.Occurrences(2, 2))}
+    text = (ROOT / "README.md").read_text()
+    assert f"high: {conf.HIGH} or more; medium: {conf.MEDIUM} to {conf.HIGH - 1}; low: below {conf.MEDIUM}" in text
