@@ -4,25 +4,22 @@ baseline, pragmas and allowlists keep working at every level."""
 from __future__ import annotations
 
 import json
-import secrets
-import string
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import git
 from tests.fakes import checksummed
+from tests.engine.test_confidence import random_token
 from tests.sources.history_helpers import Repo
-
-_ALNUM = string.ascii_letters + string.digits
 
 
 def random_password() -> str:
-    return "Rk8" + "".join(secrets.choice(_ALNUM) for _ in range(14))
+    return random_token(17)
 
 
 def broken(token: str) -> str:
-    return token[:-1] + ("A" if token[-1] != "A" else "B")
+    return token[:-1] + ("0" if token[-1] != "0" else "1")
 
 
 @pytest.fixture

@@ -34,8 +34,9 @@ def crc62_token(prefix: str) -> str:
 
 
 def tamper(token: str) -> str:
-    """The same token with its last character changed."""
-    return token[:-1] + ("A" if token[-1] != "A" else "B")
+    """The same token with its last character changed (to a digit: valid in base62, hex and
+    Bech32, and different whatever the case)."""
+    return token[:-1] + ("0" if token[-1] != "0" else "1")
 
 
 def glsa_token() -> str:
