@@ -197,7 +197,7 @@ def test_version_1_baselines_are_still_read_and_upgraded_on_create(run_cli, tmp_
 
 
 def test_a_file_name_holding_the_value_is_stored_masked(run_cli, tmp_path):
-    token = "ghp_" + "".join(__import__("secrets").choice("abcdefghijkLMNOPQR0123456789") for _ in range(36))
+    token = __import__("tests.fakes", fromlist=["checksummed"]).checksummed("ghp_")
     proj = tmp_path / "proj"
     (proj / "keys").mkdir(parents=True)
     (proj / "keys" / f"{token}.txt").write_text(token + "\n")

@@ -28,6 +28,7 @@ from scanner.config import load_config
 from scanner.engine import Engine
 from scanner.pipeline import scan_paths
 from tests.conftest import git
+from tests.fakes import checksummed
 from tests.remediate.conftest import aws, moto_url  # noqa: F401  (the AWS endpoint for --apply)
 
 B62 = string.ascii_letters + string.digits
@@ -75,7 +76,7 @@ def b64text(s: str) -> str:
 
 
 def plant() -> Plant:
-    ghp = {k: "ghp_" + rand(36) for k in ("code", "yaml-key", "json-key", "props-key", "path", "staged", "staged-key")}
+    ghp = {k: checksummed("ghp_") for k in ("code", "yaml-key", "json-key", "props-key", "path", "staged", "staged-key")}
     pem_body = [rand(64, B62 + "+/") for _ in range(6)]
     payload = base64.urlsafe_b64encode(json.dumps({"sub": rand(12), "iat": 1700000000}).encode()).decode().rstrip("=")
     values = {

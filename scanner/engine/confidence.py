@@ -44,10 +44,11 @@ EXAMPLE_DIRS = frozenset({
     "fixtures", "fixture", "__fixtures__", "mocks", "mock", "__mocks__", "__snapshots__",
     "examples", "example", "samples", "sample", "demo", "demos", "docs", "doc", "documentation",
 })
+# Searched (not matched) so that no two repeats can take the same characters (see scanner.redos).
 _EXAMPLE_FILE = re.compile(
-    r"(?i)^(?:test_.+|.+[_.-](?:test|tests|spec)\.[^.]+|conftest\.py|readme(?:\..+)?|changelog(?:\..+)?"
-    r"|.+\.(?:md|markdown|mdx|rst|adoc|asciidoc)|.+\.(?:example|sample|template|dist)(?:\.[^.]+)?"
-    r"|(?:.+[._-])?(?:examples?|samples?)(?:[._-].*)?)$"
+    r"(?i)^test_.|.[_.-](?:tests?|spec)\.[^.]+$|^(?:conftest\.py|readme|changelog)(?:\.|$)"
+    r"|.\.(?:md|markdown|mdx|rst|adoc|asciidoc)$|.\.(?:example|sample|template|dist)(?:\.[^.]+)?$"
+    r"|(?:^|[._-])(?:examples?|samples?)(?:[._-]|$)"
 )
 _EXAMPLE_CLASS_FILE = re.compile(r"^.+(?:Test|Tests|Spec|IT)\.(?:java|kt|scala|groovy|cs|swift|php)$")
 _MINIFIED_FILE = re.compile(r"(?i)[.-]min\.(?:js|css|mjs)$")
@@ -228,7 +229,7 @@ def is_example_path(path: str) -> bool:
     name = parts[-1]
     return (
         any(p.lower() in EXAMPLE_DIRS for p in parts[:-1])
-        or bool(_EXAMPLE_FILE.match(name) or _EXAMPLE_CLASS_FILE.match(name))
+        or bool(_EXAMPLE_FILE.search(name) or _EXAMPLE_CLASS_FILE.match(name))
     )
 
 

@@ -145,10 +145,9 @@ def test_incremental_state_without_baseline_hashes_is_rescanned(tmp_path, run_cl
 
 
 def test_token_in_a_file_name_is_masked_everywhere_history_writes(tmp_path, run_cli):
-    import secrets
-    import string
+    from tests.fakes import checksummed
 
-    token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+    token = checksummed("ghp_")  # a valid checksum: a made-up one is low confidence, not reported
     r = Repo(tmp_path / "r")
     r.commit("init", **{"app.py": "print('hi')\n"})
     r.commit("key", **{f"keys/{token}.txt": token + "\n", "b.properties": f"secret.{token}=Xq7vR2mK9pLw4ZtD\n"})

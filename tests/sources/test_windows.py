@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import io
 import random
-import secrets
-import string
-
 import pytest
 
 import scanner.sources.windows as W
@@ -16,12 +13,11 @@ from scanner.engine import Engine
 from scanner.models import Chunk
 from scanner.sources.files import FileSource
 from scanner.sources.textify import textify
-
-_ALNUM = string.ascii_letters + string.digits
+from tests.fakes import checksummed
 
 
 def fake_token() -> str:
-    return "ghp_" + "".join(secrets.choice(_ALNUM) for _ in range(36))
+    return checksummed("ghp_")
 
 
 @pytest.fixture(scope="module")
