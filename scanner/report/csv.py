@@ -9,7 +9,7 @@ from typing import Sequence
 from scanner.display import display_path
 from scanner.models import Finding
 
-COLUMNS = ["rule_id", "provider", "severity", "path", "line", "column", "masked", "key", "fingerprint",
+COLUMNS = ["rule_id", "provider", "severity", "confidence", "path", "line", "column", "masked", "key", "fingerprint",
            "commit", "author", "date", "description"]
 # A cell starting with one of these is a formula to Excel/LibreOffice/Sheets: a file name or key
 # from a scanned repository could run one on the triager's machine ("CSV injection").
@@ -23,7 +23,7 @@ def _cell(value) -> str:
 
 def row(f: Finding) -> list[str]:
     c = f.commit
-    values = [f.rule_id, f.provider, f.severity, display_path(f.path), f.line, f.column, f.masked, f.key or "",
+    values = [f.rule_id, f.provider, f.severity, f.confidence, display_path(f.path), f.line, f.column, f.masked, f.key or "",
               f.fingerprint, c.sha if c else "", c.author if c else "", c.date if c else "", f.description]
     return [_cell(v) if isinstance(v, str) else str(v) for v in values]
 

@@ -37,7 +37,9 @@ def vulnerability(f: Finding, rotations: dict[str, str]) -> dict:
         "id": str(uuid.uuid5(_NAMESPACE, f"{f.fingerprint}:{sha}:{path}:{f.line}")),
         "category": "secret_detection",
         "name": f.description[:255] or f.rule_id,
-        "description": f"{f.description}: {f.masked}" + (f" assigned to {f.key}" if f.key else ""),
+        # Schema 15 has no confidence field (it was removed in 15.0): it is stated in the text.
+        "description": f"{f.description}: {f.masked}" + (f" assigned to {f.key}" if f.key else "")
+        + f" (confidence: {f.confidence})",
         "severity": SEVERITY.get(f.severity, "Unknown"),
         "identifiers": [{"type": "leakstop_rule_id", "name": f"leakstop rule {f.rule_id}", "value": f.rule_id}],
         "location": {"file": path, "commit": commit, "start_line": f.line, "end_line": f.line},

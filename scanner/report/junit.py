@@ -28,6 +28,7 @@ def case(f: Finding) -> str:
     detail = [f"{where}: {f.description}: {f.masked}"]
     if f.key:
         detail.append(f"key: {f.key}")
+    detail.append(f"confidence: {f.confidence}")
     if f.commit:
         detail.append(f"commit {f.commit.sha} by {f.commit.author} on {f.commit.date}")
     body = escape(_clean("\n".join(detail)))
