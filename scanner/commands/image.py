@@ -20,8 +20,8 @@ from scanner.commands.common import next_steps, output_options, summary, verify_
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip files larger than this (default 10MB).")
 @verify_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
-def image(path: Path, config_path, fmt, output, baseline, squashed: bool, max_file_size, verify, only_verified,
-          verify_timeout, quiet: bool, style) -> int:
+def image(path: Path, config_path, min_confidence, fmt, output, baseline, squashed: bool, max_file_size, verify,
+          only_verified, verify_timeout, quiet: bool, style) -> int:
     """Scan a container image: every layer's files (also those a later layer deleted), and the
     config's Env, Labels and build history. Exit 1 when a secret is found.
 
@@ -32,14 +32,15 @@ def image(path: Path, config_path, fmt, output, baseline, squashed: bool, max_fi
     from scanner.config import load_config, parse_size
     from scanner.engine import Engine
     from scanner.identity import resolve_identity
-    from scanner.pipeline import Outcome, apply_baseline, check_complete, report, verify_step
+    from scanner.pipeline import apply_baseline, check_complete, judged, report, verify_step
 
     config = load_config(config_path, Path.cwd())
     size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
-    config = config.with_options(max_file_size=size)
+    config = config.with_options(max_file_size=size, min_confidence=min_confidence)
     eng = Engine(config, identity=resolve_identity(config, Path.cwd()))
     findings, stats = scan_image(path, eng, config.max_file_size, squashed)
-    outcome = Outcome(apply_baseline(findings, baseline), stats)
+    outcome = judged(findings, stats, config.min_confidence)
+    outcome.findings = apply_baseline(outcome.findings, baseline)
     verify_step(outcome, verify_choice(verify, only_verified, verify_timeout), eng.identity, config)
     rc = report(outcome, "image", fmt, output, eng.rules, identity=eng.identity, style=style)
     summary(outcome, quiet)

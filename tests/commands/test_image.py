@@ -148,3 +148,14 @@ def test_manifest_cannot_point_outside_the_layout(run_cli, tmp_path):
     (root / "index.json").write_text(json.dumps({"manifests": [{"digest": "sha256:../../etc"}]}))
     r = run_cli("image", str(root))
     assert r.code == 2 and "invalid digest" in r.err
+
+
+def test_min_confidence_applies_to_images(run_cli, tmp_path):
+    """A fixture-like password in an image's test file is low: reported only at --min-confidence low."""
+    layers = [layer_tar({"app/tests/test_db.py": b"password = 'supersecret1'\n"})]
+    archive = tmp_path / "app.tar"
+    docker_save(archive, layers, config_doc(layers, env=["PATH=/usr/bin"], history=["COPY app/ /app/"]))
+    r = run_cli("image", "-f", "json", str(archive))
+    assert r.code == 0 and json.loads(r.out)["stats"]["below_min_confidence"] == 1, r.err
+    r = run_cli("image", "-f", "json", "--min-confidence", "low", str(archive))
+    assert r.code == 1 and [f["confidence"] for f in json.loads(r.out)["findings"]] == ["low"]
