@@ -112,7 +112,7 @@ class Evidence:
 
     @functools.cached_property
     def verdict(self) -> Optional[tuple[str, bool]]:
-        return checksums.verdict(self.rule.id, self.value)
+        return checksums.verdict(self.rule.id, self.value, self.rule.generic)
 
     @functools.cached_property
     def word_like(self) -> bool:
@@ -350,7 +350,7 @@ def minified(e: Evidence) -> int:
 
 def documented_example(e: Evidence) -> int:
     """A vendor's documented example (jwt.io's sample token claims, with any signature)."""
-    return -5 if checksums.documented_example(e.rule.id, e.value) else 0
+    return -5 if checksums.documented_example(e.rule.id, e.value, e.rule.generic) else 0
 
 
 SIGNALS: dict[str, Callable[[Evidence], int]] = {

@@ -180,3 +180,29 @@ def test_rule_examples_of_checked_formats_verify():
             broken = [m.group("secret") for ex in rule.negative_examples
                       for m in [rule.pattern.search(ex.encode())] if m and verdict(rule_id, m.group("secret"))]
             assert any(verdict(rule_id, v) == (CHECKSUM, False) for v in broken), rule_id
+
+
+def test_provider_rules_whose_tokens_are_jwts_get_the_jwt_check():
+    """A keyword rule for a provider whose tokens are JWTs (argocd-auth-token) is checked like the
+    jwt rule; a generic rule's value is a JWT-looking string only by chance and is not judged."""
+    good = jwt_token({"alg": "HS256", "typ": "JWT"}, {"sub": rand(8), "iat": 1700000000})
+    assert verdict("argocd-auth-token", good.encode()) == (STRUCTURE, True)
+    broken = "eyJhbGciOi" + rand(24) + ".eyJ" + rand(30) + "." + rand(43)
+    assert verdict("argocd-auth-token", broken.encode()) == (STRUCTURE, False)
+    assert verdict("generic-token-base64", broken.encode(), generic=True) is None
+    assert verdict("argocd-auth-token", rand(40).encode()) is None  # not a JWT: nothing to say
+    sample = jwt_token({"alg": "HS256", "typ": "JWT"}, {"sub": "1234567890", "name": "John Doe", "iat": 1516239022})
+    assert checksums.documented_example("argocd-auth-token", sample.encode())
+
+
+def test_jwt_examples_of_provider_rules_decode():
+    """Every provider rule's example that is a JWT decodes (rules added later included)."""
+    bad = []
+    for rule in load_rules(rule_files()):
+        if rule.generic:
+            continue
+        for ex in rule.examples:
+            m = rule.pattern.search(ex.encode())
+            if m and verdict(rule.id, m.group("secret"), rule.generic) == (STRUCTURE, False):
+                bad.append(rule.id)
+    assert not bad, bad
