@@ -42,3 +42,19 @@ def github_token() -> str:
 
 def aws_key_id() -> str:
     return _tok("AKIA", _B32, 16)
+
+
+def pypi_token(location: str = "pypi.org") -> str:
+    """A PyPI API token: ``pypi-`` + base64url of a v2 macaroon (version byte 2; a header section
+    with location and identifier; one caveat section; an empty section; a 32-byte signature),
+    written from the libmacaroons format description, independently of the code under test."""
+    import base64
+    import json
+
+    def field(kind: int, data: bytes) -> bytes:
+        return bytes([kind, len(data)]) + data  # each under 128 bytes: one-byte varints
+
+    caveat = json.dumps({"version": 1, "permissions": "user"}).encode()
+    raw = (b"\x02" + field(1, location.encode()) + field(2, secrets.token_hex(16).encode()) + b"\x00"
+           + field(2, caveat) + b"\x00" + b"\x00" + field(6, secrets.token_bytes(32)))
+    return "pypi-" + base64.urlsafe_b64encode(raw).decode().rstrip("=")

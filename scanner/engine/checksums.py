@@ -27,6 +27,9 @@ confidence signals. Facts used, by format:
   generation ids (first bit set) the next 40 bits are the account number (at most 12 digits).
 - PEM private keys: the base64 body is DER, which starts with a SEQUENCE (0x30); OpenSSH keys
   start with ``openssh-key-v1``.
+- PyPI API tokens ``pypi-…``: base64url of a macaroon in the v2 binary format (version byte 2,
+  sections of type-length-value fields ending in a zero byte, a 32-byte signature field last), as
+  PyPI documents its tokens to be macaroons and libmacaroons specifies the v2 format.
 - Sentry org tokens ``sntrys_<base64 JSON>_<secret>``, 1Password service account tokens
   ``ops_<base64 JSON>`` and Grafana Cloud tokens ``glc_<base64 JSON>``: the payload is JSON.
 """
@@ -202,6 +205,65 @@ def json_payload(prefix: bytes, strict: bool) -> Callable[[bytes], Optional[bool
     return verify
 
 
+def varint(raw: bytes, pos: int) -> tuple[int, int]:
+    """An unsigned LEB128 integer at ``pos``: (value, position after it); ValueError past the end."""
+    n = shift = 0
+    while True:
+        if pos >= len(raw) or shift > 28:
+            raise ValueError("truncated varint")
+        byte = raw[pos]
+        pos += 1
+        n |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return n, pos
+
+
+MACAROON_EOS, MACAROON_IDENTIFIER, MACAROON_SIGNATURE = 0, 2, 6
+
+
+def macaroon_section(raw: bytes, pos: int) -> tuple[set[int], int]:
+    """The field types of one macaroon v2 section (fields up to its end-of-section byte), and the
+    position after it."""
+    types = set()
+    while True:
+        kind, pos = varint(raw, pos)
+        if kind == MACAROON_EOS:
+            return types, pos
+        size, pos = varint(raw, pos)
+        if pos + size > len(raw):
+            raise ValueError("field past the end")
+        types.add(kind)
+        pos += size
+
+
+def macaroon_v2(raw: bytes) -> bool:
+    """A macaroon in the v2 binary format (libmacaroons): version byte 2; a header section with an
+    identifier; caveat sections; an empty section; then a 32-byte signature ending the data."""
+    if raw[:1] != b"\x02":
+        return False
+    try:
+        header, pos = macaroon_section(raw, 1)
+        if MACAROON_IDENTIFIER not in header:
+            return False
+        while raw[pos : pos + 1] != b"\x00":  # caveats, until the empty section
+            _, pos = macaroon_section(raw, pos)
+        kind, pos = varint(raw, pos + 1)
+        size, pos = varint(raw, pos)
+    except ValueError:
+        return False
+    return kind == MACAROON_SIGNATURE and size == 32 and pos + size == len(raw)
+
+
+def pypi_macaroon(value: bytes) -> Optional[bool]:
+    """PyPI API tokens: ``pypi-`` + base64url of a v2 macaroon (the rule's prefix is its first
+    bytes: version 2 and the location ``pypi.org`` or ``test.pypi.org``)."""
+    if not value.startswith(b"pypi-"):
+        return None
+    raw = b64decode(value[5:])
+    return raw is not None and macaroon_v2(raw)
+
+
 GITHUB_CRC = Check(CHECKSUM, crc32_base62)
 
 CHECKS: dict[str, Check] = {
@@ -224,6 +286,7 @@ CHECKS: dict[str, Check] = {
     "sentry-org-token": Check(STRUCTURE, json_payload(b"sntrys_", strict=True)),
     "1password-service-account-token": Check(STRUCTURE, json_payload(b"ops_", strict=True)),
     "grafana-cloud-api-token": Check(STRUCTURE, json_payload(b"glc_", strict=True)),
+    "pypi-upload-token": Check(STRUCTURE, pypi_macaroon),
 }
 
 

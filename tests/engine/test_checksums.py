@@ -206,3 +206,22 @@ def test_jwt_examples_of_provider_rules_decode():
             if m and verdict(rule.id, m.group("secret"), rule.generic) == (STRUCTURE, False):
                 bad.append(rule.id)
     assert not bad, bad
+
+
+@pytest.mark.parametrize("location", ["pypi.org", "test.pypi.org"])
+def test_pypi_tokens_are_v2_macaroons(location):
+    from tests.fakes import pypi_token
+
+    token = pypi_token(location)
+    assert verdict("pypi-upload-token", token.encode()) == (STRUCTURE, True)
+    # Cut short (the signature no longer ends the data), or a made-up body after the real prefix.
+    assert verdict("pypi-upload-token", token[:-4].encode()) == (STRUCTURE, False)
+    prefix = "pypi-AgEIcHlwaS5vcmc" if location == "pypi.org" else "pypi-AgENdGVzdC5weXBpLm9yZw"
+    assert verdict("pypi-upload-token", (prefix + rand(150, ALNUM + "-_")).encode()) == (STRUCTURE, False)
+
+
+def test_macaroon_parser_rejects_what_is_not_one():
+    assert not checksums.macaroon_v2(b"")
+    assert not checksums.macaroon_v2(b"\x01\x01\x08pypi.org")  # version 1 is not the binary v2 format
+    assert not checksums.macaroon_v2(b"\x02\x01\x08pypi.org\x00\x00\x00\x06\x20" + b"s" * 32)  # no identifier
+    assert not checksums.macaroon_v2(b"\x02\x02\xff")  # a length past the end
