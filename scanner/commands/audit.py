@@ -32,7 +32,7 @@ def _default_workdir() -> Path:
 @click.option("--progress/--no-progress", default=None, help="Progress bar over repositories on stderr (default: on a terminal).")
 @click.option("--full", is_flag=True, help="Read every commit and blob again, ignoring the saved incremental state.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
-def audit(repos, config_path, fmt, output, baseline, repos_file: Optional[Path], cluster: Optional[str], jobs,
+def audit(repos, config_path, min_confidence, fmt, output, baseline, repos_file: Optional[Path], cluster: Optional[str], jobs,
           workdir: Optional[Path], max_file_size, progress, full: bool, quiet: bool, style) -> int:
     """Audit the full history of many repositories (paths or git URLs) into one report.
 
@@ -42,7 +42,7 @@ def audit(repos, config_path, fmt, output, baseline, repos_file: Optional[Path],
     from scanner.audit import RepoSpec, iter_errors, merged, read_repos_file, run_cluster, run_local
     from scanner.config import parse_size
     from scanner.errors import LeakstopError
-    from scanner.pipeline import Outcome, apply_baseline, report
+    from scanner.pipeline import apply_baseline, judged, report
     from scanner.progress import bar_delay, progress_bar
 
     names = list(repos) + (read_repos_file(repos_file) if repos_file else [])
@@ -61,11 +61,14 @@ def audit(repos, config_path, fmt, output, baseline, repos_file: Optional[Path],
     finally:
         bar.close()
     findings, stats = merged(results)
-    outcome = Outcome(apply_baseline(findings, baseline), stats)
     from scanner.config import load_config
     from scanner.engine import load_ruleset
 
-    rules = load_ruleset(load_config(config_path, Path.cwd()))  # the reports describe the rules that fired
+    config = load_config(config_path, Path.cwd())
+    # One judgement over every repository: a value in the tests of several is a shared fixture.
+    outcome = judged(findings, stats, min_confidence or config.min_confidence)
+    outcome.findings = apply_baseline(outcome.findings, baseline)
+    rules = load_ruleset(config)  # the reports describe the rules that fired
     rc = report(outcome, "audit", fmt, output, rules, style=style)
     errors = list(iter_errors(results))
     if not quiet:

@@ -193,3 +193,17 @@ def test_a_worker_killed_mid_run_changes_nothing(org, cluster, tmp_path):
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 1, err[-800:]
     assert findings_of(out) == findings_of(expected.stdout)
+
+
+def test_min_confidence_judges_the_merged_report(tmp_path):
+    """A fixture-like password in one repository's tests is low (left out by default, counted) and
+    reported with --min-confidence low; a key in application code is reported either way."""
+    key = fake_key()
+    one = make_repo(tmp_path / "one", {"app.py": f"KEY = '{key}'\n"})
+    two = make_repo(tmp_path / "two", {"test_db.py": "password = 'supersecret1'\n"})
+    r = audit("-f", "json", "-j", "1", str(one), str(two), cwd=tmp_path)
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1 and [f["confidence"] for f in doc["findings"]] == ["high"], r.stderr[-500:]
+    assert doc["stats"]["below_min_confidence"] == 1
+    r = audit("-f", "json", "-j", "1", "--min-confidence", "low", str(one), str(two), cwd=tmp_path)
+    assert sorted(f["confidence"] for f in json.loads(r.stdout)["findings"]) == ["high", "low"]
