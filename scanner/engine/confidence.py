@@ -252,8 +252,13 @@ def checksum_valid(e: Evidence) -> int:
 
 def checksum_invalid(e: Evidence) -> int:
     """The format carries a checksum and it does not verify: the provider never issued this
-    value (a made-up or mangled example). Outweighs every other signal."""
-    return -10 if e.verdict == (checksums.CHECKSUM, False) else 0
+    value. In a test, fixture or documentation file it is a made-up example and outweighs every
+    other signal; elsewhere it only keeps the finding from ``high``: a checksum judges only the
+    formats it knows, and an issuer's variant (an enterprise server, an older scheme) or a value
+    edited by hand must still be looked at where it would be used."""
+    if e.verdict != (checksums.CHECKSUM, False):
+        return 0
+    return -10 if e.example_path else -1
 
 
 def structure_valid(e: Evidence) -> int:

@@ -73,7 +73,8 @@ def test_checksum_signals():
     token = crc62_token("ghp_")
     assert conf.checksum_valid(ev("github-pat-classic", token)) == 3
     assert conf.checksum_invalid(ev("github-pat-classic", token)) == 0
-    assert conf.checksum_invalid(ev("github-pat-classic", tamper(token))) == -10
+    assert conf.checksum_invalid(ev("github-pat-classic", tamper(token), path="tests/test_api.py")) == -10
+    assert conf.checksum_invalid(ev("github-pat-classic", tamper(token), path="deploy/settings.py")) == -1
     assert conf.checksum_valid(ev("github-pat-classic", tamper(token))) == 0
 
 
@@ -248,11 +249,20 @@ def test_a_valid_token_holding_a_placeholder_word_is_reported():
     assert not [f for f in scan("app/config.py", f'GITHUB_TOKEN = "{tamper(token)}"\n') if f.rule_id == "github-pat-classic"]
 
 
-def test_broken_checksum_is_low_everywhere():
-    """A token whose checksum does not verify was never issued: an example, not a leak."""
+def test_broken_checksum_is_low_in_tests_and_docs():
+    """A token whose checksum does not verify was never issued: in tests and docs an example."""
     token = tamper(crc62_token("ghp_"))
-    for path in ("app/config.py", "tests/test_config.py", "README.md"):
+    for path in ("tests/test_config.py", "README.md", "docs/setup.rst"):
         assert only(path, f'GITHUB_TOKEN = "{token}"\n', "github-pat-classic").confidence == "low"
+
+
+def test_broken_checksum_elsewhere_is_reported_below_high():
+    """Outside tests and docs it is still reported (medium), never high: a valid one is high."""
+    token = crc62_token("ghp_")
+    for path in ("app/config.py", "deploy/.env"):
+        f = only(path, f'GITHUB_TOKEN = "{tamper(token)}"\n', "github-pat-classic")
+        assert f.confidence == "medium" and f.signals["checksum_invalid"] == -1
+        assert only(path, f'GITHUB_TOKEN = "{token}"\n', "github-pat-classic").confidence == "high"
 
 
 @pytest.mark.parametrize("path", ["tests/test_billing.py", "spec/billing_spec.rb", "docs/billing.md"])
@@ -270,7 +280,7 @@ def test_real_token_in_a_test_stays_reported(path):
     ('password = "supersecret1"\n', "generic-password-quoted"),
     ('client = Client(api_secret="my-test-secret-1")\n', "generic-secret-quoted"),
     ('db = connect("postgres://app:password123@db.internal:5432/app")\n', "postgresql-uri-password"),
-    ('assert url == "http://dhh:supersecret@www.example.com"\n', "url-credentials"),
+    ('REDIS_URL = "redis://cache:supersecret9@redis.internal:6379/0"\n', "redis-uri-password"),
 ])
 def test_fixture_values_in_tests_are_low(text, rule_id):
     assert only("test/integration/test_client.py", text, rule_id).confidence == "low"
@@ -282,11 +292,13 @@ def test_weak_password_in_a_production_connection_string_is_reported():
     assert f.confidence == "medium"
 
 
-def test_documentation_host_is_low():
-    f = only("app/mailer.py", f'URL = "https://relay:{random_token(14)}@example.com/inbound"\n', "url-credentials")
-    assert f.confidence == "medium"  # a random password keeps it reported ...
-    f = only("app/mailer.py", 'URL = "https://relay:PASSWORD@example.com/inbound"\n', "url-credentials")
-    assert f.confidence == "low"  # ... a placeholder for a documentation host does not
+def test_documentation_host_lowers_confidence():
+    """Credentials for a host reserved for documentation (RFC 2606 .test) count against it; a random
+    password keeps it reported, a weak one is not. (example.com userinfo is dropped by a filter.)"""
+    f = only("app/mailer.py", f'URL = "https://relay:{random_token(14)}@mail.test/inbound"\n', "url-credentials")
+    assert f.signals["reserved_domain"] == -2 and f.confidence == "medium"
+    e = ev("url-credentials", "relay:" + "s3cret99", after=b"@mail.test/inbound")
+    assert conf.reserved_domain(e) == -2
 
 
 # -- scan-wide signals ---------------------------------------------------------------------------
@@ -337,7 +349,7 @@ def test_history_findings_count_their_path_list():
 
 def test_judge_counts_what_it_hides():
     token = tamper(crc62_token("ghp_"))
-    fs = scan("app/x.py", f't = "{token}"\nAWS = "AKIAZ5QW2XHC7RJK3MNB"\n')
+    fs = scan("tests/test_x.py", f't = "{token}"\nAWS = "AKIAZ5QW2XHC7RJK3MNB"\n')
     kept, below = judge(fs)
     assert [f.rule_id for f in kept] == ["aws-access-key-id"] and below == 1
     kept, below = judge(fs, "low")
@@ -361,7 +373,7 @@ def signal_samples() -> dict[str, list]:
     jwt_io = jwt_token({"alg": "HS256"}, {"sub": "1234567890", "name": "John Doe"})
     return {
         "checksum_valid": [ev("github-pat-classic", ghp)],
-        "checksum_invalid": [ev("github-pat-classic", tamper(ghp))],
+        "checksum_invalid": [ev("github-pat-classic", tamper(ghp)), ev("github-pat-classic", tamper(ghp), path="docs/api.md")],
         "structure_valid": [ev("jwt", jwt_token({"alg": "HS256"}, {"sub": "x"}))],
         "structure_invalid": [ev("jwt", "eyJhbGciOi" + rand(20) + ".eyJ" + rand(20))],
         "token_format": [ev("github-pat-classic", ghp)],
