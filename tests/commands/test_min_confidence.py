@@ -128,9 +128,10 @@ def test_diff_staged_honours_min_confidence(run_cli, make_repo):
     (repo / "README.md").write_text("# x\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "init")
-    fake = broken(checksummed("ghp_"))
-    (repo / "client.py").write_text(f'TOKEN = "{fake}"\n')
-    git(repo, "add", "client.py")
+    fake = broken(checksummed("ghp_"))  # never issued: in a test file, a made-up example (low)
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_client.py").write_text(f'TOKEN = "{fake}"\n')
+    git(repo, "add", "tests/test_client.py")
     r = run_cli("diff", "--staged", cwd=repo)
     assert r.code == 0 and "1 below --min-confidence not shown" in r.err
     r = run_cli("diff", "--staged", "--min-confidence", "low", "-f", "json", cwd=repo)
