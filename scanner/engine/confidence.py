@@ -250,15 +250,18 @@ def checksum_valid(e: Evidence) -> int:
     return 3 if e.verdict == (checksums.CHECKSUM, True) else 0
 
 
+def _made_up(e: Evidence, there: int, elsewhere: int) -> int:
+    """The weight of a sign that a value was made up (a checksum or structure that fails, a
+    vendor's documented sample): in a test, fixture or documentation file it settles the matter;
+    elsewhere it only lowers the finding, because a check judges only the variants of a format it
+    knows and a value edited by hand must still be looked at where it would be used."""
+    return there if e.example_path else elsewhere
+
+
 def checksum_invalid(e: Evidence) -> int:
     """The format carries a checksum and it does not verify: the provider never issued this
-    value. In a test, fixture or documentation file it is a made-up example and outweighs every
-    other signal; elsewhere it only keeps the finding from ``high``: a checksum judges only the
-    formats it knows, and an issuer's variant (an enterprise server, an older scheme) or a value
-    edited by hand must still be looked at where it would be used."""
-    if e.verdict != (checksums.CHECKSUM, False):
-        return 0
-    return -10 if e.example_path else -1
+    value. Outweighs every other signal in tests and docs; elsewhere keeps it below ``high``."""
+    return _made_up(e, -10, -1) if e.verdict == (checksums.CHECKSUM, False) else 0
 
 
 def structure_valid(e: Evidence) -> int:
@@ -269,7 +272,7 @@ def structure_valid(e: Evidence) -> int:
 
 def structure_invalid(e: Evidence) -> int:
     """It claims a decodable structure (``eyJ`` = ``{"``) that does not decode: a mangled example."""
-    return -4 if e.verdict == (checksums.STRUCTURE, False) else 0
+    return _made_up(e, -4, -1) if e.verdict == (checksums.STRUCTURE, False) else 0
 
 
 def token_format(e: Evidence) -> int:
@@ -355,7 +358,7 @@ def minified(e: Evidence) -> int:
 
 def documented_example(e: Evidence) -> int:
     """A vendor's documented example (jwt.io's sample token claims, with any signature)."""
-    return -5 if checksums.documented_example(e.rule.id, e.value, e.rule.generic) else 0
+    return _made_up(e, -5, -2) if checksums.documented_example(e.rule.id, e.value, e.rule.generic) else 0
 
 
 SIGNALS: dict[str, Callable[[Evidence], int]] = {

@@ -82,7 +82,8 @@ def test_structure_signals():
     good = jwt_token({"alg": "RS256"}, {"sub": rand(6)})
     assert conf.structure_valid(ev("jwt", good)) == 1
     bad = "eyJhbGciOi" + rand(24) + ".eyJ" + rand(20)
-    assert conf.structure_invalid(ev("jwt", bad)) == -4 and conf.structure_valid(ev("jwt", bad)) == 0
+    assert conf.structure_invalid(ev("jwt", bad, path="tests/auth_test.go")) == -4
+    assert conf.structure_invalid(ev("jwt", bad)) == -1 and conf.structure_valid(ev("jwt", bad)) == 0
 
 
 def test_format_signals():
@@ -213,7 +214,8 @@ def test_minified():
 
 def test_documented_example():
     sample = jwt_token({"alg": "HS256", "typ": "JWT"}, {"sub": "1234567890", "name": "John Doe", "iat": 1516239022})
-    assert conf.documented_example(ev("jwt", sample)) == -5
+    assert conf.documented_example(ev("jwt", sample, path="docs/auth.md")) == -5
+    assert conf.documented_example(ev("jwt", sample)) == -2
     assert conf.documented_example(ev("jwt", jwt_token({"alg": "HS256"}, {"sub": rand(8)}))) == 0
 
 
@@ -375,7 +377,8 @@ def signal_samples() -> dict[str, list]:
         "checksum_valid": [ev("github-pat-classic", ghp)],
         "checksum_invalid": [ev("github-pat-classic", tamper(ghp)), ev("github-pat-classic", tamper(ghp), path="docs/api.md")],
         "structure_valid": [ev("jwt", jwt_token({"alg": "HS256"}, {"sub": "x"}))],
-        "structure_invalid": [ev("jwt", "eyJhbGciOi" + rand(20) + ".eyJ" + rand(20))],
+        "structure_invalid": [ev("jwt", "eyJhbGciOi" + rand(20) + ".eyJ" + rand(20)),
+                              ev("jwt", "eyJhbGciOi" + rand(20) + ".eyJ" + rand(20), path="spec/jwt_spec.rb")],
         "token_format": [ev("github-pat-classic", ghp)],
         "named_format": [ev("url-credentials", "u:" + rnd)],
         "random_value": [ev("generic-token-alnum", rnd)],
@@ -388,7 +391,7 @@ def signal_samples() -> dict[str, list]:
         "non_secret_name": [ev("generic-token-hex", rand(32, "0123456789abcdef"), key="checksum")],
         "reserved_domain": [ev("url-credentials", "u:" + rnd, after=b"@example.com")],
         "minified": [ev("generic-token-alnum", rnd, "a.min.js", key="token")],
-        "documented_example": [ev("jwt", jwt_io)],
+        "documented_example": [ev("jwt", jwt_io), ev("jwt", jwt_io, path="README.md")],
     }
 
 
