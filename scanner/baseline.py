@@ -22,13 +22,16 @@ from typing import Iterable, Optional, Sequence
 from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.fsutil import read_json
-from scanner.models import Finding, Identity, Redactor
+from scanner.models import SCHEME, Finding, Identity, Redactor
 
 DEFAULT_NAME = ".leakstop-baseline.json"
-# Version 1 entries were a plain salted SHA-256 (fast to brute-force for a short password); they
-# are still read and matched, and `baseline create` rewrites a file as version 2.
-VERSION = 2
-VERSIONS = (1, 2)
+# Version 1 entries were a plain salted SHA-256 (fast to brute-force for a short password);
+# version 2 stretched values by identity scheme 1 (see scanner.models.guessable), version 3 by
+# the current scheme. Older files are still read and matched as they were written, and
+# `baseline create` rewrites a file as version 3.
+VERSION = 3
+VERSIONS = (1, 2, 3)
+_SCHEMES = {2: 1, 3: 2}  # baseline version -> identity scheme of its entries
 
 
 def entry_hash_v1(salt: str, rule_id: str, value: bytes) -> str:
@@ -50,7 +53,7 @@ class Baseline:
     version: int = VERSION
 
     def __post_init__(self) -> None:
-        self._identity = Identity(self.salt.encode(), "baseline")
+        self._identity = Identity(self.salt.encode(), "baseline", _SCHEMES.get(self.version, SCHEME))
 
     def entry_hash(self, rule_id: str, value: bytes) -> str:
         if self.version == 1:

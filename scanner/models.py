@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass, field, replace
@@ -67,19 +68,40 @@ def mask(value: str) -> str:
 
 
 # -- identities -------------------------------------------------------------------------------
-# A value carrying less information than this (length x Shannon bits per character) could be
-# guessed offline from its hash; it is first stretched with scrypt at the cost below (about 10 ms
-# and 4 MiB per value), so each guess costs the same. Longer random values are hashed directly.
+# A value carrying less information than it takes to search for it offline is first stretched
+# with scrypt at the cost below (about 10 ms and 4 MiB per value), so each guess costs the same.
+#
+# How much a value carries is estimated twice. Its Shannon bits (length x bits per character) are
+# what a value spelled from few characters, or from words, is worth: under GUESSABLE_BITS it is
+# stretched. But the Shannon bits of a short string are capped by its length (16 characters: 64
+# bits at most), so scheme 1 stretched every random key under about 27 characters, and a file of
+# many distinct keys cost 10 ms each (minutes per megabyte). From scheme 2 on, a value of random
+# characters is worth length x log2 of the alphabet it spans (a 16-character base62 key: 95 bits):
+# from RANDOM_BITS on it is past any offline search at HMAC speed and is hashed directly. Random
+# means: Shannon entropy near the maximum, no word (letter pairs of words), and (but in hex) no run
+# of four digits or character three times in a row (Winter2024!, P@ssw0rd1234, aaaa… stay stretched).
 GUESSABLE_BITS = 128
+RANDOM_BITS = 80
 SCRYPT_COST = {"n": 1 << 12, "r": 8, "p": 1}
 _MEMO_ENTRIES = 65536
+# Identity schemes: 1 stretched by Shannon bits alone; 2 (current) also judges random values by
+# their alphabet. Persisted identities that must outlive an upgrade record theirs (baselines).
+SCHEME = 2
+_HUMAN_PATTERN = re.compile(rb"[0-9]{4}|(.)\1\1")
 
 
-def guessable(value: bytes) -> bool:
+def guessable(value: bytes, scheme: int = SCHEME) -> bool:
     """Could the value be found by brute force (a human password, a short key)?"""
-    from scanner.engine.entropy import shannon
+    from scanner.engine.entropy import alphabet_size, random_looking, shannon, word_like
 
-    return len(value) * shannon(value) < GUESSABLE_BITS
+    if len(value) * shannon(value) >= GUESSABLE_BITS:
+        return False
+    alphabet = alphabet_size(value)
+    if scheme < 2 or len(value) * math.log2(max(alphabet, 2)) < RANDOM_BITS:
+        return True
+    if not random_looking(value) or word_like(value, min_words=1):
+        return True
+    return alphabet != 16 and bool(_HUMAN_PATTERN.search(value))  # hex digits run in fours by chance
 
 
 @dataclass(frozen=True)
@@ -97,6 +119,7 @@ class Identity:
 
     key: bytes = field(repr=False)
     source: str = "ephemeral"  # where the key came from: env, config, repository, user, baseline, ephemeral
+    scheme: int = SCHEME  # which values are stretched (see guessable); older baselines keep theirs
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -105,7 +128,7 @@ class Identity:
         return cls(secrets.token_bytes(32), "ephemeral")
 
     def __reduce__(self):
-        return (Identity, (self.key, self.source))
+        return (Identity, (self.key, self.source, self.scheme))
 
     @property
     def key_id(self) -> str:
@@ -117,7 +140,7 @@ class Identity:
         return hmac.new(self.key, b"leakstop subkey\0" + purpose.encode(), hashlib.sha256).digest()
 
     def _stretched(self, value: bytes) -> bytes:
-        if not guessable(value):
+        if not guessable(value, self.scheme):
             return b"f" + value
         got = self._memo.get(value)
         if got is None:

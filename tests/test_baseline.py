@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.baseline import Baseline, create_baseline, entry_hash_v1, load_baseline
+from scanner.baseline import VERSION, Baseline, create_baseline, entry_hash_v1, load_baseline
 from scanner.errors import LeakstopError
 from scanner.models import Finding, Identity
 from tests.conftest import git
@@ -97,7 +97,7 @@ def test_format_is_sorted_one_entry_per_line(tmp_path):
     assert [r["path"] for r in rows] == ["a.env", "b.env"]
     assert rows[0]["hash"] == Identity(bl.salt.encode()).digest("r1", b"v1")
     doc = json.loads(out.read_text())
-    assert doc["version"] == 2 and len(doc["entries"]) == 2 and len(doc["salt"]) == 32
+    assert doc["version"] == VERSION == 3 and len(doc["entries"]) == 2 and len(doc["salt"]) == 32
     # A new baseline gets a new random salt: hashes are not comparable across repositories.
     assert Baseline.new(tmp_path).salt != Baseline.new(tmp_path).salt
 
@@ -169,7 +169,7 @@ def test_entries_are_keyed_and_stretched_for_short_values(run_cli, tmp_path):
     proj = _project(tmp_path)
     assert run_cli("baseline", "create", ".", *ENGINE, cwd=proj).code == 0
     bl = load_baseline(proj / ".leakstop-baseline.json")
-    assert bl.version == 2
+    assert bl.version == 3
     [pw] = [e for e in bl.entries if e.path == ".env"]
     assert pw.hash != entry_hash_v1(bl.salt, pw.rule_id, PW.encode())
     assert pw.hash == Identity(bl.salt.encode()).digest(pw.rule_id, PW.encode())
@@ -188,12 +188,30 @@ def test_version_1_baselines_are_still_read_and_upgraded_on_create(run_cli, tmp_
     assert _scan(run_cli, proj, "--baseline", ".leakstop-baseline.json")[0] == 0
     assert run_cli("baseline", "check", ".", *ENGINE, cwd=proj).code == 0
     assert run_cli("baseline", "create", ".", *ENGINE, cwd=proj).code == 0
-    assert json.loads(path.read_text())["version"] == 2
+    assert json.loads(path.read_text())["version"] == 3
     assert _scan(run_cli, proj, "--baseline", ".leakstop-baseline.json")[0] == 0
     doc["version"] = 7
     path.write_text(json.dumps(doc))
     r = run_cli("scan", ".", "--baseline", ".leakstop-baseline.json", cwd=proj)
     assert r.code == 2 and "unsupported baseline version 7" in r.err and "re-create it" in r.err
+
+
+def test_version_2_baselines_match_values_the_current_scheme_no_longer_stretches(run_cli, tmp_path):
+    """A version 2 file was written when every value under 128 Shannon bits was stretched (a
+    20-character random key too); after the upgrade its entries still match, until re-created."""
+    key = "".join(__import__("secrets").choice("abcdefghijkLMNOPQR0123456789") for _ in range(20))
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / ".env").write_text(f"STRIPE_API_KEY={key}\n")
+    assert run_cli("baseline", "create", ".", *ENGINE, cwd=proj).code == 0
+    path = proj / ".leakstop-baseline.json"
+    doc = json.loads(path.read_text())
+    [entry] = doc["entries"]
+    legacy = Identity(doc["salt"].encode(), "baseline", scheme=1).digest(entry["rule_id"], key.encode())
+    assert legacy != entry["hash"]  # the schemes differ for this value ...
+    entry["hash"], doc["version"] = legacy, 2
+    path.write_text(json.dumps(doc))
+    assert _scan(run_cli, proj, "--baseline", ".leakstop-baseline.json")[0] == 0  # ... and v2 still matches
 
 
 def test_a_file_name_holding_the_value_is_stored_masked(run_cli, tmp_path):

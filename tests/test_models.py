@@ -66,6 +66,28 @@ def test_guessable_values_are_stretched_with_scrypt_once_per_run(monkeypatch):
     assert len(calls) == 1  # a long random value is hashed directly
 
 
+def test_random_keys_are_not_stretched_but_words_and_short_values_are(monkeypatch):
+    """A random key of 16+ characters (95+ bits over its alphabet) is hashed directly, so a file
+    of many distinct keys costs microseconds each, not 10 ms; passwords and passphrases made of
+    words, short keys and repeated characters are still stretched."""
+    for n in (16, 20, 26):
+        # A random draw can spell a word or repeat a character: then it is stretched (safe, slow).
+        assert sum(guessable(rand(n).encode()) for _ in range(200)) <= 30, n
+        assert guessable(rand(n).encode(), scheme=1)  # the old scheme stretched them all
+    for weak in (b"hunter22", b"Winter2024!", b"CorrectHorseBatteryStaple", b"aaaaaaaaaaaaaaaaaaaa",
+                 b"P@ssw0rd123456789", b"correct-horse-battery-staple", rand(12).encode(), b"0123456789abcdef"):
+        assert guessable(weak), weak
+    calls = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(models.hashlib, "scrypt", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    ident = Identity(b"k")
+    for _ in range(200):
+        ident.fingerprint("r", rand(16).encode())
+    assert len(calls) <= 30
+    assert ident.fingerprint("r", b"k3y") != Identity(b"k", scheme=1).fingerprint("r", b"other")
+    assert Identity(b"k").fingerprint("r", b"hunter22") == Identity(b"k", scheme=1).fingerprint("r", b"hunter22")
+
+
 def test_identity_pickles_without_its_memo():
     ident = Identity(b"k", "repository")
     ident.fingerprint("r", b"pass1234")

@@ -1,8 +1,10 @@
-"""Shannon entropy of a value, in bits per character."""
+"""How random a value reads: Shannon entropy in bits per character, the alphabet its characters
+span, and whether it is spelled from words (letter pairs of words and identifiers)."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 
@@ -11,3 +13,70 @@ def shannon(value: bytes) -> float:
         return 0.0
     n = len(value)
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+# Letter pairs common in words and identifiers: the 181 most frequent pairs inside the letter runs
+# (camelCase parts, words) of the Python standard library's source, comments and docstrings
+# included; 90% of all pairs there. Random characters put about a quarter of their pairs here.
+COMMON_PAIRS = frozenset("""
+ab ac ad ag ai al am an ap ar as at au ba be bl bo bu by ca ce ch ci ck cl co cr ct cu da de di
+do ea ec ed ee ef eg el em en ep eq er es et ex ey fa ff fi fo fr ge gr gs ha he hi ho ht ia ib
+ic id ie if ig il im in io ip ir is it ke la ld le lf li ll lo ls lt lu ly ma me mi mo mp na nc
+nd ne ng ni no ns nt nu ob oc od of ok ol om on oo op or os ot ou ow pa pe pi pl po pp pr pt py
+qu ra rc rd re rg ri rm rn ro rr rs rt ru ry sa sc se sh si so sp ss st su ta te th ti to tr ts
+tt tu ty ue ui ul um un up ur us ut va ve wa wh wi wo xc xt yp
+""".split())
+WORD_PAIRS, MIN_PAIRS = 0.7, 5  # share of common pairs, and how many pairs it takes to judge
+ACRONYM = 4  # all-capital runs this short (AWS, ID, HTTP) are left out of the pairs
+_RUN = re.compile(rb"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_HEX_OR_SEP = frozenset(b"0123456789abcdefABCDEF:-_.")
+
+
+def word_like(text: bytes, min_words: int = 2) -> bool:
+    """Made of two or more words or identifier parts (``FlowEntryToken``, ``no-password``,
+    ``kafka:GetClusterPolicy``) rather than random characters: letters nearly throughout, and
+    their letter pairs those of words (under 1% of random 8-32 character values pass)."""
+    letters = sum(1 for c in text if 65 <= c <= 90 or 97 <= c <= 122)
+    if letters < 6 or letters < 0.7 * len(text) or all(c in _HEX_OR_SEP for c in text):
+        return False  # hex digits spell few words (cafebabe:deadbeef is a key's shape)
+    runs = [r for r in _RUN.findall(text) if not (r.isupper() and len(r) <= ACRONYM)]
+    if sum(len(r) >= 3 for r in runs) < min_words:  # one word (hunter2) is not an identifier
+        return False
+    pairs = [run[i : i + 2].lower().decode() for run in runs for i in range(len(run) - 1)]
+    if len(pairs) < MIN_PAIRS:
+        return False
+    return sum(p in COMMON_PAIRS for p in pairs) >= WORD_PAIRS * len(pairs)
+
+
+_CLASSES = (  # character class -> its size
+    (lambda c: 97 <= c <= 122, 26),
+    (lambda c: 65 <= c <= 90, 26),
+    (lambda c: 48 <= c <= 57, 10),
+    (lambda c: not (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122), 32),
+)
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+def random_looking(text: bytes) -> bool:
+    """At least two character classes (lower, upper, digit, other) and a Shannon entropy near
+    what random characters reach: 80% of log2(length), capped at 85% of log2(alphabet size)
+    (hex: 16; otherwise the classes present)."""
+    n = len(text)
+    if n < 8:
+        return False
+    if classes(text) < 2:
+        return False
+    return shannon(text) >= min(0.8 * math.log2(n), 0.85 * math.log2(alphabet_size(text)))
+
+
+def classes(text: bytes) -> int:
+    """How many character classes (lower, upper, digit, other) the text uses."""
+    return sum(1 for test, _ in _CLASSES if any(test(c) for c in text))
+
+
+def alphabet_size(text: bytes) -> int:
+    """The alphabet the text was drawn from, as far as its characters tell: 16 for hex digits,
+    otherwise the sizes of the classes present (26 lower, 26 upper, 10 digits, 32 others)."""
+    if text and all(c in _HEX for c in text):
+        return 16
+    return sum(size for test, size in _CLASSES if any(test(c) for c in text))
