@@ -172,6 +172,7 @@ _RUN = re.compile(r"[A-Za-z0-9+=]{16,}")
 # Identifier pieces: camelCase words, ACRONYMS, numbers; in a random string most are 1-2 long.
 _PIECE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+|.")
 _HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
+TOKEN_RUN = 20  # characters: shorter runs are judged by their pieces alone
 
 
 def token_like(run: str) -> bool:
@@ -186,14 +187,19 @@ def token_like(run: str) -> bool:
         return False
     if _HEX.fullmatch(run):
         return True
-    from scanner.engine.entropy import shannon
+    from scanner.engine.entropy import shannon, word_like
 
     if shannon(run.encode()) < 3.0:
         return False
     if sum(len(p) for p in _PIECE.findall(run) if len(p) <= 2) >= 0.3 * len(run):
         return True
     letters = [c for c in run.lower() if c.isalpha()]
-    return not any(c.islower() for c in run) and sum(c in "aeiou" for c in letters) < 0.25 * len(letters)
+    if not any(c.islower() for c in run) and sum(c in "aeiou" for c in letters) < 0.25 * len(letters):
+        return True
+    # A long run of all three classes whose letters spell no words: random, though chance gave
+    # it long pieces (1.4% of random 36-character base62 runs failed the tests above).
+    return (classes == 3 and len(run) >= TOKEN_RUN and shannon(run.encode()) >= 3.5
+            and not word_like(run.encode(), min_words=1))
 
 
 class Redactor:

@@ -90,7 +90,8 @@ def plant() -> Plant:
         "db uri password": rand(18),
         "generic password": rand(14, B62 + "!*@"),
         ".env secret": rand(32),
-        "short human password": rand(8, string.ascii_lowercase + string.digits),
+        # all letters would read as a word (DB_PASSWORD=postgres is not reported): one digit at least
+        "short human password": rand(7, string.ascii_lowercase + string.digits) + rand(1, string.digits),
         "kubernetes secret value": rand(20),
         "github token in a yaml key name": ghp["yaml-key"],
         "yaml value": rand(16),

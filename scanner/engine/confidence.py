@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import math
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional, Sequence
