@@ -135,6 +135,7 @@ class Rule:
         state.pop("_probe", None)
         state.pop("_windowed", None)
         state.pop("_keyword_set", None)
+        state.pop("_reach", None)
         return state
 
     def __setstate__(self, state: dict) -> None:

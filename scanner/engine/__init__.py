@@ -18,7 +18,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 from scanner.config import Config
 from scanner.detectors import Emitter, detect, supersedes_generic, wanted
 from scanner.engine import confidence, context, delta, encoded
-from scanner.engine.backends import Backend, cache_dir, load_cached, make_backend, make_locator
+from scanner.engine.backends import Backend, cache_dir, load_cached, make_backend, make_end_locator, make_locator
 from scanner.engine.entropy import shannon
 from scanner.engine.filters import Candidate, Line, is_false_positive
 from scanner.engine.lines import Lines as _Lines
@@ -88,9 +88,13 @@ class Engine:
         self.backend: Backend = make_backend(backend or config.backend, self.scan_rules, cache_dir())
         self._memo: dict = {}  # see _confirm
         self._locator = None
+        self._ends = None
         if self.backend.name == "hyperscan":
             keywords = sorted({kw for r in self.scan_rules if _windowed(r) for kw in r.keywords})
             self._locator = make_locator(keywords, cache_dir())
+            # Rules keyed on a character or two are confirmed before their matches' ends instead.
+            located = {i: r for i, r in enumerate(self.scan_rules) if not (r.multiline or _windowed(r)) and _reach(r)}
+            self._ends = make_end_locator(located, cache_dir())
         self._multiline: Optional[tuple] = None  # see _multiline_candidates
         self._parsers = context.Parsers()  # grammars for syntax confirmation, loaded on first use
         # Bytes looked at, by kind of work, when set to a Counter: how the linear-time check
@@ -132,9 +136,9 @@ class Engine:
             if skip_generic and rule.generic:
                 continue
             if index is None and not rule.multiline:
-                index = _KeywordIndex(data, self._locator)
+                index = _KeywordIndex(data, self._locator, self._ends)
             last = -1  # windows may overlap: a match is reported once, as one finditer would
-            for pos, endpos in _windows(rule, data, index):
+            for pos, endpos in _windows(rule, idx, data, index):
                 for start, end, key in self._confirm(rule, idx, data, pos, endpos):
                     if start >= last:
                         last = end
@@ -430,18 +434,34 @@ MAX_WINDOW = 8192
 TILE_OVERLAP = WINDOW_BEFORE + WINDOW_AFTER
 # How far a match cut at a window's edge is followed (no one-line token is this long).
 REMATCH_REACH = 65536
+# Rules whose longest match is this long or longer (or unbounded) are not located by their ends.
+MAX_REACH = 4096
 
 
 class _KeywordIndex:
     """Where each keyword occurs in one buffer (case-insensitively): found once for all rules,
     which share keywords (secret, token, auth), in one Hyperscan pass when available."""
 
-    def __init__(self, data: bytes, locator=None) -> None:
+    def __init__(self, data: bytes, locator=None, end_locator=None) -> None:
         self.data = data
         self.budget = len(data) // 64 + 32  # past this many occurrences, scan everything
         self._locator = locator
+        self._end_locator = end_locator
         self._all: Optional[dict[str, list[int]]] = None
+        self._ends: Optional[dict[int, list[int]]] = None
         self._lowered: Optional[bytes] = None
+
+    def ends(self, idx: int) -> Optional[list[int]]:
+        """Ascending end offsets of rule ``idx``'s matches (see backends.EndLocator), or None when
+        it is not located that way or matches nearly everywhere."""
+        if self._end_locator is None:
+            return None
+        if self._ends is None:
+            self._ends = self._end_locator.ends(self.data)
+        found = self._ends.get(idx)
+        if found is None:
+            return [] if idx in self._end_locator.ids else None
+        return None if len(found) > self.budget else found
 
     def hits(self, rule: Rule) -> Optional[list[int]]:
         """Sorted offsets of the rule's keywords, or None when they are everywhere."""
@@ -506,7 +526,37 @@ def _tiles(n: int) -> Iterator[tuple[int, int]]:
         a += MAX_WINDOW - TILE_OVERLAP
 
 
-def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterator[tuple[int, int]]:
+def _reach(rule: Rule) -> int:
+    """The longest match of the rule's regex in bytes, or 0 when unbounded (``.*``, ``+``)."""
+
+    def longest() -> int:
+        try:
+            import re._parser as parser  # Python 3.11+
+        except ImportError:  # pragma: no cover
+            import sre_parse as parser  # type: ignore[no-redef]
+        top = parser.parse(rule.regex).getwidth()[1]
+        return top if top < MAX_REACH else 0
+
+    return _derived(rule, "_reach", longest)
+
+
+def _end_windows(data: bytes, ends: list[int], reach: int) -> Iterator[tuple[int, int]]:
+    """Windows that hold every match ending at one of ``ends``: from ``reach`` bytes before each
+    end to the end, merged up to MAX_WINDOW."""
+    cur_a = cur_b = -1
+    for e in ends:
+        a = max(e - reach, 0)
+        if a <= cur_b and e - cur_a <= MAX_WINDOW:
+            cur_b = max(cur_b, e)
+            continue
+        if cur_b >= 0:
+            yield cur_a, cur_b
+        cur_a, cur_b = a, e
+    if cur_b >= 0:
+        yield cur_a, cur_b
+
+
+def _windows(rule: Rule, idx: int, data: bytes, index: Optional[_KeywordIndex]) -> Iterator[tuple[int, int]]:
     """Where to confirm ``rule`` with ``re``: around each occurrence of one of its keywords, from
     its line's start (at most WINDOW_BEFORE back) to the end of the next line (``<password>\n
     value``; at most WINDOW_AFTER on), merged up to MAX_WINDOW; tiles of the buffer when a keyword
@@ -524,7 +574,11 @@ def _windows(rule: Rule, data: bytes, index: Optional[_KeywordIndex]) -> Iterato
     if rule.multiline:
         yield 0, n
         return
-    hits = index.hits(rule) if index is not None and _windowed(rule) else None
+    if not _windowed(rule):
+        ends = index.ends(idx) if index is not None else None
+        yield from _tiles(n) if ends is None else _end_windows(data, ends, _reach(rule))
+        return
+    hits = index.hits(rule) if index is not None else None
     if hits is None:
         yield from _tiles(n)
         return

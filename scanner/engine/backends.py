@@ -74,26 +74,12 @@ class HyperscanBackend:
     def _compile(self, rules: Sequence[Rule]):
         hs = self._hs
         exprs = [to_hyperscan(r) for r in rules]
-        flags = [hs.HS_FLAG_ALLOWEMPTY | hs.HS_FLAG_SINGLEMATCH] * len(rules)
         try:
-            return _compile_db(hs, exprs, flags)
-        except hs.error:
-            pass
-        # Hyperscan does not say which expression failed: find them one by one (rare, and the
-        # result is cached).
-        for i, expr in enumerate(exprs):
-            for extra in (0, hs.HS_FLAG_PREFILTER):
-                try:
-                    _compile_db(hs, [expr], [flags[i] | extra])
-                except hs.error:
-                    continue
-                flags[i] |= extra
-                break
-            else:
-                from scanner.errors import LeakstopError
+            return _compile_each(hs, exprs, hs.HS_FLAG_ALLOWEMPTY | hs.HS_FLAG_SINGLEMATCH)
+        except ValueError as e:
+            from scanner.errors import LeakstopError
 
-                raise LeakstopError(f"rule '{rules[i].id}': regex cannot be compiled by Hyperscan")
-        return _compile_db(hs, exprs, flags)
+            raise LeakstopError(f"rule '{rules[int(str(e))].id}': regex cannot be compiled by Hyperscan") from None
 
     def candidates(self, data: bytes) -> set[int]:
         hits: set[int] = set()
@@ -128,6 +114,30 @@ def _cached_database(kind: str, exprs: Sequence[bytes], compile: Callable[[], ob
     if cache:
         _cache_write(cache, hyperscan.dumpb(db))
     return db
+
+
+def _compile_each(hs, exprs: list[bytes], flag: int):
+    """A database of ``exprs``, each exact where Hyperscan can compile it and in prefilter mode
+    (a superset of its matches, confirmed with ``re`` anyway) where not. ValueError(index) names
+    an expression that compiles neither way."""
+    flags = [flag] * len(exprs)
+    try:
+        return _compile_db(hs, exprs, flags)
+    except hs.error:
+        pass
+    # Hyperscan does not say which expression failed: find them one by one (rare, and the result
+    # is cached).
+    for i, expr in enumerate(exprs):
+        for extra in (0, hs.HS_FLAG_PREFILTER):
+            try:
+                _compile_db(hs, [expr], [flags[i] | extra])
+            except hs.error:
+                continue
+            flags[i] |= extra
+            break
+        else:
+            raise ValueError(str(i))
+    return _compile_db(hs, exprs, flags)
 
 
 def _compile_db(hs, exprs: list[bytes], flags: list[int]):
@@ -182,11 +192,47 @@ class KeywordLocator:
         return {kws[i]: [e - len(kws[i]) for e in ends] for i, ends in found.items()}
 
 
+class EndLocator:
+    """Where the matches of a few rules end, in one Hyperscan pass: for rules keyed on a
+    character or two (a quote, ``-u``, ``sk``), whose keywords occur everywhere, the engine
+    confirms them before each end (as far back as the rule's longest match) instead of over the
+    whole buffer. Every end offset is reported (no single-match flag): slow to compile for
+    hundreds of rules, cheap for these few."""
+
+    def __init__(self, rules: dict[int, Rule], cache_dir: Path | None) -> None:
+        import hyperscan
+
+        self._ids = list(rules)
+        self.ids = frozenset(self._ids)
+        exprs = [to_hyperscan(rules[i]) for i in self._ids]
+        self.db = _cached_database("ends", exprs, lambda: _compile_each(hyperscan, exprs, 0), cache_dir)
+        self.scratch = hyperscan.Scratch(self.db)
+
+    def ends(self, data: bytes) -> dict[int, list[int]]:
+        """rule index -> end offsets of its matches (ascending)."""
+        found: dict[int, list[int]] = {}
+
+        def on_match(i: int, _from: int, end: int, _flags: int, _ctx: object) -> None:
+            found.setdefault(self._ids[i], []).append(end)
+
+        self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
+        return found
+
+
 def make_locator(keywords: Sequence[str], cache_dir: Path | None):
     """A KeywordLocator, or None without Hyperscan (the engine then searches each keyword)."""
     try:
         return KeywordLocator(keywords, cache_dir) if keywords else None
     except ImportError:
+        return None
+
+
+def make_end_locator(rules: dict[int, Rule], cache_dir: Path | None):
+    """An EndLocator for ``rules`` (by index), or None without Hyperscan or rules, or when one of
+    them cannot be compiled (the engine then confirms them over the whole buffer, as before)."""
+    try:
+        return EndLocator(rules, cache_dir) if rules else None
+    except (ImportError, ValueError):
         return None
 
 

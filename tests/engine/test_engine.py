@@ -339,3 +339,25 @@ def test_a_rule_cache_written_by_older_code_is_not_read(tmp_path, monkeypatch):
     rules = load_ruleset(Config())
     assert len(rules) == len(old)
     assert not any(r.examples or r.negative_examples for r in rules)
+
+
+def test_rules_keyed_on_a_character_are_confirmed_before_their_matches_ends():
+    """A quote is everywhere in a JSON file: the quoted-base64-line rule is confirmed only before
+    the ends of its Hyperscan matches, not over the whole buffer, and finds what it found before."""
+    import collections
+    import secrets
+    import string
+
+    pytest.importorskip("hyperscan")
+    engine = Engine(Config(), identity=IDENTITY, backend="hyperscan")
+    keys = ["".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(44)) for _ in range(3)]
+    rows = "".join(f'  "name_{i}": "value number {i}",\n' for i in range(20000))
+    lines = [f'  "{k}",\n' for k in keys]
+    data = ("[\n" + lines[0] + rows + lines[1] + rows + lines[2] + "]\n").encode()
+    engine.work = collections.Counter()
+    found = [f for f in engine.scan(Chunk(path="data.txt", data=data)) if f.rule_id == "generic-high-entropy-base64-string"]
+    assert sorted(f.secret for f in found) == sorted(k.encode() for k in keys)
+    assert engine.work["confirm"] < len(data) // 10  # windows before three ends, not the file
+    tiled = Engine(Config(), identity=IDENTITY, backend="keywords")  # no end locator: whole buffer
+    again = [f for f in tiled.scan(Chunk(path="data.txt", data=data)) if f.rule_id == "generic-high-entropy-base64-string"]
+    assert [(f.line, f.secret) for f in again] == [(f.line, f.secret) for f in found]
