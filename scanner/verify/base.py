@@ -83,7 +83,8 @@ class Verifier:
     ``own_host``: the credential names its own server (a database URI): the check contacts the
     host in the URI found on the finding's line, and ``hosts`` is empty. ``locate`` finds what
     the check needs beside the value in the finding's file (:mod:`scanner.verify.context`), into
-    ``Credential.context``; without it the finding is ``unknown`` with ``locate_missing``."""
+    ``Credential.context``; without it the finding is ``unknown`` with ``locate_missing`` (when
+    ``locate_missing`` is empty the context is optional: the check does without it)."""
 
     name: str
     provider: str

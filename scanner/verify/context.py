@@ -53,3 +53,14 @@ def subdomain_of(suffix: str) -> Callable[[Finding], bytes]:
         return names.pop() if len(names) == 1 else b""
 
     return locate
+
+
+def site_named(pattern: re.Pattern, label: Callable[[re.Match], str]) -> Callable[[Finding], bytes]:
+    """A locator: the one provider site (region) the finding's file names, as ``label`` calls the
+    match of ``pattern`` that names it (b"" when none or several)."""
+
+    def locate(f: Finding) -> bytes:
+        sites = {label(m) for m in pattern.finditer(source_text(f) or b"")}
+        return sites.pop().encode() if len(sites) == 1 else b""
+
+    return locate

@@ -14,10 +14,14 @@ import http.client
 import json
 import re
 import ssl
+import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
 from scanner.verify.base import ERROR, INVALID, UNKNOWN, VERIFIED, Context, Credential, Result, Retry, Verifier
+
+if TYPE_CHECKING:
+    from scanner.models import Finding
 
 MAX_BODY = 1 << 20  # a verifier reads at most this much of an answer
 USER_AGENT = "leakstop-verify"
@@ -155,6 +159,39 @@ def simple(name: str, provider: str, rule_ids: tuple[str, ...], host: str, path:
     return Verifier(name=name, provider=provider, rule_ids=rule_ids, hosts=(host,),
                     request=f"{method} https://{host}{path} ({auth_text})",
                     check=http_check(build, interpret or by_status(who), (host,)), rate=rate)
+
+
+@dataclass(frozen=True)
+class Site:
+    label: str  # the provider's name for the region (US1, EU1...)
+    host: str
+
+
+def regional(name: str, provider: str, rule_ids: tuple[str, ...], sites: tuple[Site, ...], path: str,
+             auth: Callable[[Credential], Mapping[str, str]], auth_text: str, who: Optional[Who],
+             locate: Callable[["Finding"], bytes]) -> Verifier:
+    """A provider whose keys each work at one regional API host, and the key does not say which:
+    the site its file names (``locate`` returns its label), else each site in turn until one
+    accepts it; ``invalid`` only when every site asked rejected it."""
+    hosts = tuple(s.host for s in sites)
+    interpret = by_status(who)
+
+    def check(cred: Credential, ctx: Context) -> Result:
+        order = [s for s in sites if s.label == cred.context_text] or list(sites)
+        deadline = time.monotonic() + ctx.timeout
+        for site in order:
+            resp = send(Request("GET", site.host, path, auth(cred)), hosts, max(0.05, deadline - time.monotonic()))
+            transient(resp)
+            result = interpret(resp)
+            if result.status != INVALID:
+                return Result(result.status, f"{result.detail} ({site.label} site)")
+        where = f"the {order[0].label} site its file names" if len(order) == 1 else f"all {len(order)} sites"
+        return Result(INVALID, f"rejected (HTTP {resp.status}) at {where}")
+
+    return Verifier(name=name, provider=provider, rule_ids=rule_ids, hosts=hosts,
+                    request=f"GET https://{sites[0].host}{path} ({auth_text}; the site its file names, else "
+                            f"each site in turn until one accepts: {', '.join(s.label for s in sites)})",
+                    check=check, locate=locate)
 
 
 def graphql(name: str, provider: str, rule_ids: tuple[str, ...], host: str, header: str, query: str,

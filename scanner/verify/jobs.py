@@ -52,7 +52,7 @@ def _credential(f: Finding, v: Verifier, by_rule: Mapping[str, list[Finding]]):
         if part is None:
             return None, f"needs its {' or '.join(v.companions)} in the same file"
     context = v.locate(f) if v.locate else b""
-    if v.locate and not context:
+    if v.locate and not context and v.locate_missing:
         return None, v.locate_missing
     return Credential(f.secret, part.secret if part else b"", context), part
 

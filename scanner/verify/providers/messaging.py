@@ -10,7 +10,8 @@ import re
 from urllib.parse import quote
 
 from scanner.verify.base import ERROR, INVALID, VERIFIED, Credential, Result, Unverifiable, Verifier
-from scanner.verify.http import Request, Response, basic, bearer, by_status, http_check, simple
+from scanner.verify.context import site_named
+from scanner.verify.http import Request, Response, Site, basic, bearer, by_status, http_check, regional, simple
 
 # Slack's documented errors for a token that does not (or no longer) work.
 SLACK_DEAD = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
@@ -100,9 +101,15 @@ SENDGRID = simple(
     "sendgrid", "sendgrid", ("sendgrid-api-key",), "api.sendgrid.com", "/v3/scopes",
     lambda c: bearer(c.text), "Authorization: Bearer …", who=lambda r: f"{len(r.json()['scopes'])} scopes")
 
-MAILGUN = simple(
-    "mailgun", "mailgun", ("mailgun-private-api-key", "mailgun-api-key"), "api.mailgun.net", "/v3/domains?limit=1",
-    lambda c: basic("api", c.text), "Basic auth api:…", who=lambda r: f"{int(r.json()['total_count'])} domain(s)")
+# A Mailgun account lives in the US or the EU region, and its key works at that region's API host
+# only; a file that names the EU host (or MAILGUN_REGION=eu) says which.
+MAILGUN_SITES = (Site("US", "api.mailgun.net"), Site("EU", "api.eu.mailgun.net"))
+_MAILGUN_SITE = re.compile(rb"(?i)\bapi\.(eu\.)?mailgun\.net\b|\bMAILGUN_REGION\W{1,4}(eu|us)\b")
+
+MAILGUN = regional(
+    "mailgun", "mailgun", ("mailgun-private-api-key", "mailgun-api-key"), MAILGUN_SITES, "/v3/domains?limit=1",
+    lambda c: basic("api", c.text), "Basic auth api:…", who=lambda r: f"{int(r.json()['total_count'])} domain(s)",
+    locate=site_named(_MAILGUN_SITE, lambda m: "EU" if m.group(1) or (m.group(2) or b"").lower() == b"eu" else "US"))
 
 # Mailchimp keys end in their data centre (``-us6``), which names the API host.
 MAILCHIMP_HOSTS = tuple(f"us{n}.api.mailchimp.com" for n in range(1, 31))
