@@ -32,6 +32,7 @@ VERIFIERS: dict[str, Verifier] = {
     "npm": registries.NPM,
     "pypi": registries.PYPI,
     "dockerhub": registries.DOCKERHUB,
+    "dockerhub-pat": registries.DOCKERHUB_PAT,
     "datadog": monitoring.DATADOG,
     "newrelic": monitoring.NEWRELIC,
     "heroku": cloud.HEROKU,
