@@ -28,7 +28,7 @@ from scanner.config import load_config
 from scanner.engine import Engine
 from scanner.pipeline import scan_paths
 from tests.conftest import git
-from tests.fakes import checksummed
+from tests.fakes import aws_key_id, checksummed
 from tests.remediate.conftest import aws, moto_url  # noqa: F401  (the AWS endpoint for --apply)
 
 B62 = string.ascii_letters + string.digits
@@ -81,7 +81,7 @@ def plant() -> Plant:
     payload = base64.urlsafe_b64encode(json.dumps({"sub": rand(12), "iat": 1700000000}).encode()).decode().rstrip("=")
     values = {
         "github token in code": ghp["code"],
-        "aws access key id": "AKIA" + rand(16, string.ascii_uppercase + "234567"),
+        "aws access key id": aws_key_id(),
         "aws secret access key": rand(40, B62 + "+/"),
         "slack bot token": f"xoxb-{rand(11, string.digits)}-{rand(12, string.digits)}-{rand(24)}",
         "stripe live key (js comment, a manual site)": "sk_live_" + rand(24),

@@ -43,7 +43,7 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 
 import pytest
 
-from tests.fakes import checksummed
+from tests.fakes import aws_key_id, checksummed
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = ROOT / "action.yml"
@@ -52,7 +52,6 @@ Content = Union[str, bytes]
 
 _ALNUM = string.ascii_letters + string.digits
 _B64 = _ALNUM + "+/"
-_B32 = string.ascii_uppercase + "234567"
 
 
 # -- secrets ---------------------------------------------------------------------------------
@@ -68,7 +67,7 @@ def _private_key() -> str:
 # kind -> generator of a random value of that shape (fake: random, never a live credential)
 SECRET_KINDS: dict[str, Callable[[], str]] = {
     "github": lambda: checksummed("ghp_", _random.choice),  # a valid checksum, as issued tokens have
-    "aws": lambda: "AKIA" + _pick(_B32, 16),
+    "aws": aws_key_id,  # structure-valid: never dropped as filler by chance
     "private-key": _private_key,
 }
 

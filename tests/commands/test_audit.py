@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -16,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, git
+from tests.fakes import aws_key_id
 
 N_REPOS = 20
 
 
 def fake_key() -> str:
-    return "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+    return aws_key_id()
 
 
 def make_repo(path: Path, files: dict[str, str]) -> Path:

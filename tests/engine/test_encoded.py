@@ -13,10 +13,11 @@ from scanner.config import Config
 from scanner.engine import Engine, encoded
 from scanner.models import Chunk
 from tests.conftest import IDENTITY
+from tests.fakes import aws_key_id
 
 
 def fake_aws_key() -> str:
-    return "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+    return aws_key_id()
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,10 @@ KEY3 = "AKIAT4RN6WJD2QXC7VHY"
 
 
 def fake_aws_key() -> str:
-    """A random AWS-shaped key id, made up at run time (never a real credential)."""
-    import secrets
+    """A random AWS key id, made up at run time (never a real credential)."""
+    from tests.fakes import aws_key_id
 
-    return "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+    return aws_key_id()
 
 
 def h(value: str) -> str:

@@ -16,6 +16,7 @@ from scanner.verify.jobs import Job
 from scanner.verify.providers.aws import AWS, endpoint
 from tests.conftest import IDENTITY
 from tests.motoserver import moto_server
+from tests.fakes import aws_key_id
 
 B64ISH = string.ascii_letters + string.digits + "/+"
 
@@ -34,7 +35,7 @@ def iam_key(tmp_path_factory):
 
 
 def random_pair() -> tuple[str, str]:
-    return ("AKIA" + "".join(secrets.choice(string.ascii_uppercase + "234567") for _ in range(16)),
+    return (aws_key_id(),
             "".join(secrets.choice(B64ISH) for _ in range(40)))
 
 
