@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
@@ -71,11 +70,13 @@ def _clone_dir(spec: RepoSpec) -> Path:
 def _git(args: list[str]) -> None:
     import os
 
+    from scanner.sources.git import git
+
     # Never a credential prompt: a unit runs unattended, on this machine or a worker.
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    proc = subprocess.run(["git", *args], capture_output=True, text=True, timeout=3600, env=env)
+    proc = git(".", args, env=env, timeout=3600)
     if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["git failed"])[-1]
+        last = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["git failed"])[-1]
         raise LeakstopError(f"git {args[0] if args[0] != '--git-dir' else args[2]}: {_no_userinfo(last)[:200]}")
 
 
@@ -106,7 +107,8 @@ def audit_one(spec: RepoSpec) -> RepoResult:
     from scanner.config import load_config
     from scanner.engine import Engine
     from scanner.identity import resolve_identity
-    from scanner.sources.history import HistoryOptions, open_repo
+    from scanner.sources.git import open_repo
+    from scanner.sources.history import HistoryOptions
     from scanner.sources.history_state import run_history
 
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from scanner.errors import LeakstopError
+from scanner.sources.git import find_work_tree
 
 CONFIG_NAME = ".leakstop.yaml"
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
@@ -150,15 +151,6 @@ def format_size(n: int) -> str:
     return f"{n} bytes"
 
 
-def find_repo_root(start: Path) -> Optional[Path]:
-    """The enclosing git work tree, found by walking up (no subprocess: the hook must be fast)."""
-    start = start.resolve()
-    for d in (start, *start.parents):
-        if os.path.exists(d / ".git"):  # os.path: an unsearchable parent is "no", not an error
-            return d
-    return None
-
-
 def load_config(explicit: Optional[Path], start: Path) -> Config:
     """Read ``--config FILE`` if given, else ``.leakstop.yaml`` at the repository root."""
     if explicit is not None:
@@ -166,7 +158,7 @@ def load_config(explicit: Optional[Path], start: Path) -> Config:
         if not os.path.isfile(path):
             raise LeakstopError(f"{path}: configuration file not found")
     else:
-        root = find_repo_root(start if start.is_dir() else start.parent) or (start if start.is_dir() else start.parent)
+        root = find_work_tree(start if start.is_dir() else start.parent) or (start if start.is_dir() else start.parent)
         path = root / CONFIG_NAME
         if not os.path.isfile(path):
             return Config()
@@ -192,15 +184,3 @@ def read_config(data: bytes, path: Path) -> Config:
     except RecursionError:
         raise LeakstopError(f"{path}: invalid YAML (nested too deeply)") from None
     return parse_config(doc, path)
-
-
-def git_toplevel(path: Path) -> Optional[Path]:
-    import subprocess
-
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return None
-    return Path(out.stdout.strip()) if out.returncode == 0 else None

@@ -19,14 +19,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
 from pathlib import Path
 from typing import Mapping, Optional
 
-from scanner.config import Config, find_repo_root
+from scanner.config import Config
 from scanner.errors import LeakstopError
 from scanner.fsutil import atomic_write, write_new
 from scanner.models import Identity
+from scanner.sources.git import common_git_dir, git
 
 ENV_KEY = "LEAKSTOP_FINGERPRINT_KEY"
 CACHE_NAME = "identity.json"
@@ -49,33 +49,6 @@ def resolve_identity(config: Config, start: Optional[Path] = None, git_dir: Opti
     return user_identity(env)
 
 
-def common_git_dir(start: Path) -> Optional[Path]:
-    """The git directory shared by all work trees of the repository holding ``start`` (found
-    without running git: the hook must stay fast)."""
-    try:
-        root = find_repo_root(start if os.path.isdir(start) else start.parent)
-    except OSError:  # a name too long, a loop: no repository to speak of
-        return None
-    if root is None:
-        return None
-    dot = root / ".git"
-    if os.path.isdir(dot):
-        return dot
-    try:  # a linked work tree or a submodule: "gitdir: <path>"
-        text = dot.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not text.startswith("gitdir:"):
-        return None
-    gitdir = Path(text[len("gitdir:"):].strip())
-    gitdir = gitdir if gitdir.is_absolute() else root / gitdir
-    try:
-        common = (gitdir / "commondir").read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return gitdir
-    return (gitdir / common).resolve()
-
-
 def root_commit(git_dir: Path) -> Optional[str]:
     """The oldest root commit reachable from HEAD (cached), or None: no commits yet, a shallow
     clone (its roots are cut-off points, not the history's) or no git."""
@@ -89,11 +62,11 @@ def root_commit(git_dir: Path) -> Optional[str]:
     if (git_dir / "shallow").exists():
         return None
     try:
-        out = subprocess.run(["git", f"--git-dir={git_dir}", "log", "--max-parents=0", "--format=%ct %H", "HEAD"],
-                             capture_output=True, text=True, check=False)
-    except OSError:
+        out = git(".", ["log", "--max-parents=0", "--format=%ct %H", "HEAD"], pre=[f"--git-dir={git_dir}"])
+    except LeakstopError:  # no git
         return None
-    roots = sorted((int(t), sha) for t, sha in (line.split() for line in out.stdout.splitlines() if line.strip()))
+    lines = out.stdout.decode("utf-8", "replace").splitlines()
+    roots = sorted((int(t), sha) for t, sha in (line.split() for line in lines if line.strip()))
     if out.returncode != 0 or not roots:
         return None
     root = roots[0][1]

@@ -9,12 +9,11 @@ from typing import Optional
 
 import click
 
-from scanner.commands.common import writable
+from scanner.commands.common import engine_option, writable
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS
 
 _CONFIG = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                        help="Configuration file (default: .leakstop.yaml at the repository root).")
-_ENGINE = click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
 
 
 def _default_file(path: str) -> Path:
@@ -45,7 +44,7 @@ def baseline() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=writable,
               help="Baseline file to write (default: PATH/.leakstop-baseline.json).")
 @_CONFIG
-@_ENGINE
+@engine_option
 def create(path: str, output: Optional[Path], config_path: Optional[Path], engine: Optional[str]) -> int:
     """Scan PATH and write every finding to the baseline (values are never stored)."""
     from scanner.baseline import create_baseline
@@ -64,7 +63,7 @@ def create(path: str, output: Optional[Path], config_path: Optional[Path], engin
               help="Baseline file (default: PATH/.leakstop-baseline.json).")
 @click.option("--prune", is_flag=True, help="Rewrite the baseline without its stale entries.")
 @_CONFIG
-@_ENGINE
+@engine_option
 def check(path: str, baseline_file: Optional[Path], prune: bool, config_path: Optional[Path], engine: Optional[str]) -> int:
     """List baseline entries that no longer match any finding (exit 1 when there are some)."""
     from scanner.baseline import load_baseline
@@ -90,7 +89,7 @@ def check(path: str, baseline_file: Optional[Path], prune: bool, config_path: Op
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path),
               help="Folder the detect-secrets file names are relative to (default: the input's folder).")
 @_CONFIG
-@_ENGINE
+@engine_option
 def import_(secrets_baseline: Path, output: Optional[Path], root: Optional[Path], config_path: Optional[Path],
             engine: Optional[str]) -> int:
     """Convert a detect-secrets baseline (.secrets.baseline) by re-scanning the files it names."""

@@ -74,6 +74,22 @@ def output_options(command: str) -> Callable:
     return wrap
 
 
+def _backend(ctx, param, value: Optional[str]) -> Optional[str]:
+    """``--engine``: "auto" or a key of the engine's ``BACKENDS`` registry (read only when the
+    option is given: the registry's module loads the engine, which the hook defers)."""
+    if value is None or value == "auto":
+        return value
+    from scanner.engine.backends import BACKENDS
+
+    if value not in BACKENDS:
+        raise click.BadParameter(f"{value!r} is not one of {', '.join(['auto', *BACKENDS])}")
+    return value
+
+
+# Which multi-pattern backend the engine uses (hidden: for tests and measurements).
+engine_option = click.option("--engine", default=None, hidden=True, metavar="NAME", callback=_backend)
+
+
 def verify_options(fn: Callable) -> Callable:
     """--verify, --only-verified, --verify-timeout (scanner.verify; off by default)."""
     fn = click.option("--verify-timeout", type=click.FloatRange(min=0.1, max=3600), default=20.0, show_default=True,

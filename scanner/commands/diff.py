@@ -13,7 +13,7 @@ from typing import Optional
 
 import click
 
-from scanner.commands.common import next_steps, output_options, summary, verify_choice, verify_options
+from scanner.commands.common import engine_option, next_steps, output_options, summary, verify_choice, verify_options
 
 
 @click.command()
@@ -27,7 +27,7 @@ from scanner.commands.common import next_steps, output_options, summary, verify_
               help="Where the configuration and baseline come from: the base commit (default for a range), "
                    "the head commit (the index with --staged), or the work tree (default with --staged).")
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip blobs larger than this (default 10MB).")
-@click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
+@engine_option
 @verify_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
 def diff(revs: Optional[str], staged: bool, config_path, min_confidence, fmt, output, baseline, repo: str, merges: bool,
@@ -71,7 +71,7 @@ def diff(revs: Optional[str], staged: bool, config_path, min_confidence, fmt, ou
         findings, rules, identity = _scan(source, config, repo_path)
     findings, below = judge(findings, config.min_confidence)
     if settings.baseline is not None and findings:
-        from scanner.sources.diff import toplevel
+        from scanner.sources.git import toplevel
 
         findings = settings.baseline.new_findings(findings, toplevel(repo_path))
     st = source.stats
@@ -117,11 +117,11 @@ def _settings(source, mode: str, config_path: Optional[Path], baseline: Optional
     import tempfile
 
     from scanner.gitconfig import diff_settings
-    from scanner.sources.diff import BlobReader, toplevel
+    from scanner.sources.git import CatFile, toplevel
 
     rng = getattr(source, "range", None)
     base, head = (rng.base, rng.head) if rng is not None else ("HEAD", "")
-    reader = BlobReader(repo)
+    reader = CatFile(repo)
     stack.callback(reader.close)
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="leakstop-")))
     return diff_settings(mode, toplevel(repo), base, head, config_path, baseline, reader, workdir)

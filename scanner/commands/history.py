@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scanner.commands.common import MAX_JOBS, next_steps, output_options, summary, verify_choice, verify_options
+from scanner.commands.common import engine_option, MAX_JOBS, next_steps, output_options, summary, verify_choice, verify_options
 
 
 @click.command()
@@ -24,7 +24,7 @@ from scanner.commands.common import MAX_JOBS, next_steps, output_options, summar
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this gitignore-style glob (repeatable).")
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip blobs larger than this (default 10MB).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when it is a terminal).")
-@click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
+@engine_option
 @verify_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary or notes on stderr.")
 def history(repo, config_path, min_confidence, fmt, output, baseline, all_refs, branches, since, incremental, jobs,
@@ -35,10 +35,11 @@ def history(repo, config_path, min_confidence, fmt, output, baseline, all_refs, 
     commits and paths it appears in, and whether it is still present at HEAD.
     """
     from scanner.baseline import load_baseline
-    from scanner.config import git_toplevel, load_config, parse_size
+    from scanner.config import load_config, parse_size
     from scanner.engine import Engine
     from scanner.pipeline import check_complete, judged, report, verify_step
-    from scanner.sources.history import HistoryOptions, open_repo, resolve_branch, resolve_commit
+    from scanner.sources.git import open_repo, toplevel_or_none
+    from scanner.sources.history import HistoryOptions, resolve_branch, resolve_commit
     from scanner.progress import bar_delay
     from scanner.sources.history_state import run_history
 
@@ -69,7 +70,7 @@ def history(repo, config_path, min_confidence, fmt, output, baseline, all_refs, 
     result = run_history(repo, eng, options, info, incremental=incremental)
     outcome = judged(result.findings, result.stats.as_dict(), config.min_confidence)
     if bl:
-        outcome.findings = bl.new_findings(outcome.findings, git_toplevel(Path(repo)))
+        outcome.findings = bl.new_findings(outcome.findings, toplevel_or_none(repo))
     verify_step(outcome, checks, eng.identity, config)
     rc = report(outcome, "history", fmt, output, eng.rules, identity=eng.identity, style=style)
     if not quiet:

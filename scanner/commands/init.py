@@ -69,13 +69,13 @@ repos:
 @click.option("--force", is_flag=True, help=f"Overwrite an existing {CONFIG_NAME}.")
 def init(repo: str, force: bool) -> int:
     """Write a commented .leakstop.yaml and print how to install the hook and the CI gate."""
-    from scanner.config import git_toplevel
+    from scanner.sources.git import toplevel_or_none
     from scanner.errors import LeakstopError
     from scanner.fsutil import atomic_write
 
     if not Path(repo).is_dir():
         raise LeakstopError(f"{repo}: no such directory")
-    top = git_toplevel(Path(repo)) or Path(repo)
+    top = toplevel_or_none(repo) or Path(repo)
     target = top / CONFIG_NAME
     if target.exists() and not force:
         raise LeakstopError(f"{target}: already exists (--force to overwrite)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from scanner.commands.common import writable
+from scanner.commands.common import engine_option, writable
 from scanner.remediate.stores import STORES
 
 
@@ -43,7 +43,7 @@ from scanner.remediate.stores import STORES
               help="With --apply: refuse if any file changed since this saved plan.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Dry-run plan format.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
-@click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
+@engine_option
 def remediate(path, project, env, from_report, do_apply, backend, region, kms_key_id, overwrite, rotation_lambda_arn,
               rotate_after_days, owner, tags, read_roles, emit, output_dir, save_plan, reviewed_plan, fmt, config_path,
               engine) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scanner.commands.common import MAX_JOBS, next_steps, output_options, summary, verify_choice, verify_options
+from scanner.commands.common import engine_option, MAX_JOBS, next_steps, output_options, summary, verify_choice, verify_options
 
 
 @click.command()
@@ -17,7 +17,7 @@ from scanner.commands.common import MAX_JOBS, next_steps, output_options, summar
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip files larger than this (default 10MB).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1, max=MAX_JOBS), default=None,
               help="Worker processes for large trees (default: one per core).")
-@click.option("--engine", type=click.Choice(["auto", "hyperscan", "keywords"]), default=None, hidden=True)
+@engine_option
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr for a long scan (default: when stderr is a terminal).")
 @verify_options

@@ -13,6 +13,7 @@ import pickle
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
+from scanner.errors import LeakstopError
 from scanner.rules import Rule
 
 
@@ -37,7 +38,7 @@ class KeywordBackend:
 
     name = "keywords"
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], cache_dir: Path | None = None) -> None:
         self._always = {i for i, r in enumerate(rules) if not r.keywords}
         self._by_keyword: dict[bytes, list[int]] = {}
         for i, rule in enumerate(rules):
@@ -251,9 +252,11 @@ def make_backend(name: str, rules: Sequence[Rule], cache_dir: Path | None) -> Ba
             name = "keywords"
         else:
             name = "hyperscan"
-    if name == "hyperscan" and rules:
-        return HyperscanBackend(rules, cache_dir)
-    return KeywordBackend(rules)
+    if name not in BACKENDS:
+        raise LeakstopError(f"unknown engine backend '{name}' (choose from auto, {', '.join(BACKENDS)})")
+    if not rules:  # nothing to compile
+        name = "keywords"
+    return BACKENDS[name](rules, cache_dir)
 
 
 def cache_dir() -> Path | None:

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional, TextIO
 
-from scanner.config import Config, git_toplevel
+from scanner.config import Config
 from scanner.errors import LeakstopError
 from scanner.models import Finding, Identity
+from scanner.sources.git import toplevel_or_none
 from scanner.remediate import history
 from scanner.remediate.apply import ApplyResult, apply_plan
 from scanner.remediate.complete import remaining, search_root
@@ -99,7 +100,7 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     journal = Journal(base / s.output_dir / JOURNAL_NAME, req.identity.key_id)
     plan = make_plan(findings, s, store, base, req.identity, known=journal.known_names(s.backend))
     plan.skipped = [f"{sk}: outside {req.path}" for sk in skipped]
-    repo_root = git_toplevel(Path(req.path).resolve())  # the repository holding PATH, wherever we run
+    repo_root = toplevel_or_none(Path(req.path).resolve())  # the repository holding PATH, wherever we run
     history.annotate(plan.items, base, repo_root)
     if req.reviewed_plan is not None:
         _check_reviewed(plan, req.reviewed_plan)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +30,8 @@ from typing import Iterable, Iterator, Optional, Sequence
 from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, CommitInfo, Finding
+from scanner.sources.git import (CatFile, failure, find_work_tree, git, not_a_repository,
+                                work_tree_git_dir)
 from scanner.sources.textify import BINARY, TEXT, sniff, textify
 from scanner.sources.windows import STREAMED_NAMES, stream_chunks, streamed_note
 
@@ -220,73 +221,8 @@ def parse_log(data: bytes) -> list[tuple[CommitInfo, list[FileChange]]]:
 
 
 # -- reading blobs ---------------------------------------------------------------------------
-class BlobReader:
-    """One ``git cat-file --batch`` process; blobs over the size limit are skipped unread, or
-    read in pieces (:meth:`piece`) when the caller asks to stream them."""
-
-    def __init__(self, repo: Path | str) -> None:
-        self._proc: Optional[subprocess.Popen] = None
-        self._repo = str(repo)
-        self._left = 0  # bytes of a streamed blob not read yet (and its trailing newline)
-
-    def read(self, sha: str, limit: int, stream: bool = False) -> tuple[str, Optional[bytes]]:
-        """("ok", data) or ("missing"|"too large", None); with ``stream``, a blob over the limit
-        is ("stream", None) and its bytes come from :meth:`piece` (the rest is skipped at the
-        next read)."""
-        self._skip_rest()
-        if self._proc is None:
-            self._proc = subprocess.Popen(
-                ["git", "-C", self._repo, "cat-file", "--batch"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            )
-        stdin, stdout = self._proc.stdin, self._proc.stdout
-        assert stdin and stdout
-        stdin.write(sha.encode() + b"\n")
-        stdin.flush()
-        parts = stdout.readline().split()
-        if len(parts) == 3 and parts[1] != b"blob":  # e.g. a "rev:path" naming a directory
-            stdout.read(int(parts[2]) + 1)
-            return "missing", None
-        if len(parts) != 3:
-            return "missing", None
-        size = int(parts[2])
-        if size > limit:
-            self._left = size + 1
-            if stream:
-                return "stream", None
-            self._skip_rest()
-            return "too large", None
-        data = stdout.read(size)
-        stdout.read(1)
-        return "ok", data
-
-    def piece(self, n: int) -> bytes:
-        """Up to ``n`` more bytes of the blob being streamed; b"" at its end."""
-        if self._left <= 1:
-            self._skip_rest()
-            return b""
-        assert self._proc is not None and self._proc.stdout
-        got = self._proc.stdout.read(min(n, self._left - 1, 1 << 20)) or b""
-        self._left = self._left - len(got) if got else 0
-        return got
-
-    def _skip_rest(self) -> None:
-        """Drain what is left of a blob over the limit (and its newline) without keeping it."""
-        while self._left > 0:
-            assert self._proc is not None and self._proc.stdout
-            got = self._proc.stdout.read(min(self._left, 1 << 20))
-            self._left = self._left - len(got) if got else 0
-
-    def close(self) -> None:
-        if self._proc is not None:
-            if self._proc.stdin:
-                self._proc.stdin.close()
-            self._proc.wait()
-            self._proc = None
-
-
 def _chunks(
-    changes: Sequence[FileChange], reader: BlobReader, limit: int, stats: DiffStats,
+    changes: Sequence[FileChange], reader: CatFile, limit: int, stats: DiffStats,
     commit: Optional[CommitInfo] = None,
 ) -> Iterator[Chunk]:
     for ch in changes:
@@ -317,7 +253,7 @@ def _chunks(
         yield Chunk(path=where, data=text, lines=lines, commit=commit, blob=ch.blob, binary=kind == BINARY)
 
 
-def _streamed(ch: FileChange, where: str, reader: BlobReader, stats: DiffStats,
+def _streamed(ch: FileChange, where: str, reader: CatFile, stats: DiffStats,
               commit: Optional[CommitInfo]) -> Iterator[Chunk]:
     """A blob over the size limit, scanned in windows: a gate has no size to slip past. Its
     added lines are git's when it is text; decoded or binary content is reported whole (telling
@@ -340,7 +276,7 @@ def _streamed(ch: FileChange, where: str, reader: BlobReader, stats: DiffStats,
     stats.bytes += nbytes[0]
 
 
-def _read_all(reader: BlobReader, blobs: Iterable[str], limit: int) -> list[bytes]:
+def _read_all(reader: CatFile, blobs: Iterable[str], limit: int) -> list[bytes]:
     return [data for data in (reader.read(b, limit)[1] for b in blobs) if data is not None]
 
 
@@ -350,7 +286,7 @@ def added_lines(new: bytes, olds: Sequence[bytes]) -> frozenset[int]:
     return frozenset(n for n, line in enumerate(new.split(b"\n"), 1) if line not in seen)
 
 
-def hidden(changes: Iterable[FileChange], reader: BlobReader, limit: int) -> list[FileChange]:
+def hidden(changes: Iterable[FileChange], reader: CatFile, limit: int) -> list[FileChange]:
     """The changes git showed as "Binary files differ" whose blob is text by leakstop's own test:
     a ``.gitattributes`` line (``-diff``, ``binary``, a macro, a diff driver) hid their lines, and
     whoever commits a file can commit that line with it."""
@@ -384,45 +320,14 @@ def pathspecs(changes: Iterable[FileChange]) -> list[bytes]:
 
 
 # -- sources ---------------------------------------------------------------------------------
-def _git(repo: Path | str, args: Sequence[str | bytes], pre: Sequence[str] = ()) -> subprocess.CompletedProcess:
-    """Run git in ``repo`` (``pre``: options before the subcommand, e.g. --literal-pathspecs)."""
-    try:
-        return subprocess.run(["git", "-C", str(repo), *pre, *args], capture_output=True, check=False)
-    except FileNotFoundError:
-        raise LeakstopError("git is not installed or not on PATH") from None
-
-
-def _fatal(proc: subprocess.CompletedProcess) -> str:
-    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-    msg = next((m for m in lines if m.startswith(("fatal:", "error:"))), lines[0] if lines else "git failed")
-    return msg.removeprefix("fatal: ").removeprefix("error: ")
-
-
-def _not_repo(repo: Path | str, proc: subprocess.CompletedProcess) -> None:
-    msg = _fatal(proc)
-    if "not a git repository" in msg:
-        raise LeakstopError(f"{repo}: not a git repository")
-
-
 def merge_heads(repo: Path | str) -> list[str]:
     """The commits being merged into HEAD (``MERGE_HEAD``), read from the git directory without a
     git process (the hook's budget); [] when no merge is in progress or it cannot tell."""
-    from scanner.config import find_repo_root
-
     env = os.environ.get("GIT_DIR")
-    if env:
-        git_dir = Path(env)
-    else:
-        top = find_repo_root(Path(repo))
-        if top is None:
-            return []
-        git_dir = top / ".git"
-        if git_dir.is_file():  # a linked worktree or submodule: "gitdir: <path>"
-            try:
-                pointer = git_dir.read_text(encoding="utf-8", errors="replace").strip()
-            except OSError:
-                return []
-            git_dir = top / pointer.removeprefix("gitdir:").strip()
+    top = None if env else find_work_tree(Path(repo))
+    git_dir = Path(env) if env else work_tree_git_dir(top) if top is not None else None
+    if git_dir is None:
+        return []
     try:
         text = (git_dir / "MERGE_HEAD").read_text(encoding="ascii", errors="replace")
     except OSError:
@@ -449,7 +354,7 @@ class StagedSource:
             self._merge = []
             heads = merge_heads(self.repo)
             if heads:
-                tree = _git(self.repo, ["write-tree"])  # fails on unresolved conflicts: plain diff
+                tree = git(self.repo, ["write-tree"])  # fails on unresolved conflicts: plain diff
                 if tree.returncode == 0:
                     self._merge = [tree.stdout.decode().strip(), "HEAD", *heads]
         return ["-c", *self._merge] if self._merge else ["--cached"]
@@ -459,20 +364,20 @@ class StagedSource:
         ``paths``: only those)."""
         # No HEAD yet (unborn branch): git diff --cached compares with the empty tree itself.
         args = ["diff", "--raw", "-p", "-U0", "-z", *_COMMON, *self._merge_args(), *(["--text"] if text else [])]
-        proc = _git(self.repo, [*args, "--", *paths] if paths else args, pre=["--literal-pathspecs"] if paths else [])
+        proc = git(self.repo, [*args, "--", *paths] if paths else args, pre=["--literal-pathspecs"] if paths else [])
         if proc.returncode != 0:
             # Outside a repository git diff turns into --no-index and rejects --cached; ask git
             # only now, so the hook's normal path stays at two processes.
-            check = _git(self.repo, ["rev-parse", "--git-dir"])
+            check = git(self.repo, ["rev-parse", "--git-dir"])
             if check.returncode != 0:
-                _not_repo(self.repo, check)
-            raise LeakstopError(f"git diff --cached: {_fatal(proc)}")
+                not_a_repository(self.repo, check)
+            raise LeakstopError(f"git diff --cached: {failure(proc)}")
         out = proc.stdout
         raw, pos = parse_raw(out)
         return pair(raw, parse_patch(out[pos + 1 :]))  # a NUL separates raw records from the patch
 
     def __iter__(self) -> Iterator[Chunk]:
-        reader = BlobReader(self.repo)
+        reader = CatFile(self.repo)
         try:
             changes = self.changes()
             # A third git process only when git called a text file binary.
@@ -529,9 +434,9 @@ class RangeSource:
         if text:
             args.append("--text")
         pre = ["--literal-pathspecs"] if paths else []
-        proc = _git(self.repo, [*args, *revs, "--", *paths], pre=pre)
+        proc = git(self.repo, [*args, *revs, "--", *paths], pre=pre)
         if proc.returncode != 0:
-            raise LeakstopError(f"git log {self.range.label}: {_fatal(proc)}")
+            raise LeakstopError(f"git log {self.range.label}: {failure(proc)}")
         return proc.stdout
 
     def _walk(self) -> list[str]:
@@ -554,7 +459,7 @@ class RangeSource:
                 for info, chs in commits]
 
     def __iter__(self) -> Iterator[Chunk]:
-        reader = BlobReader(self.repo)
+        reader = CatFile(self.repo)
         try:
             commits = self.commits()
             hid = [(info.sha, c) for info, chs in commits for c in hidden(chs, reader, self.max_file_size)]
@@ -580,16 +485,8 @@ def first_occurrences(findings: Sequence[Finding]) -> list[Finding]:
     return out
 
 
-def toplevel(repo: Path | str) -> Path:
-    proc = _git(repo, ["rev-parse", "--show-toplevel"])
-    if proc.returncode != 0:
-        _not_repo(repo, proc)
-        raise LeakstopError(f"{repo}: {_fatal(proc)}")
-    return Path(proc.stdout.decode("utf-8", "surrogateescape").rstrip("\n"))
-
-
 def _is_shallow(repo: Path | str) -> bool:
-    proc = _git(repo, ["rev-parse", "--is-shallow-repository"])
+    proc = git(repo, ["rev-parse", "--is-shallow-repository"])
     return proc.stdout.strip() == b"true"
 
 
@@ -597,11 +494,11 @@ def _commit(repo: Path | str, rev: str, role: str) -> str:
     """The full sha of ``rev`` as a commit, or a one-line error saying why not."""
     if rev.startswith("-"):
         raise LeakstopError(f"invalid revision '{rev}'")
-    proc = _git(repo, ["rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}"])
+    proc = git(repo, ["rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}"])
     if proc.returncode == 0:
         return proc.stdout.decode().strip()
-    if _git(repo, ["rev-parse", "-q", "--verify", "HEAD"]).returncode != 0:
-        head = _git(repo, ["symbolic-ref", "-q", "--short", "HEAD"]).stdout.decode().strip() or "HEAD"
+    if git(repo, ["rev-parse", "-q", "--verify", "HEAD"]).returncode != 0:
+        head = git(repo, ["symbolic-ref", "-q", "--short", "HEAD"]).stdout.decode().strip() or "HEAD"
         raise LeakstopError(f"branch '{head}' has no commits yet (unborn branch): nothing to diff")
     if _is_shallow(repo):
         raise LeakstopError(
@@ -616,17 +513,17 @@ def resolve_range(repo: Path | str, spec: str) -> Range:
 
     A BASE of 40 zeros (GitHub's ``before`` on a branch's first push) means "everything
     reachable from HEAD"."""
-    proc = _git(repo, ["rev-parse", "--git-dir"])
+    proc = git(repo, ["rev-parse", "--git-dir"])
     if proc.returncode != 0:
-        _not_repo(repo, proc)
-        raise LeakstopError(f"{repo}: {_fatal(proc)}")
+        not_a_repository(repo, proc)
+        raise LeakstopError(f"{repo}: {failure(proc)}")
     spec = spec.strip()
     if not spec or spec.count("..") > 1 or "...." in spec:
         raise LeakstopError(f"invalid range '{spec}' (use BASE..HEAD, BASE...HEAD or one commit)")
     if "..." in spec:
         base, head = spec.split("...", 1)
         b, h = _commit(repo, base or "HEAD", "base"), _commit(repo, head or "HEAD", "head")
-        mb = _git(repo, ["merge-base", b, h])
+        mb = git(repo, ["merge-base", b, h])
         if mb.returncode != 0:
             raise LeakstopError(f"'{base}' and '{head}' have no common ancestor")
         return Range((h, "^" + mb.stdout.decode().strip()), spec, base=b, head=h)
@@ -638,5 +535,5 @@ def resolve_range(repo: Path | str, spec: str) -> Range:
         b = _commit(repo, base or "HEAD", "base")
         return Range((h, "^" + b), spec, base=b, head=h)
     c = _commit(repo, spec, "commit")
-    parent = _git(repo, ["rev-parse", "-q", "--verify", f"{c}^1"])
+    parent = git(repo, ["rev-parse", "-q", "--verify", f"{c}^1"])
     return Range((c,), spec, single=True, base=parent.stdout.decode().strip() or None, head=c)

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
-from scanner.config import find_repo_root, format_size
+from scanner.config import format_size
 from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk
 from scanner.sources.archives import Limits, expand
+from scanner.sources.git import find_work_tree
 from scanner.sources.textify import BINARY, TEXT, textify
 from scanner.sources.windows import STREAMED_NAMES, stream_chunks, streamed_note
 
@@ -221,7 +222,7 @@ class FileSource:
             # .gitignore files above the starting directory, up to the repository root, apply too.
             root = root.rstrip("/") or "/"
             real_root = Path(root).resolve()
-            top = find_repo_root(real_root)
+            top = find_work_tree(real_root)
             if top is not None:
                 ancestors = [d for d in real_root.parents if d == top or top in d.parents]
                 for d in reversed(ancestors):

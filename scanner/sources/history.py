@@ -20,7 +20,6 @@ Design (measured against the patch-based alternative in docs/history.md):
 from __future__ import annotations
 
 import collections
-import fcntl
 import multiprocessing
 import os
 import subprocess
@@ -36,22 +35,12 @@ from scanner.display import display_bytes
 from scanner.errors import LeakstopError, describe_bug
 from scanner.models import Chunk, CommitInfo, Finding, Redactor
 from scanner.sources.textify import BINARY, TEXT, textify
-from scanner.sources.gitobjects import run_git
+from scanner.sources.git import CatFile, RepoInfo, grow_pipe, open_repo, run_git
 
 GITLINK = "160000"
 TOO_LARGE_NAMES = 5  # paths named in the note about blobs skipped for their size
 BATCH = 256  # blobs per message to a worker: amortises queue pickling
 VERSION_BUDGET = 48 << 20  # bytes of earlier file versions each worker keeps to diff against
-_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
-
-
-@dataclass(frozen=True)
-class RepoInfo:
-    git_dir: Path
-    bare: bool
-    shallow: bool
-    head: Optional[str]  # None when HEAD is unborn
-    head_ref: Optional[str]  # e.g. refs/heads/main; None when detached
 
 
 @dataclass
@@ -91,30 +80,6 @@ class HistoryResult:
 
 
 # -- repository discovery ---------------------------------------------------------------------
-
-
-def open_repo(path: Path | str) -> RepoInfo:
-    """Check that ``path`` is a git repository (work tree or bare) and describe it."""
-    p = Path(path)
-    if not os.path.exists(p):
-        raise LeakstopError(f"{path}: no such directory")
-    if not os.path.isdir(p):
-        raise LeakstopError(f"{path}: not a directory")
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(p), "rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-shallow-repository"],
-            capture_output=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise LeakstopError("git is not installed or not on PATH") from None
-    if proc.returncode != 0:
-        raise LeakstopError(f"{path}: not a git repository")
-    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-    git_dir, bare, shallow = Path(lines[0]), lines[1] == "true", lines[2] == "true"
-    head = run_git(p, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False).strip().decode() or None
-    head_ref = run_git(p, ["symbolic-ref", "--quiet", "HEAD"], check=False).strip().decode() or None
-    return RepoInfo(git_dir, bare, shallow, head, head_ref)
 
 
 def resolve_commit(repo: Path | str, rev: str, what: str) -> str:
@@ -380,13 +345,6 @@ def _commit_header(tok: bytes) -> tuple[str, int]:
 # -- workers: one git cat-file --batch each --------------------------------------------------
 
 
-def _grow_pipe(fd: int) -> None:
-    try:  # fewer context switches between git and us; best effort (Linux only)
-        fcntl.fcntl(fd, _F_SETPIPE_SZ, 1 << 20)
-    except OSError:
-        pass
-
-
 def _worker(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> None:
     try:
         _work(repo, engine, max_size, inq, outq, baseline_hash)
@@ -397,14 +355,7 @@ def _worker(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> 
 
 def _work(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> None:
     """Read blobs named on ``inq`` through one cat-file process, scan them, report on ``outq``."""
-    proc = subprocess.Popen(
-        ["git", "-C", repo, "cat-file", "--batch", "--buffer"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        bufsize=1 << 20,
-    )
-    _grow_pipe(proc.stdout.fileno())
+    reader = CatFile(repo, buffered=True)
     pending: collections.deque = collections.deque()
     versions = VersionCache(VERSION_BUDGET)
 
@@ -412,14 +363,13 @@ def _work(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> No
         try:
             for batch in iter(inq.get, None):
                 pending.extend(batch)
-                proc.stdin.write(b"".join(name.encode() + b"\n" for name, _ in batch))
-            proc.stdin.close()
+                reader.request([name for name, _ in batch])
+            reader.end_requests()
         except (BrokenPipeError, OSError):
             pass
 
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
-    out = proc.stdout
     results: list = []
     counts = collections.Counter()
     decoded = collections.Counter()
@@ -427,39 +377,28 @@ def _work(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> No
     nbytes = 0
     done = 0
     while True:
-        header = out.readline()
-        if not header:
+        status, data, size = reader.next(max_size)
+        if status == "end":
             break
         name, path = pending.popleft()
-        parts = header.split()
-        if len(parts) != 3:
-            counts["missing"] += 1
+        if status == "missing":
             results.append((name, None))  # not read: the parent must not record it as scanned
-        else:
-            size = int(parts[2])
-            if parts[1] != b"blob":
-                _drain(out, size + 1)
-                counts["not a blob"] += 1
-            elif size > max_size:
-                _drain(out, size + 1)
-                counts["too large"] += 1
-                if len(too_large) < TOO_LARGE_NAMES:
-                    too_large.append(path)
-            else:
-                data = out.read(size)
-                out.read(1)
-                nbytes += size
-                counts["scanned"] += 1
-                found, kind = _scan_blob(engine, versions, Chunk(path=path, data=data, blob=name), baseline_hash)
-                if kind != TEXT:
-                    decoded[kind] += 1
-                if found:
-                    results.append((name, found))
+        elif status == "ok":
+            nbytes += size
+            status = "scanned"
+            found, kind = _scan_blob(engine, versions, Chunk(path=path, data=data, blob=name), baseline_hash)
+            if kind != TEXT:
+                decoded[kind] += 1
+            if found:
+                results.append((name, found))
+        elif status == "too large" and len(too_large) < TOO_LARGE_NAMES:
+            too_large.append(path)
+        counts[status] += 1
         done += 1
         if done >= BATCH:
             outq.put(("progress", done, nbytes, counts, results, decoded, too_large))
             results, counts, decoded, too_large, nbytes, done = [], collections.Counter(), collections.Counter(), [], 0, 0
-    proc.wait()
+    reader.close()
     outq.put(("progress", done, nbytes, counts, results, decoded, too_large))
     outq.put(("done",))
 
@@ -508,14 +447,6 @@ class VersionCache:
         while self._held > self.budget and self._by_path:
             _, old = self._by_path.popitem(last=False)
             self._held -= len(old.data)
-
-
-def _drain(stream, n: int) -> None:
-    while n > 0:
-        got = stream.read(min(n, 1 << 20))
-        if not got:
-            return
-        n -= len(got)
 
 
 # -- the scan ------------------------------------------------------------------------------
@@ -670,7 +601,7 @@ def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Option
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 bufsize=1 << 20)
-        _grow_pipe(proc.stdout.fileno())
+        grow_pipe(proc.stdout)
         try:  # git reads every revision before it prints anything, so this cannot block on stdout
             proc.stdin.write(log_input(tips, options.excludes))
             proc.stdin.close()

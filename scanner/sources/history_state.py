@@ -20,8 +20,8 @@ from typing import Optional
 from scanner import __version__
 from scanner.fsutil import atomic_write, read_json
 from scanner.models import CommitInfo, Finding
-from scanner.sources.history import HistoryOptions, HistoryResult, Prior, RepoInfo, scan_history
-from scanner.sources.gitobjects import run_git
+from scanner.sources.git import RepoInfo, run_git
+from scanner.sources.history import HistoryOptions, HistoryResult, Prior, scan_history
 
 STATE_VERSION = 2  # 2: findings carry their confidence and its signals
 

@@ -76,3 +76,26 @@ def test_cached_database_is_loaded_not_recompiled(tmp_path, monkeypatch):
     monkeypatch.setattr(HyperscanBackend, "_compile", no_compile)
     b = HyperscanBackend(aws, tmp_path)
     assert b.candidates(b"k = AKIAZ5QW2XHC7RJK3MNB") == {0}
+
+
+def test_backends_registry_is_what_the_engine_and_the_cli_read(monkeypatch, run_cli, tmp_path):
+    """A backend added to BACKENDS is built by name and offered by --engine; a name that is not
+    in the registry is a one-line usage error."""
+    from scanner.engine import backends
+
+    class Counting(backends.KeywordBackend):
+        name = "counting"
+        built = 0
+
+        def __init__(self, rules, cache_dir=None):
+            super().__init__(rules, cache_dir)
+            Counting.built += 1
+
+    monkeypatch.setitem(backends.BACKENDS, "counting", Counting)
+    assert Engine(Config(), rules=RULES, backend="counting", identity=IDENTITY).backend.name == "counting"
+    (tmp_path / "a.py").write_text("x = 1\n")
+    before = Counting.built
+    assert run_cli("scan", str(tmp_path), "--engine", "counting", "-q").code == 0
+    assert Counting.built > before
+    r = run_cli("scan", str(tmp_path), "--engine", "nosuch")
+    assert r.code == 2 and "'nosuch' is not one of auto, hyperscan, keywords, counting" in r.err

@@ -299,7 +299,7 @@ def test_attributes_do_not_hide_text_files(make_repo, attributes):
 
 def test_staged_runs_two_git_processes_without_hidden_files(make_repo, monkeypatch):
     """The hook's budget: one diff and one cat-file, a third process only for hidden files."""
-    import scanner.sources.diff as diff_mod
+    import scanner.sources.git as git_mod
 
     repo = make_repo()
     (repo / "a.py").write_text("a = 1\n")
@@ -308,7 +308,7 @@ def test_staged_runs_two_git_processes_without_hidden_files(make_repo, monkeypat
     git(repo, "add", "-A")
     calls = []
     real_popen = subprocess.Popen  # subprocess.run starts its process through Popen too
-    monkeypatch.setattr(diff_mod.subprocess, "Popen", lambda args, **kw: calls.append(args) or real_popen(args, **kw))
+    monkeypatch.setattr(git_mod.subprocess, "Popen", lambda args, **kw: calls.append(args) or real_popen(args, **kw))
     list(StagedSource(repo))
     assert len(calls) == 2, [c[3:5] for c in calls]
     (repo / ".gitattributes").write_text("*.py -diff\n")

@@ -10,7 +10,8 @@ import pytest
 
 from scanner.config import Config
 from scanner.errors import LeakstopError
-from scanner.sources.history import HistoryOptions, open_repo, resolve_branch, resolve_commit, scan_history
+from scanner.sources.git import open_repo
+from scanner.sources.history import HistoryOptions, resolve_branch, resolve_commit, scan_history
 from scanner.sources.history_state import run_history
 from tests.sources.history_helpers import IDENTITY, KEY1, KEY2, KEY3, Repo, fake_aws_key, small_engine
 
