@@ -127,51 +127,27 @@ def audit_one(spec: RepoSpec) -> RepoResult:
     return RepoResult(spec.name, findings, stats, error)
 
 
-# -- executors: where the units run ------------------------------------------------------------
+# -- where the units run: scanner.execute's local pool or Dask cluster -----------------------------
 
 
 def run_local(specs: Sequence[RepoSpec], jobs: int, done: Callable[[RepoResult], None]) -> list[RepoResult]:
     """Each repository in a process of a local pool (one process when ``jobs`` is 1)."""
-    if jobs <= 1 or len(specs) <= 1:
-        return [_tick(audit_one(s), done) for s in specs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from scanner.execute import map_local
 
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(specs)), mp_context=ctx) as pool:
-        return [_tick(r, done) for r in pool.map(audit_one, specs)]
+    return map_local(audit_one, specs, jobs, done)
 
 
 def run_cluster(specs: Sequence[RepoSpec], address: str, done: Callable[[RepoResult], None],
                 retries: int = 3) -> list[RepoResult]:
     """Each repository as a task on an existing Dask distributed cluster. A worker lost mid-run
     has its tasks run again on another (``retries``); results are put back in the given order."""
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise LeakstopError("--cluster needs Dask distributed: pip install 'leakstop[cluster]'") from None
-    try:
-        client = Client(address, timeout="20s")  # as_completed reads the default client
-    except (OSError, TimeoutError) as exc:
-        raise LeakstopError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-    try:
-        futures = client.map(audit_one, list(specs), pure=False, retries=retries)
-        index = {f.key: i for i, f in enumerate(futures)}
-        results: list[Optional[RepoResult]] = [None] * len(specs)
-        for fut in as_completed(futures):
-            i = index[fut.key]
-            try:
-                results[i] = _tick(fut.result(), done)
-            except Exception as exc:  # the task itself failed on every try (e.g. workers lost)
-                results[i] = _tick(RepoResult(specs[i].name, error=f"failed on the cluster: {type(exc).__name__}"), done)
-        return [r for r in results if r is not None]
-    finally:
-        client.close()
+    from scanner.execute import map_cluster
+
+    return map_cluster(audit_one, specs, address, done, _failed_on_cluster, retries)
 
 
-def _tick(result: RepoResult, done: Callable[[RepoResult], None]) -> RepoResult:
-    done(result)
-    return result
+def _failed_on_cluster(spec: RepoSpec, exc: BaseException) -> RepoResult:
+    return RepoResult(spec.name, error=f"failed on the cluster: {type(exc).__name__}")
 
 
 def merged(results: Iterable[RepoResult]) -> tuple[list[Finding], dict]:

@@ -1,19 +1,20 @@
-"""Glue shared by the scanning subcommands: build the engine, run a source through it, filter by
-baseline, write the report, and turn the result into an exit code."""
+"""Glue shared by the scanning subcommands: run a source through the executor, filter by baseline,
+verify, write the report, and turn the result into an exit code."""
 
 from __future__ import annotations
 
-import itertools
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from scanner.config import Config
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, LeakstopError
-from scanner.models import Chunk, Finding
+from scanner.models import Finding
 from scanner.report import ReportContext, Style, write_report
+
+if TYPE_CHECKING:
+    from scanner.sources.base import Source
 
 
 @dataclass
@@ -23,58 +24,38 @@ class Outcome:
     notes: list[str] = field(default_factory=list)  # said on stderr, before the summary line
 
 
-def scan_chunks(engine, chunks: Iterable[Chunk]) -> list[Finding]:
-    out: list[Finding] = []
-    for chunk in chunks:
-        out.extend(engine.scan(chunk))
-    return out
+def run_source(source: "Source", engine, jobs: int = 1, progress: Optional[float] = None, desc: str = "",
+               max_file_size: Optional[int] = None) -> Outcome:
+    """Execute ``source`` (scanner.execute) and gather its report's findings, stats and notes.
+    ``progress``: a bar of units scanned on stderr after this delay (scanner.progress.bar_delay);
+    ``max_file_size``: the limit the notes about sizes name."""
+    from scanner.execute import execute
+    from scanner.progress import progress_bar
 
-
-# CPU seconds this process scans before the rest of a walk goes to worker processes. Workers
-# cost a fork each and about half as much CPU again per file (the walk's refs and the findings
-# cross processes); a walk done within this never pays that (the pre-commit case, and a 48 MB
-# tree of small files that one process scans in 0.6 s), a longer one is split for its rest.
-SERIAL_CPU_SECONDS = 0.5
+    bar = progress_bar(progress, unit="blob" if source.stats.history else "file", desc=desc)
+    try:
+        findings = execute(source, engine, jobs, bar)
+    finally:
+        bar.close()
+    stats = source.stats.as_dict()
+    if stats["skipped"].get("too large") and not source.stats.history:
+        stats["max_file_size"] = max_file_size
+    notes = source.stats.size_notes(max_file_size) if max_file_size is not None else []
+    return Outcome(findings, stats, notes)
 
 
 def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional[int] = None,
                progress: Optional[float] = None) -> Outcome:
-    """Scan files and directories (``-`` = stdin) with the given configuration.
-
-    Work that outgrows SERIAL_CPU_SECONDS is split over worker processes (``jobs``, default one
-    per core): the parent walks, each worker reads and scans files with a copy of the engine it
-    inherits by fork. The decision is made from the work measured so far, not a file count: a
-    thousand small files may not be worth a second process, a hundred large ones are.
-    ``progress``: a bar of files scanned on stderr after this delay (scanner.progress.bar_delay).
-    """
+    """Scan files and directories (``-`` = stdin) with the given configuration: the ``files``
+    source, split over ``jobs`` worker processes (default one per core) when it is worth it."""
     from scanner.engine import Engine
-    from scanner.progress import progress_bar
-    from scanner.sources.files import FileSource
+    from scanner.sources.base import make_source
 
-    engine = engine or Engine(config)
-    source = FileSource(paths, max_file_size=config.max_file_size, exclude=config.exclude)
-    walk = source.refs()
-    jobs = jobs or os.cpu_count() or 1
-    may_split = jobs > 1 and "-" not in paths and _can_fork()
-    findings: list[Finding] = []
-    began = time.process_time()
-    bar = progress_bar(progress, unit="file", desc="leakstop scan")
-    try:
-        for ref in walk:
-            for chunk in source.load(ref):
-                findings.extend(engine.scan(chunk))
-            bar.update(1)
-            if may_split and time.process_time() - began > SERIAL_CPU_SECONDS:
-                # The rest of the walk feeds the workers while they scan.
-                findings.extend(_scan_parallel(engine, source, walk, jobs, bar))
-                break
-    finally:
-        bar.close()
-    stats = source.stats.as_dict()
-    if stats["skipped"].get("too large"):
-        stats["max_file_size"] = config.max_file_size
-    outcome = judged(findings, stats, config.min_confidence)
-    outcome.notes = source.stats.notes(config.max_file_size)
+    source = make_source("files", paths, max_file_size=config.max_file_size, exclude=config.exclude)
+    ran = run_source(source, engine or Engine(config), jobs or os.cpu_count() or 1, progress, "leakstop scan",
+                     config.max_file_size)
+    outcome = judged(ran.findings, ran.stats, config.min_confidence)
+    outcome.notes = ran.notes
     return outcome
 
 
@@ -87,57 +68,6 @@ def judged(findings: Iterable[Finding], stats: dict, minimum: str) -> Outcome:
     if below:
         stats = {**stats, "below_min_confidence": below}
     return Outcome(kept, stats)
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-_worker: tuple = ()  # (engine, source) in a worker process, set by its initializer
-
-
-def _init_worker(engine, source) -> None:
-    global _worker
-    _worker = (engine, source)
-
-
-def _scan_batch(refs: list) -> tuple[list[Finding], object, Optional[str], int]:
-    """Scan a batch in a worker: its findings, its share of the walk's stats, or an error; and
-    how many files it held (the progress bar's step)."""
-    engine, source = _worker
-    source.stats = type(source.stats)()
-    findings: list[Finding] = []
-    try:
-        for ref in refs:
-            for chunk in source.load(ref):
-                findings.extend(engine.scan(chunk))
-    except LeakstopError as exc:
-        return [], None, exc.message, len(refs)
-    return findings, source.stats, None, len(refs)
-
-
-def _batches(refs: Iterable, size: int = 32) -> Iterator[list]:
-    it = iter(refs)
-    while batch := list(itertools.islice(it, size)):
-        yield batch
-
-
-def _scan_parallel(engine, source, refs: Iterable, jobs: int, bar) -> list[Finding]:
-    import multiprocessing
-
-    batches = _batches(refs)
-    findings: list[Finding] = []
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(engine, source)) as pool:
-        for found, stats, error, count in pool.imap(_scan_batch, batches):
-            if error:
-                raise LeakstopError(error)
-            findings.extend(found)
-            source.stats.add(stats)
-            bar.update(count)
-    return findings
 
 
 def apply_baseline(findings: list[Finding], baseline: Optional[Path], root: Optional[Path] = None) -> list[Finding]:

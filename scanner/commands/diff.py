@@ -55,14 +55,9 @@ def diff(revs: Optional[str], staged: bool, config_path, min_confidence, fmt, ou
 
         raise LeakstopError(f"{repo}: no such directory")
     size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
-    if staged:
-        from scanner.sources.diff import StagedSource
+    from scanner.sources.base import make_source
 
-        source = StagedSource(repo_path)
-    else:
-        from scanner.sources.diff import RangeSource
-
-        source = RangeSource(repo_path, revs, merges=merges)
+    source = make_source("staged", repo_path) if staged else make_source("range", repo_path, revs, merges=merges)
     with contextlib.ExitStack() as stack:
         settings, notices = _settings(source, config_from or ("worktree" if staged else "base"), config_path, baseline,
                                       repo_path, stack)
@@ -75,13 +70,7 @@ def diff(revs: Optional[str], staged: bool, config_path, min_confidence, fmt, ou
 
         findings = settings.baseline.new_findings(findings, toplevel(repo_path))
     st = source.stats
-    stats = {"files_scanned": st.scanned, "bytes_scanned": st.bytes, "skipped": dict(st.skipped)}
-    if st.decoded:
-        stats["decoded"] = dict(st.decoded)
-    if st.streamed:
-        stats["streamed"] = st.streamed
-    if not staged:
-        stats["commits_scanned"] = st.commits
+    stats = st.as_dict()
     if config_from or not staged:
         stats["config_from"] = settings.mode
         if settings.revision is not None:
@@ -131,20 +120,16 @@ def _scan(source, config, repo: Path) -> tuple[list, list, Optional[object]]:
     """Findings, the rules and the fingerprint identity used. The engine (and the identity) is
     built only when there is something to scan: a commit that stages no text change costs two git
     processes and no rule loading."""
-    import itertools
+    from scanner.execute import LazyEngine, execute
 
-    from scanner.engine import Engine
-    from scanner.identity import resolve_identity
-    from scanner.pipeline import scan_chunks
+    def build():
+        from scanner.engine import Engine
+        from scanner.identity import resolve_identity
 
-    chunks = iter(source)
-    first = next(chunks, None)
-    if first is None:
+        return Engine(config, identity=resolve_identity(config, repo))
+
+    engine = LazyEngine(build)
+    findings = execute(source, engine)
+    if engine.built is None:
         return [], [], None
-    eng = Engine(config, identity=resolve_identity(config, repo))
-    findings = scan_chunks(eng, itertools.chain([first], chunks))
-    if getattr(source, "range", None) is not None:
-        from scanner.sources.diff import first_occurrences
-
-        findings = first_occurrences(findings)
-    return findings, eng.rules, eng.identity
+    return findings, engine.built.rules, engine.built.identity

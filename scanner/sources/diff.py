@@ -22,18 +22,18 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, CommitInfo, Finding
+from scanner.sources.base import Plain, Result, ScanStats
 from scanner.sources.git import (CatFile, failure, find_work_tree, git, not_a_repository,
                                 work_tree_git_dir)
 from scanner.sources.textify import BINARY, TEXT, sniff, textify
-from scanner.sources.windows import STREAMED_NAMES, stream_chunks, streamed_note
+from scanner.sources.windows import stream_chunks
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 NULL_SHA = "0" * 40
@@ -60,22 +60,6 @@ class FileChange:
     binary: bool = False  # git showed "Binary files differ" (content, or a .gitattributes line)
     old_path: Optional[str] = None  # a rename's or copy's source
     parents: tuple[str, ...] = ()  # the blob ids it replaced (one per parent; none when added)
-
-
-@dataclass
-class DiffStats:
-    scanned: int = 0
-    bytes: int = 0
-    commits: int = 0
-    skipped: Counter = field(default_factory=Counter)  # reason -> count
-    decoded: Counter = field(default_factory=Counter)  # textify kind (binary, utf-16-le…) -> count
-    streamed: int = 0  # blobs over the size limit, scanned in windows
-    streamed_paths: list[str] = field(default_factory=list)  # the first few of them
-    notes: list[str] = field(default_factory=list)
-
-    def size_notes(self, limit: int) -> list[str]:
-        """What the summary's count cannot say: which files were streamed."""
-        return [streamed_note(self.streamed, self.streamed_paths, limit)] if self.streamed else []
 
 
 def decode_path(raw: bytes) -> str:
@@ -221,39 +205,35 @@ def parse_log(data: bytes) -> list[tuple[CommitInfo, list[FileChange]]]:
 
 
 # -- reading blobs ---------------------------------------------------------------------------
-def _chunks(
-    changes: Sequence[FileChange], reader: CatFile, limit: int, stats: DiffStats,
-    commit: Optional[CommitInfo] = None,
-) -> Iterator[Chunk]:
-    for ch in changes:
-        where = display_path(ch.path)
-        if ch.mode == SUBMODULE_MODE:
-            stats.skipped["submodule"] += 1
-            stats.notes.append(f"{where}: submodule skipped (scan it in its own repository)")
-            continue
-        if ch.added is not None and not ch.added and not ch.binary:
-            continue  # a mode-only change or only deletions: nothing added
-        status, data = reader.read(ch.blob, limit, stream=True)
-        if status == "stream":
-            yield from _streamed(ch, where, reader, stats, commit)
-            continue
-        if data is None:
-            stats.skipped[status] += 1
-            continue
-        text, kind = textify(data)
-        lines = ch.added
-        if kind != TEXT or ch.binary:
-            # git's line numbers (if any) are not the decoded text's: what the change adds is
-            # what the new text has that no version it replaced had.
-            if kind != TEXT:
-                stats.decoded[kind] += 1
-            lines = added_lines(text, [textify(old)[0] for old in _read_all(reader, ch.parents, limit)])
-        stats.scanned += 1
-        stats.bytes += len(data)
-        yield Chunk(path=where, data=text, lines=lines, commit=commit, blob=ch.blob, binary=kind == BINARY)
+def load_change(ch: FileChange, reader: CatFile, limit: int, stats: ScanStats,
+                commit: Optional[CommitInfo] = None) -> Iterator[Chunk]:
+    """The chunk of one changed file: its whole post-image blob, with the lines it adds; nothing
+    (counted in ``stats``) when nothing was added or it cannot be read."""
+    where = display_path(ch.path)
+    if ch.mode == SUBMODULE_MODE:
+        stats.skipped["submodule"] += 1
+        stats.notes.append(f"{where}: submodule skipped (scan it in its own repository)")
+        return
+    if ch.added is not None and not ch.added and not ch.binary:
+        return  # a mode-only change or only deletions: nothing added
+    status, data = reader.read(ch.blob, limit, stream=True)
+    if status == "stream":
+        yield from _streamed(ch, where, reader, stats, commit)
+        return
+    if data is None:
+        stats.skipped[status] += 1
+        return
+    text, kind = textify(data)
+    lines = ch.added
+    if kind != TEXT or ch.binary:
+        # git's line numbers (if any) are not the decoded text's: what the change adds is
+        # what the new text has that no version it replaced had.
+        lines = added_lines(text, [textify(old)[0] for old in _read_all(reader, ch.parents, limit)])
+    stats.count(kind, len(data))
+    yield Chunk(path=where, data=text, lines=lines, commit=commit, blob=ch.blob, binary=kind == BINARY)
 
 
-def _streamed(ch: FileChange, where: str, reader: CatFile, stats: DiffStats,
+def _streamed(ch: FileChange, where: str, reader: CatFile, stats: ScanStats,
               commit: Optional[CommitInfo]) -> Iterator[Chunk]:
     """A blob over the size limit, scanned in windows: a gate has no size to slip past. Its
     added lines are git's when it is text; decoded or binary content is reported whole (telling
@@ -267,13 +247,8 @@ def _streamed(ch: FileChange, where: str, reader: CatFile, stats: DiffStats,
 
     kind, chunks = stream_chunks(read, where, lines=None if ch.binary else ch.added, commit=commit, blob=ch.blob)
     yield from chunks
-    if kind != TEXT:
-        stats.decoded[kind] += 1
-    stats.scanned += 1
-    stats.streamed += 1
-    if len(stats.streamed_paths) < STREAMED_NAMES:
-        stats.streamed_paths.append(where)
-    stats.bytes += nbytes[0]
+    stats.count(kind, nbytes[0])
+    stats.stream(where)
 
 
 def _read_all(reader: CatFile, blobs: Iterable[str], limit: int) -> list[bytes]:
@@ -335,7 +310,7 @@ def merge_heads(repo: Path | str) -> list[str]:
     return [ln for ln in text.split() if re.fullmatch(r"[0-9a-f]{40,64}", ln)]
 
 
-class StagedSource:
+class StagedSource(Plain):
     """What ``git commit`` would record: the index content of each added/changed file, reporting
     only added lines (numbered in the staged file). Works before the first commit too.
 
@@ -346,7 +321,8 @@ class StagedSource:
     def __init__(self, repo: Path | str = ".", max_file_size: int = 10 * 1024 * 1024) -> None:
         self.repo = repo
         self.max_file_size = max_file_size
-        self.stats = DiffStats()
+        self.stats = ScanStats("staged")
+        self._reader: Optional[CatFile] = None
         self._merge: Optional[list[str]] = None  # [index tree, HEAD, merged...] once known
 
     def _merge_args(self) -> list[str]:
@@ -376,18 +352,22 @@ class StagedSource:
         raw, pos = parse_raw(out)
         return pair(raw, parse_patch(out[pos + 1 :]))  # a NUL separates raw records from the patch
 
-    def __iter__(self) -> Iterator[Chunk]:
-        reader = CatFile(self.repo)
+    def units(self) -> Iterator[FileChange]:
+        """The staged changes, each file's once git's diff has told its added lines."""
+        self._reader = CatFile(self.repo)
         try:
             changes = self.changes()
             # A third git process only when git called a text file binary.
-            hid = hidden(changes, reader, self.max_file_size)
+            hid = hidden(changes, self._reader, self.max_file_size)
             if hid:
                 text = {c.path: c for c in self.changes(text=True, paths=pathspecs(hid))}
                 changes = [revealed(c, text) if c in hid else c for c in changes]
-            yield from _chunks(changes, reader, self.max_file_size, self.stats)
+            yield from changes
         finally:
-            reader.close()
+            self._reader.close()
+
+    def load(self, change: FileChange) -> Iterator[Chunk]:
+        return load_change(change, self._reader, self.max_file_size, self.stats)
 
 
 @dataclass(frozen=True)
@@ -407,7 +387,7 @@ class Range:
 LOG_FORMAT = "--format=%x01%H%x00%an%x00%ae%x00%aI%x00"
 
 
-class RangeSource:
+class RangeSource(Plain):
     """The commits of a range (oldest first), each file's added lines in its post-image blob.
 
     A merge commit contributes what it adds beyond all its parents (``git log -c``: the lines new
@@ -425,7 +405,8 @@ class RangeSource:
         self.spec = spec
         self.max_file_size = max_file_size
         self.merges = merges
-        self.stats = DiffStats()
+        self.stats = ScanStats("range")
+        self._reader: Optional[CatFile] = None
         self.range = resolve_range(repo, spec)
 
     def _log(self, revs: Sequence[str], walk: Sequence[str] = (), text: bool = False, paths: Sequence[bytes] = ()) -> bytes:
@@ -458,18 +439,26 @@ class RangeSource:
         return [(info, [revealed(c, text.get(info.sha, {})) if (info.sha, c.path) in keys else c for c in chs])
                 for info, chs in commits]
 
-    def __iter__(self) -> Iterator[Chunk]:
-        reader = CatFile(self.repo)
+    def units(self) -> Iterator[tuple[CommitInfo, FileChange]]:
+        """(commit, changed file) of every commit of the range, oldest first."""
+        self._reader = CatFile(self.repo)
         try:
             commits = self.commits()
-            hid = [(info.sha, c) for info, chs in commits for c in hidden(chs, reader, self.max_file_size)]
+            hid = [(info.sha, c) for info, chs in commits for c in hidden(chs, self._reader, self.max_file_size)]
             if hid:
                 commits = self._reveal(commits, hid)
             for info, changes in commits:
                 self.stats.commits += 1
-                yield from _chunks(changes, reader, self.max_file_size, self.stats, commit=info)
+                yield from ((info, ch) for ch in changes)
         finally:
-            reader.close()
+            self._reader.close()
+
+    def load(self, unit: tuple[CommitInfo, FileChange]) -> Iterator[Chunk]:
+        info, change = unit
+        return load_change(change, self._reader, self.max_file_size, self.stats, commit=info)
+
+    def attribute(self, results: Sequence[Result]) -> list[Finding]:
+        return first_occurrences(super().attribute(results))
 
 
 def first_occurrences(findings: Sequence[Finding]) -> list[Finding]:

@@ -11,84 +11,18 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
-from scanner.config import format_size
 from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk
 from scanner.sources.archives import Limits, expand
 from scanner.sources.git import find_work_tree
-from scanner.sources.textify import BINARY, TEXT, textify
-from scanner.sources.windows import STREAMED_NAMES, stream_chunks, streamed_note
-
-TOO_LARGE_NAMES = 5  # files named in the note about files skipped for their size
-
-# Reports list at most this many unreadable paths (all are counted and warned about).
-MAX_LISTED = 100
-
-
-@dataclass
-class WalkStats:
-    scanned: int = 0
-    bytes: int = 0
-    skipped: Counter = field(default_factory=Counter)  # reason -> count
-    decoded: Counter = field(default_factory=Counter)  # textify kind (binary, utf-16-le…) -> count
-    unreadable: list = field(default_factory=list)  # [path, reason] pairs, the first MAX_LISTED
-    streamed: int = 0  # named files over the size limit, scanned in windows
-    streamed_paths: list[str] = field(default_factory=list)  # the first few of them
-    too_large: list[str] = field(default_factory=list)  # the first few skipped for their size
-
-    def skip_summary(self) -> str:
-        if not self.skipped:
-            return ""
-        return ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
-
-    def cannot_read(self, display: str, exc: OSError) -> None:
-        """A path the scan was asked to cover but could not read: counted, listed and warned
-        about, so a scan that missed something never passes for a clean one."""
-        self.skipped["unreadable"] += 1
-        reason = exc.strerror or type(exc).__name__
-        if len(self.unreadable) < MAX_LISTED:
-            self.unreadable.append([display_path(display), reason])
-            print(f"leakstop: warning: cannot read {display_path(display)}: {reason}", file=sys.stderr)
-
-    def add(self, other: "WalkStats") -> None:
-        self.scanned += other.scanned
-        self.bytes += other.bytes
-        self.skipped.update(other.skipped)
-        self.decoded.update(other.decoded)
-        self.unreadable.extend(other.unreadable[: MAX_LISTED - len(self.unreadable)])
-        self.streamed += other.streamed
-        self.streamed_paths = (self.streamed_paths + other.streamed_paths)[:STREAMED_NAMES]
-        self.too_large = (self.too_large + other.too_large)[:TOO_LARGE_NAMES]
-
-    def as_dict(self) -> dict:
-        """The ``stats`` of a report."""
-        out = {"files_scanned": self.scanned, "bytes_scanned": self.bytes, "skipped": dict(self.skipped)}
-        if self.decoded:
-            out["decoded"] = dict(self.decoded)
-        if self.unreadable:
-            # By path: the walk and the reads (in this process or in workers) meet them in
-            # an order that depends on when the work was split.
-            out["unreadable"] = [{"path": p, "error": why} for p, why in sorted(self.unreadable)]
-        if self.streamed:
-            out["streamed"] = self.streamed
-        return out
-
-    def notes(self, limit: int) -> list[str]:
-        """What the summary line cannot say: which files were streamed, or not scanned, for their size."""
-        out = [streamed_note(self.streamed, self.streamed_paths, limit)] if self.streamed else []
-        n = self.skipped.get("too large", 0)
-        if not n:
-            return out
-        names = ", ".join(self.too_large) + (", …" if n > len(self.too_large) else "")
-        return out + [f"{n} file(s) over the {format_size(limit)} size limit were not scanned ({names}); "
-                      "name them on the command line (scanned in windows) or raise --max-file-size"]
-
+from scanner.sources.base import Plain, ScanStats
+from scanner.sources.textify import BINARY, textify
+from scanner.sources.windows import stream_chunks
 
 @dataclass(frozen=True)
 class FileRef:
@@ -142,8 +76,10 @@ class _Ignore:
         return False
 
 
-class FileSource:
-    """Yields one chunk per readable text file under the given paths."""
+class FileSource(Plain):
+    """Files and directories: a unit is a file to read (:class:`FileRef`), its chunk the whole file
+    (or, named and over the size limit, its windows)."""
+
 
     def __init__(
         self,
@@ -157,7 +93,8 @@ class FileSource:
         self.max_file_size = max_file_size
         self.use_gitignore = use_gitignore
         self.stdin_name = stdin_name
-        self.stats = WalkStats()
+        self.stats = ScanStats("files")
+        self.parallel = "-" not in self.paths  # stdin is read once, here
         self._exclude = None
         if exclude:
             import pathspec
@@ -173,11 +110,7 @@ class FileSource:
             except OSError as exc:  # a name too long, a parent that is not searchable
                 raise LeakstopError(f"{p}: {exc.strerror}") from None
 
-    def __iter__(self) -> Iterator[Chunk]:
-        for ref in self.refs():
-            yield from self.load(ref)
-
-    def refs(self) -> Iterator[FileRef]:
+    def units(self) -> Iterator[FileRef]:
         """What to read, in order: the walk, without reading any file."""
         for p in self.paths:
             if p == "-":
@@ -277,9 +210,7 @@ class FileSource:
             self.stats.skipped["not a regular file"] += 1
             return
         if st.st_size > self.max_file_size and not explicit:
-            self.stats.skipped["too large"] += 1
-            if len(self.stats.too_large) < TOO_LARGE_NAMES:
-                self.stats.too_large.append(display_path(display))
+            self.stats.skip_large(display_path(display))
             return
         try:
             with open(path, "rb") as fh:
@@ -302,7 +233,7 @@ class FileSource:
         for name, body, member in expand(display, data, Limits(self.max_file_size), self._skip):
             expanded |= member
             text, kind = textify(body)
-            self._count(kind, len(body))
+            self.stats.count(kind, len(body))
             yield Chunk(path=name.replace(os.sep, "/"), data=text, binary=kind == BINARY)
         if expanded:
             self.stats.decoded["archive"] += 1
@@ -321,16 +252,8 @@ class FileSource:
 
         kind, chunks = stream_chunks(reading, display.replace(os.sep, "/"))
         yield from chunks
-        self._count(kind, counted[0])
-        self.stats.streamed += 1
-        if len(self.stats.streamed_paths) < STREAMED_NAMES:
-            self.stats.streamed_paths.append(display_path(display))
-
-    def _count(self, kind: str, size: int) -> None:
-        if kind != TEXT:
-            self.stats.decoded[kind] += 1
-        self.stats.scanned += 1
-        self.stats.bytes += size
+        self.stats.count(kind, counted[0])
+        self.stats.stream(display_path(display))
 
 
 def _prepend(first: bytes, read: Callable[[int], bytes]) -> Callable[[int], bytes]:

@@ -20,57 +20,31 @@ Design (measured against the patch-based alternative in docs/history.md):
 from __future__ import annotations
 
 import collections
-import multiprocessing
 import os
 import subprocess
 import threading
 import zlib
 from array import array
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
-from scanner.config import format_size
 from scanner.display import display_bytes
-from scanner.errors import LeakstopError, describe_bug
+from scanner.errors import LeakstopError
 from scanner.models import Chunk, CommitInfo, Finding, Redactor
+from scanner.sources.base import ScanStats
 from scanner.sources.textify import BINARY, TEXT, textify
 from scanner.sources.git import CatFile, RepoInfo, grow_pipe, open_repo, run_git
 
 GITLINK = "160000"
-TOO_LARGE_NAMES = 5  # paths named in the note about blobs skipped for their size
 BATCH = 256  # blobs per message to a worker: amortises queue pickling
 VERSION_BUDGET = 48 << 20  # bytes of earlier file versions each worker keeps to diff against
 
 
 @dataclass
-class HistoryStats:
-    commits: int = 0
-    commits_skipped: int = 0  # already scanned in an earlier incremental run
-    blobs: int = 0
-    bytes: int = 0
-    skipped: collections.Counter = field(default_factory=collections.Counter)
-    decoded: collections.Counter = field(default_factory=collections.Counter)  # textify kind -> blobs
-    notes: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        out = {
-            "commits_scanned": self.commits,
-            "commits_skipped": self.commits_skipped,
-            "blobs_scanned": self.blobs,
-            "bytes_scanned": self.bytes,
-            "skipped": dict(self.skipped),
-            "notes": list(self.notes),
-        }
-        if self.decoded:
-            out["decoded"] = dict(self.decoded)
-        return out
-
-
-@dataclass
 class HistoryResult:
     findings: list[Finding]
-    stats: HistoryStats
+    stats: ScanStats
     tips: list[str]  # the ref tips this scan covered (incremental state)
     scanned: set[bytes]  # raw ids of every blob read (and earlier runs'), for the incremental state
     # fingerprint -> (blobs holding the value, every path it was at)
@@ -231,6 +205,29 @@ class CommitLog:
             self.blobs.append(raw)
         return bid
 
+    def entry(self, meta: bytes, path: bytes, commit: int, submodules: set[bytes]) -> Optional[bytes]:
+        """Record one ``--raw`` entry (``meta``, its ``path``) of commit ``commit``: the blob it
+        adds and the one it replaces; the raw id of the added blob, if any (a submodule's path
+        goes to ``submodules``)."""
+        (dst_mode, dst), src = _raw_entry(meta)
+        pid = -1
+        added = None
+        if dst_mode == b"160000":
+            submodules.add(path)
+        elif dst.strip(b"\0"):  # files and symbolic links (a link's blob is its target text)
+            pid = self.path_id(path)
+            self.add_blob.append(self.blob_id(dst))
+            self.add_commit.append(commit)
+            self.add_path.append(pid)
+            added = dst
+        if src is not None:
+            src_mode, src_id = src
+            if src_id != dst and src_id.strip(b"\0") and src_mode != b"160000":
+                self.del_blob.append(self.blob_id(src_id))
+                self.del_commit.append(commit)
+                self.del_path.append(pid if pid >= 0 else self.path_id(path))
+        return added
+
     def occurrences(self, wanted: set[bytes], removals: bool = False) -> dict[bytes, list[tuple[int, int]]]:
         """For each wanted raw blob id, its (commit index, path index) additions (or removals)."""
         blob, com, pth = (self.del_blob, self.del_commit, self.del_path) if removals else (
@@ -257,42 +254,23 @@ def log_input(revs: Sequence[str], excludes: Sequence[str]) -> bytes:
     return "".join([f"{r}\n" for r in revs] + [f"^{e}\n" for e in excludes]).encode()
 
 
-def parse_log(stream, log: CommitLog, on_blob: Callable[[str, bytes, bytes], None], stats: HistoryStats) -> None:
-    """Parse ``git log --raw -z`` output; call ``on_blob(hex id, path, raw id)`` for each added blob."""
+def parse_log(stream, log: CommitLog, stats: ScanStats) -> Iterator[tuple[str, bytes, bytes]]:
+    """Parse ``git log --raw -z`` output into ``log``; yield (hex id, path, raw id) of each blob
+    a commit adds. ``stream.read(n)`` may return short reads."""
     commit_idx = -1
     pending_meta: Optional[bytes] = None
     rest = b""
     submodules: set[bytes] = set()
-    add_blob, add_commit, add_path = log.add_blob, log.add_commit, log.add_path
-    del_blob, del_commit, del_path = log.del_blob, log.del_commit, log.del_path
-    path_id, blob_id = log.path_id, log.blob_id
-    while True:
-        chunk = stream.read(1 << 20)
-        if not chunk:
-            break
+    entry = log.entry
+    while chunk := stream.read(1 << 20):
         tokens = (rest + chunk).split(b"\0")
         rest = tokens.pop()
         for tok in tokens:
             if pending_meta is not None:
-                (dst_mode, dst), src = _raw_entry(pending_meta)
+                added = entry(pending_meta, tok, commit_idx, submodules)
                 pending_meta = None
-                pid = -1
-                if dst_mode == b"160000":
-                    submodules.add(tok)
-                elif dst.strip(b"\0"):  # files and symbolic links (a link's blob is its target text)
-                    pid = path_id(tok)
-                    add_blob.append(blob_id(dst))
-                    add_commit.append(commit_idx)
-                    add_path.append(pid)
-                    on_blob(dst.hex(), tok, dst)
-                if src is not None:
-                    src_mode, src_id = src
-                    if src_id != dst and src_id.strip(b"\0") and src_mode != b"160000":
-                        if pid < 0:
-                            pid = path_id(tok)
-                        del_blob.append(blob_id(src_id))
-                        del_commit.append(commit_idx)
-                        del_path.append(pid)
+                if added is not None:
+                    yield added.hex(), tok, added
                 continue
             if not tok:
                 continue
@@ -340,88 +318,6 @@ def _commit_header(tok: bytes) -> tuple[str, int]:
         return sha.decode("ascii"), int(ct or 0)
     except ValueError:
         raise LeakstopError(_UNEXPECTED) from None
-
-
-# -- workers: one git cat-file --batch each --------------------------------------------------
-
-
-def _worker(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> None:
-    try:
-        _work(repo, engine, max_size, inq, outq, baseline_hash)
-    except BaseException as exc:  # reported by the parent as one line, not a child traceback
-        msg = exc.message if isinstance(exc, LeakstopError) else f"internal error: {describe_bug(exc)} (please report it)"
-        outq.put(("error", msg))
-
-
-def _work(repo: str, engine, max_size: int, inq, outq, baseline_hash=None) -> None:
-    """Read blobs named on ``inq`` through one cat-file process, scan them, report on ``outq``."""
-    reader = CatFile(repo, buffered=True)
-    pending: collections.deque = collections.deque()
-    versions = VersionCache(VERSION_BUDGET)
-
-    def feed() -> None:
-        try:
-            for batch in iter(inq.get, None):
-                pending.extend(batch)
-                reader.request([name for name, _ in batch])
-            reader.end_requests()
-        except (BrokenPipeError, OSError):
-            pass
-
-    feeder = threading.Thread(target=feed, daemon=True)
-    feeder.start()
-    results: list = []
-    counts = collections.Counter()
-    decoded = collections.Counter()
-    too_large: list[str] = []  # paths of the first few blobs skipped for their size
-    nbytes = 0
-    done = 0
-    while True:
-        status, data, size = reader.next(max_size)
-        if status == "end":
-            break
-        name, path = pending.popleft()
-        if status == "missing":
-            results.append((name, None))  # not read: the parent must not record it as scanned
-        elif status == "ok":
-            nbytes += size
-            status = "scanned"
-            found, kind = _scan_blob(engine, versions, Chunk(path=path, data=data, blob=name), baseline_hash)
-            if kind != TEXT:
-                decoded[kind] += 1
-            if found:
-                results.append((name, found))
-        elif status == "too large" and len(too_large) < TOO_LARGE_NAMES:
-            too_large.append(path)
-        counts[status] += 1
-        done += 1
-        if done >= BATCH:
-            outq.put(("progress", done, nbytes, counts, results, decoded, too_large))
-            results, counts, decoded, too_large, nbytes, done = [], collections.Counter(), collections.Counter(), [], 0, 0
-    reader.close()
-    outq.put(("progress", done, nbytes, counts, results, decoded, too_large))
-    outq.put(("done",))
-
-
-def _scan_blob(engine, versions: "VersionCache", chunk: Chunk, baseline_hash=None) -> tuple[list[Finding], str]:
-    """Scan one blob, as a delta of its path's previous version when that was text too; its
-    findings and its textify kind. The values travel to the parent in memory (a pipe) so that
-    paths holding one are shown masked (the findings it reports carry none); ``baseline_hash``
-    of each is computed here, where the baseline's hashing of one value is paid once."""
-    text, kind = textify(chunk.data)
-    if text is not chunk.data:
-        chunk = replace(chunk, data=text, binary=kind == BINARY)
-    if kind == TEXT:
-        found, version = engine.scan_version(chunk, versions.pop(chunk.path))
-        if version is not None:
-            versions.put(chunk.path, version)
-    else:  # decoded or binary: scanned whole (a delta needs the same rules on both versions)
-        versions.pop(chunk.path)
-        found = engine.scan(chunk)
-    if baseline_hash is not None:
-        for f in found:
-            f.baseline_hash = baseline_hash(f.rule_id, f.secret)
-    return found, kind
 
 
 class VersionCache:
@@ -472,205 +368,258 @@ def decode_path(path: bytes) -> str:
     return display_bytes(path)
 
 
-def scan_history(repo: Path | str, engine, options: HistoryOptions, info: Optional[RepoInfo] = None) -> HistoryResult:
-    """Scan every blob introduced by the selected commits once, and attribute the findings."""
-    info = info or open_repo(repo)
-    repo = str(repo)
-    stats = HistoryStats()
-    if info.shallow:
-        stats.notes.append("shallow clone: history before the shallow boundary is not available; scanned what exists")
-    if info.head is None:
-        stats.notes.append(
-            "HEAD is unborn" + (f" ({info.head_ref} has no commits)" if info.head_ref else "") + ": nothing is live at HEAD"
-        )
-    named = named_tips(repo, options.refs)
-    tips = sorted({sha for _, sha in named})
-    if not tips:
-        stats.notes.append("empty repository: no commits to scan")
-        return HistoryResult([], stats, [], set(options.known_blobs))
+# -- enumerate: the blobs the selected commits introduce ----------------------------------------
 
-    config = engine.config
-    exclude_spec = None
-    if config.exclude:
-        import pathspec
 
-        exclude_spec = pathspec.GitIgnoreSpec.from_lines(list(config.exclude))
-    allow_spec = getattr(engine, "_allow_paths", None)  # the engine would drop these paths anyway
-    path_ok_cache: dict[bytes, bool] = {}
-
-    def path_ok(path: bytes) -> bool:
-        ok = path_ok_cache.get(path)
-        if ok is None:
-            text = decode_path(path)
-            ok = not ((exclude_spec is not None and exclude_spec.match_file(text))
-                      or (allow_spec is not None and allow_spec.match_file(text)))
-            path_ok_cache[path] = ok
-        return ok
-
-    jobs = options.jobs or os.cpu_count() or 1
-    ctx = multiprocessing.get_context("fork")
-    # Bounded: enumeration outruns scanning, and an unbounded backlog of blob names would hold
-    # the whole history's list in memory at once.
-    # One input queue per worker: every version of a path goes to the same worker (see VersionCache).
-    inqs, outq = [ctx.Queue(maxsize=8) for _ in range(jobs)], ctx.Queue()
-    workers = [
-        ctx.Process(target=_worker, args=(repo, engine, config.max_file_size, inq, outq, options.baseline_hash),
-                    daemon=True)
-        for inq in inqs
-    ]
-    for w in workers:
-        w.start()
-
-    log = CommitLog()
-    seen: set[bytes] = set(options.known_blobs)
-    batches: list[list[tuple[str, str]]] = [[] for _ in range(jobs)]
-    dispatched = 0
-    blob_findings: dict[bytes, list[Finding]] = {}
-    missing: set[bytes] = set()  # named by git log but absent from the object database
-    big_paths: list[str] = []  # where the first few blobs over the size limit were
-    bar = _progress(options.progress)
-    finished = 0
-
-    def on_blob(hexid: str, path: bytes, raw: bytes) -> None:
-        if raw in seen or not path_ok(path):
-            return  # an excluded path does not mark the blob: it may appear elsewhere
-        seen.add(raw)
-        k = zlib.crc32(path) % jobs
-        batches[k].append((hexid, decode_path(path)))
-        if len(batches[k]) >= BATCH:
-            flush(k)
-
-    def flush(k: int) -> None:
-        nonlocal dispatched
-        if batches[k]:
-            send(k, batches[k])
-            dispatched += len(batches[k])
-            batches[k] = []
-
-    def send(k: int, item) -> None:
-        import queue as _queue
-
-        while True:
-            try:
-                inqs[k].put(item, timeout=0.2)
-                return
-            except _queue.Full:
-                drain_results(block=False)  # keep the bar moving; workers never wait on us
-                if not any(w.is_alive() for w in workers):
-                    raise LeakstopError("history: the scanning workers died unexpectedly") from None
-
-    def handle(msg) -> None:
-        nonlocal finished
-        if msg[0] == "done":
-            finished += 1
-            return
-        if msg[0] == "error":
-            raise LeakstopError(f"history: a scanning worker failed: {msg[1]}")
-        _, done, nbytes, counts, results, decoded, too_large = msg
-        stats.blobs += counts.pop("scanned", 0)
-        stats.bytes += nbytes
-        stats.skipped.update(counts)
-        stats.decoded.update(decoded)
-        big_paths.extend(too_large[: TOO_LARGE_NAMES - len(big_paths)])
-        for name, found in results:
-            if found is None:
-                missing.add(bytes.fromhex(name))
-            else:
-                blob_findings[bytes.fromhex(name)] = found
-        if bar is not None:
-            bar.total = max(dispatched + sum(map(len, batches)), bar.n + done)
-            bar.set_postfix_str(f"{stats.commits} commits", refresh=False)
-            bar.update(done)
-
-    def drain_results(block: bool) -> None:
-        import queue as _queue
-
-        while finished < jobs:
-            try:
-                msg = outq.get(timeout=0.5) if block else outq.get_nowait()
-            except _queue.Empty:
-                if block:
-                    if not any(w.is_alive() for w in workers) and outq.empty():
-                        raise LeakstopError("history: a scanning worker died unexpectedly") from None
-                    continue
-                return
-            handle(msg)
-
-    cmd = ["git", "-C", repo, *log_command(tips, options.excludes)]
-    proc = None
+def enumerate_blobs(repo: str, tips: Sequence[str], excludes: Sequence[str], log: CommitLog,
+                    stats: ScanStats) -> Iterator[tuple[str, bytes, bytes]]:
+    """(hex id, path, raw id) of every blob the commits reachable from ``tips`` (and not from
+    ``excludes``) add, in ``git log`` order, read from one ``git log --raw`` as it runs; the
+    commits, additions and removals are recorded in ``log``."""
+    proc = subprocess.Popen(["git", "-C", repo, *log_command(tips, excludes)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20)
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                bufsize=1 << 20)
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         grow_pipe(proc.stdout)
         try:  # git reads every revision before it prints anything, so this cannot block on stdout
-            proc.stdin.write(log_input(tips, options.excludes))
+            proc.stdin.write(log_input(tips, excludes))
             proc.stdin.close()
         except BrokenPipeError:
             pass
-
-        class _Stream:  # lets the parser poll worker results between reads
-            def read(self, n: int) -> bytes:
-                data = proc.stdout.read1(n)
-                drain_results(block=False)
-                return data
-
-        parse_log(_Stream(), log, on_blob, stats)
+        yield from parse_log(_Reads(proc.stdout), log, stats)
         err = proc.stderr.read()
         if proc.wait() != 0:
             msg = err.decode("utf-8", "replace").strip().splitlines()
             raise LeakstopError(f"git log: {(msg[0] if msg else 'failed').removeprefix('fatal: ')}")
-        for k in range(jobs):
-            flush(k)
-            send(k, None)
-        drain_results(block=True)
     finally:
-        # After a clean finish the workers are exiting; after an error they may be blocked on
-        # the queue, so they are stopped rather than waited for.
-        for w in workers:
-            w.join(timeout=5 if finished == jobs else 0.1)
-            if w.is_alive():
-                w.kill()
-                w.join()
-        if proc is not None and proc.poll() is None:
+        if proc.poll() is None:
             proc.kill()
             proc.wait()
-        if bar is not None:
-            bar.close()
-
-    if stats.skipped.get("too large"):
-        n = stats.skipped["too large"]
-        names = ", ".join(big_paths) + (", …" if n > len(big_paths) else "")
-        stats.notes.append(
-            f"{n} blob(s) over the {format_size(config.max_file_size)} size limit were not scanned ({names}); "
-            "raise --max-file-size to include them"
-        )
-    if missing:
-        stats.notes.append(
-            f"{len(missing)} blob(s) could not be read (missing from the object database: a damaged "
-            "repository or a partial clone without its remote; try `git fsck`): they were not scanned"
-        )
-    found_in = set(blob_findings)
-    for rec in options.prior.values():  # known blobs re-introduced by new commits
-        for raw in rec.blobs:
-            blob_findings.setdefault(raw, []).append(rec.finding)
-    findings, where = attribute(repo, log, blob_findings, info, engine, options.prior, path_ok, named)
-    if not options.keep_values:
-        for f in findings:
-            f.secret = b""  # reported history findings carry no value unless verification needs it
-    if findings and "live_refs" not in findings[0].extra:
-        stats.notes.append(f"too many refs and paths to tell which refs still hold each secret (over "
-                           f"{MAX_REF_LOOKUPS} lookups): live_refs is left out; live_at_head is exact")
-    return HistoryResult(findings, stats, tips, seen - missing, where, missing, found_in)
 
 
-def _progress(delay: Optional[float]):
-    """The bar (its total grows as batches are dispatched), or None when not wanted."""
+class _Reads:
+    """A pipe read as it fills (``read1``: what is there, not a full buffer)."""
+
+    def __init__(self, pipe) -> None:
+        self.read = pipe.read1
+
+
+class PathFilter:
+    """Whether a path's blobs count: not excluded (``--exclude``, configuration) and not on the
+    allowlist's paths (the engine would drop their findings anyway). Answers are kept per path."""
+
+    def __init__(self, engine) -> None:
+        config = engine.config
+        self.exclude = None
+        if config.exclude:
+            import pathspec
+
+            self.exclude = pathspec.GitIgnoreSpec.from_lines(list(config.exclude))
+        self.allow = getattr(engine, "_allow_paths", None)
+        self.known: dict[bytes, bool] = {}
+
+    def __call__(self, path: bytes) -> bool:
+        ok = self.known.get(path)
+        if ok is None:
+            text = decode_path(path)
+            ok = not ((self.exclude is not None and self.exclude.match_file(text))
+                      or (self.allow is not None and self.allow.match_file(text)))
+            self.known[path] = ok
+        return ok
+
+
+# -- scan: in worker processes, one pipelined cat-file each, deltas per path ---------------------
+
+
+def blob_chunk(name: str, path: str, data: bytes) -> tuple[Chunk, str]:
+    """A blob as the engine scans it, and its textify kind."""
+    text, kind = textify(data)
+    return Chunk(path=path, data=text, blob=name, binary=kind == BINARY), kind
+
+
+def _scan_blob(engine, versions: "VersionCache", chunk: Chunk, kind: str, baseline_hash=None) -> list[Finding]:
+    """Scan one blob, as a delta of its path's previous version when that was text too. The
+    values travel to the parent in memory (a pipe) so that paths holding one are shown masked
+    (the findings it reports carry none); ``baseline_hash`` of each is computed here, where the
+    baseline's hashing of one value is paid once."""
+    if kind == TEXT:
+        found, version = engine.scan_version(chunk, versions.pop(chunk.path))
+        if version is not None:
+            versions.put(chunk.path, version)
+    else:  # decoded or binary: scanned whole (a delta needs the same rules on both versions)
+        versions.pop(chunk.path)
+        found = engine.scan(chunk)
+    if baseline_hash is not None:
+        for f in found:
+            f.baseline_hash = baseline_hash(f.rule_id, f.secret)
+    return found
+
+
+def _feed(reader: CatFile, batches: Iterable[tuple[int, list]], pending: collections.deque) -> None:
+    """Name every blob of every batch to cat-file as the batches arrive (a thread of the worker)."""
+    try:
+        for _, batch in batches:
+            pending.extend(batch)
+            reader.request([name for name, _ in batch])
+        reader.end_requests()
+    except (BrokenPipeError, OSError):
+        pass
+
+
+class HistorySource:
+    """The history as a source (scanner.sources.base): a unit is a blob introduced by the walked
+    commits, (hex id, path), each blob once; all versions of a path go to one worker (``route``),
+    newest first, where each is scanned as a delta of the previous one; the findings are then
+    attributed to commits (:func:`attribute`)."""
+
+    name = "history"
+    parallel = True
+    serial_cpu = None  # always in workers: enumeration (git log) runs while they scan
+    batch = BATCH
+    bar_total = True
+
+    def __init__(self, repo: Path | str, engine, options: "HistoryOptions", info: RepoInfo) -> None:
+        self.repo, self.engine, self.options, self.info = str(repo), engine, options, info
+        self.stats = ScanStats("history")
+        self.log = CommitLog()
+        self.seen: set[bytes] = set(options.known_blobs)
+        self.keep = PathFilter(engine)
+        self.named = named_tips(self.repo, options.refs)
+        self.tips = sorted({sha for _, sha in self.named})
+        self.missing: set[bytes] = set()  # named by git log but absent from the object database
+        self.found_in: set[bytes] = set()  # read by this run, holding findings
+        self.where: dict[str, tuple[set[bytes], set[str]]] = {}
+        self._reader: Optional[CatFile] = None
+        self._notes_first()
+
+    def _notes_first(self) -> None:
+        if self.info.shallow:
+            self.stats.notes.append("shallow clone: history before the shallow boundary is not available; "
+                                    "scanned what exists")
+        if self.info.head is None:
+            ref = f" ({self.info.head_ref} has no commits)" if self.info.head_ref else ""
+            self.stats.notes.append(f"HEAD is unborn{ref}: nothing is live at HEAD")
+        if not self.tips:
+            self.stats.notes.append("empty repository: no commits to scan")
+
+    def units(self) -> Iterator[tuple[str, str]]:
+        """Each blob the walked commits introduce, the first time it is met (an excluded path
+        does not mark the blob: it may appear elsewhere)."""
+        seen, keep = self.seen, self.keep
+        for hexid, path, raw in enumerate_blobs(self.repo, self.tips, self.options.excludes, self.log, self.stats):
+            if raw not in seen and keep(path):
+                seen.add(raw)
+                yield hexid, decode_path(path)
+
+    @staticmethod
+    def route(unit: tuple[str, str]) -> int:
+        return zlib.crc32(unit[1].encode("utf-8", "surrogateescape"))
+
+    def load(self, unit: tuple[str, str]) -> Iterator[Chunk]:
+        """One blob read on its own (the workers read theirs pipelined: :meth:`scan_batches`)."""
+        self._reader = self._reader or CatFile(self.repo)
+        status, data = self._reader.read(unit[0], self.engine.config.max_file_size)
+        if data is None:
+            self.stats.skipped[status] += 1
+            if status == "missing":
+                self.missing.add(bytes.fromhex(unit[0]))
+            return
+        chunk, kind = blob_chunk(unit[0], unit[1], data)
+        self.stats.count(kind, len(data))
+        yield chunk
+
+    def scan_batches(self, engine, batches: Iterable[tuple[int, list]]) -> Iterator[tuple[int, int, list, ScanStats]]:
+        """A worker: its blobs read through one pipelined cat-file (a thread names them as they
+        arrive) and scanned against the previous version of their path; every BATCH blobs, a
+        report (0, how many, results, its share of the statistics)."""
+        reader = CatFile(self.repo, buffered=True)
+        pending: collections.deque = collections.deque()
+        threading.Thread(target=_feed, args=(reader, batches, pending), daemon=True).start()
+        versions = VersionCache(VERSION_BUDGET)
+        limit = engine.config.max_file_size
+        stats, results, done = self.stats.fresh(), [], 0
+        while (answer := reader.next(limit))[0] != "end":
+            name, path = pending.popleft()
+            found = self._scan_answer(engine, versions, stats, answer, name, path)
+            if found is not None:
+                results.append(found)
+            done += 1
+            if done >= BATCH:
+                yield 0, done, results, stats
+                stats, results, done = self.stats.fresh(), [], 0
+        reader.close()
+        yield 0, done, results, stats
+
+    def _scan_answer(self, engine, versions: "VersionCache", stats: ScanStats, answer: tuple, name: str,
+                     path: str) -> Optional[tuple[str, Optional[list[Finding]]]]:
+        """What cat-file answered for one blob, counted and scanned: (name, findings) when it
+        has findings, (name, None) when it is missing (the parent must not record it as read)."""
+        status, data, size = answer
+        if status == "missing":
+            stats.skipped["missing"] += 1
+            return name, None
+        if status == "too large":
+            stats.skip_large(path)
+        elif status != "ok":
+            stats.skipped[status] += 1
+        else:
+            chunk, kind = blob_chunk(name, path, data)
+            stats.count(kind, size)
+            found = _scan_blob(engine, versions, chunk, kind, self.options.baseline_hash)
+            return (name, found) if found else None
+        return None
+
+    def attribute(self, results: Sequence[tuple[str, Optional[list[Finding]]]]) -> list[Finding]:
+        """One finding per value, attributed to commits (:func:`attribute`), merged with an
+        earlier incremental run's; notes for what could not be scanned."""
+        blob_findings: dict[bytes, list[Finding]] = {}
+        for name, found in results:
+            if found is None:
+                self.missing.add(bytes.fromhex(name))
+            else:
+                blob_findings[bytes.fromhex(name)] = found
+        self._notes_last()
+        self.found_in = set(blob_findings)
+        for rec in self.options.prior.values():  # known blobs re-introduced by new commits
+            for raw in rec.blobs:
+                blob_findings.setdefault(raw, []).append(rec.finding)
+        findings, self.where = attribute(self.repo, self.log, blob_findings, self.info, self.options.prior,
+                                         self.keep, self.named)
+        if not self.options.keep_values:
+            for f in findings:
+                f.secret = b""  # reported history findings carry no value unless verification needs it
+        if findings and "live_refs" not in findings[0].extra:
+            self.stats.notes.append(f"too many refs and paths to tell which refs still hold each secret (over "
+                                    f"{MAX_REF_LOOKUPS} lookups): live_refs is left out; live_at_head is exact")
+        return findings
+
+    def _notes_last(self) -> None:
+        self.stats.notes.extend(self.stats.size_notes(self.engine.config.max_file_size))
+        if self.missing:
+            self.stats.notes.append(
+                f"{len(self.missing)} blob(s) could not be read (missing from the object database: a damaged "
+                "repository or a partial clone without its remote; try `git fsck`): they were not scanned"
+            )
+
+
+def scan_history(repo: Path | str, engine, options: "HistoryOptions", info: Optional[RepoInfo] = None) -> HistoryResult:
+    """Scan every blob introduced by the selected commits once, and attribute the findings."""
+    from scanner.execute import execute
     from scanner.progress import progress_bar
 
-    return progress_bar(delay, unit="blob", desc="leakstop history") if delay is not None else None
+    source = HistorySource(repo, engine, options, info or open_repo(repo))
+    if not source.tips:
+        return HistoryResult([], source.stats, [], set(options.known_blobs))
+    bar = progress_bar(options.progress, unit="blob", desc="leakstop history")
+    try:
+        findings = execute(source, engine, options.jobs or os.cpu_count() or 1, bar)
+    finally:
+        bar.close()
+    return HistoryResult(findings, source.stats, source.tips, source.seen - source.missing, source.where,
+                         source.missing, source.found_in)
 
 
-# -- attribution ------------------------------------------------------------------------------
+# -- attribute: one finding per value, its commits, paths and liveness ------------------------------
 
 
 @dataclass
@@ -684,12 +633,77 @@ class Prior:
     removed: Optional[dict] = None
 
 
+@dataclass
+class _Group:
+    """Every occurrence of one value (one fingerprint) across the history."""
+
+    finding: Optional[Finding] = None  # as found in the blob of its first introduction
+    first: Optional[tuple[tuple[int, int, int], int, int]] = None  # (order key, commit index, path index)
+    commits: set[int] = field(default_factory=set)
+    pis: set[int] = field(default_factory=set)  # path indexes
+    raw_paths: set[bytes] = field(default_factory=set)
+    blobs: set[bytes] = field(default_factory=set)
+    removed: list[tuple[int, int]] = field(default_factory=list)  # (commit index, path index)
+    values: set[bytes] = field(default_factory=set)
+    value: bytes = b""
+    redact: Redactor = field(default_factory=Redactor)
+    paths: set[str] = field(default_factory=set)  # as shown: decoded, values masked
+
+
+def _order(log: CommitLog, ci: int, pi: int) -> tuple[int, int, int]:
+    # Earliest = oldest commit time; on ties the one git listed later (closer to the root); one
+    # commit at two paths: by path index, so the answer never depends on which worker reported first.
+    return (log.commits[ci][1], -ci, -pi)
+
+
+def _latest_removal(log: CommitLog, removed: list[tuple[int, int]]) -> tuple[int, int]:
+    return max(removed, key=lambda r: _order(log, *r))
+
+
+def _groups(log: CommitLog, blob_findings: dict[bytes, list[Finding]], prior: dict[str, Prior],
+            keep_path: Optional[Callable[[bytes], bool]]) -> dict[str, _Group]:
+    """The occurrences of each value: every (commit, path) that added a blob holding it (excluded
+    or allowlisted paths do not count), the earliest, the removals, and prior runs' blobs and paths."""
+    wanted = set(blob_findings)
+    for rec in prior.values():
+        wanted |= rec.blobs
+    adds = log.occurrences(wanted)
+    groups: dict[str, _Group] = {}
+    for blob, found in blob_findings.items():
+        occ = [(c, p) for c, p in adds.get(blob, []) if keep_path is None or keep_path(log.paths[p])]
+        for f in found if occ else ():
+            g = groups.setdefault(f.fingerprint, _Group())
+            g.blobs.add(blob)
+            if f.secret:
+                g.values.add(f.secret)
+            for ci, pi in occ:
+                g.commits.add(ci)
+                g.pis.add(pi)
+                g.raw_paths.add(log.paths[pi])
+                key = _order(log, ci, pi)
+                if g.first is None or key < g.first[0]:
+                    g.first, g.finding = (key, ci, pi), f
+    for fp, rec in prior.items():
+        g = groups.setdefault(fp, _Group())
+        g.blobs |= rec.blobs
+        g.raw_paths |= {p.encode("utf-8") for p in rec.paths}
+    dels = log.occurrences(wanted, removals=True)
+    for g in groups.values():
+        for blob in g.blobs:
+            g.removed.extend(dels.get(blob, []))
+        # Paths are shown (and kept in the incremental state) with the value and random-looking
+        # runs masked; one fingerprint, one value (HistoryOptions.keep_values).
+        g.value = min(g.values) if g.values else b""
+        g.redact = Redactor(g.values)
+        g.paths = {g.redact(decode_path(log.paths[pi])) for pi in g.pis}
+    return groups
+
+
 def attribute(
     repo: str,
     log: CommitLog,
     blob_findings: dict[bytes, list[Finding]],
     info: RepoInfo,
-    engine,
     prior: Optional[dict[str, Prior]] = None,
     keep_path: Optional[Callable[[bytes], bool]] = None,
     named: Sequence[tuple[str, str]] = (),
@@ -702,108 +716,66 @@ def attribute(
     counts are added to the new occurrences and their first introduction wins (older commits).
     """
     prior = prior or {}
-    wanted = set(blob_findings)
-    for rec in prior.values():
-        wanted |= rec.blobs
-    adds = log.occurrences(wanted)
-    dels = log.occurrences(wanted, removals=True)
-
-    def order(ci: int, pi: int) -> tuple[int, int, int]:
-        # Earliest = oldest commit time; on ties the one git listed later (closer to the root);
-        # one commit at two paths: by path index, so the answer never depends on which worker
-        # reported first.
-        return (log.commits[ci][1], -ci, -pi)
-
-    def latest_removal(removed: list[tuple[int, int]]) -> tuple[int, int]:
-        return max(removed, key=lambda r: order(*r))
-
-    groups: dict[str, dict] = {}
-
-    def group(fp: str) -> dict:
-        return groups.setdefault(fp, {"finding": None, "first": None, "commits": set(), "pis": set(),
-                                      "raw_paths": set(), "blobs": set(), "removed": [], "values": set()})
-
-    for blob, found in blob_findings.items():
-        occ = adds.get(blob, [])
-        if keep_path is not None:  # excluded or allowlisted paths: such occurrences do not count
-            occ = [(c, p) for c, p in occ if keep_path(log.paths[p])]
-        if not occ:
-            continue
-        for f in found:
-            g = group(f.fingerprint)
-            g["blobs"].add(blob)
-            if f.secret:
-                g["values"].add(f.secret)
-            for ci, pi in occ:
-                g["commits"].add(ci)
-                g["pis"].add(pi)
-                g["raw_paths"].add(log.paths[pi])
-                key = order(ci, pi)
-                if g["first"] is None or key < g["first"][0]:
-                    g["first"] = (key, ci, pi)
-                    g["finding"] = f
-    for fp, rec in prior.items():
-        group(fp)["blobs"] |= rec.blobs
-        group(fp)["raw_paths"] |= {p.encode("utf-8") for p in rec.paths}
-    for g in groups.values():
-        for blob in g["blobs"]:
-            g["removed"].extend(dels.get(blob, []))
-        # Paths are shown (and kept in the incremental state) with the value and random-looking
-        # runs masked.
-        values = g.pop("values")
-        g["value"] = min(values) if values else b""  # one fingerprint, one value (HistoryOptions.keep_values)
-        g["redact"] = Redactor(values)
-        g["paths"] = {g["redact"](decode_path(log.paths[pi])) for pi in g["pis"]}
-
+    groups = _groups(log, blob_findings, prior, keep_path)
     live = head_blobs(repo, info.head)
-    holding = refs_holding(repo, named, {fp: (g["blobs"], g["raw_paths"]) for fp, g in groups.items()})
-    need = {log.commits[g["first"][1]][0] for fp, g in groups.items() if g["first"] and fp not in prior}
-    need |= {log.commits[latest_removal(g["removed"])[0]][0] for g in groups.values() if g["removed"]}
+    holding = refs_holding(repo, named, {fp: (g.blobs, g.raw_paths) for fp, g in groups.items()})
+    need = {log.commits[g.first[1]][0] for fp, g in groups.items() if g.first and fp not in prior}
+    need |= {log.commits[_latest_removal(log, g.removed)[0]][0] for g in groups.values() if g.removed}
     infos = commit_infos(repo, sorted(need))
     out = []
     for fp, g in groups.items():
-        rec = prior.get(fp)
-        is_live = bool(g["blobs"] & live)
-        if rec is not None:
-            base = rec.finding
-            commit, path = base.commit, base.path
-            ncommits = rec.commits + len(g["commits"])
-            paths = rec.paths | g["paths"]
-        else:
-            base = g["finding"]
-            _, ci, pi = g["first"]
-            sha = log.commits[ci][0]
-            commit = infos.get(sha) or CommitInfo(sha=sha, author="", email="", date="")
-            path = g["redact"](decode_path(log.paths[pi]))
-            ncommits, paths = len(g["commits"]), g["paths"]
-        extra = {
-            "first_commit": {"sha": commit.sha, "author": commit.author, "email": commit.email, "date": commit.date,
-                             "path": path},
-            "commits": ncommits,
-            "paths": len(paths),
-            "path_list": sorted(paths)[:50],
-            "live_at_head": is_live,
-        }
-        if holding is not None:
-            extra["live_refs"] = holding[fp][:50]
-            extra["live_ref_count"] = len(holding[fp])
-        if not is_live:
-            if g["removed"]:
-                rci, rpi = latest_removal(g["removed"])
-                rsha = log.commits[rci][0]
-                rinfo = infos.get(rsha)
-                extra["removed_commit"] = {"sha": rsha, "author": rinfo.author if rinfo else "",
-                                           "date": rinfo.date if rinfo else "",
-                                           "path": g["redact"](decode_path(log.paths[rpi]))}
-            elif rec is not None and rec.removed:
-                extra["removed_commit"] = rec.removed
-        out.append(Finding(
-            rule_id=base.rule_id, provider=base.provider, description=base.description, severity=base.severity,
-            category=base.category, path=path, line=base.line, column=base.column, end_column=base.end_column,
-            masked=base.masked, fingerprint=fp, secret_hash=base.secret_hash, key=base.key, commit=commit,
-            extra=extra, baseline_hash=base.baseline_hash, secret=g["value"], confidence=base.confidence,
-            signals=dict(base.signals),
-        ))
-        g["paths"] = paths
+        finding, g.paths = _attributed(fp, g, log, prior.get(fp), infos, bool(g.blobs & live), holding)
+        out.append(finding)
     out.sort(key=lambda f: (f.commit.date if f.commit else "", f.path, f.line, f.rule_id))
-    return out, {fp: (g["blobs"], g["paths"]) for fp, g in groups.items()}
+    return out, {fp: (g.blobs, g.paths) for fp, g in groups.items()}
+
+
+def _attributed(fp: str, g: _Group, log: CommitLog, rec: Optional[Prior], infos: dict[str, CommitInfo],
+                is_live: bool, holding: Optional[dict[str, list[str]]]) -> tuple[Finding, set[str]]:
+    """The reported finding of one value, and every path it was at."""
+    if rec is not None:
+        base = rec.finding
+        commit, path = base.commit, base.path
+        ncommits, paths = rec.commits + len(g.commits), rec.paths | g.paths
+    else:
+        assert g.finding is not None and g.first is not None
+        base = g.finding
+        _, ci, pi = g.first
+        sha = log.commits[ci][0]
+        commit = infos.get(sha) or CommitInfo(sha=sha, author="", email="", date="")
+        path = g.redact(decode_path(log.paths[pi]))
+        ncommits, paths = len(g.commits), g.paths
+    assert commit is not None
+    extra: dict = {
+        "first_commit": {"sha": commit.sha, "author": commit.author, "email": commit.email, "date": commit.date,
+                         "path": path},
+        "commits": ncommits,
+        "paths": len(paths),
+        "path_list": sorted(paths)[:50],
+        "live_at_head": is_live,
+    }
+    if holding is not None:
+        extra["live_refs"] = holding[fp][:50]
+        extra["live_ref_count"] = len(holding[fp])
+    if not is_live:
+        removed = _removal(g, log, infos) or (rec.removed if rec is not None else None)
+        if removed:
+            extra["removed_commit"] = removed
+    return Finding(
+        rule_id=base.rule_id, provider=base.provider, description=base.description, severity=base.severity,
+        category=base.category, path=path, line=base.line, column=base.column, end_column=base.end_column,
+        masked=base.masked, fingerprint=fp, secret_hash=base.secret_hash, key=base.key, commit=commit,
+        extra=extra, baseline_hash=base.baseline_hash, secret=g.value, confidence=base.confidence,
+        signals=dict(base.signals),
+    ), paths
+
+
+def _removal(g: _Group, log: CommitLog, infos: dict[str, CommitInfo]) -> Optional[dict]:
+    """The latest commit that replaced or deleted a blob holding the value, or None."""
+    if not g.removed:
+        return None
+    rci, rpi = _latest_removal(log, g.removed)
+    rsha = log.commits[rci][0]
+    rinfo = infos.get(rsha)
+    return {"sha": rsha, "author": rinfo.author if rinfo else "", "date": rinfo.date if rinfo else "",
+            "path": g.redact(decode_path(log.paths[rpi]))}

@@ -18,18 +18,6 @@ from scanner.sources.textify import BINARY, TEXT, printable, text_reader
 
 WINDOW = 8 << 20  # bytes of text per window
 OVERLAP = 64 << 10  # longer than any value a rule matches (key blocks are a few KB)
-STREAMED_NAMES = 5  # files named in the note about those scanned in windows
-
-
-def streamed_note(count: int, names: list[str], limit: int) -> str:
-    """The note naming what was over the size limit and scanned in windows (scan and diff say
-    it alike): which files a run found big enough to stream is worth a reviewer's look."""
-    from scanner.config import format_size
-
-    shown = ", ".join(names) + (", …" if count > len(names) else "")
-    return f"{count} file(s) over the {format_size(limit)} size limit were scanned in windows ({shown})"
-
-
 @dataclass(frozen=True)
 class Window:
     data: bytes

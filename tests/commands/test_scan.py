@@ -153,7 +153,7 @@ def test_real_process_entry_point(leaky: Path):
 
 def test_parallel_and_sequential_scans_agree(run_cli, tmp_path: Path, monkeypatch):
     """Past its CPU budget the walk is split over worker processes: same report."""
-    monkeypatch.setattr("scanner.pipeline.SERIAL_CPU_SECONDS", 0.0)  # split after the first file
+    monkeypatch.setattr("scanner.execute.SERIAL_CPU_SECONDS", 0.0)  # split after the first file
     for i in range(240):
         body = f"AWS = 'AKIAZ5QW2XHC7RJK{chr(65 + i % 26)}MNB'\n" if i % 37 == 0 else "x = 1\n"
         (tmp_path / f"m{i:04d}.py").write_text(body)
@@ -186,15 +186,15 @@ def test_named_file_over_the_size_limit_is_scanned_walked_one_is_named(run_cli, 
 def test_a_walk_that_is_little_work_stays_in_one_process(run_cli, tmp_path: Path, monkeypatch):
     """Workers are chosen from the work measured, not a file count: 300 small files are less
     work than starting them (the default -j used to be slower than -j 1 on such trees)."""
-    import scanner.pipeline as pipeline
+    import scanner.execute as execute
 
     started = []
-    monkeypatch.setattr(pipeline, "_scan_parallel", lambda *a: started.append(1) or [])
+    monkeypatch.setattr(execute.Pool, "run", lambda self, units: started.append(1) or [])
     for i in range(300):
         (tmp_path / f"m{i:04d}.py").write_text("x = 1\n")
     r = run_cli("scan", str(tmp_path), "-f", "json", "-j", "2")
     assert r.code == 0 and json.loads(r.out)["stats"]["files_scanned"] == 300 and not started
-    monkeypatch.setattr(pipeline, "SERIAL_CPU_SECONDS", 0.0)
+    monkeypatch.setattr(execute, "SERIAL_CPU_SECONDS", 0.0)
     run_cli("scan", str(tmp_path), "-f", "json", "-j", "2")
     assert started  # past the budget, the rest goes to workers
 

@@ -70,7 +70,7 @@ def test_findings_take_precedence_over_unreadable(run_cli, denied: Path):
 
 
 def test_parallel_walk_reports_unreadable_too(run_cli, denied: Path, monkeypatch):
-    monkeypatch.setattr("scanner.pipeline.SERIAL_CPU_SECONDS", 0.0)  # split after the first file
+    monkeypatch.setattr("scanner.execute.SERIAL_CPU_SECONDS", 0.0)  # split after the first file
     for i in range(210):
         (denied / f"m{i:04d}.py").write_text("x = 1\n")
     r = run_cli("scan", str(denied), "-f", "json", "-j", "2")

@@ -96,7 +96,7 @@ def test_each_unique_blob_is_read_once(tmp_path):
     r.commit("rename")  # same blob at a new path
     res = scan(r.path)
     # Unique blobs: the secret one and "clean\n".
-    assert res.stats.blobs == 2
+    assert res.stats.scanned == 2
     f = by_value(res)[hv(KEY1)]
     assert f.extra["paths"] == 3 and f.extra["commits"] == 3  # one, revert, rename
 
@@ -249,7 +249,7 @@ def test_incremental_skips_scanned_commits_and_matches_a_full_run(tmp_path):
     info = open_repo(r.path)
     opts = HistoryOptions(jobs=1)
     res1 = run_history(str(r.path), engine, opts, info, incremental=True)
-    assert res1.stats.commits == 2 and res1.stats.blobs == 2
+    assert res1.stats.commits == 2 and res1.stats.scanned == 2
     assert (info.git_dir / "leakstop" / "history.json").is_file()
     state = (info.git_dir / "leakstop" / "history.json").read_text()
     assert KEY1 not in state, "state must hold masked values only"
@@ -259,7 +259,7 @@ def test_incremental_skips_scanned_commits_and_matches_a_full_run(tmp_path):
     r.commit("four")
     res2 = run_history(str(r.path), engine, opts, open_repo(r.path), incremental=True)
     assert res2.stats.commits == 2  # only the new commits were walked
-    assert res2.stats.blobs == 1  # only d.py's blob is new (c.py's content was read before)
+    assert res2.stats.scanned == 1  # only d.py's blob is new (c.py's content was read before)
     full = scan_history(str(r.path), engine, opts, open_repo(r.path))
     summary = lambda res: sorted(  # noqa: E731
         (f.secret_hash, f.commit.sha, f.path, f.extra["commits"], f.extra["paths"], f.extra["live_at_head"])
@@ -269,7 +269,7 @@ def test_incremental_skips_scanned_commits_and_matches_a_full_run(tmp_path):
     assert f.commit.sha == first and f.extra["commits"] == 2 and f.extra["paths"] == 2
     # Nothing new: nothing walked, same report.
     res3 = run_history(str(r.path), engine, opts, open_repo(r.path), incremental=True)
-    assert res3.stats.commits == 0 and res3.stats.blobs == 0 and summary(res3) == summary(full)
+    assert res3.stats.commits == 0 and res3.stats.scanned == 0 and summary(res3) == summary(full)
     # Different rules: the old state does not apply.
     other = small_engine(Config(max_file_size=12345))
     res4 = run_history(str(r.path), other, opts, open_repo(r.path), incremental=True)
@@ -283,7 +283,7 @@ def test_many_blobs_across_workers(tmp_path):
     files["z/secret.py"] = f"k = '{KEY1}'\n"
     r.commit("many", **files)
     res = scan(r.path)
-    assert res.stats.blobs == 701
+    assert res.stats.scanned == 701
     assert set(by_value(res)) == {hv(KEY1)}
 
 
@@ -353,7 +353,7 @@ def test_incremental_does_not_record_an_unreadable_blob_as_read(tmp_path):
     assert by_value(res)[hv(other)].extra["commits"] == 1  # found twice, counted once
     # and the state is now complete: a third run reads nothing and reports the same
     again = run_history(str(r.path), engine, opts, open_repo(r.path), incremental=True)
-    assert again.stats.blobs == 0 and set(by_value(again)) == {hv(key), hv(other)}
+    assert again.stats.scanned == 0 and set(by_value(again)) == {hv(key), hv(other)}
     assert by_value(again)[hv(key)].extra["commits"] == 1
 
 
@@ -406,3 +406,28 @@ def test_ref_lookups_are_bounded(tmp_path, monkeypatch):
     [f] = res.findings
     assert "live_refs" not in f.extra and f.extra["live_at_head"] is True
     assert any("live_refs is left out" in n for n in res.stats.notes)
+
+
+def test_enumerate_scan_and_attribute_each_work_on_their_own(tmp_path):
+    """The history source's three steps used one by one, in this process, without the executor
+    and without delta scanning: the same findings as the parallel scan."""
+    from scanner.sources.history import HistorySource
+
+    r = Repo(tmp_path / "r")
+    r.commit("init", **{"app.py": "print('hi')\n", "conf/a.env": f"AWS={KEY1}\n"})
+    r.commit("more", author="Alice", **{"app.py": f"k = '{KEY2}'\n"})
+    r.rm("conf/a.env")
+    r.commit("remove")
+    engine = small_engine()
+    source = HistorySource(r.path, engine, HistoryOptions(), open_repo(r.path))
+    units = list(source.units())
+    assert sorted(path for _, path in units) == ["app.py", "app.py", "conf/a.env"]
+    results = []
+    for unit in units:
+        found = [f for chunk in source.load(unit) for f in engine.scan(chunk)]
+        if found:
+            results.append((unit[0], found))
+    alone = source.attribute(results)
+    together = scan(r.path).findings
+    assert [f.to_dict() for f in alone] == [f.to_dict() for f in together] and len(alone) == 2
+    assert source.stats.scanned == 3 and source.stats.commits == 3

@@ -20,6 +20,7 @@ from scanner.errors import LeakstopError
 from scanner.models import CommitInfo
 from scanner.sources import diff as D
 from scanner.sources import history as H
+from scanner.sources.base import ScanStats
 from scanner.sources.history_state import STATE_VERSION, HistoryState
 from tests import strategies as S
 from tests.test_properties import any_value, mapping_of
@@ -220,8 +221,8 @@ class _Pieces:
 
 
 def _history(data: bytes, sizes: list[int]):
-    log, stats, calls = H.CommitLog(), H.HistoryStats(), []
-    H.parse_log(_Pieces(data, sizes), log, lambda hexid, path, raw: calls.append((hexid, path)), stats)
+    log, stats = H.CommitLog(), ScanStats("history")
+    calls = [(hexid, path) for hexid, path, _ in H.parse_log(_Pieces(data, sizes), log, stats)]
     return log, stats, calls
 
 

@@ -119,7 +119,7 @@ def test_named_file_over_the_limit_is_streamed_walked_one_is_skipped(tmp_path, s
     walked = FileSource([str(tmp_path)], max_file_size=1000)
     assert list(walked) == [] and walked.stats.skipped == {"too large": 1}
     assert walked.stats.too_large == [str(big)]
-    [note] = walked.stats.notes(1000)
+    [note] = walked.stats.size_notes(1000)
     assert "1 file(s) over the 1000 bytes size limit were not scanned" in note and str(big) in note
 
 

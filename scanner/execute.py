@@ -1,0 +1,273 @@
+"""The one executor: runs any source's units (:mod:`scanner.sources.base`) through the engine,
+in this process or in local worker processes, and whole tasks (a repository's audit) in a local
+pool or on a Dask cluster.
+
+Units of a source that may be split (``parallel``) are scanned here until they have cost
+``serial_cpu`` seconds of CPU (None: straight to the workers), and the rest goes to one worker
+process per job, forked with a copy of the engine and the source. Units travel in batches; a
+source with a ``route(unit)`` sends the units of one route (history: one path's versions) to
+the same worker, others feed one shared queue. A worker scans its batches with the source's
+``scan_batches`` when it has one (history: a pipelined reader and delta scanning), else by
+loading and scanning each unit. The units are enumerated while the workers scan, through bounded
+queues (an unbounded backlog would hold a whole history's list in memory). Results come back
+with their batch's number and are put in units' order, so a split run reports what an unsplit
+one does; a worker's share of the statistics is added to the source's one :class:`ScanStats`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import time
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
+
+from scanner.errors import LeakstopError, describe_bug
+from scanner.models import Finding
+from scanner.sources.base import Result, ScanStats, Source
+
+# CPU seconds a splittable source scans in this process before the rest of its units go to
+# worker processes. Workers cost a fork each and about half as much CPU again per file (the
+# units and the findings cross processes); a run done within this never pays that (the
+# pre-commit case, and a 48 MB tree of small files that one process scans in 0.6 s).
+SERIAL_CPU_SECONDS = 0.5
+QUEUE_BATCHES = 8  # batches waiting per worker queue
+
+
+def can_fork() -> bool:
+    import multiprocessing  # here: the pre-commit hook never splits, nor pays for the import
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def scan_unit(source: Source, engine: Any, unit: Any) -> list[Finding]:
+    found: list[Finding] = []
+    for chunk in source.load(unit):
+        found.extend(engine.scan(chunk))
+    return found
+
+
+class LazyEngine:
+    """An engine built when the first chunk is scanned (the pre-commit hook loads no rules for a
+    commit that adds no text)."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self.built: Any = None
+
+    def scan(self, chunk: Any) -> list[Finding]:
+        if self.built is None:
+            self.built = self._build()
+        return self.built.scan(chunk)
+
+
+def execute(source: Source, engine: Any, jobs: int = 1, bar: Any = None) -> list[Finding]:
+    """Every unit of ``source`` scanned, then attributed by it; counts in ``source.stats``."""
+    return source.attribute(run_units(source, engine, jobs, bar))
+
+
+def run_units(source: Source, engine: Any, jobs: int = 1, bar: Any = None) -> list[Result]:
+    """(unit, findings) of every unit with findings or that could not be read (findings None)."""
+    from scanner.progress import progress_bar
+
+    bar = progress_bar(None, "", "") if bar is None else bar  # (a tqdm bar has no truth value)
+    units = iter(source.units())
+    results: list[Result] = []
+    pool = source.parallel and can_fork()
+    budget: Optional[float] = getattr(source, "serial_cpu", SERIAL_CPU_SECONDS)
+    if not pool or budget is not None:
+        began = time.process_time()
+        for unit in units:
+            found = scan_unit(source, engine, unit)
+            if found:
+                results.append((unit, found))
+            bar.update(1)
+            if pool and jobs > 1 and time.process_time() - began > budget:
+                break  # the rest of the units feed the workers while they scan
+        else:
+            return results
+    return results + Pool(source, engine, jobs, bar).run(units)
+
+
+# -- the local pool -------------------------------------------------------------------------------
+
+def _worker(source: Source, engine: Any, inq: Any, outq: Any) -> None:
+    try:
+        batches = iter(inq.get, None)
+        scan = getattr(source, "scan_batches", None)
+        for report in (scan(engine, batches) if scan else scan_batches(source, engine, batches)):
+            outq.put(("report", *report))
+        outq.put(("done",))
+    except BaseException as exc:  # reported by the parent as one line, not a child traceback
+        msg = exc.message if isinstance(exc, LeakstopError) else f"internal error: {describe_bug(exc)} (please report it)"
+        outq.put(("error", msg))
+
+
+def scan_batches(source: Source, engine: Any, batches: Iterable[tuple[int, list]]
+                 ) -> Iterator[tuple[int, int, list[Result], ScanStats]]:
+    """A worker's default: load and scan each unit; per batch (its number, its size, its
+    results, its share of the statistics)."""
+    total = source.stats
+    for seq, batch in batches:
+        source.stats = total.fresh()
+        results: list[Result] = []
+        for unit in batch:
+            found = scan_unit(source, engine, unit)
+            if found:
+                results.append((unit, found))
+        yield seq, len(batch), results, source.stats
+
+
+class Pool:
+    """Worker processes fed batches of units (see the module's docstring)."""
+
+    def __init__(self, source: Source, engine: Any, jobs: int, bar: Any) -> None:
+        self.source, self.jobs, self.bar = source, max(jobs, 1), bar
+        self.batch_size: int = getattr(source, "batch", 32)
+        import multiprocessing
+
+        self.route: Optional[Callable[[Any], int]] = getattr(source, "route", None)
+        self.counted: bool = getattr(source, "bar_total", False)  # the bar's total grows as units are sent
+        ctx = multiprocessing.get_context("fork")
+        queues = self.jobs if self.route is not None else 1
+        self.inqs = [ctx.Queue(maxsize=QUEUE_BATCHES * (self.jobs if queues == 1 else 1)) for _ in range(queues)]
+        self.outq = ctx.Queue()
+        self.workers = [ctx.Process(target=_worker, args=(source, engine, self.inqs[i % queues], self.outq), daemon=True)
+                        for i in range(self.jobs)]
+        self.pending: list[list] = [[] for _ in range(queues)]
+        self.seq = itertools.count()
+        self.dispatched = 0
+        self.finished = 0
+        self.reports: list[tuple[int, list[Result]]] = []
+
+    def run(self, units: Iterator[Any]) -> list[Result]:
+        for w in self.workers:
+            w.start()
+        try:
+            for unit in units:
+                k = self.route(unit) % len(self.inqs) if self.route is not None else 0
+                self.pending[k].append(unit)
+                if len(self.pending[k]) >= self.batch_size:
+                    self._flush(k)
+            for k in range(len(self.inqs)):
+                self._flush(k)
+            for i in range(self.jobs):
+                self._send(self.inqs[i % len(self.inqs)], None)
+            self._drain(block=True)
+        finally:
+            self._stop()
+        self.reports.sort(key=lambda r: r[0])  # stable: a route's reports keep their order
+        return [r for _, results in self.reports for r in results]
+
+    def _flush(self, k: int) -> None:
+        if self.pending[k]:
+            self._send(self.inqs[k], (next(self.seq), self.pending[k]))
+            self.dispatched += len(self.pending[k])
+            self.pending[k] = []
+        self._drain(block=False)  # keep the bar moving, and the results queue short
+
+    def _send(self, inq: Any, item: Any) -> None:
+        while True:
+            try:
+                inq.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                self._drain(block=False)  # workers never wait on us
+                if not any(w.is_alive() for w in self.workers):
+                    raise LeakstopError(f"{self._name()}the scanning workers died unexpectedly") from None
+
+    def _drain(self, block: bool) -> None:
+        while self.finished < self.jobs:
+            try:
+                msg = self.outq.get(timeout=0.5) if block else self.outq.get_nowait()
+            except queue.Empty:
+                if not block:
+                    return
+                if not any(w.is_alive() for w in self.workers) and self.outq.empty():
+                    raise LeakstopError(f"{self._name()}a scanning worker died unexpectedly") from None
+                continue
+            self._handle(msg)
+
+    def _handle(self, msg: tuple) -> None:
+        if msg[0] == "done":
+            self.finished += 1
+        elif msg[0] == "error":
+            raise LeakstopError(f"{self._name()}a scanning worker failed: {msg[1]}" if self._name() else msg[1])
+        else:
+            _, seq, done, results, stats = msg
+            self.source.stats.add(stats)
+            if results:
+                self.reports.append((seq, results))
+            if self.counted and hasattr(self.bar, "set_postfix_str"):  # a tqdm bar, not a silent one
+                self.bar.total = max(self.dispatched + sum(map(len, self.pending)), self.bar.n + done)
+                if self.source.stats.commits:
+                    self.bar.set_postfix_str(f"{self.source.stats.commits} commits", refresh=False)
+            self.bar.update(done)
+
+    def _name(self) -> str:
+        """How errors name the run ("history: "), or nothing."""
+        name = getattr(self.source, "name", "")
+        return f"{name}: " if name else ""
+
+    def _stop(self) -> None:
+        # After a clean finish the workers are exiting; after an error they may be blocked on a
+        # queue, so they are stopped rather than waited for.
+        for w in self.workers:
+            if w.pid is None:
+                continue
+            w.join(timeout=5 if self.finished == self.jobs else 0.1)
+            if w.is_alive():
+                w.kill()
+                w.join()
+
+
+# -- whole tasks: a local process pool or a Dask cluster ----------------------------------------------
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def map_local(fn: Callable[[T], R], items: Sequence[T], jobs: int, done: Callable[[R], None]) -> list[R]:
+    """``fn`` of each item in a process of a local pool (in this process when ``jobs`` is 1),
+    results in the items' order."""
+    if jobs <= 1 or len(items) <= 1:
+        return [_tick(fn(item), done) for item in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork" if can_fork() else "spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=ctx) as pool:
+        return [_tick(r, done) for r in pool.map(fn, items)]
+
+
+def map_cluster(fn: Callable[[T], R], items: Sequence[T], address: str, done: Callable[[R], None],
+                failed: Callable[[T, BaseException], R], retries: int = 3) -> list[R]:
+    """``fn`` of each item as a task on an existing Dask distributed cluster: Dask schedules,
+    queues and carries them; a worker lost mid-run has its tasks run again on another
+    (``retries``). ``failed`` turns a task that failed on every try into a result. Results are
+    put back in the items' order, whatever order they finish in."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise LeakstopError("--cluster needs Dask distributed: pip install 'leakstop[cluster]'") from None
+    try:
+        client = Client(address, timeout="20s")  # as_completed reads the default client
+    except (OSError, TimeoutError) as exc:
+        raise LeakstopError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        futures = client.map(fn, list(items), pure=False, retries=retries)
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list[Optional[R]] = [None] * len(items)
+        for fut in as_completed(futures):
+            i = index[fut.key]
+            try:
+                results[i] = _tick(fut.result(), done)
+            except Exception as exc:  # the task itself failed on every try (e.g. workers lost)
+                results[i] = _tick(failed(items[i], exc), done)
+        return [r for r in results if r is not None]
+    finally:
+        client.close()
+
+
+def _tick(result: R, done: Callable[[R], None]) -> R:
+    done(result)
+    return result
