@@ -75,7 +75,7 @@ def run_units(source: Source, engine: Any, jobs: int = 1, bar: Any = None) -> li
     pool = source.parallel and can_fork()
     budget: Optional[float] = getattr(source, "serial_cpu", SERIAL_CPU_SECONDS)
     if not pool or budget is not None:
-        began = time.process_time()
+        began, budget = time.process_time(), budget or 0.0
         for unit in units:
             found = scan_unit(source, engine, unit)
             if found:

@@ -217,8 +217,8 @@ def diff_settings(
         files: RevisionFiles | WorkTreeFiles = WorkTreeFiles(top)
         label = "the work tree"
     else:
-        rev = base if mode == "base" else head
-        files = RevisionFiles(reader, rev)  # type: ignore[arg-type]
+        rev = (base if mode == "base" else head) or ""  # base is None only in the head mode (above)
+        files = RevisionFiles(reader, rev)
         label = f"the base commit {rev[:12]}" if mode == "base" else "the staged index" if rev == "" else f"the head commit {rev[:12]}"
     settings = settings_at(files, top, explicit, baseline, label, workdir)
     settings.notes[:0] = notes

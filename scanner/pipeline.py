@@ -124,10 +124,10 @@ def verify_step(outcome: Outcome, options: VerifyOptions, identity, config: Conf
         settings = Settings(timeout=options.timeout, allowed_endpoints=config.verify_endpoints,
                             cache_path=default_path())
         verify_findings(outcome.findings, settings, identity)
-    counts = {s: sum(f.verification["status"] == s for f in outcome.findings) for s in STATUSES}
+    counts = {s: sum((f.verification or {}).get("status") == s for f in outcome.findings) for s in STATUSES}
     outcome.stats["verification"] = counts
     if options.only_verified:
-        outcome.findings = [f for f in outcome.findings if f.verification["status"] == VERIFIED]
+        outcome.findings = [f for f in outcome.findings if (f.verification or {}).get("status") == VERIFIED]
 
 
 def report(

@@ -29,9 +29,9 @@ try:  # Python 3.11+
     import re._constants as C
     import re._parser as P
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_compile as K  # type: ignore[no-redef]
-    import sre_constants as C  # type: ignore[no-redef]
-    import sre_parse as P  # type: ignore[no-redef]
+    import sre_compile as K
+    import sre_constants as C
+    import sre_parse as P
 
 ALL = (1 << 256) - 1
 _REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT) + ((C.POSSESSIVE_REPEAT,) if hasattr(C, "POSSESSIVE_REPEAT") else ())

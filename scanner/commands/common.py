@@ -161,7 +161,7 @@ def next_steps(findings, rules, command: str, quiet: bool = False) -> None:
     if quiet or not findings:
         return
     by_id = {r.id: r for r in rules}
-    rotations = []
+    rotations: list[str] = []
     for rid in dict.fromkeys(f.rule_id for f in findings):
         rule = by_id.get(rid)
         if rule is not None and rule.rotation and len(rotations) < 2:

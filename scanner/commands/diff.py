@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
@@ -57,7 +57,7 @@ def diff(revs: Optional[str], staged: bool, config_path, min_confidence, fmt, ou
     size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
     from scanner.sources.base import make_source
 
-    source = make_source("staged", repo_path) if staged else make_source("range", repo_path, revs, merges=merges)
+    source: Any = make_source("staged", repo_path) if staged else make_source("range", repo_path, revs, merges=merges)
     with contextlib.ExitStack() as stack:
         settings, notices = _settings(source, config_from or ("worktree" if staged else "base"), config_path, baseline,
                                       repo_path, stack)

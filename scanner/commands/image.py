@@ -66,8 +66,8 @@ def scan_image(path: Path, engine, max_file_size: int, squashed: bool = False) -
             for unit in chain(config_units(img), layer_units(store, img, max_file_size, stats, listing, final)):
                 found += [(_where(unit), f) for f in engine.scan(unit.chunk)]
             # Deletions are known once every layer is read.
-            for (index, path, where), f in found:
-                gone = listing.gone_after(index, path.split("!")[0]) if index >= 0 else None
+            for (index, name, where), f in found:
+                gone = listing.gone_after(index, name.split("!")[0]) if index >= 0 else None
                 if gone is not None:
                     where = {**where, "deleted_in_layer": img.layers[gone].digest}
                 findings.append(replace(f, extra={**f.extra, **where}))

@@ -367,6 +367,7 @@ class StagedSource(Plain):
             self._reader.close()
 
     def load(self, change: FileChange) -> Iterator[Chunk]:
+        assert self._reader is not None, "units() opens the reader"
         return load_change(change, self._reader, self.max_file_size, self.stats)
 
 
@@ -455,6 +456,7 @@ class RangeSource(Plain):
 
     def load(self, unit: tuple[CommitInfo, FileChange]) -> Iterator[Chunk]:
         info, change = unit
+        assert self._reader is not None, "units() opens the reader"
         return load_change(change, self._reader, self.max_file_size, self.stats, commit=info)
 
     def attribute(self, results: Sequence[Result]) -> list[Finding]:

@@ -211,7 +211,9 @@ def common_git_dir(start: Path) -> Optional[Path]:
         root = find_work_tree(start if os.path.isdir(start) else start.parent)
     except OSError:  # a name too long, a loop: no repository to speak of
         return None
-    gitdir = work_tree_git_dir(root) if root is not None else None
+    if root is None:
+        return None
+    gitdir = work_tree_git_dir(root)
     if gitdir is None or gitdir == root / ".git":
         return gitdir
     try:

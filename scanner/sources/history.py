@@ -695,7 +695,7 @@ def _groups(log: CommitLog, blob_findings: dict[bytes, list[Finding]], prior: di
         # runs masked; one fingerprint, one value (HistoryOptions.keep_values).
         g.value = min(g.values) if g.values else b""
         g.redact = Redactor(g.values)
-        g.paths = {g.redact(decode_path(log.paths[pi])) for pi in g.pis}
+        g.paths = {g.redact(decode_path(log.paths[pi])) or "" for pi in g.pis}
     return groups
 
 
@@ -743,7 +743,7 @@ def _attributed(fp: str, g: _Group, log: CommitLog, rec: Optional[Prior], infos:
         _, ci, pi = g.first
         sha = log.commits[ci][0]
         commit = infos.get(sha) or CommitInfo(sha=sha, author="", email="", date="")
-        path = g.redact(decode_path(log.paths[pi]))
+        path = g.redact(decode_path(log.paths[pi])) or ""
         ncommits, paths = len(g.commits), g.paths
     assert commit is not None
     extra: dict = {

@@ -266,10 +266,6 @@ def _removed(name: str) -> Optional[str]:
     return None
 
 
-def _under(path: str, gone: str) -> bool:
-    return gone in ("", ".") or path == gone or path.startswith(gone + "/")
-
-
 def list_layers(store: _Store, image: ImageRef) -> Listing:
     """Names only (each layer decompressed once more): what ``squashed`` needs before reading."""
     listing = Listing()
@@ -316,7 +312,10 @@ def layer_units(store: _Store, image: ImageRef, max_file_size: int, stats: Image
                     if m.size > max_file_size:
                         stats.skip("too large")
                         continue
-                    data = tar.extractfile(m).read()
+                    member = tar.extractfile(m)
+                    if member is None:  # not a regular file after all
+                        continue
+                    data = member.read()
                     for path, body, _ in expand(name, data, Limits(max_file_size), stats.skip):
                         yield _unit(body, path, image, layer, i, stats)
         except (LeakstopError, OSError, EOFError, tarfile.TarError):

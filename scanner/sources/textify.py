@@ -85,7 +85,9 @@ def printable(data: bytes) -> bytes:
     classes = data.translate(_CLASS)
     pos = classes.find(_WIDE)
     while pos >= 0:
-        end = _WIDE_TAIL.match(classes, pos).end()
+        tail = _WIDE_TAIL.match(classes, pos)
+        assert tail is not None  # it matches where _WIDE was found
+        end = tail.end()
         half = (end - pos) // 2
         out[pos : pos + half] = data[pos:end:2]
         out[pos + half : end] = b" " * (end - pos - half)
