@@ -72,6 +72,7 @@ def run_units(source: Source, engine: Any, jobs: int = 1, bar: Any = None) -> li
     bar = progress_bar(None, "", "") if bar is None else bar  # (a tqdm bar has no truth value)
     units = iter(source.units())
     results: list[Result] = []
+    keep = getattr(source, "origin", None)  # what of a unit its result keeps (default: the unit)
     pool = source.parallel and can_fork()
     budget: Optional[float] = getattr(source, "serial_cpu", SERIAL_CPU_SECONDS)
     if not pool or budget is not None:
@@ -79,7 +80,7 @@ def run_units(source: Source, engine: Any, jobs: int = 1, bar: Any = None) -> li
         for unit in units:
             found = scan_unit(source, engine, unit)
             if found:
-                results.append((unit, found))
+                results.append((keep(unit) if keep else unit, found))
             bar.update(1)
             if pool and jobs > 1 and time.process_time() - began > budget:
                 break  # the rest of the units feed the workers while they scan
@@ -107,13 +108,14 @@ def scan_batches(source: Source, engine: Any, batches: Iterable[tuple[int, list]
     """A worker's default: load and scan each unit; per batch (its number, its size, its
     results, its share of the statistics)."""
     total = source.stats
+    keep = getattr(source, "origin", None)
     for seq, batch in batches:
         source.stats = total.fresh()
         results: list[Result] = []
         for unit in batch:
             found = scan_unit(source, engine, unit)
             if found:
-                results.append((unit, found))
+                results.append((keep(unit) if keep else unit, found))
         yield seq, len(batch), results, source.stats
 
 

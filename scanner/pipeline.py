@@ -38,10 +38,11 @@ def run_source(source: "Source", engine, jobs: int = 1, progress: Optional[float
     finally:
         bar.close()
     stats = source.stats.as_dict()
+    if max_file_size is None:
+        return Outcome(findings, stats)
     if stats["skipped"].get("too large") and not source.stats.history:
         stats["max_file_size"] = max_file_size
-    notes = source.stats.size_notes(max_file_size) if max_file_size is not None else []
-    return Outcome(findings, stats, notes)
+    return Outcome(findings, stats, source.stats.size_notes(max_file_size))
 
 
 def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional[int] = None,

@@ -34,6 +34,8 @@ class ScanStats:
     bytes: int = 0
     commits: int = 0  # commits of a range scanned, or of a history walked
     commits_skipped: int = 0  # history: already walked by an earlier incremental run
+    images: int = 0  # image: images and layers read
+    layers: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     decoded: Counter = field(default_factory=Counter)  # textify kind (binary, utf-16-le…) -> count
     unreadable: list = field(default_factory=list)  # [path, reason] pairs, the first MAX_LISTED
@@ -58,6 +60,9 @@ class ScanStats:
             self.decoded[kind] += 1
         self.scanned += 1
         self.bytes += size
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] += 1
 
     def skip_large(self, shown: str) -> None:
         self.skipped["too large"] += 1
@@ -85,6 +90,8 @@ class ScanStats:
         self.bytes += other.bytes
         self.commits += other.commits
         self.commits_skipped += other.commits_skipped
+        self.images += other.images
+        self.layers += other.layers
         self.skipped.update(other.skipped)
         self.decoded.update(other.decoded)
         self.unreadable.extend(other.unreadable[: MAX_LISTED - len(self.unreadable)])
@@ -99,6 +106,9 @@ class ScanStats:
             out: dict[str, Any] = {"commits_scanned": self.commits, "commits_skipped": self.commits_skipped,
                                    "blobs_scanned": self.scanned, "bytes_scanned": self.bytes,
                                    "skipped": dict(self.skipped), "notes": list(self.notes)}
+        elif self.kind == "image":
+            return {"images_scanned": self.images, "layers_scanned": self.layers, "files_scanned": self.scanned,
+                    "bytes_scanned": self.bytes, "skipped": dict(self.skipped), "decoded": dict(self.decoded)}
         else:
             out = {"files_scanned": self.scanned, "bytes_scanned": self.bytes, "skipped": dict(self.skipped)}
         if self.decoded:
@@ -150,7 +160,9 @@ class Source(Protocol):
         ...
 
     def attribute(self, results: Sequence[Result]) -> list[Finding]:
-        """The run's findings from every unit's: in units' order, merged and attributed."""
+        """The run's findings from every unit's: in units' order, merged and attributed. A
+        source with an ``origin(unit)`` method has its results keep that instead of the unit
+        (a unit that carries its bytes need not hold them until the end)."""
         ...
 
 
@@ -181,6 +193,7 @@ SOURCES: dict[str, str] = {
     "staged": "scanner.sources.diff:StagedSource",
     "range": "scanner.sources.diff:RangeSource",
     "history": "scanner.sources.history:HistorySource",
+    "image": "scanner.sources.image:ImageSource",
 }
 
 

@@ -230,16 +230,13 @@ class FileSource(Plain):
     def _emit(self, display: str, data: bytes) -> Iterator[Chunk]:
         # An archive's members are scanned (``a.zip!conf/app.env``), not its compressed bytes.
         expanded = False
-        for name, body, member in expand(display, data, Limits(self.max_file_size), self._skip):
+        for name, body, member in expand(display, data, Limits(self.max_file_size), self.stats.skip):
             expanded |= member
             text, kind = textify(body)
             self.stats.count(kind, len(body))
             yield Chunk(path=name.replace(os.sep, "/"), data=text, binary=kind == BINARY)
         if expanded:
             self.stats.decoded["archive"] += 1
-
-    def _skip(self, reason: str) -> None:
-        self.stats.skipped[reason] += 1
 
     def _stream(self, display: str, read: Callable[[int], bytes]) -> Iterator[Chunk]:
         """A named file (or stdin) over the size limit, window by window (bounded memory)."""

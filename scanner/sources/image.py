@@ -19,13 +19,15 @@ from __future__ import annotations
 import json
 import posixpath
 import tarfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Iterator, Optional
+from itertools import chain
+from typing import Iterator, Optional, Sequence
 
 from scanner.errors import LeakstopError
-from scanner.models import Chunk
+from scanner.models import Chunk, Finding
 from scanner.sources.archives import Limits, expand
+from scanner.sources.base import Plain, ScanStats
 from scanner.sources.textify import BINARY, textify
 
 WHITEOUT = ".wh."
@@ -47,23 +49,6 @@ class ImageRef:
     name: str  # its tag when the archive names one, else the config digest
     config: dict
     layers: tuple[Layer, ...]
-
-
-@dataclass
-class ImageStats:
-    images: int = 0
-    layers: int = 0
-    files: int = 0
-    bytes: int = 0
-    skipped: dict = field(default_factory=dict)  # reason -> count
-    decoded: dict = field(default_factory=dict)  # textify kind -> count
-
-    def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
-
-    def as_dict(self) -> dict:
-        return {"images_scanned": self.images, "layers_scanned": self.layers, "files_scanned": self.files,
-                "bytes_scanned": self.bytes, "skipped": dict(self.skipped), "decoded": dict(self.decoded)}
 
 
 @dataclass(frozen=True)
@@ -286,7 +271,7 @@ def list_layers(store: _Store, image: ImageRef) -> Listing:
     return listing
 
 
-def layer_units(store: _Store, image: ImageRef, max_file_size: int, stats: ImageStats, listing: Listing,
+def layer_units(store: _Store, image: ImageRef, max_file_size: int, stats: ScanStats, listing: Listing,
                 final: Optional[Listing] = None) -> Iterator[Unit]:
     """Every regular file of every layer, in order, filling ``listing`` as it goes (so that once
     exhausted, ``listing.gone_after`` says which later layer removed a file). With ``final`` (the
@@ -323,12 +308,9 @@ def layer_units(store: _Store, image: ImageRef, max_file_size: int, stats: Image
         listing.add(files, removed)
 
 
-def _unit(data: bytes, name: str, image: ImageRef, layer: Layer, index: int, stats: ImageStats) -> Unit:
+def _unit(data: bytes, name: str, image: ImageRef, layer: Layer, index: int, stats: ScanStats) -> Unit:
     text, kind = textify(data)
-    stats.files += 1
-    stats.bytes += len(data)
-    if kind != "text":
-        stats.decoded[kind] = stats.decoded.get(kind, 0) + 1
+    stats.count(kind, len(data))
     return Unit(Chunk(path=name, data=text, binary=kind == BINARY), image.name, layer.digest, layer.instruction, index)
 
 
@@ -369,3 +351,53 @@ def config_units(image: ImageRef) -> Iterator[Unit]:
         if text.strip():
             yield Unit(Chunk(path=f"config/{name}", data=text.encode("utf-8", "surrogateescape")), image.name,
                        "config", "image config")
+
+
+# -- the source ------------------------------------------------------------------------------------
+
+
+Origin = tuple[str, int, str, str, str]  # (image, layer index, path, layer digest, instruction)
+
+
+class ImageSource(Plain):
+    """An image archive as a source (scanner.sources.base): a unit is a file of a layer or a part
+    of the config, read in layer order; a finding is attributed to its image, layer and the
+    instruction that made the layer, and to the later layer that deleted its file, if one did."""
+
+    def __init__(self, path: Path, max_file_size: int, squashed: bool = False) -> None:
+        self.path, self.max_file_size, self.squashed = path, max_file_size, squashed
+        self.stats = ScanStats("image")
+        self._images: dict[str, tuple[ImageRef, Listing]] = {}  # filled as the layers are read
+
+    def units(self) -> Iterator[Unit]:
+        store, images = open_image(self.path)
+        try:
+            for img in images:
+                self.stats.images += 1
+                listing = Listing()
+                self._images[img.name] = (img, listing)
+                final = list_layers(store, img) if self.squashed else None
+                yield from chain(config_units(img), layer_units(store, img, self.max_file_size, self.stats, listing,
+                                                                final))
+        finally:
+            store.close()
+
+    def load(self, unit: Unit) -> Iterator[Chunk]:
+        yield unit.chunk
+
+    @staticmethod
+    def origin(unit: Unit) -> Origin:
+        return unit.image, unit.index, unit.chunk.path, unit.layer, unit.instruction
+
+    def attribute(self, results: Sequence[tuple[Origin, Optional[list[Finding]]]]) -> list[Finding]:
+        """Each finding with its image, layer and instruction; deletions are known once every
+        layer is read."""
+        out = []
+        for (image, index, path, layer, instruction), found in results:
+            where = {"image": image, "layer": layer, "instruction": instruction}
+            img, listing = self._images[image]
+            gone = listing.gone_after(index, path.split("!")[0]) if index >= 0 else None
+            if gone is not None:
+                where["deleted_in_layer"] = img.layers[gone].digest
+            out += [replace(f, extra={**f.extra, **where}) for f in found or ()]
+        return out
