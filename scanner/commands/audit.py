@@ -12,6 +12,11 @@ import click
 from scanner.commands.common import MAX_JOBS, next_steps, output_options
 
 
+# Objects (commits, trees, blobs) past which a repository is split into blob ranges: a few
+# minutes of one worker's reading and scanning (docs/scaling.md measures 2-5 ms per blob).
+SPLIT_BLOBS = 100_000
+
+
 def _default_workdir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "leakstop" / "audit"
@@ -30,16 +35,19 @@ def _default_workdir() -> Path:
               help="Where git URLs are cloned and kept for the next (incremental) run (default: ~/.cache/leakstop/audit).")
 @click.option("--max-file-size", default=None, metavar="SIZE", help="Skip blobs larger than this (default 10MB).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar over repositories on stderr (default: on a terminal).")
+@click.option("--split-blobs", "split", type=click.IntRange(min=0), default=SPLIT_BLOBS, show_default=True,
+              metavar="N", help="A repository with more objects than N is enumerated here and its blobs sent to the "
+                                "workers in ranges of about N, so one large repository spreads over them (0: never).")
 @click.option("--full", is_flag=True, help="Read every commit and blob again, ignoring the saved incremental state.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def audit(repos, config_path, min_confidence, fmt, output, baseline, repos_file: Optional[Path], cluster: Optional[str], jobs,
-          workdir: Optional[Path], max_file_size, progress, full: bool, quiet: bool, style) -> int:
+          workdir: Optional[Path], max_file_size, progress, split: int, full: bool, quiet: bool, style) -> int:
     """Audit the full history of many repositories (paths or git URLs) into one report.
 
     Each repository keeps incremental state (a re-run reads only new commits); one that fails is
     reported and the others go on. Exit 1 with findings, 2 when no repository could be scanned.
     """
-    from scanner.audit import RepoSpec, iter_errors, merged, read_repos_file, run_cluster, run_local
+    from scanner.audit import RepoSpec, iter_errors, merged, read_repos_file, run_audit
     from scanner.config import parse_size
     from scanner.errors import LeakstopError
     from scanner.pipeline import apply_baseline, judged, report
@@ -51,13 +59,10 @@ def audit(repos, config_path, min_confidence, fmt, output, baseline, repos_file:
     size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
     work = str((workdir or _default_workdir()).resolve())
     specs = [RepoSpec(n if RepoSpec(n, work).is_url else str(Path(n).resolve()), work,
-                      str(config_path) if config_path else None, size, not full) for n in dict.fromkeys(names)]
+                      str(config_path) if config_path else None, size, not full, split) for n in dict.fromkeys(names)]
     bar = progress_bar(bar_delay(progress, quiet), unit="repo", desc="leakstop audit")
     try:
-        if cluster:
-            results = run_cluster(specs, cluster, lambda r: bar.update(1))
-        else:
-            results = run_local(specs, jobs or os.cpu_count() or 1, lambda r: bar.update(1))
+        results = run_audit(specs, lambda r: bar.update(1), jobs or os.cpu_count() or 1, cluster)
     finally:
         bar.close()
     findings, stats = merged(results)

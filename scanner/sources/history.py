@@ -466,6 +466,51 @@ def _feed(reader: CatFile, batches: Iterable[tuple[int, list]], pending: collect
         pass
 
 
+def scan_blobs(repo: str, engine, batches: Iterable[tuple[int, list]], baseline_hash=None
+               ) -> Iterator[tuple[int, int, list, ScanStats]]:
+    """A worker's part of a history: the blobs of ``batches`` ((number, [(hex id, path)])) read
+    through one pipelined cat-file (a thread names them as they arrive) and scanned against the
+    previous version of their path; every BATCH blobs, a report (0, how many, results, its share
+    of the statistics). A result is (hex id, findings), or (hex id, None) for a missing blob."""
+    reader = CatFile(repo, buffered=True)
+    pending: collections.deque = collections.deque()
+    threading.Thread(target=_feed, args=(reader, batches, pending), daemon=True).start()
+    versions = VersionCache(VERSION_BUDGET)
+    limit = engine.config.max_file_size
+    stats, results, done = ScanStats("history"), [], 0
+    while (answer := reader.next(limit))[0] != "end":
+        name, path = pending.popleft()
+        found = _scan_answer(engine, versions, stats, answer, name, path, baseline_hash)
+        if found is not None:
+            results.append(found)
+        done += 1
+        if done >= BATCH:
+            yield 0, done, results, stats
+            stats, results, done = ScanStats("history"), [], 0
+    reader.close()
+    yield 0, done, results, stats
+
+
+def _scan_answer(engine, versions: "VersionCache", stats: ScanStats, answer: tuple, name: str, path: str,
+                 baseline_hash=None) -> Optional[tuple[str, Optional[list[Finding]]]]:
+    """What cat-file answered for one blob, counted and scanned: (name, findings) when it has
+    findings, (name, None) when it is missing (the parent must not record it as read)."""
+    status, data, size = answer
+    if status == "missing":
+        stats.skipped["missing"] += 1
+        return name, None
+    if status == "too large":
+        stats.skip_large(path)
+    elif status != "ok":
+        stats.skipped[status] += 1
+    else:
+        chunk, kind = blob_chunk(name, path, data)
+        stats.count(kind, size)
+        found = _scan_blob(engine, versions, chunk, kind, baseline_hash)
+        return (name, found) if found else None
+    return None
+
+
 class HistorySource:
     """The history as a source (scanner.sources.base): a unit is a blob introduced by the walked
     commits, (hex id, path), each blob once; all versions of a path go to one worker (``route``),
@@ -529,62 +574,29 @@ class HistorySource:
         yield chunk
 
     def scan_batches(self, engine, batches: Iterable[tuple[int, list]]) -> Iterator[tuple[int, int, list, ScanStats]]:
-        """A worker: its blobs read through one pipelined cat-file (a thread names them as they
-        arrive) and scanned against the previous version of their path; every BATCH blobs, a
-        report (0, how many, results, its share of the statistics)."""
-        reader = CatFile(self.repo, buffered=True)
-        pending: collections.deque = collections.deque()
-        threading.Thread(target=_feed, args=(reader, batches, pending), daemon=True).start()
-        versions = VersionCache(VERSION_BUDGET)
-        limit = engine.config.max_file_size
-        stats, results, done = self.stats.fresh(), [], 0
-        while (answer := reader.next(limit))[0] != "end":
-            name, path = pending.popleft()
-            found = self._scan_answer(engine, versions, stats, answer, name, path)
-            if found is not None:
-                results.append(found)
-            done += 1
-            if done >= BATCH:
-                yield 0, done, results, stats
-                stats, results, done = self.stats.fresh(), [], 0
-        reader.close()
-        yield 0, done, results, stats
+        return scan_blobs(self.repo, engine, batches, self.options.baseline_hash)
 
-    def _scan_answer(self, engine, versions: "VersionCache", stats: ScanStats, answer: tuple, name: str,
-                     path: str) -> Optional[tuple[str, Optional[list[Finding]]]]:
-        """What cat-file answered for one blob, counted and scanned: (name, findings) when it
-        has findings, (name, None) when it is missing (the parent must not record it as read)."""
-        status, data, size = answer
-        if status == "missing":
-            stats.skipped["missing"] += 1
-            return name, None
-        if status == "too large":
-            stats.skip_large(path)
-        elif status != "ok":
-            stats.skipped[status] += 1
-        else:
-            chunk, kind = blob_chunk(name, path, data)
-            stats.count(kind, size)
-            found = _scan_blob(engine, versions, chunk, kind, self.options.baseline_hash)
-            return (name, found) if found else None
-        return None
-
-    def attribute(self, results: Sequence[tuple[str, Optional[list[Finding]]]]) -> list[Finding]:
+    def attribute(self, results: Sequence[tuple]) -> list[Finding]:
         """One finding per value, attributed to commits (:func:`attribute`), merged with an
-        earlier incremental run's; notes for what could not be scanned."""
+        earlier incremental run's; notes for what could not be scanned. A result is (hex id,
+        findings or None when missing), or from a worker that keeps the values to itself (hex
+        id, findings without their values, how each one shows the blob's paths: :func:`shown_paths`)."""
         blob_findings: dict[bytes, list[Finding]] = {}
-        for name, found in results:
+        shown: dict[str, dict[str, str]] = {}
+        for name, found, *how in results:
             if found is None:
                 self.missing.add(bytes.fromhex(name))
-            else:
-                blob_findings[bytes.fromhex(name)] = found
+                continue
+            blob_findings[bytes.fromhex(name)] = found
+            for f, paths in zip(found, how[0] if how else ()):
+                shown.setdefault(f.fingerprint, {}).update(paths)
         self._notes_last()
         self.found_in = set(blob_findings)
         for rec in self.options.prior.values():  # known blobs re-introduced by new commits
             for raw in rec.blobs:
                 blob_findings.setdefault(raw, []).append(rec.finding)
         findings, self.where = attribute(self.repo, self.log, blob_findings, self.info, self.options.prior,
-                                         self.keep, self.named)
+                                         self.keep, self.named, shown)
         if not self.options.keep_values:
             for f in findings:
                 f.secret = b""  # reported history findings carry no value unless verification needs it
@@ -592,6 +604,11 @@ class HistorySource:
             self.stats.notes.append(f"too many refs and paths to tell which refs still hold each secret (over "
                                     f"{MAX_REF_LOOKUPS} lookups): live_refs is left out; live_at_head is exact")
         return findings
+
+    def result(self, findings: list[Finding]) -> HistoryResult:
+        """The attributed findings with what the incremental state keeps."""
+        return HistoryResult(findings, self.stats, self.tips, self.seen - self.missing, self.where, self.missing,
+                             self.found_in)
 
     def _notes_last(self) -> None:
         self.stats.notes.extend(self.stats.size_notes(self.engine.config.max_file_size))
@@ -615,8 +632,7 @@ def scan_history(repo: Path | str, engine, options: "HistoryOptions", info: Opti
         findings = execute(source, engine, options.jobs or os.cpu_count() or 1, bar)
     finally:
         bar.close()
-    return HistoryResult(findings, source.stats, source.tips, source.seen - source.missing, source.where,
-                         source.missing, source.found_in)
+    return source.result(findings)
 
 
 # -- attribute: one finding per value, its commits, paths and liveness ------------------------------
@@ -646,7 +662,7 @@ class _Group:
     removed: list[tuple[int, int]] = field(default_factory=list)  # (commit index, path index)
     values: set[bytes] = field(default_factory=set)
     value: bytes = b""
-    redact: Redactor = field(default_factory=Redactor)
+    redact: Callable[[str], str] = str  # how a path is shown: the value and random-looking runs masked
     paths: set[str] = field(default_factory=set)  # as shown: decoded, values masked
 
 
@@ -660,8 +676,21 @@ def _latest_removal(log: CommitLog, removed: list[tuple[int, int]]) -> tuple[int
     return max(removed, key=lambda r: _order(log, *r))
 
 
+def _shower(values: set[bytes], shown: dict[str, str]) -> Callable[[str], str]:
+    """A path as shown: masked by the value's Redactor, or as a worker that kept the value to
+    itself already showed it (:func:`shown_paths`)."""
+    redact = Redactor(values)
+    return lambda text: shown.get(text) or redact(text) or ""
+
+
+def shown_paths(found: Sequence[Finding], paths: Sequence[str]) -> list[dict[str, str]]:
+    """For each finding, each of ``paths`` as the attribution shows it (its value masked): what a
+    worker sends instead of the value, which then never leaves it."""
+    return [{p: Redactor({f.secret} if f.secret else set())(p) or "" for p in paths} for f in found]
+
+
 def _groups(log: CommitLog, blob_findings: dict[bytes, list[Finding]], prior: dict[str, Prior],
-            keep_path: Optional[Callable[[bytes], bool]]) -> dict[str, _Group]:
+            keep_path: Optional[Callable[[bytes], bool]], shown: dict[str, dict[str, str]]) -> dict[str, _Group]:
     """The occurrences of each value: every (commit, path) that added a blob holding it (excluded
     or allowlisted paths do not count), the earliest, the removals, and prior runs' blobs and paths."""
     wanted = set(blob_findings)
@@ -688,14 +717,14 @@ def _groups(log: CommitLog, blob_findings: dict[bytes, list[Finding]], prior: di
         g.blobs |= rec.blobs
         g.raw_paths |= {p.encode("utf-8") for p in rec.paths}
     dels = log.occurrences(wanted, removals=True)
-    for g in groups.values():
+    for fp, g in groups.items():
         for blob in g.blobs:
             g.removed.extend(dels.get(blob, []))
         # Paths are shown (and kept in the incremental state) with the value and random-looking
         # runs masked; one fingerprint, one value (HistoryOptions.keep_values).
         g.value = min(g.values) if g.values else b""
-        g.redact = Redactor(g.values)
-        g.paths = {g.redact(decode_path(log.paths[pi])) or "" for pi in g.pis}
+        g.redact = _shower(g.values, shown.get(fp, {}))
+        g.paths = {g.redact(decode_path(log.paths[pi])) for pi in g.pis}
     return groups
 
 
@@ -707,6 +736,7 @@ def attribute(
     prior: Optional[dict[str, Prior]] = None,
     keep_path: Optional[Callable[[bytes], bool]] = None,
     named: Sequence[tuple[str, str]] = (),
+    shown: Optional[dict[str, dict[str, str]]] = None,
 ) -> tuple[list[Finding], dict[str, tuple[set[bytes], set[str]]]]:
     """One finding per value: first introduction, counts, removal and liveness (at HEAD, and the
     refs of ``named`` whose tip still holds it); also, per fingerprint, every blob holding the
@@ -716,7 +746,7 @@ def attribute(
     counts are added to the new occurrences and their first introduction wins (older commits).
     """
     prior = prior or {}
-    groups = _groups(log, blob_findings, prior, keep_path)
+    groups = _groups(log, blob_findings, prior, keep_path, shown or {})
     live = head_blobs(repo, info.head)
     holding = refs_holding(repo, named, {fp: (g.blobs, g.raw_paths) for fp, g in groups.items()})
     need = {log.commits[g.first[1]][0] for fp, g in groups.items() if g.first and fp not in prior}
@@ -743,7 +773,7 @@ def _attributed(fp: str, g: _Group, log: CommitLog, rec: Optional[Prior], infos:
         _, ci, pi = g.first
         sha = log.commits[ci][0]
         commit = infos.get(sha) or CommitInfo(sha=sha, author="", email="", date="")
-        path = g.redact(decode_path(log.paths[pi])) or ""
+        path = g.redact(decode_path(log.paths[pi]))
         ncommits, paths = len(g.commits), g.paths
     assert commit is not None
     extra: dict = {

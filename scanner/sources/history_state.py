@@ -15,7 +15,7 @@ import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from scanner import __version__
 from scanner.fsutil import atomic_write, read_json
@@ -140,8 +140,10 @@ class HistoryState:
         atomic_write(self.blobs, b"".join(sorted(result.scanned - result.found_in)), parents=True)
 
 
-def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incremental: bool = False) -> HistoryResult:
-    """A full scan, or (``incremental``) one that resumes from and then updates the saved state."""
+def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incremental: bool = False,
+                scan: Callable[[str, Any, HistoryOptions, RepoInfo], HistoryResult] = scan_history) -> HistoryResult:
+    """A full scan, or (``incremental``) one that resumes from and then updates the saved state.
+    ``scan`` runs the history (audit: split over a cluster's workers)."""
     if not incremental:
         return scan_history(repo, engine, options, info)
     state = HistoryState(info.git_dir)
@@ -149,7 +151,7 @@ def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incr
     loaded = state.load(key, repo, options.baseline_id)
     if loaded is None:
         before = state.key_id()
-        result = scan_history(repo, engine, options, info)
+        result = scan(repo, engine, options, info)
         why = "no usable earlier state"
         if before and before != engine.identity.key_id:
             why = f"the fingerprint key changed (key id {engine.identity.key_id}, was {before})"
@@ -157,7 +159,7 @@ def run_history(repo: str, engine, options: HistoryOptions, info: RepoInfo, incr
     else:
         tips, blobs, prior = loaded
         run_opts = replace(options, excludes=tuple(options.excludes) + tuple(tips), known_blobs=blobs, prior=prior)
-        result = scan_history(repo, engine, run_opts, info)
+        result = scan(repo, engine, run_opts, info)
         result.stats.notes.append(
             f"incremental: skipped commits reachable from {len(tips)} earlier tip(s) and {len(blobs)} blob(s) already read"
         )

@@ -49,6 +49,46 @@ def org(tmp_path_factory) -> tuple[list[Path], set[str]]:
     return repos + [broken], keys
 
 
+@pytest.fixture(scope="module")
+def monorepo(tmp_path_factory) -> tuple[Path, set[str]]:
+    """One repository of many blobs over several commits: keys in files, a file edited several
+    times, a key removed later, and a file named after its key (its path is shown masked)."""
+    path = tmp_path_factory.mktemp("mono") / "mono"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    keys = {fake_key() for _ in range(4)}
+    k1, k2, k3, k4 = sorted(keys)
+    for c in range(6):
+        for i in range(20):
+            (path / f"pkg{i % 5}").mkdir(exist_ok=True)
+            (path / f"pkg{i % 5}" / f"m{i}.py").write_text(f"x = {c * i}\n" + "y = 1\n" * i)
+        if c == 1:
+            (path / "pkg0" / "settings.py").write_text(f"AWS = '{k1}'\n")
+            (path / f"{k2}.txt").write_text(f"key {k2}\n")
+        if c == 3:
+            (path / "pkg0" / "settings.py").write_text("AWS = None\n")
+            (path / "pkg3" / "cfg.env").write_text(f"A={k3}\nB={k4}\n")
+        git(path, "add", "-A")
+        git(path, "commit", "-qm", f"c{c}")
+    return path, keys
+
+
+def test_a_large_repository_split_into_blob_ranges_reports_what_one_unit_does(monorepo, tmp_path):
+    """Past --split-blobs the repository is enumerated here and its blobs scanned by several
+    workers in ranges: the same findings (first commits, paths shown masked, removals, counts)."""
+    path, keys = monorepo
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    whole = audit("-f", "json", "--full", "--split-blobs", "0", str(path), cwd=tmp_path / "a")
+    split = audit("-f", "json", "--full", "--split-blobs", "30", "-j", "2", str(path), cwd=tmp_path / "b")
+    assert whole.returncode == split.returncode == 1, split.stderr[-800:]
+    a, b = json.loads(whole.stdout), json.loads(split.stdout)
+    assert a["findings"] == b["findings"] and len(a["findings"]) == 4
+    assert a["stats"]["blobs_scanned"] == b["stats"]["blobs_scanned"] > 60
+    assert any(f.get("removed_commit") for f in b["findings"]) and any(f["path"].endswith(".txt") for f in b["findings"])
+    assert not any(k in split.stdout + split.stderr for k in keys)  # the path named after a key is masked too
+
+
 def audit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(cwd / "cache")}
     return subprocess.run([sys.executable, "-m", "scanner", "audit", *args], cwd=cwd, capture_output=True, text=True,
@@ -207,3 +247,16 @@ def test_min_confidence_judges_the_merged_report(tmp_path):
     assert doc["stats"]["below_min_confidence"] == 1
     r = audit("-f", "json", "-j", "1", "--min-confidence", "low", str(one), str(two), cwd=tmp_path)
     assert sorted(f["confidence"] for f in json.loads(r.stdout)["findings"]) == ["high", "low"]
+
+
+def test_a_large_repository_spreads_over_the_cluster(monorepo, cluster, tmp_path):
+    """Blob ranges as units on the cluster: the report equals the local run's."""
+    path, keys = monorepo
+    address, _ = cluster
+    (tmp_path / "l").mkdir()
+    (tmp_path / "r").mkdir()
+    local = audit("-f", "json", "--full", "--split-blobs", "0", str(path), cwd=tmp_path / "l")
+    remote = audit("-f", "json", "--full", "--split-blobs", "30", "--cluster", address, str(path), cwd=tmp_path / "r")
+    assert remote.returncode == 1, remote.stderr[-800:]
+    assert json.loads(remote.stdout)["findings"] == json.loads(local.stdout)["findings"]
+    assert not any(k in remote.stdout + remote.stderr for k in keys)
