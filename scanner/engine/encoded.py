@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 from urllib.parse import unquote_to_bytes
 
+from scanner.engine.entropy import word_like
+
 MAX_DEPTH = 2
 MIN_RUN = 24  # characters: shorter encodings cannot hold a provider token's prefix and body
 MIN_DECODED = 16
@@ -53,10 +55,14 @@ def _text(data: bytes) -> bool:
 
 def _plausible(run: bytes) -> bool:
     """Encoded text mixes upper case, lower case and digits; identifiers, words and paths of the
-    same alphabet mostly do not (and are the bulk of the runs in source code)."""
+    same alphabet mostly do not (and are the bulk of the runs in source code). Base64 of upper
+    case text often has no digit (``YXdzIEFLSUFU…`` is ``aws AKIA…``): a run of letters alone
+    counts when its letters spell no words (CamelCase identifiers do)."""
     if _HEX.fullmatch(run):
         return len(run) >= 32 and not run.isdigit()
-    return not run.isalpha() and run.lower() != run and run.upper() != run
+    if run.lower() == run or run.upper() == run:
+        return False
+    return not run.isalpha() or not word_like(run, min_words=1)
 
 
 def _decode(run: bytes) -> Optional[tuple[bytes, str]]:
