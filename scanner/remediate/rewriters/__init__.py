@@ -10,7 +10,8 @@ from typing import Optional
 
 from scanner.remediate.records import Item, Manual, Site, Workspace
 from scanner.remediate.rewriters import (cloudformation, compose, config, dockerfile, dotenv, ecs, github_actions,
-                                         javascript, kubernetes, npmrc, pypirc, python, terraform)
+                                         javascript, kubernetes, npmrc, pypirc, python, serverless,
+                                         terraform)
 from scanner.remediate.rewriters.base import Context, Grant, Pairs, Rewriter
 from scanner.remediate.settings import Settings
 
@@ -19,6 +20,7 @@ REWRITERS: dict[str, Rewriter] = {
     "javascript": javascript.REWRITER,
     "dockerfile": dockerfile.REWRITER,
     "env": dotenv.REWRITER,
+    "serverless": serverless.REWRITER,  # serverless.yml (before cloudformation: its resources: look alike)
     "cloudformation": cloudformation.REWRITER,
     "github-actions": github_actions.REWRITER,  # .github/workflows/*.yml
     "ecs": ecs.REWRITER,  # a task definition: JSON with containerDefinitions

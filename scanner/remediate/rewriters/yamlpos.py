@@ -87,3 +87,59 @@ def parsed_or_manual(ws, path: str, pairs: list, ctx, what: str) -> Optional[tup
         ctx.manual += [Manual(s, f"the {what} does not parse: replace by hand") for s, _ in pairs]
         return None
     return dec[0], dec[1], line_starts(dec[0]), root
+
+
+# -- adding to a block-style document -------------------------------------------------------
+def _last_scalar(node: yaml.Node) -> yaml.Node:
+    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    return node
+
+
+def _after(text: str, node: yaml.Node) -> int:
+    """The start of the line after a collection's last line (its last scalar's end: a block
+    collection's own end mark lies past the comments and blank lines that follow it)."""
+    end = _last_scalar(node).end_mark.index
+    if end > 0 and text[end - 1] == "\n":
+        return end
+    nl = text.find("\n", end)
+    return len(text) if nl == -1 else nl + 1
+
+
+def render(value, first: str, rest: str, nl: str) -> str:
+    """``value`` as block YAML lines, the first prefixed with ``first``, the others with ``rest``."""
+    lines = yaml.safe_dump(value, sort_keys=False, default_flow_style=False, width=1000).splitlines()
+    return "".join((first if i == 0 else rest) + line + nl for i, line in enumerate(lines))
+
+
+def add_under(text: str, root: yaml.Node, keys: list[str], value, nl: str) -> Optional[tuple[int, int, str]]:
+    """The edit adding ``value`` at ``keys``: a list's items appended to the block sequence there,
+    a dict's entries to the block mapping there, or the missing keys created (with ``value``) at
+    the end of the deepest block mapping on the way. None when the way holds a scalar or a flow
+    collection (the caller says so)."""
+    node, depth = root, 0
+    for k in keys:
+        child = get(node, k)
+        if child is None:
+            break
+        node, depth = child, depth + 1
+    if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) or node.flow_style or not node.value:
+        return None
+    at = _after(text, node)
+    lead = nl if at == len(text) and text and not text.endswith("\n") else ""
+    if depth == len(keys) and isinstance(node, yaml.SequenceNode) and isinstance(value, list):
+        first = node.value[0]
+        prefix = text[text.rfind("\n", 0, first.start_mark.index) + 1 : first.start_mark.index]
+        if prefix.strip() != "-":
+            return None
+        body = "".join(render(v, prefix, " " * len(prefix), nl) for v in value)
+        return at, at, lead + body
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for k in reversed(keys[depth:]):
+        value = {k: value}
+    if not isinstance(value, dict):
+        return None
+    indent = " " * node.value[0][0].start_mark.column
+    return at, at, lead + render(value, indent, indent, nl)
