@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from scanner.commands.common import engine_option, writable
+from scanner.remediate.settings import K8S_OUTPUTS, LAMBDA_ENV
 from scanner.remediate.stores import STORES
 
 
@@ -32,6 +33,12 @@ from scanner.remediate.stores import STORES
 @click.option("--read-role", "read_roles", multiple=True, metavar="ROLE_ARN",
               help="Put a resource policy on each secret: only these roles (and you) may read it; deletion is "
                    "denied (repeatable).")
+@click.option("--lambda-env", type=click.Choice(LAMBDA_ENV), default=None,
+              help="A Lambda function's environment value in CloudFormation/SAM: read at run time through the AWS "
+                   "Parameters and Secrets Lambda Extension (default), or a dynamic reference resolved at deploy.")
+@click.option("--kubernetes", "k8s", type=click.Choice(K8S_OUTPUTS), default=None,
+              help="What Kubernetes manifests get: an ExternalSecret (External Secrets Operator, default) or a "
+                   "SecretProviderClass (Secrets Store CSI driver, AWS provider).")
 @click.option("--emit", nargs=2, type=(click.Choice(["terraform", "cloudformation"]), click.Path(file_okay=False)),
               default=None, metavar="terraform|cloudformation DIR",
               help="Write the secrets, a KMS key, tags and policies as code into DIR (no value); deploy it, "
@@ -45,7 +52,7 @@ from scanner.remediate.stores import STORES
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
 @engine_option
 def remediate(path, project, env, from_report, do_apply, backend, region, kms_key_id, overwrite, rotation_lambda_arn,
-              rotate_after_days, owner, tags, read_roles, emit, output_dir, save_plan, reviewed_plan, fmt, config_path,
+              rotate_after_days, owner, tags, read_roles, lambda_env, k8s, emit, output_dir, save_plan, reviewed_plan, fmt, config_path,
               engine) -> int:
     """Move each hardcoded secret into AWS and replace it with a run-time lookup."""
     import os
@@ -64,6 +71,7 @@ def remediate(path, project, env, from_report, do_apply, backend, region, kms_ke
     settings = load_settings(config, project, env, backend=backend, region=region, kms_key_id=kms_key_id,
                              overwrite=overwrite, rotation_lambda_arn=rotation_lambda_arn,
                              rotate_after_days=rotate_after_days, output_dir=output_dir, owner=owner,
+                             lambda_env=lambda_env, kubernetes=k8s,
                              tags=check_tags(dict(_pair(t) for t in tags), "--tag") if tags else None,
                              read_roles=check_roles(list(read_roles), "--read-role") if read_roles else None)
     from dataclasses import replace

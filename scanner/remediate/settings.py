@@ -12,7 +12,9 @@ from scanner.config import Config
 from scanner.errors import LeakstopError
 
 KEYS = ("backend", "region", "kms_key_id", "output_dir", "cache_ttl", "services", "rotation_lambdas", "owner", "tags",
-        "read_roles")  # + each store's template_setting
+        "read_roles", "lambda_env", "kubernetes")  # + each store's template_setting
+LAMBDA_ENV = ("extension", "dynamic-reference")  # remediation.lambda_env / --lambda-env
+K8S_OUTPUTS = ("external-secrets", "csi")  # remediation.kubernetes / --kubernetes
 _NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -35,6 +37,11 @@ class Settings:
     owner: Optional[str] = None  # the `owner` tag
     tags: Optional[dict] = None  # more tags (app and env default to --project and --env)
     read_roles: tuple = ()  # with a resource policy: only these role ARNs may read; deletion denied
+    # A Lambda function's environment value in CloudFormation/SAM: "extension" (the AWS Parameters and
+    # Secrets Lambda Extension reads it at run time) or "dynamic-reference" (resolved into the configuration)
+    lambda_env: str = "extension"
+    # Kubernetes manifests: an ExternalSecret (External Secrets Operator) or a SecretProviderClass (CSI driver)
+    kubernetes: str = "external-secrets"
 
     def resource_tags(self) -> dict:
         """The organisation's tags every stored secret gets, beside the leakstop:* ones."""
@@ -140,7 +147,7 @@ def load_settings(config: Config, project: str, env: str, **cli: Any) -> Setting
     for key, cls in templates.items():
         if key in raw:
             vals[key] = _check_store_template(raw[key], f"{src}: 'remediation.{key}'", cls)
-    for key in ("backend", "region", "kms_key_id", "output_dir"):
+    for key in ("backend", "region", "kms_key_id", "output_dir", "lambda_env", "kubernetes"):
         if key in raw:
             if not isinstance(raw[key], str) or not raw[key]:
                 raise LeakstopError(f"{src}: 'remediation.{key}' must be a non-empty string")
@@ -161,6 +168,9 @@ def load_settings(config: Config, project: str, env: str, **cli: Any) -> Setting
         vals["read_roles"] = check_roles(raw["read_roles"], f"{src}: 'remediation.read_roles'")
     if "rotation_lambdas" in raw:
         vals["rotation_lambdas"] = _check_lambdas(raw["rotation_lambdas"], f"{src}: 'remediation.rotation_lambdas'")
+    for key, choices in (("lambda_env", LAMBDA_ENV), ("kubernetes", K8S_OUTPUTS)):
+        if vals.get(key, choices[0]) not in choices:
+            raise LeakstopError(f"{src}: 'remediation.{key}' must be one of {', '.join(choices)}")
     if vals.get("backend") and vals["backend"] not in STORES:
         raise LeakstopError(f"{src}: 'remediation.backend' must be one of {', '.join(sorted(STORES))}")
     for what, v in (("--project", project), ("--env", env)):

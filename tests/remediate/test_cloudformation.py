@@ -1,5 +1,7 @@
-"""CloudFormation / SAM templates, applied against moto: the rewritten template is cfn-lint clean
-and every dynamic reference names a stored secret and key."""
+"""CloudFormation / SAM templates, applied against moto: the rewritten template is cfn-lint clean;
+a Lambda function's environment value goes through the AWS Parameters and Secrets Lambda
+Extension (layer, name variables, read permission where the function is declared) and reads back
+through the generated helper; every other value is a dynamic reference naming a stored secret and key."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import sys
 from pathlib import Path
 
 import boto3
+import yaml
 
 TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
 Transform: AWS::Serverless-2016-10-31
@@ -38,25 +41,122 @@ Resources:
       Environment:
         Variables:
           GH_TOKEN: "{token}"
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties:
+      Handler: index.handler
+      Runtime: python3.13
+      Role: !GetAtt WorkerRole.Arn
+      Code:
+        ZipFile: "def handler(event, context):\n    return 1\n"
+      Environment:
+        Variables:
+          STRIPE_SECRET: {stripe}
+  WorkerRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {{Service: lambda.amazonaws.com}}
+            Action: sts:AssumeRole
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub "jobs-{token}"
 """
 
 
-def test_rewritten_template_is_cfn_lint_clean(remediate, make_repo, git_commit):
-    rng = random.SystemRandom()
+def _secrets(rng=random.SystemRandom()) -> tuple[str, str]:
     stripe = "sk_" + "live_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(24))
     token = "ghp_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(36))
+    return stripe, token
+
+
+def _lint(path: Path) -> None:
+    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--regions", "us-east-1", "--", str(path)],
+                          capture_output=True, text=True, timeout=300)
+    assert lint.returncode == 0, lint.stdout[-2000:] + lint.stderr[-500:]
+
+
+def _apply(remediate, make_repo, git_commit, *args: str) -> tuple[Path, str, str]:
+    stripe, token = _secrets()
     repo = make_repo("sam")
     (repo / "template.yaml").write_text(TEMPLATE.format(stripe=stripe, token=token))
     git_commit(repo, "sam")
-    r = remediate(repo, "--apply")
+    r = remediate(repo, "--apply", *args)
     assert r.code == 0, r.err
     text = (repo / "template.yaml").read_text()
-    assert stripe not in text and token not in text
-    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--regions", "us-east-1", "--",
-                           str(repo / "template.yaml")], capture_output=True, text=True, timeout=300)
-    assert lint.returncode == 0, lint.stdout[-2000:] + lint.stderr[-500:]
+    assert stripe not in text and token not in text and "@leakstop-arn(" not in text
+    _lint(repo / "template.yaml")
+    return repo, text, r.out
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.add_multi_constructor("!", lambda loader, suffix, node: {suffix: loader.construct_scalar(node)}
+                              if isinstance(node, yaml.ScalarNode) else None)
+
+
+def test_lambda_environment_goes_through_the_extension(remediate, make_repo, git_commit, monkeypatch):
+    repo, text, out = _apply(remediate, make_repo, git_commit)
+    doc = yaml.load(text, Loader=_Loader)
+    res = doc["Resources"]
+    sm = boto3.client("secretsmanager")
+    arns = {s["Name"]: s["ARN"] for s in sm.list_secrets()["SecretList"]}
+    layers = doc["Mappings"]["LeakstopSecretsExtension"]["us-east-1"]
+    assert layers["x8664"] == "arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension:4"
+    for fn, var in (("Charge", "STRIPE_SECRET"), ("Hook", "GH_TOKEN"), ("Worker", "STRIPE_SECRET")):
+        props = res[fn]["Properties"]
+        env = props["Environment"]["Variables"]
+        assert var not in env and env["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] == "2773"
+        assert env[var + "_SECRET_ID"] in arns
+        assert env[var + "_SECRET_KEY"] in json.loads(sm.get_secret_value(SecretId=env[var + "_SECRET_ID"])["SecretString"])
+        assert props["Layers"] == [{"Fn::FindInMap": ["LeakstopSecretsExtension", {"Ref": "AWS::Region"}, "x8664"]}]
+    charge_env = res["Charge"]["Properties"]["Environment"]["Variables"]
+    assert res["Charge"]["Properties"]["Policies"] == [
+        {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": arns[charge_env["STRIPE_SECRET_SECRET_ID"]]}}]
+    [policy] = res["WorkerRole"]["Properties"]["Policies"]
+    [read] = [s for s in policy["PolicyDocument"]["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert read["Resource"] == [arns[charge_env["STRIPE_SECRET_SECRET_ID"]]]
+    assert "Policies" not in res["Hook"]["Properties"] and "Hook's role is not declared in this template" in out
+    # the value inside a longer string stays a dynamic reference
+    assert re.search(r"jobs-\{\{resolve:secretsmanager:[^:}]+:SecretString:token\}\}", res["Queue"]["Properties"]["QueueName"]["Sub"])
+    _reads_through_extension(monkeypatch, sm, charge_env, "STRIPE_SECRET")
+
+
+def _reads_through_extension(monkeypatch, sm, env: dict, var: str) -> None:
+    """The function's code, given the template's variables, gets the value from the extension."""
+    import types
+
+    from scanner.remediate import helper_templates as H
+    from tests.remediate.conftest import extension_server
+
+    token = "".join(random.SystemRandom().choice(string.ascii_letters) for _ in range(16))
+    name = env[var + "_SECRET_ID"]
+    server, seen = extension_server(token, {name: sm.get_secret_value(SecretId=name)["SecretString"]})
+    try:
+        helper = types.ModuleType("h")
+        exec(H.python_helper("us-east-1", 300, False), helper.__dict__)
+        helper._client = lambda service: (_ for _ in ()).throw(AssertionError("an AWS API call"))
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(server.server_address[1]))
+        monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+        got = helper.lookup(helper.os.environ[var + "_SECRET_ID"], helper.os.environ.get(var + "_SECRET_KEY"))
+        assert got == json.loads(sm.get_secret_value(SecretId=name)["SecretString"])[env[var + "_SECRET_KEY"]]
+        assert len(seen) == 1
+    finally:
+        server.shutdown()
+
+
+def test_dynamic_references_when_asked(remediate, make_repo, git_commit):
+    repo, text, _ = _apply(remediate, make_repo, git_commit, "--lambda-env", "dynamic-reference")
     refs = re.findall(r"\{\{resolve:secretsmanager:([^:}]+):SecretString:([^:}]+)\}\}", text)
-    assert len(refs) == 2
+    assert len(refs) == 4 and "Layers" not in text and "Mappings" not in text
     sm = boto3.client("secretsmanager")
     for name, key in refs:
         assert key in json.loads(sm.get_secret_value(SecretId=name)["SecretString"])

@@ -120,7 +120,9 @@ def test_apply_end_to_end(remediate, sample_repo, run_cli, aws):
             '"token", { env: "GITHUB_TOKEN" }); });') in files["web/client.mjs"].decode()
     docker = files["Dockerfile"].decode()
     assert "ENV APP_MODE=prod" in docker and "RUN --mount=type=secret,id=GITHUB_BUILD_TOKEN,env=GITHUB_BUILD_TOKEN" in docker
-    assert "{{resolve:secretsmanager:shop/prod/stripe-2:SecretString:secret_key}}" in files["template.yaml"].decode()
+    sam = files["template.yaml"].decode()  # a SAM function's variable: read through the Lambda extension
+    assert 'STRIPE_SECRET_SECRET_ID: "shop/prod/stripe-2"' in sam and 'STRIPE_SECRET_SECRET_KEY: "secret_key"' in sam
+    assert "AWSSecretsManagerGetSecretValuePolicy" in sam and "LeakstopSecretsExtension" in sam
     compose = files["docker-compose.yml"].decode()
     assert '      GITHUB_TOKEN: "${GITHUB_TOKEN:?}"\n' in compose and "APP_MODE: prod" in compose
     assert "compose-secrets-docker-compose.sh" in " ".join(files)

@@ -136,7 +136,8 @@ def locate(text: str, starts: list[int], site: Site, item: Item) -> Optional[tup
 
 
 def splice(text: str, repl: list[tuple[int, int, str]]) -> str:
-    for a, b, s in sorted(repl, reverse=True):
+    """``text`` with each (a, b, new) edit made; insertions at one position keep their list order."""
+    for _, (a, b, s) in sorted(enumerate(repl), key=lambda e: (e[1][0], e[1][1], e[0]), reverse=True):
         text = text[:a] + s + text[b:]
     return text
 
@@ -150,7 +151,14 @@ def replace_values(ws: Workspace, path: str, pairs: Pairs, ctx: "Context", place
     dec = text_or_manual(ws, path, pairs, ctx)
     if dec is None:
         return
-    text, nl = dec
+    repl = value_edits(dec[0], path, pairs, ctx, placeholder)
+    if repl:
+        ws.write(path, splice(dec[0], repl).encode("utf-8"), kind, note)
+
+
+def value_edits(text: str, path: str, pairs: Pairs, ctx: "Context",
+                placeholder: Callable[[Item], str]) -> list[tuple[int, int, str]]:
+    """The edits putting ``placeholder(item)`` where each value is (quoted where YAML needs it)."""
     starts = line_starts(text)
     yaml_like = os.path.splitext(path)[1].lower() in (".yaml", ".yml", ".template", "")
     repl = []
@@ -174,8 +182,7 @@ def replace_values(ws: Workspace, path: str, pairs: Pairs, ctx: "Context", place
         if yaml_like and not quoted and not in_block and re.search(r"(^|:\s|-\s)\s*$", before):
             ph = q(ph)  # a plain YAML scalar may not start with '{'
         repl.append((a, b, ph))
-    if repl:
-        ws.write(path, splice(text, repl).encode("utf-8"), kind, note)
+    return repl
 
 
 _BLOCK_INDICATOR = re.compile(r"[|>][1-9+-]{0,2}\s*(#.*)?$")

@@ -1,5 +1,7 @@
 """CloudFormation / SAM templates: a literal becomes the store's dynamic reference
-(``{{resolve:...}}``), resolved by CloudFormation at deploy time."""
+(``{{resolve:...}}``), resolved by CloudFormation at deploy time; a Lambda function's environment
+value goes through the AWS Parameters and Secrets Lambda Extension instead
+(:mod:`scanner.remediate.rewriters.lambda_env`)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ import os
 import re
 from typing import Optional
 
+import yaml
+
 from scanner.remediate.records import Item, Manual, Workspace
-from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, replace_values
+from scanner.remediate.rewriters import lambda_env
+from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, splice, text_or_manual, value_edits
 
 _CFN = re.compile(r"AWSTemplateFormatVersion|Transform:\s*['\"]?AWS::Serverless|\"Transform\"\s*:\s*\"AWS::Serverless|"
                   r"^\s*Type:\s*['\"]?AWS::|\"Type\"\s*:\s*\"AWS::", re.M)
@@ -18,10 +23,22 @@ def rewrite_cloudformation(ws: Workspace, path: str, pairs: Pairs, ctx: Context)
     def ph(item: Item) -> str:
         return ctx.store.reference("cloudformation", item.secret_name, item.json_key)
 
-    ok = [(s, it) for s, it in pairs if ph(it) is not None]
+    dec = text_or_manual(ws, path, pairs, ctx)
+    if dec is None:
+        return
+    text, nl = dec
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        root = None
+    edits, rest = lambda_env.lambda_edits(ctx, path, text, root, pairs, nl) if root is not None else ([], pairs)
+    ok = [(s, it) for s, it in rest if ph(it) is not None]
     ctx.manual += [Manual(s, f"{ctx.store.title} has no CloudFormation dynamic reference: replace by hand")
-                   for s, it in pairs if ph(it) is None]
-    replace_values(ws, path, ok, ctx, ph, "cloudformation", "literal -> {{resolve:...}} dynamic reference")
+                   for s, it in rest if ph(it) is None]
+    edits += value_edits(text, path, ok, ctx, ph)
+    if edits:
+        ws.write(path, splice(text, edits).encode("utf-8"), "cloudformation",
+                 "literal -> {{resolve:...}} dynamic reference; Lambda environment -> Parameters and Secrets extension")
 
 
 def claims(path: str, data: Optional[bytes]) -> bool:

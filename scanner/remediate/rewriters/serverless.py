@@ -114,10 +114,7 @@ def rewrite_serverless(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> 
         ctx.manual += [Manual(s, "custom: is not a block mapping: the secret cannot be declared there") for s, _ in pairs]
         return
     grant = _grant(ctx, path, text, root, version, moved, nl)
-    if grant and custom and grant[0] == custom[0]:
-        # provider is the last top-level key and custom: is new: both go at the end, provider's first
-        grant, custom = (grant[0], grant[1], grant[2] + custom[2]), None
-    repl += [e for e in (custom, grant) if e]
+    repl += [e for e in (grant, custom) if e]  # one position (both at the end): provider's lines first
     ws.write(path, splice(text, repl).encode("utf-8"), "serverless",
              "literal -> ${ssm:...} / ${self:custom.leakstopSecrets...} (resolved at deploy); read statement "
              "on the functions' role")

@@ -45,6 +45,11 @@ def _terraform_data(name: str, key: Optional[str], arn: Optional[str]) -> str:
     return f'data "aws_secretsmanager_secret_version" "{tf_label(name)}" {{\n  secret_id = "{name}"\n}}\n'
 
 
+def _sam_policy(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    # The SAM policy template granting GetSecretValue on one secret (its ARN)
+    return json.dumps({"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": arn or name}})
+
+
 def _gha_alias(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
 
@@ -74,8 +79,9 @@ class SecretsManagerStore:
     supports_resource_policy = True
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless, "shell": _shell,
                   "terraform": _terraform, "terraform-data": _terraform_data,
-                  "github-actions": _gha_env, "github-actions-id": _gha_id}
+                  "github-actions": _gha_env, "github-actions-id": _gha_id, "sam-policy": _sam_policy}
     eso_service = "SecretsManager"  # the External Secrets Operator's AWS provider service
+    csi_object_type = "secretsmanager"  # the Secrets Store CSI driver AWS provider's objectType
 
     def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
         self.region = region

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from typing import Callable, Optional
@@ -37,6 +38,11 @@ def _terraform_data(name: str, key: Optional[str], arn: Optional[str]) -> str:
     return f'data "aws_ssm_parameter" "{tf_label(name)}" {{\n  name            = "{name}"\n  with_decryption = true\n}}\n'
 
 
+def _sam_policy(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    # The SAM policy template granting GetParameter(s) on one parameter (its name, without the leading /)
+    return json.dumps({"SSMParameterReadPolicy": {"ParameterName": name.lstrip("/")}})
+
+
 class SsmStore:
     kind = "ssm"
     title = "SSM Parameter Store (SecureString)"
@@ -52,8 +58,9 @@ class SsmStore:
     emits_iac = False  # a parameter is created with its value: code would have to hold it
     supports_resource_policy = False
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless, "shell": _shell,
-                  "terraform": _terraform, "terraform-data": _terraform_data}
+                  "terraform": _terraform, "terraform-data": _terraform_data, "sam-policy": _sam_policy}
     eso_service = "ParameterStore"  # the External Secrets Operator's AWS provider service
+    csi_object_type = "ssmparameter"  # the Secrets Store CSI driver AWS provider's objectType
 
     def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
         # PutParameter takes no client token: token_key is accepted for the common constructor only.
