@@ -168,3 +168,96 @@ def test_a_configmap_value_is_a_manual_step_and_the_file_is_untouched(remediate,
     assert r.code == 0, r.err
     assert "ConfigMap" in r.out and "by hand" in r.out
     assert (repo / "cm.yaml").read_text() == src
+
+
+# -- the Secrets Store CSI driver (--kubernetes csi) -------------------------------------------
+SCHEMA_BY_KIND[("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass")] = "secretproviderclass_v1"
+
+CSI_APP = """apiVersion: v1
+kind: Secret
+metadata:
+  name: app-secrets
+  namespace: shop
+data:
+  DB_PASSWORD: {pw}
+stringData:
+  GITHUB_TOKEN: "{token}"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      containers:
+        - name: web
+          image: shop/web:1.2
+          envFrom:
+            - secretRef: {{name: app-secrets}}
+          env:
+            - name: MODE
+              value: prod
+            - name: API_TOKEN
+              value: "{api}"
+        - name: sidecar
+          image: shop/proxy:1.0
+"""
+
+
+def csi_resolve(spc: dict, sm) -> dict:
+    """What the CSI driver's AWS provider puts in the synced Secret: each secretObjects key from
+    the object (or jmesPath alias) it names, read from Secrets Manager."""
+    objects = yaml.safe_load(spc["spec"]["parameters"]["objects"])
+    jsonschema.validate(objects, json.loads((SCHEMAS / "aws_provider_objects.json").read_text()))
+    files = {}
+    for o in objects:
+        text = sm.get_secret_value(SecretId=o["objectName"])["SecretString"]
+        files[o.get("objectAlias", o["objectName"])] = text
+        for jp in o.get("jmesPath", []):
+            key = json.loads(jp["path"]) if jp["path"].startswith('"') else jp["path"]
+            files[jp["objectAlias"]] = json.loads(text)[key]
+    [target] = spc["spec"]["secretObjects"]
+    return {d["key"]: files[d["objectName"]] for d in target["data"]}
+
+
+def test_csi_secret_provider_class_syncs_the_values_and_pods_mount_it(remediate, make_repo, git_commit):
+    repo = make_repo("csi")
+    values = {"pw": _rand(22), "token": _rand(36, "ghp_"), "api": _rand(36, "ghp_")}
+    (repo / "k8s").mkdir()
+    (repo / "k8s/app.yaml").write_text(CSI_APP.format(pw=b64(values["pw"]), token=values["token"], api=values["api"]))
+    git_commit(repo, "manifests")
+    r = remediate(repo, "--apply", "--kubernetes", "csi")
+    assert r.code == 0, r.err
+    text = (repo / "k8s/app.yaml").read_text()
+    for v in values.values():
+        assert v not in text and b64(v) not in text, "a value is still in the manifest"
+    docs = validate_all(repo / "k8s/app.yaml")
+    assert [d["kind"] for d in docs] == ["SecretProviderClass", "Deployment", "SecretProviderClass"]
+    sm = boto3.client("secretsmanager")
+    app, synced = docs[0], docs[2]
+    assert app["metadata"] == {"name": "app-secrets", "namespace": "shop"} and app["spec"]["provider"] == "aws"
+    got = {k: h(v) for k, v in csi_resolve(app, sm).items()}
+    assert got == {"DB_PASSWORD": h(values["pw"]), "GITHUB_TOKEN": h(values["token"])}
+    assert {k: h(v) for k, v in csi_resolve(synced, sm).items()} == {"API_TOKEN": h(values["api"])}
+    pod = docs[1]["spec"]["template"]["spec"]
+    web, sidecar = pod["containers"]
+    assert web["env"][1] == {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "web-leakstop", "key": "API_TOKEN"}}}
+    classes = {v["name"]: v["csi"]["volumeAttributes"]["secretProviderClass"] for v in pod["volumes"]}
+    assert sorted(classes.values()) == ["app-secrets", "web-leakstop"]
+    assert {m["name"] for m in web["volumeMounts"]} == set(classes) and "volumeMounts" not in sidecar
+    assert all(v["csi"]["driver"] == "secrets-store.csi.k8s.io" for v in pod["volumes"])
+    assert not (repo / "leakstop-remediation/kubernetes/cluster-secret-store.yaml").exists()
+
+
+def test_csi_cannot_keep_a_literal_key_and_says_so(remediate, k8s_repo):
+    repo, values = k8s_repo
+    before = (repo / "k8s/app.yaml").read_text()
+    r = remediate(repo, "--apply", "--kubernetes", "csi")
+    assert r.code == 1, r.err
+    assert "whole values only" in r.out
+    old, new = documents(before), documents((repo / "k8s/app.yaml").read_text())
+    assert (repo / "k8s/app.yaml").read_text()[new[1].a:new[1].b] == before[old[1].a:old[1].b]  # the Secret as it was

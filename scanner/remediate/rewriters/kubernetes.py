@@ -30,6 +30,7 @@ from typing import Optional, Union
 import yaml
 
 from scanner.remediate.records import Item, Manual, Site, Workspace
+from scanner.remediate.rewriters import k8s_csi
 from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, line_starts, locate, splice, text_or_manual
 from scanner.remediate.rewriters.yamlpos import Doc, documents, get, in_scalar, path_to, text_of
 
@@ -147,8 +148,15 @@ def cluster_secret_store(ctx: Context) -> dict:
             "spec": {"provider": {"aws": {"service": ctx.store.eso_service, "region": ctx.region}}}}
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the CSI provider's ``objects``) as literal blocks, as they are written by hand."""
+
+
+_Dumper.add_representer(str, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
+
+
 def dump(doc: dict, nl: str) -> str:
-    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=1000).replace("\n", nl)
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000).replace("\n", nl)
 
 
 # -- the rewrite ----------------------------------------------------------------------------
@@ -166,8 +174,9 @@ def _parts(scalar: str, hits: list[tuple[int, int, Item]]) -> list[Part]:
     return out
 
 
-def _secret_doc(ctx: Context, text: str, d: Doc, hits: list, nl: str) -> Optional[str]:
-    """The ExternalSecret replacing a Secret document, or None (its sites become manual steps)."""
+def _secret_targets(text: str, d: Doc, hits: list) -> Optional[list[Target]]:
+    """A Secret document's keys as targets (moved values and kept literals), or None when it
+    cannot be carried over (its sites become manual steps)."""
     by_node: dict[int, list] = {}
     for site, item, a, b, steps in hits:
         if len(steps) != 2 or steps[0][1] not in ("data", "stringData"):
@@ -193,17 +202,31 @@ def _secret_doc(ctx: Context, text: str, d: Doc, hits: list, nl: str) -> Optiona
                 return None
             targets.append(Target(k.value, _parts(value, [(s[0], s[1], it) for s, it in spans]),
                                   [m[0] for m in mine]))
+    return targets
+
+
+def _secret_doc(ctx: Context, text: str, d: Doc, hits: list, nl: str) -> Optional[str]:
+    """The ExternalSecret (or SecretProviderClass) replacing a Secret document, or None (its sites
+    become manual steps)."""
+    targets = _secret_targets(text, d, hits)
     name, ns = text_of(d.node, "metadata", "name"), text_of(d.node, "metadata", "namespace")
-    if not name:
+    if targets is None or not name:
         return None
     stype = text_of(d.node, "type")
-    doc = external_secret(ctx, name, ns, targets, stype if stype and stype != "Opaque" else None)
+    stype = stype if stype and stype != "Opaque" else None
+    if ctx.settings.kubernetes == "csi":
+        if not k8s_csi.whole_values(targets):
+            return None
+        head = (f"# leakstop: Secret {name} -> SecretProviderClass: values in {ctx.store.title}, synced by the "
+                f"Secrets Store CSI driver while a pod mounts it{nl}")
+        return head + dump(k8s_csi.provider_class(ctx, name, ns, targets, stype), nl)
+    doc = external_secret(ctx, name, ns, targets, stype)
     head = f"# leakstop: Secret {name} -> ExternalSecret: values in {ctx.store.title}, synced by the External Secrets Operator{nl}"
     return head + dump(doc, nl)
 
 
-def _env_entries(text: str, d: Doc, hits: list) -> Optional[list[tuple[int, int, str, list[Part], list[Site]]]]:
-    """For a workload: (key span of `value: ...`, env name, parts, sites) per env entry."""
+def _env_entries(text: str, d: Doc, hits: list) -> Optional[list[tuple[int, int, str, list[Part], list[Site], yaml.Node]]]:
+    """For a workload: (key span of `value: ...`, env name, parts, sites, container) per env entry."""
     by_entry: dict[int, list] = {}
     for site, item, a, b, steps in hits:
         keys = [s[1] for s in steps]
@@ -219,7 +242,8 @@ def _env_entries(text: str, d: Doc, hits: list) -> Optional[list[tuple[int, int,
         if not name or any(s is None for s, _ in spans):
             return None
         parts = _parts(scalar.value, [(s[0], s[1], it) for s, it in spans])
-        out.append((d.a + key_node.start_mark.index, d.a + scalar.end_mark.index, name, parts, [g[0] for g in group]))
+        out.append((d.a + key_node.start_mark.index, d.a + scalar.end_mark.index, name, parts, [g[0] for g in group],
+                    group[0][4][-4][2]))
     return out
 
 
@@ -243,27 +267,41 @@ def rewrite_kubernetes(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> 
             ctx.manual.append(Manual(site, "value not found in a manifest's YAML values (file changed?)"))
             continue
         per_doc.setdefault(d, []).append((site, item, loc[0], loc[1], steps))
-    repl, extra, moved = [], [], []
+    repl, extra, moved, mounts, replaced = [], [], [], {}, []
     for i, hits in sorted(per_doc.items()):
-        done = _rewrite_doc(ctx, text, docs[i], hits, nl, repl, extra)
+        done = _rewrite_doc(ctx, text, docs[i], hits, nl, repl, extra, mounts)
         if done:
             moved += [h[1] for h in hits]
+            if text_of(docs[i].node, "kind") == "Secret":
+                replaced.append(text_of(docs[i].node, "metadata", "name"))
         else:
             kind = text_of(docs[i].node, "kind") or "document"
-            ctx.manual += [Manual(h[0], f"Kubernetes {kind}: no Secret data/stringData or container env value; "
-                                        "move it to an ExternalSecret by hand") for h in hits]
+            csi = " (with the CSI driver: whole values only, no kept literal keys)" if ctx.settings.kubernetes == "csi" else ""
+            ctx.manual += [Manual(h[0], f"Kubernetes {kind}: not a Secret's data/stringData or a container env "
+                                        f"value{csi}: move it to the secret store by hand") for h in hits]
     if not repl:
         return
+    if ctx.settings.kubernetes == "csi":
+        repl += _csi_mounts(text, docs, replaced, mounts, nl, ctx, path)
     new = splice(text, repl)
     for doc in extra:
         new += ("" if new.endswith(("\n", nl)) else nl) + "---" + nl + dump(doc, nl)
+    if ctx.settings.kubernetes == "csi":
+        ws.write(path, new.encode("utf-8"), "kubernetes", "Secret -> SecretProviderClass (Secrets Store CSI driver, "
+                 "AWS provider); env value -> valueFrom.secretKeyRef; CSI volume mounted")
+        ctx.grant(path, "the pods' service account role (IRSA / Pod Identity), read by the CSI driver's AWS provider",
+                  moved)
+        return
     ws.write(path, new.encode("utf-8"), "kubernetes",
              "Secret -> ExternalSecret (External Secrets Operator); env value -> valueFrom.secretKeyRef")
     _write_store(ws, ctx)
     ctx.grant(path, "the External Secrets Operator's IAM role (IRSA / Pod Identity)", moved)
 
 
-def _rewrite_doc(ctx: Context, text: str, d: Doc, hits: list, nl: str, repl: list, extra: list) -> bool:
+def _rewrite_doc(ctx: Context, text: str, d: Doc, hits: list, nl: str, repl: list, extra: list,
+                 mounts: dict) -> bool:
+    """One document's edits (``repl``), new documents (``extra``) and, for the CSI driver, the
+    classes its containers now read (``mounts``: document start -> container id -> classes)."""
     kind = text_of(d.node, "kind")
     if kind == "Secret":
         new = _secret_doc(ctx, text, d, hits, nl)
@@ -278,11 +316,40 @@ def _rewrite_doc(ctx: Context, text: str, d: Doc, hits: list, nl: str, repl: lis
     if not entries or not name:
         return False
     synced = _dns_name(name) + "-leakstop"
-    for a, b, env, parts, _ in entries:
+    targets = [Target(env, parts, sites) for _, _, env, parts, sites, _ in entries]
+    ns = text_of(d.node, "metadata", "namespace")
+    if ctx.settings.kubernetes == "csi":
+        if not k8s_csi.whole_values(targets):
+            return False
+        extra.append(k8s_csi.provider_class(ctx, synced, ns, targets))
+        for *_, container in entries:
+            mounts.setdefault(d.a, {}).setdefault(id(container), [synced])
+    else:
+        extra.append(external_secret(ctx, synced, ns, targets))
+    for a, b, env, _, _, _ in entries:
         repl.append((a, b, "valueFrom: {secretKeyRef: {name: %s, key: %s}}" % (synced, env)))
-    targets = [Target(env, parts, sites) for _, _, env, parts, sites in entries]
-    extra.append(external_secret(ctx, synced, text_of(d.node, "metadata", "namespace"), targets))
     return True
+
+
+def _csi_mounts(text: str, docs: list[Doc], replaced: list[str], mounts: dict, nl: str,
+                ctx: Context, path: str) -> list[tuple[int, int, str]]:
+    """The CSI volumes and mounts every workload of the file needs: for the Secrets replaced by a
+    SecretProviderClass, and for its own rewritten env entries."""
+    out, served = [], set()
+    for d in docs:
+        if d.node is None or text_of(d.node, "kind") not in POD_KINDS:
+            continue
+        edits, mounted = k8s_csi.mount_edits(text[d.a : d.b], d.node, replaced, nl, mounts.get(d.a))
+        if edits is None:
+            ctx.notes.append(f"{path}: {text_of(d.node, 'metadata', 'name')}: add the CSI volume (driver "
+                             f"{k8s_csi.DRIVER}) and its mounts by hand: its pod spec is not block YAML")
+            continue
+        out += [(d.a + a, d.a + b, s) for a, b, s in edits]
+        served |= set(mounted)
+    for k in sorted(set(replaced) - served):
+        ctx.notes.append(f"{path}: the CSI driver creates Secret {k} only while a pod mounts a CSI volume of "
+                         f"SecretProviderClass {k}: add that volume to the pods that read it")
+    return out
 
 
 def _write_store(ws: Workspace, ctx: Context) -> None:
