@@ -161,3 +161,80 @@ def test_dynamic_references_when_asked(remediate, make_repo, git_commit):
     for name, key in refs:
         assert key in json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
     assert "Description: billing   # keep me\n" in text and "          MODE: prod\n" in text
+
+
+ECS_TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      Family: web
+      Cpu: "256"
+      Memory: "512"
+      NetworkMode: awsvpc
+      RequiresCompatibilities: [FARGATE]
+      ExecutionRoleArn: !GetAtt ExecRole.Arn
+      ContainerDefinitions:
+        - Name: web
+          Image: shop/web:1.2
+          Environment:
+            - Name: MODE
+              Value: prod
+            - Name: STRIPE_KEY
+              Value: {stripe}
+        - Name: worker
+          Image: shop/worker:1.2
+          Environment:
+            - Name: GITHUB_TOKEN
+              Value: "{token}"
+          Essential: false
+  ExecRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {{Service: ecs-tasks.amazonaws.com}}
+            Action: sts:AssumeRole
+"""
+
+
+def _camel(node):
+    """CloudFormation's property names as the ECS API spells them (ContainerDefinitions -> containerDefinitions)."""
+    if isinstance(node, dict):
+        return {k[:1].lower() + k[1:]: _camel(v) for k, v in node.items()}
+    return [_camel(v) for v in node] if isinstance(node, list) else node
+
+
+def test_ecs_task_definition_environment_becomes_secrets_and_registers(remediate, make_repo, git_commit):
+    stripe, token = _secrets()
+    repo = make_repo("ecs-cfn")
+    (repo / "stack.yaml").write_text(ECS_TEMPLATE.format(stripe=stripe, token=token))
+    git_commit(repo, "ecs")
+    r = remediate(repo, "--apply")
+    assert r.code == 0, r.err
+    text = (repo / "stack.yaml").read_text()
+    assert stripe not in text and token not in text and "@leakstop-arn(" not in text and "{{resolve:" not in text
+    _lint(repo / "stack.yaml")
+    res = yaml.load(text, Loader=_Loader)["Resources"]
+    web, worker = res["Task"]["Properties"]["ContainerDefinitions"]
+    assert web["Environment"] == [{"Name": "MODE", "Value": "prod"}] and "Environment" not in worker
+    assert [s["Name"] for s in web["Secrets"]] == ["STRIPE_KEY"] and worker["Essential"] is False
+    sm = boto3.client("secretsmanager")
+    arns = {s["ARN"]: s["Name"] for s in sm.list_secrets()["SecretList"]}
+    used = set()
+    for c in (web, worker):
+        for s in c["Secrets"]:
+            arn, key, stage, version = s["ValueFrom"].rsplit(":", 3)
+            assert arn in arns and stage == version == ""
+            assert key in json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])
+            used.add(arn)
+    [policy] = res["ExecRole"]["Properties"]["Policies"]
+    [read] = [s for s in policy["PolicyDocument"]["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert set(read["Resource"]) == used
+    props = _camel(res["Task"]["Properties"])
+    props["executionRoleArn"] = "arn:aws:iam::123456789012:role/exec"
+    ecs = boto3.client("ecs")
+    got = ecs.register_task_definition(**props)["taskDefinition"]
+    assert {s["valueFrom"].rsplit(":", 3)[0] for c in got["containerDefinitions"] for s in c["secrets"]} == used

@@ -1,7 +1,8 @@
 """CloudFormation / SAM templates: a literal becomes the store's dynamic reference
 (``{{resolve:...}}``), resolved by CloudFormation at deploy time; a Lambda function's environment
 value goes through the AWS Parameters and Secrets Lambda Extension instead
-(:mod:`scanner.remediate.rewriters.lambda_env`)."""
+(:mod:`scanner.remediate.rewriters.lambda_env`), an ECS container's environment value becomes one
+of its ``Secrets`` (:mod:`scanner.remediate.rewriters.cfn_ecs`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Optional
 import yaml
 
 from scanner.remediate.records import Item, Manual, Workspace
-from scanner.remediate.rewriters import lambda_env
+from scanner.remediate.rewriters import cfn_ecs, lambda_env
 from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, splice, text_or_manual, value_edits
 
 _CFN = re.compile(r"AWSTemplateFormatVersion|Transform:\s*['\"]?AWS::Serverless|\"Transform\"\s*:\s*\"AWS::Serverless|"
@@ -31,14 +32,19 @@ def rewrite_cloudformation(ws: Workspace, path: str, pairs: Pairs, ctx: Context)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
         root = None
-    edits, rest = lambda_env.lambda_edits(ctx, path, text, root, pairs, nl) if root is not None else ([], pairs)
+    edits, rest = [], pairs
+    if root is not None:
+        edits, rest = lambda_env.lambda_edits(ctx, path, text, root, rest, nl)
+        more, rest = cfn_ecs.task_edits(ctx, path, text, root, rest, nl)
+        edits += more
     ok = [(s, it) for s, it in rest if ph(it) is not None]
     ctx.manual += [Manual(s, f"{ctx.store.title} has no CloudFormation dynamic reference: replace by hand")
                    for s, it in rest if ph(it) is None]
     edits += value_edits(text, path, ok, ctx, ph)
     if edits:
         ws.write(path, splice(text, edits).encode("utf-8"), "cloudformation",
-                 "literal -> {{resolve:...}} dynamic reference; Lambda environment -> Parameters and Secrets extension")
+                 "literal -> {{resolve:...}} dynamic reference; Lambda environment -> Parameters and Secrets "
+                 "extension; ECS container environment -> Secrets")
 
 
 def claims(path: str, data: Optional[bytes]) -> bool:

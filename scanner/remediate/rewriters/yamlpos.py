@@ -143,3 +143,29 @@ def add_under(text: str, root: yaml.Node, keys: list[str], value, nl: str) -> Op
         return None
     indent = " " * node.value[0][0].start_mark.column
     return at, at, lead + render(value, indent, indent, nl)
+
+
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def drop_items(text: str, seq: yaml.Node, gone: set[int], key: Optional[yaml.Node] = None) -> Optional[list[tuple[int, int, str]]]:
+    """The edits removing items ``gone`` of a block sequence, each from its dash line to the next
+    item's; when all go, the whole ``key: [sequence]`` entry (``key``: its key node). None when
+    the sequence is not block style, one item per dash line."""
+    if not isinstance(seq, yaml.SequenceNode) or seq.flow_style:
+        return None
+    items = seq.value
+    if len(gone) == len(items):
+        a = _line_start(text, key.start_mark.index) if key is not None else -1
+        if key is None or text[a : key.start_mark.index].strip():
+            return None
+        return [(a, _after(text, seq), "")]
+    out = []
+    for i in sorted(gone):
+        a = _line_start(text, items[i].start_mark.index)
+        if text[a : items[i].start_mark.index].strip() != "-":
+            return None
+        b = _line_start(text, items[i + 1].start_mark.index) if i + 1 < len(items) else _after(text, items[i])
+        out.append((a, b, ""))
+    return out
