@@ -127,3 +127,68 @@ def test_apply_reads_back_through_the_data_source(remediate, make_repo, git_comm
     # Idempotent.
     r2 = remediate(repo, "--apply")
     assert r2.code == 0 and (repo / "infra/main.tf").read_text() == text
+
+
+ECS = """resource "aws_iam_role" "exec" {{
+  name               = "web-exec"
+  assume_role_policy = "{{}}"
+}}
+
+resource "aws_ecs_task_definition" "web" {{
+  family                   = "web"
+  requires_compatibilities = ["FARGATE"]
+  execution_role_arn       = aws_iam_role.exec.arn
+  container_definitions = jsonencode([
+    {{
+      name  = "web"
+      image = "shop/web:1.2"
+      environment = [
+        {{ name = "MODE", value = "prod" }},
+        {{ name = "STRIPE_KEY", value = "{stripe}" }},
+      ]
+    }},
+    {{
+      name  = "worker"
+      image = "shop/worker:1.2"
+      environment = [
+        {{ name = "GITHUB_TOKEN", value = "{token}" }},
+      ]
+      secrets = [
+        {{ name = "OTHER", valueFrom = "arn:aws:ssm:us-east-1:123456789012:parameter/other" }},
+      ]
+    }},
+  ])
+}}
+"""
+
+
+def test_ecs_task_definition_environment_becomes_secrets(remediate, make_repo, git_commit):
+    repo = make_repo("tf-ecs")
+    values = {"stripe": "sk_" + "live_" + _rand(24), "token": _rand(36, "ghp_")}
+    (repo / "infra").mkdir()
+    (repo / "infra/ecs.tf").write_text(ECS.format(**values))
+    git_commit(repo, "tf")
+    r = remediate(repo, "--apply")
+    assert r.code == 0, r.err
+    text = (repo / "infra/ecs.tf").read_text()
+    extra = (repo / "infra/leakstop_secrets.tf").read_text()
+    for v in values.values():
+        assert v not in text and v not in extra
+    hcl2.loads(text)
+    data = plain(hcl2.loads(extra))
+    assert '{ name = "MODE", value = "prod" }' in text and "secret_string" not in text
+    names = {label: body["name"] for block in data["data"] for kind, named in block.items()
+             if kind == "aws_secretsmanager_secret" for label, body in named.items()}
+    sm = boto3.client("secretsmanager")
+    refs = re.findall(r'\{ name = "(\w+)", valueFrom = "\$\{data\.aws_secretsmanager_secret\.(\w+)\.arn\}:(\w+)::" \}', text)
+    assert sorted(r[0] for r in refs) == ["GITHUB_TOKEN", "STRIPE_KEY"]
+    for var, label, key in refs:
+        stored = json.loads(sm.get_secret_value(SecretId=names[label])["SecretString"])
+        assert h(stored[key]) == h(values["stripe" if var == "STRIPE_KEY" else "token"])
+    # the worker's existing secrets list got the entry, the web container a new one
+    assert text.count("secrets = [") == 2 and "OTHER" in text
+    [policy] = [named["leakstop_read_web"] for block in data["resource"] for kind, named in block.items()
+                if kind == "aws_iam_role_policy"]
+    assert policy["role"] == "${aws_iam_role.exec.id}"
+    for label in names:
+        assert f"data.aws_secretsmanager_secret.{label}.arn" in policy["policy"]

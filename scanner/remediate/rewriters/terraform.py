@@ -6,7 +6,8 @@ heredoc becomes a ``${...}`` interpolation there.
 Credentials of the AWS provider itself (``access_key``, ``secret_key``, ``token`` in a
 ``provider "aws"`` block) cannot come from a data source of that provider: those lines are
 removed, with a comment, and the provider uses the standard credential chain. Variable defaults
-and ``.tfvars`` files take no expressions: manual steps.
+and ``.tfvars`` files take no expressions: manual steps. An ECS task definition's environment
+value becomes a ``secrets`` entry instead (:mod:`scanner.remediate.rewriters.terraform_ecs`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import PurePosixPath
 from typing import Optional
 
 from scanner.remediate.records import Item, Manual, Workspace
+from scanner.remediate.rewriters import terraform_ecs
 from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, line_starts, locate, splice, text_or_manual
 
 DATA_FILE = "leakstop_secrets.tf"
@@ -77,7 +79,7 @@ def rewrite_terraform(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> N
     starts = line_starts(text)
     lines = text.split("\n")
     where = blocks_at(lines)
-    repl, used, creds = [], {}, []
+    repl, used, creds, ecs = [], {}, [], {}
     for site, item in pairs:
         loc = locate(text, starts, site, item)
         enclosing = where[site.line - 1] if site.line <= len(where) else []
@@ -86,6 +88,9 @@ def rewrite_terraform(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> N
             ctx.manual.append(Manual(site, "value not found at its position, or no Terraform data source for this store"))
         elif enclosing and enclosing[0].startswith("provider aws") and _PROVIDER_CRED.match(lines[site.line - 1]):
             creds.append(site)
+        elif (enclosing and enclosing[0].startswith("resource aws_ecs_task_definition ")
+              and (hit := terraform_ecs.entry(lines, site, item)) and terraform_ecs.value_from(ctx, item)):
+            ecs.setdefault(enclosing[0], []).append(hit)
         elif not enclosing or enclosing[0].startswith("variable"):
             ctx.manual.append(Manual(site, "a variable default (or a value outside any block) takes no expression: "
                                            "remove it and use the data source in leakstop_secrets.tf where it is used"))
@@ -100,24 +105,46 @@ def rewrite_terraform(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> N
         a, b = starts[site.line - 1], starts[site.line] if site.line < len(starts) else len(text)
         repl.append((a, b, f"{indent}# leakstop: {key} removed: the AWS provider uses the standard credential chain "
                            f"(AWS_PROFILE, environment, SSO, instance or task role){nl}"))
+    blocks = _ecs_edits(ctx, path, lines, starts, len(text), where, ecs, nl, repl)
     if not repl:
         return
     ws.write(path, splice(text, repl).encode("utf-8"), "terraform",
-             "literal -> data source (jsondecode(...secret_string)[key]); provider credentials -> credential chain")
-    if used:
-        _write_data_blocks(ws, path, ctx, list(used.values()))
+             "literal -> data source (jsondecode(...secret_string)[key]); ECS environment -> secrets valueFrom; "
+             "provider credentials -> credential chain")
+    if used or blocks:
+        _write_data_blocks(ws, path, ctx, list(used.values()), blocks)
         ctx.grant(path, "the identity that runs terraform plan/apply", list(used.values()))
         ctx.notes.append(f"{path}: Terraform keeps data source results in its state: keep the state encrypted and "
                          f"access-controlled (or use an ephemeral resource, Terraform >= 1.10, for write-only arguments)")
 
 
-def _write_data_blocks(ws: Workspace, path: str, ctx: Context, items: list[Item]) -> None:
+def _ecs_edits(ctx: Context, path: str, lines: list[str], starts: list[int], text_len: int, where: list,
+               ecs: dict, nl: str, repl: list) -> list[str]:
+    """Task definitions' environment values -> secrets (edits added to ``repl``); the blocks
+    leakstop_secrets.tf needs for them (ARN data sources, the execution roles' policies)."""
+    blocks = []
+    for header, hits in sorted(ecs.items()):
+        repl += terraform_ecs.edits(ctx, lines, starts, text_len, hits, nl)
+        items = [h.item for h in hits]
+        blocks += [ctx.store.reference("terraform-arn-data", it.secret_name, None) for it in items]
+        task, role = header.split(" ")[-1], terraform_ecs.role(lines, where, header)
+        if role:
+            blocks.append(terraform_ecs.role_policy(ctx, task, role, items))
+        else:
+            ctx.notes.append(f"{path}: {header}: ECS reads secrets with the task execution role, which is not an "
+                             f"aws_iam_role of this module: give it the statements in iam-policy.json")
+        ctx.grant(path, f"{header}'s execution role", items, attached=bool(role))
+    return blocks
+
+
+def _write_data_blocks(ws: Workspace, path: str, ctx: Context, items: list[Item], more: list[str] = ()) -> None:
     directory = str(PurePosixPath(path).parent)
     target = os.path.join(directory, DATA_FILE) if directory != "." else DATA_FILE
     cur = (ws.read(target) or b"").decode("utf-8", "replace")
     add = []
-    for it in sorted(items, key=lambda i: i.secret_name):
-        block = ctx.store.reference("terraform-data", it.secret_name, it.json_key)
+    blocks = [ctx.store.reference("terraform-data", it.secret_name, it.json_key)
+              for it in sorted(items, key=lambda i: i.secret_name)] + list(more)
+    for block in blocks:
         if block and block.split("{", 1)[0] not in cur and block not in add:
             add.append(block)
     if add:

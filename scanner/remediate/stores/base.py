@@ -31,6 +31,7 @@ from typing import Callable, Optional, Protocol
 #   "serverless"      a serverless.yml variable
 #   "shell"           a command (AWS CLI, jq) printing the value, for deploy-time scripts
 #   "terraform"       an expression reading the value from the data source "terraform-data" declares
+#   "terraform-arn"   an expression giving the stored name's ARN, from the data source "terraform-arn-data" declares
 #   "sam-policy"      a SAM policy template (JSON) letting a function read the name (arn: its ARN)
 #   "github-actions"  the env variable aws-secretsmanager-get-secrets sets ("github-actions-id": its secret-ids line)
 Reference = Callable[[str, Optional[str], Optional[str]], str]

@@ -50,6 +50,14 @@ def _sam_policy(name: str, key: Optional[str], arn: Optional[str]) -> str:
     return json.dumps({"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": arn or name}})
 
 
+def _terraform_arn(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return f"data.aws_secretsmanager_secret.{tf_label(name)}.arn"
+
+
+def _terraform_arn_data(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return f'data "aws_secretsmanager_secret" "{tf_label(name)}" {{\n  name = "{name}"\n}}\n'
+
+
 def _gha_alias(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
 
@@ -79,7 +87,8 @@ class SecretsManagerStore:
     supports_resource_policy = True
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless, "shell": _shell,
                   "terraform": _terraform, "terraform-data": _terraform_data,
-                  "github-actions": _gha_env, "github-actions-id": _gha_id, "sam-policy": _sam_policy}
+                  "github-actions": _gha_env, "github-actions-id": _gha_id, "sam-policy": _sam_policy,
+                  "terraform-arn": _terraform_arn, "terraform-arn-data": _terraform_arn_data}
     eso_service = "SecretsManager"  # the External Secrets Operator's AWS provider service
     csi_object_type = "secretsmanager"  # the Secrets Store CSI driver AWS provider's objectType
 

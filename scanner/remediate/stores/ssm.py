@@ -43,6 +43,10 @@ def _sam_policy(name: str, key: Optional[str], arn: Optional[str]) -> str:
     return json.dumps({"SSMParameterReadPolicy": {"ParameterName": name.lstrip("/")}})
 
 
+def _terraform_arn(name: str, key: Optional[str], arn: Optional[str]) -> str:
+    return f"data.aws_ssm_parameter.{tf_label(name)}.arn"
+
+
 class SsmStore:
     kind = "ssm"
     title = "SSM Parameter Store (SecureString)"
@@ -58,7 +62,8 @@ class SsmStore:
     emits_iac = False  # a parameter is created with its value: code would have to hold it
     supports_resource_policy = False
     references = {"cloudformation": _cfn, "ecs": _ecs, "serverless": _serverless, "shell": _shell,
-                  "terraform": _terraform, "terraform-data": _terraform_data, "sam-policy": _sam_policy}
+                  "terraform": _terraform, "terraform-data": _terraform_data, "sam-policy": _sam_policy,
+                  "terraform-arn": _terraform_arn, "terraform-arn-data": _terraform_data}
     eso_service = "ParameterStore"  # the External Secrets Operator's AWS provider service
     csi_object_type = "ssmparameter"  # the Secrets Store CSI driver AWS provider's objectType
 
