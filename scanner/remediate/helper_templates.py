@@ -123,7 +123,7 @@ def env_or_parameter(env, name):
     return os.environ.get(env) or parameter(name)
 
 
-_USERINFO_SAFE = "%!$&'()*+,;=-._~"  # kept as they are in a URI's user:password (an existing %XX too)
+_USERINFO_SAFE = "!$&'()*+,;=-._~"  # kept as they are in a URI's user:password (a % is encoded: values are stored decoded)
 
 
 def env_or_url(env, name, key, template):
@@ -340,7 +340,7 @@ __EXPORT__function leakstopUrl(name, key, template, options = {}) {
   const fromEnv = options.env ? process.env[options.env] : undefined;
   if (fromEnv) return fromEnv;
   const s = JSON.parse(leakstopValue(name));
-  const enc = (v) => String(v ?? "").replace(/[^A-Za-z0-9%!$&'()*+,;=\\-._~]/gu, (c) => encodeURIComponent(c));
+  const enc = (v) => String(v ?? "").replace(/[^A-Za-z0-9!$&'()*+,;=\\-._~]/gu, (c) => encodeURIComponent(c));
   const fields = { host: s.host ?? "", port: s.port ?? "", dbname: s.dbname ?? "", username: enc(s.username), password: enc(s[key]) };
   return template.replace(/\\{\\{|\\}\\}|\\{(\\w+)\\}/g, (m, f) => (f ? String(fields[f]) : m[0]));
 }

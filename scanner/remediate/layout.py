@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -120,7 +121,7 @@ def connection_at(line: str, column: int, end_column: int) -> Optional[dict]:
     base = scheme.lower().split("+")[0]
     engine = _ENGINES.get(base, base)
     port = tail.group(2) or _PORTS.get(engine)
-    out = {"engine": engine, "host": tail.group(1), "username": head.group(2), "dbname": tail.group(3) or "",
+    out = {"engine": engine, "host": tail.group(1), "username": unquote(head.group(2)), "dbname": tail.group(3) or "",
            "scheme": scheme, "query": (tail.group(4) or "")[1:]}
     if port:
         out["port"] = port

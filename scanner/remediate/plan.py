@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import os
 import re
+from urllib.parse import unquote_to_bytes
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
@@ -150,6 +151,19 @@ def _site_key(f: Finding, line_text: str) -> Optional[str]:
     return key_from_line(prefix[: uri.start()] if uri else prefix)
 
 
+def uri_password(line: str, f: Finding) -> Optional[bytes]:
+    """The decoded password when a connection URI holds it percent-encoded (``p%40ss`` is the
+    password ``p@ss``): that is what gets stored, and the URI is rebuilt encoding it."""
+    if b"%" not in f.secret or connection_at(line, f.column, f.end_column) is None:
+        return None
+    raw = unquote_to_bytes(f.secret)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return raw if raw != f.secret else None
+
+
 def build_items(findings: Sequence[Finding], settings: Settings, store, read_line, identity: Identity,
                 known: Optional[dict] = None, stored: Optional[Callable[[Site, bytes], Optional[bytes]]] = None,
                 read_lines: Optional[Callable[[str], list[str]]] = None) -> list[Item]:
@@ -170,7 +184,7 @@ def build_items(findings: Sequence[Finding], settings: Settings, store, read_lin
         line = read_line(f.path, f.line)
         site_key = red(_site_key(f, line))
         site = Site(f.path, f.line, f.column, f.end_column, f.rule_id, site_key)
-        value = (stored(site, f.secret) if stored else None) or f.secret
+        value = (stored(site, f.secret) if stored else None) or uri_password(line, f) or f.secret
         if value != f.secret:
             site.literal = f.secret
         h = identity.value_hash(value)

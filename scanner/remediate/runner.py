@@ -143,7 +143,9 @@ def _remaining(req: Request, plan: Plan, repo_root: Optional[Path]) -> list[str]
     the exact bytes of a stored value, as ``path:line`` (paths masked like the plan's)."""
     root, in_git = search_root(Path(req.path), repo_root)
     red = plan.redactor()
-    return [f"{red(p)}:{n}" for p, n in remaining(root, in_git, [it.value for it in plan.items], Path.cwd())]
+    # each value, and the text it had where a file held it encoded (base64, percent-encoding)
+    values = [it.value for it in plan.items] + [s.literal for it in plan.items for s in it.sites if s.literal]
+    return [f"{red(p)}:{n}" for p, n in remaining(root, in_git, values, Path.cwd())]
 
 
 def _check_reviewed(plan: Plan, reviewed: Path) -> None:

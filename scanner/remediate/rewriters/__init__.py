@@ -7,6 +7,7 @@ into. A new platform is one module plus one line here."""
 from __future__ import annotations
 
 from typing import Optional
+from urllib.parse import unquote_to_bytes
 
 from scanner.remediate.records import Item, Manual, Site, Workspace
 from scanner.remediate.rewriters import (cloudformation, compose, config, dockerfile, dotenv, ecs, github_actions,
@@ -49,6 +50,12 @@ def stored_value(path: str, data: Optional[bytes], site: Site, text: bytes) -> O
     return fn(path, data, site, text) if fn else None
 
 
+def _encoded(site: Site, item: Item) -> bool:
+    """A URI password stored decoded: the site's text is its percent-encoding."""
+    return (site.literal is not None and item.connection is not None and b"%" in site.literal
+            and unquote_to_bytes(site.literal) == item.value)
+
+
 def rewrite_all(ws: Workspace, items: list[Item], settings: Settings, store) -> Context:
     """Rewrite every file holding a planned value; the context carries manual steps, notes,
     ECS wiring and IAM grants."""
@@ -62,7 +69,13 @@ def rewrite_all(ws: Workspace, items: list[Item], settings: Settings, store) -> 
         if kind is None:
             ctx.manual += [Manual(s, "no rewriter for this file type: replace by hand") for s, _ in by_path[path]]
             continue
-        REWRITERS[kind].rewrite(ws, path, by_path[path], ctx)
+        pairs = by_path[path]
+        if not REWRITERS[kind].rebuilds_uris:
+            ctx.manual += [Manual(s, "a percent-encoded password inside a connection URI: this file type would get it "
+                                     "decoded; rebuild the URI from the secret by hand") for s, it in pairs if _encoded(s, it)]
+            pairs = [(s, it) for s, it in pairs if not _encoded(s, it)]
+        if pairs:
+            REWRITERS[kind].rewrite(ws, path, pairs, ctx)
     for _, step in sorted(ctx.finish.items()):
         step()
     return ctx

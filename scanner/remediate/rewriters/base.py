@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 from scanner.remediate.layout import URI_TAIL, URI_USERINFO
 from scanner.remediate.records import Item, Manual, Site, Workspace
@@ -96,6 +96,10 @@ class Rewriter:
     # stored(path, data, site, text): the value to store for a site whose text encodes it (a
     # Kubernetes Secret's base64 data), or None to store the text itself.
     stored: Optional[Callable[[str, Optional[bytes], Site, bytes], Optional[bytes]]] = None
+    # A connection URI whose password is stored decoded (it was percent-encoded in the file) must be
+    # rebuilt around it, encoding it again; a rewriter that only puts a reference where the password
+    # was would give the platform the decoded text inside the URI, so such sites are manual steps.
+    rebuilds_uris: bool = False
 
 
 def decode(ws: Workspace, path: str) -> Optional[tuple[str, str]]:
@@ -116,6 +120,20 @@ def text_or_manual(ws: Workspace, path: str, pairs: "Pairs", ctx: "Context") -> 
     if dec is None:
         ctx.manual += [Manual(s, "not UTF-8 text") for s, _ in pairs]
     return dec
+
+
+class TextFile(NamedTuple):
+    text: str
+    nl: str  # the file's newline ("\r\n" or "\n")
+    starts: list[int]  # offset of each line
+    lines: list[str]  # text.split("\n"): a CRLF file's lines keep their "\r"
+
+
+def lines_or_manual(ws: Workspace, path: str, pairs: "Pairs", ctx: "Context") -> Optional[TextFile]:
+    """A line-oriented file's text, newline, line offsets and lines; or None after listing its
+    sites as manual steps (not UTF-8 text)."""
+    dec = text_or_manual(ws, path, pairs, ctx)
+    return TextFile(dec[0], dec[1], line_starts(dec[0]), dec[0].split("\n")) if dec else None
 
 
 def line_starts(text: str) -> list[int]:

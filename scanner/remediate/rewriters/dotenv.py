@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from typing import Optional
 
 from scanner.remediate.records import Item, Manual, Workspace
-from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, ensure_ignored, line_starts, locate, text_or_manual
+from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, ensure_ignored, lines_or_manual, locate
 
 
 # The value starts at its first non-blank (linear time: scanner/redos.py checks it).
@@ -24,18 +24,16 @@ def rebuild_note(ctx: Context, key: str, item: Item) -> str:
         return ""
     port = ":\\(.port)" if c.get("port") else ""
     query = "?" + c["query"] if c.get("query") else ""
-    uri = f'"{c["scheme"]}://\\(.username):\\(.["{item.json_key}"])@\\(.host){port}/\\(.dbname){query}"'
+    uri = f'"{c["scheme"]}://\\(.username | @uri):\\(.["{item.json_key}"] | @uri)@\\(.host){port}/\\(.dbname){query}"'
     return (f" (with its host, port, user and database); rebuild the URI: "
             f"{key}=\"$({cmd} | jq -r '{uri}')\"")
 
 
 def rewrite_env(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
-    dec = text_or_manual(ws, path, pairs, ctx)
-    if dec is None:
+    f = lines_or_manual(ws, path, pairs, ctx)
+    if f is None:
         return
-    text, nl = dec
-    starts = line_starts(text)
-    lines = text.split("\n")
+    text, nl, starts, lines = f
     label = ctx.store.label
     keys = []
     for site, item in sorted(pairs, key=lambda p: -p[0].line):
@@ -78,4 +76,4 @@ def claims(path: str, data: Optional[bytes]) -> bool:
     return (lower == ".env" or lower.startswith(".env.") or lower.endswith(".env")) and lower not in _ENV_EXAMPLES
 
 
-REWRITER = Rewriter(claims, rewrite_env)
+REWRITER = Rewriter(claims, rewrite_env, rebuilds_uris=True)

@@ -318,4 +318,4 @@ def claims(path: str, data: Optional[bytes]) -> bool:
     return os.path.splitext(path)[1].lower() in (".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts")
 
 
-REWRITER = Rewriter(claims, rewrite_js)
+REWRITER = Rewriter(claims, rewrite_js, rebuilds_uris=True)

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 from typing import Optional
 
 from scanner.remediate.records import Item, Manual, Workspace
-from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, line_starts, locate, splice, text_or_manual
+from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, lines_or_manual, locate, splice
 
 _LINE = re.compile(r"^[ \t]*(?://([^/:\s]+)(?:[:/][^\s=]*)?:)?(_authToken|_password|_auth|[A-Za-z_][\w.-]*)[ \t]*=")
 _VAR = {"_authToken": "NPM_TOKEN", "_password": "NPM_PASSWORD", "_auth": "NPM_AUTH"}
@@ -26,12 +26,10 @@ def var_for(host: Optional[str], key: str, hosts: set[str], item: Item) -> str:
 
 
 def rewrite_npmrc(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
-    dec = text_or_manual(ws, path, pairs, ctx)
-    if dec is None:
+    f = lines_or_manual(ws, path, pairs, ctx)
+    if f is None:
         return
-    text, nl = dec
-    starts = line_starts(text)
-    lines = text.split("\n")
+    text, nl, starts, lines = f
     hosts = {m.group(1) for m in map(_LINE.match, lines) if m and m.group(1)}
     repl, used = [], {}
     for site, item in pairs:

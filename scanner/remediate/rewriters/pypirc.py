@@ -9,18 +9,16 @@ from pathlib import PurePosixPath
 from typing import Optional
 
 from scanner.remediate.records import Manual, Workspace
-from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, line_starts, locate, text_or_manual
+from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, lines_or_manual, locate
 
 _PASSWORD = re.compile(r"^([ \t]*)password[ \t]*[=:]")
 
 
 def rewrite_pypirc(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
-    dec = text_or_manual(ws, path, pairs, ctx)
-    if dec is None:
+    f = lines_or_manual(ws, path, pairs, ctx)
+    if f is None:
         return
-    text, nl = dec
-    starts = line_starts(text)
-    lines = text.split("\n")
+    text, nl, starts, lines = f
     moved = []
     for site, item in sorted(pairs, key=lambda p: -p[0].line):
         raw = lines[site.line - 1]

@@ -356,4 +356,4 @@ def claims(path: str, data: Optional[bytes]) -> bool:
     return os.path.splitext(path)[1].lower() in (".py", ".pyw")
 
 
-REWRITER = Rewriter(claims, rewrite_python)
+REWRITER = Rewriter(claims, rewrite_python, rebuilds_uris=True)

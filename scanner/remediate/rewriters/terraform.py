@@ -19,7 +19,7 @@ from typing import Optional
 
 from scanner.remediate.records import Item, Manual, Workspace
 from scanner.remediate.rewriters import terraform_ecs
-from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, line_starts, locate, splice, text_or_manual
+from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, lines_or_manual, locate, splice
 
 DATA_FILE = "leakstop_secrets.tf"
 _HEADER = re.compile(r'^[ \t]*([A-Za-z_][\w-]*)((?:[ \t"][^={}#/]*)?)\{[ \t]*(?:#.*|//.*)?$')  # type, labels, "{"
@@ -72,12 +72,10 @@ def _quoted_span(text: str, a: int, b: int) -> Optional[tuple[int, int]]:
 
 
 def rewrite_terraform(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
-    dec = text_or_manual(ws, path, pairs, ctx)
-    if dec is None:
+    f = lines_or_manual(ws, path, pairs, ctx)
+    if f is None:
         return
-    text, nl = dec
-    starts = line_starts(text)
-    lines = text.split("\n")
+    text, nl, starts, lines = f
     where = blocks_at(lines)
     repl, used, creds, ecs = [], {}, [], {}
     for site, item in pairs:
