@@ -1,4 +1,7 @@
-"""``--emit terraform|cloudformation DIR``: the plan's secrets as infrastructure code.
+"""``--emit terraform|cloudformation DIR``: the plan's secrets as infrastructure code. What is
+specific to the store (the secret's resource type, its resource policy, the read statements)
+comes from the store (``iac_secret``, ``iac_policy``, ``iac_arn``, ``read_statements``); this module
+writes the files, the KMS key and the runtime read policy around them.
 
 Written: each secret (name, description, tags: the organisation's and the leakstop:* ones, each
 key's keyed value hash included, never a value), a customer-managed KMS key with rotation on (or
@@ -17,6 +20,7 @@ from pathlib import Path
 from scanner.errors import LeakstopError
 from scanner.fsutil import atomic_write
 from scanner.remediate.rotation import tags_for
+from scanner.remediate.stores.base import Expr
 
 MANAGED_TAG = "leakstop:managed-by"
 KINDS = ("terraform", "cloudformation")
@@ -82,9 +86,9 @@ def _terraform(plan, tags: dict[str, dict]) -> str:
         out += _tf_key(s)
     refs = []
     for name in plan.secrets():
-        refs.append(f"aws_secretsmanager_secret.{_ident(name)}.arn")
+        refs.append(plan.store.iac_arn("terraform", _ident(name)))
         out += _tf_secret(plan, name, tags[name], key_ref)
-    return "\n".join(out + _tf_read_policy(s, refs, key_ref))
+    return "\n".join(out + _tf_read_policy(plan, refs, key_ref))
 
 
 def _tf_key(s) -> list[str]:
@@ -102,56 +106,54 @@ def _tf_key(s) -> list[str]:
 
 
 def _tf_secret(plan, name: str, tags: dict, key_ref: str) -> list[str]:
-    r = _ident(name)
-    out = [f'resource "aws_secretsmanager_secret" "{r}" {{',
-           f"  name                    = {_hcl(name)}",
-           f"  description             = {_hcl('Moved out of source code by leakstop remediate')}",
-           f"  kms_key_id              = {key_ref}",
-           "  recovery_window_in_days = 30",
-           f"  tags = {_hcl_map(tags, '  ')}",
-           "}", ""]
+    r, store = _ident(name), plan.store
+    out = _tf_block(*store.iac_secret("terraform", name, Expr(key_ref), tags), r)
     if plan.settings.read_roles:
-        policy = plan.store.resource_policy(list(plan.settings.read_roles))
-        out += [f'resource "aws_secretsmanager_secret_policy" "{r}" {{',
-                f"  secret_arn          = aws_secretsmanager_secret.{r}.arn",
-                "  block_public_policy = true",
-                f"  policy              = {_hcl(json.dumps(policy, sort_keys=True))}",
-                "}", ""]
+        policy = store.resource_policy(list(plan.settings.read_roles))
+        out += _tf_block(*store.iac_policy("terraform", store.iac_arn("terraform", r), policy), r)
     return out
 
 
-def _tf_read_policy(s, refs: list[str], key_ref: str) -> list[str]:
-    """The runtime role's policy: read exactly these secrets, decrypt only through Secrets Manager."""
-    via = "secretsmanager." + (s.region or "us-east-1") + ".amazonaws.com"
-    return ['data "aws_iam_policy_document" "leakstop_read" {',
-            "  statement {",
-            f"    sid       = {_hcl('LeakstopReadSecrets')}",
-            f"    actions   = {_list(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'])}",
-            f"    resources = [{', '.join(refs)}]",
-            "  }",
-            "  statement {",
-            f"    sid       = {_hcl('LeakstopDecryptViaService')}",
-            f"    actions   = {_list(['kms:Decrypt'])}",
-            f"    resources = [{key_ref}]",
-            "    condition {",
-            f"      test     = {_hcl('StringEquals')}",
-            f"      variable = {_hcl('kms:ViaService')}",
-            f"      values   = [{_hcl(via)}]",
-            "    }",
-            "  }",
-            "}", "",
-            'resource "aws_iam_policy" "leakstop_read" {',
+def _tf_value(v: object, indent: str) -> str:
+    if isinstance(v, Expr):
+        return str(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    return _hcl_map(v, indent) if isinstance(v, dict) else _hcl(str(v))
+
+
+def _tf_block(rtype: str, args: dict, label: str) -> list[str]:
+    width = max(len(k) for k in args)
+    return ([f'resource "{rtype}" "{label}" {{']
+            + [f"  {k.ljust(width)} = {_tf_value(v, '  ')}" for k, v in args.items()] + ["}", ""])
+
+
+def _tf_read_policy(plan, refs: list, key_ref: str) -> list[str]:
+    """The runtime role's policy: the store's read statements on exactly these secrets (and the
+    key, through the store's service only), ARNs interpolated by Terraform."""
+    s = plan.settings
+    stmts = plan.store.read_statements(["${%s}" % r for r in refs], s.region or "us-east-1",
+                                       "${%s}" % key_ref if not s.kms_key_id else s.kms_key_id)
+    doc = json.dumps({"Version": "2012-10-17", "Statement": stmts}, indent=2).replace("%{", "%%{")
+    return ['resource "aws_iam_policy" "leakstop_read" {',
             f"  name        = {_hcl(f'{s.project}-{s.env}-read-secrets')}",
             f"  description = {_hcl('Read the secrets leakstop moved out of code (attach to the runtime role)')}",
-            "  policy      = data.aws_iam_policy_document.leakstop_read.json",
+            "  policy      = jsonencode(" + doc.replace("\n", "\n  ") + ")",
             "}", "",
             'output "secret_arns" {',
             f"  value = [{', '.join(refs)}]",
             "}", ""]
 
 
-def _list(items: list[str]) -> str:
-    return "[" + ", ".join(_hcl(i) for i in items) + "]"
+def _sub(obj: object) -> object:
+    """Text naming a pseudo parameter (``${AWS::Region}``) as CloudFormation substitutes it."""
+    if isinstance(obj, str) and "${AWS::" in obj:
+        return {"Fn::Sub": obj}
+    if isinstance(obj, dict):
+        return {k: _sub(v) for k, v in obj.items()}
+    return [_sub(v) for v in obj] if isinstance(obj, list) else obj
 
 
 def _cfn_tags(tags: dict) -> list[dict]:
@@ -179,22 +181,17 @@ def _cloudformation(plan, tags: dict[str, dict]) -> str:
     refs = []
     for name in plan.secrets():
         lid = _logical(name)
-        refs.append({"Ref": lid})
-        res[lid] = {"Type": "AWS::SecretsManager::Secret", **keep, "Properties": {
-            "Name": name, "Description": "Moved out of source code by leakstop remediate", "KmsKeyId": key_ref,
-            "Tags": _cfn_tags(tags[name])}}
+        refs.append(plan.store.iac_arn("cloudformation", lid))
+        rtype, props = plan.store.iac_secret("cloudformation", name, key_ref, tags[name])
+        res[lid] = {"Type": rtype, **keep, "Properties": props}
         if s.read_roles:
-            res[lid + "Policy"] = {"Type": "AWS::SecretsManager::ResourcePolicy", "Properties": {
-                "SecretId": {"Ref": lid}, "BlockPublicPolicy": True,
-                "ResourcePolicy": plan.store.resource_policy(list(s.read_roles))}}
+            rtype, props = plan.store.iac_policy("cloudformation", {"Ref": lid},
+                                                 plan.store.resource_policy(list(s.read_roles)))
+            res[lid + "Policy"] = {"Type": rtype, "Properties": props}
+    stmts = plan.store.read_statements(refs, "${AWS::Region}", key_ref)
     res["LeakstopReadPolicy"] = {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
         "Description": "Read the secrets leakstop moved out of code (attach to the runtime role)",
-        "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-            {"Sid": "LeakstopReadSecrets", "Effect": "Allow",
-             "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "Resource": refs},
-            {"Sid": "LeakstopDecryptViaService", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_ref,
-             "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}}}},
-        ]}}}
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": _sub(stmts)}}}
     doc = {"AWSTemplateFormatVersion": "2010-09-09",
            "Description": "Secrets moved out of code by leakstop remediate; values are put by "
                           "`leakstop remediate --apply`, never declared here",

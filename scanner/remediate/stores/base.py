@@ -81,8 +81,20 @@ class SecretStore(Protocol):
         """An ARN that matches ``name`` before it exists (for policies written at plan time);
         ``region``/``account`` may be wildcards or IaC expressions such as ``${AWS::Region}``."""
 
-    def read_statements(self, resources: list[str], region: str, kms_key_arn: Optional[str]) -> list[dict]:
-        """IAM statements that let a runtime role read exactly ``resources`` (and decrypt them)."""
+    def read_statements(self, resources: list, region: str, kms_key_arn: Optional[object]) -> list[dict]:
+        """IAM statements that let a runtime role read exactly ``resources`` (and decrypt them);
+        resources, region and key may be IaC expressions (``${...}`` text, CloudFormation dicts)."""
+
+    # -- infrastructure as code (emits_iac): declared names, never values ------------------------
+    def iac_secret(self, kind: str, name: str, key_ref: object, tags: dict) -> tuple[str, dict]:
+        """The resource declaring ``name`` without a value in IaC ``kind`` (terraform,
+        cloudformation): its type and arguments (:class:`Expr` for a Terraform expression)."""
+
+    def iac_policy(self, kind: str, secret_ref: object, policy: dict) -> tuple[str, dict]:
+        """The resource attaching resource policy ``policy`` to the declared secret ``secret_ref``."""
+
+    def iac_arn(self, kind: str, label: str) -> object:
+        """The declared secret ``label``'s ARN: a Terraform expression, a CloudFormation intrinsic."""
 
     def read(self, name: str) -> Optional[Remote]: ...
 
@@ -111,6 +123,23 @@ class SecretStore(Protocol):
     def version_values(self, name: str, version_id: str) -> Optional[dict]:
         """The values one version of ``name`` held (key -> value), or None when that version is
         gone; read only by ``rotation status --verify`` to ask providers about the old value."""
+
+
+class Expr(str):
+    """A Terraform expression (written as is), not a string literal."""
+
+
+def unique(resources: list) -> list:
+    """Resources once each: plain ARNs sorted, IaC expressions in their order."""
+    if all(isinstance(r, str) for r in resources):
+        return sorted(set(resources))
+    seen, out = set(), []
+    for r in resources:
+        k = json.dumps(r, sort_keys=True)
+        if k not in seen:
+            seen.add(k)
+            out.append(r)
+    return out
 
 
 def request_token(name: str, payload: str, key: bytes) -> str:

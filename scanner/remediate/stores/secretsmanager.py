@@ -9,7 +9,7 @@ from typing import Callable, Optional
 
 from scanner.errors import LeakstopError
 from scanner.remediate.aws import aws_call, make_client
-from scanner.remediate.stores.base import LazyClient, Remote, encode_json, request_token, tf_label
+from scanner.remediate.stores.base import Expr, LazyClient, Remote, encode_json, request_token, tf_label, unique
 
 _NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 
@@ -117,12 +117,31 @@ class SecretsManagerStore:
     def read_statements(self, resources: list[str], region: str, kms_key_arn: Optional[str]) -> list[dict]:
         out = [{"Sid": "LeakstopReadSecrets", "Effect": "Allow",
                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                "Resource": sorted(set(resources))}]
+                "Resource": unique(resources)}]
         if kms_key_arn:
             out.append({"Sid": "LeakstopDecryptViaService", "Effect": "Allow", "Action": "kms:Decrypt",
                         "Resource": kms_key_arn,
                         "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}})
         return out
+
+    # -- infrastructure as code ------------------------------------------------------------
+    def iac_secret(self, kind: str, name: str, key_ref: object, tags: dict) -> tuple[str, dict]:
+        desc = "Moved out of source code by leakstop remediate"
+        if kind == "terraform":
+            return "aws_secretsmanager_secret", {"name": name, "description": desc, "kms_key_id": key_ref,
+                                                 "recovery_window_in_days": 30, "tags": tags}
+        return "AWS::SecretsManager::Secret", {"Name": name, "Description": desc, "KmsKeyId": key_ref,
+                                               "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+
+    def iac_policy(self, kind: str, secret_ref: object, policy: dict) -> tuple[str, dict]:
+        if kind == "terraform":
+            return "aws_secretsmanager_secret_policy", {"secret_arn": secret_ref, "block_public_policy": True,
+                                                        "policy": json.dumps(policy, sort_keys=True)}
+        return "AWS::SecretsManager::ResourcePolicy", {"SecretId": secret_ref, "BlockPublicPolicy": True,
+                                                       "ResourcePolicy": policy}
+
+    def iac_arn(self, kind: str, label: str) -> object:
+        return Expr(f"aws_secretsmanager_secret.{label}.arn") if kind == "terraform" else {"Ref": label}
 
     # -- against the service ----------------------------------------------------------------
     def read(self, name: str) -> Optional[Remote]:

@@ -9,7 +9,7 @@ from typing import Callable, Optional
 
 from scanner.errors import LeakstopError
 from scanner.remediate.aws import aws_call, make_client
-from scanner.remediate.stores.base import LazyClient, Remote, tf_label
+from scanner.remediate.stores.base import LazyClient, Remote, tf_label, unique
 
 _NAME = re.compile(r"/[A-Za-z0-9_./-]+")
 
@@ -92,12 +92,17 @@ class SsmStore:
 
     def read_statements(self, resources: list[str], region: str, kms_key_arn: Optional[str]) -> list[dict]:
         out = [{"Sid": "LeakstopReadParameters", "Effect": "Allow", "Action": ["ssm:GetParameter"],
-                "Resource": sorted(set(resources))}]
+                "Resource": unique(resources)}]
         if kms_key_arn:
             out.append({"Sid": "LeakstopDecryptViaService", "Effect": "Allow", "Action": "kms:Decrypt",
                         "Resource": kms_key_arn,
                         "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{region}.amazonaws.com"}}})
         return out
+
+    def _no_iac(self, *args: object) -> tuple[str, dict]:
+        raise LeakstopError("an SSM parameter is created with its value: it cannot be declared as code (--emit)")
+
+    iac_secret = iac_policy = iac_arn = _no_iac  # emits_iac is False: never asked
 
     # -- against the service ----------------------------------------------------------------
     def read(self, name: str) -> Optional[Remote]:
