@@ -84,6 +84,8 @@ def _apply(remediate, make_repo, git_commit, *args: str) -> tuple[Path, str, str
     stripe, token = _secrets()
     repo = make_repo("sam")
     (repo / "template.yaml").write_text(TEMPLATE.format(stripe=stripe, token=token))
+    (repo / "src").mkdir()
+    (repo / "src/app.py").write_text("import os\n\n\ndef handler(event, context):\n    return 1\n")
     git_commit(repo, "sam")
     r = remediate(repo, "--apply", *args)
     assert r.code == 0, r.err
@@ -125,14 +127,14 @@ def test_lambda_environment_goes_through_the_extension(remediate, make_repo, git
     assert "Policies" not in res["Hook"]["Properties"] and "Hook's role is not declared in this template" in out
     # the value inside a longer string stays a dynamic reference
     assert re.search(r"jobs-\{\{resolve:secretsmanager:[^:}]+:SecretString:token\}\}", res["Queue"]["Properties"]["QueueName"]["Sub"])
-    _reads_through_extension(monkeypatch, sm, charge_env, "STRIPE_SECRET")
+    _reads_through_extension(monkeypatch, sm, charge_env, "STRIPE_SECRET", repo / "src/leakstop_secrets.py")
 
 
-def _reads_through_extension(monkeypatch, sm, env: dict, var: str) -> None:
-    """The function's code, given the template's variables, gets the value from the extension."""
+def _reads_through_extension(monkeypatch, sm, env: dict, var: str, helper_file: Path) -> None:
+    """The function's code, given the template's variables and the helper written into its code
+    directory (CodeUri), gets the value from the extension."""
     import types
 
-    from scanner.remediate import helper_templates as H
     from tests.remediate.conftest import extension_server
 
     token = "".join(random.SystemRandom().choice(string.ascii_letters) for _ in range(16))
@@ -140,7 +142,7 @@ def _reads_through_extension(monkeypatch, sm, env: dict, var: str) -> None:
     server, seen = extension_server(token, {name: sm.get_secret_value(SecretId=name)["SecretString"]})
     try:
         helper = types.ModuleType("h")
-        exec(H.python_helper("us-east-1", 300, False), helper.__dict__)
+        exec(helper_file.read_text(), helper.__dict__)
         helper._client = lambda service: (_ for _ in ()).throw(AssertionError("an AWS API call"))
         for k, v in env.items():
             monkeypatch.setenv(k, v)
@@ -238,3 +240,21 @@ def test_ecs_task_definition_environment_becomes_secrets_and_registers(remediate
     ecs = boto3.client("ecs")
     got = ecs.register_task_definition(**props)["taskDefinition"]
     assert {s["valueFrom"].rsplit(":", 3)[0] for c in got["containerDefinitions"] for s in c["secrets"]} == used
+
+
+def test_a_function_whose_policies_are_one_name_keeps_the_dynamic_reference(tmp_path):
+    from scanner.remediate.records import Workspace
+    from scanner.remediate.rewriters import rewrite_all
+    from scanner.remediate.stores import make_store
+    from tests.remediate.test_rewriters import S, item, site_of
+
+    stripe, _ = _secrets()
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+        "    Properties:\n      Handler: app.handler\n      Runtime: python3.13\n      Policies: AWSLambdaBasicExecutionRole\n"
+        f"      Environment:\n        Variables:\n          KEY: {stripe}\n")
+    ws = Workspace(tmp_path)
+    ctx = rewrite_all(ws, [item(stripe, [site_of(tmp_path, "template.yaml", stripe)])], S, make_store("secretsmanager", "eu-west-1"))
+    text = ws.pending["template.yaml"].decode()
+    assert "KEY: \"{{resolve:secretsmanager:shop/prod/api-keys:SecretString:stripe_key}}\"" in text
+    assert "Layers" not in text and any("keeps" in n or "became dynamic references" in n for n in ctx.notes)

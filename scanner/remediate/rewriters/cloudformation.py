@@ -34,7 +34,7 @@ def rewrite_cloudformation(ws: Workspace, path: str, pairs: Pairs, ctx: Context)
         root = None
     edits, rest = [], pairs
     if root is not None:
-        edits, rest = lambda_env.lambda_edits(ctx, path, text, root, rest, nl)
+        edits, rest = lambda_env.lambda_edits(ws, ctx, path, text, root, rest, nl)
         more, rest = cfn_ecs.task_edits(ctx, path, text, root, rest, nl)
         edits += more
     ok = [(s, it) for s, it in rest if ph(it) is not None]

@@ -23,11 +23,13 @@ name) keeps the dynamic reference, with a note. ``remediation.lambda_env: dynami
 from __future__ import annotations
 
 import json
+import posixpath
 from typing import Optional
 
 import yaml
 
-from scanner.remediate.records import Item, Site, arn_marker
+from scanner.remediate.records import Item, Site, Workspace, arn_marker
+from scanner.remediate.rewriters import python
 from scanner.remediate.rewriters.base import Context, line_starts, locate
 from scanner.remediate.rewriters.cfn_roles import role_policy
 from scanner.remediate.rewriters.yamlpos import add_under, get, in_scalar, path_to, text_of
@@ -126,12 +128,12 @@ def _read_permission(ctx: Context, text: str, root: yaml.Node, fn: str, props: y
         policies = [ctx.store.reference("sam-policy", n, None, arn_marker(n)) for n in names]
         if not all(policies):
             return None, False
-        return add_under(text, root, ["Resources", fn, "Properties", "Policies"], [json.loads(p) for p in policies],
-                         nl), True
+        edit = add_under(text, root, ["Resources", fn, "Properties", "Policies"], [json.loads(p) for p in policies], nl)
+        return edit, edit is not None  # Policies given as one name: no list to add to
     return role_policy(ctx, text, root, get(props, "Role"), f"leakstop-read-{fn}", names, nl), True
 
 
-def function_edits(ctx: Context, path: str, text: str, root: yaml.Node, fn: str, props: yaml.Node,
+def function_edits(ws: Workspace, ctx: Context, path: str, text: str, root: yaml.Node, fn: str, props: yaml.Node,
                    hits: list[tuple[Site, Item, yaml.Node, yaml.Node]], nl: str) -> Optional[list]:
     """The edits moving function ``fn``'s variables to the extension, or None when one of them
     cannot be made (the caller keeps dynamic references)."""
@@ -150,11 +152,25 @@ def function_edits(ctx: Context, path: str, text: str, root: yaml.Node, fn: str,
     if grant is None:
         ctx.notes.append(f"{path}: function {fn}'s role is not declared in this template: give it the statements "
                          f"in iam-policy.json")
+    _python_helper(ws, ctx, path, props)
     variables = ", ".join(sorted({k.value for _, _, k, _ in hits}))
+    read = ('lookup(os.environ["VAR_SECRET_ID"], os.environ.get("VAR_SECRET_KEY"))' if ctx.store.grouped
+            else 'parameter(os.environ["VAR_SECRET_ID"])')
     ctx.notes.append(f"{path}: function {fn} reads {variables} through the AWS Parameters and Secrets Lambda "
-                     f"Extension: in its code, read VAR with the generated helper, lookup(os.environ[\"VAR_SECRET_ID\"], "
-                     f"os.environ.get(\"VAR_SECRET_KEY\")) (Python; JS: resolve()), not os.environ[\"VAR\"]")
+                     f"Extension: its code must read VAR with the generated helper, which asks the extension, "
+                     f"not os.environ[\"VAR\"]: Python {read}; JS/TS await resolve() of the "
+                     f"{{{{leakstop:...}}}} placeholder naming the same secret and key")
     return edits + ([grant] if grant else [])
+
+
+def _python_helper(ws: Workspace, ctx: Context, path: str, props: yaml.Node) -> None:
+    """A Python function's code directory (a local CodeUri) gets the helper its code reads with."""
+    code = text_of(props, "CodeUri")
+    if not (text_of(props, "Runtime") or "").startswith("python") or not code or "://" in code:
+        return
+    directory = posixpath.normpath(posixpath.join(posixpath.dirname(path), code))
+    if not directory.startswith("..") and (ws.base / directory).is_dir():
+        python.write_helper(ws, posixpath.join(directory, "handler.py"), ctx)
 
 
 def mapping_edit(text: str, root: yaml.Node, nl: str) -> Optional[tuple[int, int, str]]:
@@ -164,7 +180,7 @@ def mapping_edit(text: str, root: yaml.Node, nl: str) -> Optional[tuple[int, int
     return add_under(text, root, ["Mappings", MAPPING], mapping(), nl)
 
 
-def lambda_edits(ctx: Context, path: str, text: str, root: yaml.Node, pairs: list, nl: str) -> tuple[list, list]:
+def lambda_edits(ws: Workspace, ctx: Context, path: str, text: str, root: yaml.Node, pairs: list, nl: str) -> tuple[list, list]:
     """(edits for the function variables that go through the extension, the pairs left for
     dynamic references)."""
     per_fn: dict[str, list] = {}
@@ -181,7 +197,7 @@ def lambda_edits(ctx: Context, path: str, text: str, root: yaml.Node, pairs: lis
         per_fn.setdefault(fn, []).append((site, item, key, value))
     edits = []
     for fn, hits in per_fn.items():
-        got = function_edits(ctx, path, text, root, fn, props_of[fn], hits, nl)
+        got = function_edits(ws, ctx, path, text, root, fn, props_of[fn], hits, nl)
         if got is None:
             rest += [(s, it) for s, it, _, _ in hits]
             ctx.notes.append(f"{path}: function {fn}: the extension's layer, variables or policy cannot be added "

@@ -328,7 +328,7 @@ def rewrite_python(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None
     ctx.notes += [f"{path}: {n}" for n in plan.notes]
     ws.write(path, new.encode("utf-8"), "python", "literal -> leakstop_secrets lookup (environment first, on first use)")
     if plan.used:
-        _write_helper(ws, path, ctx)
+        write_helper(ws, path, ctx)
 
 
 def _sites_by_token(text: str, starts: list[int], spans: list, pairs: Pairs, ctx: Context) -> dict[int, list]:
@@ -343,7 +343,8 @@ def _sites_by_token(text: str, starts: list[int], spans: list, pairs: Pairs, ctx
     return by_token
 
 
-def _write_helper(ws: Workspace, path: str, ctx: Context) -> None:
+def write_helper(ws: Workspace, path: str, ctx: Context) -> None:
+    """leakstop_secrets.py beside ``path`` (written, or refreshed when it is an older one of ours)."""
     directory = str(PurePosixPath(path).parent)
     helper = os.path.join(directory, H.PY_HELPER_NAME) if directory != "." else H.PY_HELPER_NAME
     content = H.python_helper(ctx.region, ctx.settings.cache_ttl, _uses_caching_lib(ws))
