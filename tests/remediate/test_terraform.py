@@ -151,7 +151,10 @@ resource "aws_ecs_task_definition" "web" {{
       name  = "worker"
       image = "shop/worker:1.2"
       environment = [
-        {{ name = "GITHUB_TOKEN", value = "{token}" }},
+        {{
+          name  = "GITHUB_TOKEN"
+          value = "{token}"
+        }},
       ]
       secrets = [
         {{ name = "OTHER", valueFrom = "arn:aws:ssm:us-east-1:123456789012:parameter/other" }},
@@ -185,8 +188,9 @@ def test_ecs_task_definition_environment_becomes_secrets(remediate, make_repo, g
     for var, label, key in refs:
         stored = json.loads(sm.get_secret_value(SecretId=names[label])["SecretString"])
         assert h(stored[key]) == h(values["stripe" if var == "STRIPE_KEY" else "token"])
-    # the worker's existing secrets list got the entry, the web container a new one
-    assert text.count("secrets = [") == 2 and "OTHER" in text
+    # the worker's existing secrets list got the entry (its four-line object removed), the web
+    # container a new one
+    assert text.count("secrets = [") == 2 and "OTHER" in text and "GITHUB_TOKEN\"\n" not in text
     [policy] = [named["leakstop_read_web"] for block in data["resource"] for kind, named in block.items()
                 if kind == "aws_iam_role_policy"]
     assert policy["role"] == "${aws_iam_role.exec.id}"

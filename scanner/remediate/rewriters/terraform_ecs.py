@@ -1,6 +1,6 @@
 """ECS task definitions in Terraform (``resource "aws_ecs_task_definition"``): a container's
-``environment`` entry holding a value (``{ name = "X", value = "…" }``, one entry per line as
-``terraform fmt`` writes them inside ``jsonencode([...])``) would put the value into the task
+``environment`` entry holding a value (``{ name = "X", value = "…" }`` on one line, or the same
+object over four lines, as ``terraform fmt`` writes them inside ``jsonencode([...])``) would put the value into the task
 definition (and the state) in plain text, so it moves to the container's ``secrets`` list,
 ``{ name = "X", valueFrom = "${data.aws_secretsmanager_secret.L.arn}:KEY::" }``, which ECS reads
 with the task execution role when the task starts. The role the resource names
@@ -19,6 +19,8 @@ from scanner.remediate.records import Item, Site
 from scanner.remediate.rewriters.base import Context
 
 _ENTRY = re.compile(r'^([ \t]*)\{\s*name\s*=\s*"([^"\\]+)"\s*,\s*value\s*=\s*"([^"\\]*)"\s*\}\s*,?\s*$')
+# the lines of a multi-line entry: {, name = "X", value = "…", } (name and value in either order)
+_PART = re.compile(r'^[ \t]*(?:(\{)|(\})|(name|value)\s*=\s*"([^"\\]*)")\s*,?\s*$')
 _OPEN = re.compile(r"^([ \t]*)(environment|secrets)\s*=\s*\[\s*$")
 _CLOSE = re.compile(r"^[ \t]*\]\s*,?\s*$")
 _ROLE = re.compile(r"^\s*execution_role_arn\s*=\s*aws_iam_role\.([A-Za-z_][\w-]*)\.arn\s*$")
@@ -29,27 +31,52 @@ class Hit:
     site: Site
     item: Item
     name: str  # the environment variable
-    line: int  # 0-based line of the entry
+    first: int  # 0-based lines of the entry (one, or an object's { to })
+    last: int
     opens: int  # the `environment = [` line
     closes: int  # its `]` line
 
 
-def entry(lines: list[str], site: Site, item: Item) -> Optional[Hit]:
-    """The one-line environment entry at the site's line holding exactly the value, with its list."""
-    n = site.line - 1
+def _part(line: str) -> Optional[tuple[str, str]]:
+    m = _PART.match(line.rstrip("\r"))
+    return None if m is None else ("{", "") if m.group(1) else ("}", "") if m.group(2) else (m.group(3), m.group(4))
+
+
+def _entry_lines(lines: list[str], n: int, value: str) -> Optional[tuple[int, int, str]]:
+    """(first line, last line, variable name) of the entry whose value at line ``n`` is ``value``."""
     m = _ENTRY.match(lines[n].rstrip("\r"))
-    if not m or m.group(3) != item.value.decode("utf-8", "replace"):
+    if m:
+        return (n, n, m.group(2)) if m.group(3) == value else None
+    for first in (n - 2, n - 1):  # { name value } or { value name }
+        parts = [_part(line) for line in lines[max(first, 0) : first + 4]] if first >= 0 else []
+        if len(parts) == 4 and None not in parts and parts[0][0] == "{" and parts[3][0] == "}":
+            fields = dict(parts[1:3])
+            if fields.get("value") == value and fields.get("name") and n - first in (1, 2):
+                return first, first + 3, fields["name"]
+    return None
+
+
+def _is_entry_line(line: str) -> bool:
+    return bool(_ENTRY.match(line.rstrip("\r"))) or _part(line) is not None
+
+
+def entry(lines: list[str], site: Site, item: Item) -> Optional[Hit]:
+    """The environment entry (one line, or a ``{ name, value }`` object over four) holding exactly
+    the value at the site, with its list."""
+    got = _entry_lines(lines, site.line - 1, item.value.decode("utf-8", "replace"))
+    if got is None:
         return None
-    up = n - 1
-    while up >= 0 and _ENTRY.match(lines[up].rstrip("\r")):
+    first, last, name = got
+    up = first - 1
+    while up >= 0 and _is_entry_line(lines[up]):
         up -= 1
-    down = n + 1
-    while down < len(lines) and _ENTRY.match(lines[down].rstrip("\r")):
+    down = last + 1
+    while down < len(lines) and _is_entry_line(lines[down]):
         down += 1
     opened = _OPEN.match(lines[up]) if up >= 0 else None
     if not opened or opened.group(2) != "environment" or down >= len(lines) or not _CLOSE.match(lines[down]):
         return None
-    return Hit(site, item, m.group(2), n, up, down)
+    return Hit(site, item, name, first, last, up, down)
 
 
 def _secrets_line(lines: list[str], closes: int, indent: str) -> Optional[int]:
@@ -77,11 +104,11 @@ def edits(ctx: Context, lines: list[str], starts: list[int], text_len: int, hits
         by_list.setdefault(h.opens, []).append(h)
     for opens, group in by_list.items():
         indent = _OPEN.match(lines[opens]).group(1)
-        inner = re.match(r"[ \t]*", lines[group[0].line]).group(0)
+        inner = re.match(r"[ \t]*", lines[group[0].first]).group(0)
         seen, rendered = set(), []
-        for h in sorted(group, key=lambda h: h.line):
-            end = starts[h.line + 1] if h.line + 1 < len(starts) else text_len
-            out.append((starts[h.line], end, ""))
+        for h in sorted(group, key=lambda h: h.first):
+            end = starts[h.last + 1] if h.last + 1 < len(starts) else text_len
+            out.append((starts[h.first], end, ""))
             if h.name not in seen:
                 seen.add(h.name)
                 rendered.append(f"{inner}{{ name = {json.dumps(h.name)}, valueFrom = {json.dumps(value_from(ctx, h.item))} }},{nl}")
