@@ -18,11 +18,11 @@ from typing import Optional
 from scanner.remediate.records import Item, Site
 from scanner.remediate.rewriters.base import Context
 
-_ENTRY = re.compile(r'^([ \t]*)\{\s*name\s*=\s*"([^"\\]+)"\s*,\s*value\s*=\s*"([^"\\]*)"\s*\}\s*,?\s*$')
+_ENTRY = re.compile(r'^([ \t]*)\{[ \t]*name[ \t]*=[ \t]*"([^"\\]+)"[ \t]*,[ \t]*value[ \t]*=[ \t]*"([^"\\]*)"[ \t]*\}[ \t]*(?:,[ \t]*)?$')
 # the lines of a multi-line entry: {, name = "X", value = "…", } (name and value in either order)
-_PART = re.compile(r'^[ \t]*(?:(\{)|(\})|(name|value)\s*=\s*"([^"\\]*)")\s*,?\s*$')
+_PART = re.compile(r'^[ \t]*(?:(\{)|(\})|(name|value)[ \t]*=[ \t]*"([^"\\]*)")[ \t]*(?:,[ \t]*)?$')
 _OPEN = re.compile(r"^([ \t]*)(environment|secrets)\s*=\s*\[\s*$")
-_CLOSE = re.compile(r"^[ \t]*\]\s*,?\s*$")
+_CLOSE = re.compile(r"^[ \t]*\][ \t]*(?:,[ \t]*)?\r?$")
 _ROLE = re.compile(r"^\s*execution_role_arn\s*=\s*aws_iam_role\.([A-Za-z_][\w-]*)\.arn\s*$")
 
 
