@@ -127,3 +127,21 @@ def test_role_named_by_arn_is_left_with_a_note(remediate, make_repo, git_commit)
     assert doc["provider"]["iam"]["role"] == "arn:aws:iam::123456789012:role/billing"
     assert resolve(doc["provider"]["environment"]["STRIPE_KEY"], doc, boto3.client("ssm")) == stripe
     assert "not declared here" in r.out
+
+
+def test_two_names_with_one_label_are_not_merged(tmp_path):
+    from scanner.remediate.records import Workspace
+    from scanner.remediate.rewriters import rewrite_all
+    from scanner.remediate.stores import make_store
+    from tests.remediate.test_rewriters import S, item, site_of
+
+    a, b = "sk_" + "live_" + _rand(24), "sk_" + "live_" + _rand(24)
+    (tmp_path / "serverless.yml").write_text(f"service: x\nprovider:\n  name: aws\n  environment:\n    A: {a}\n    B: {b}\n")
+    items = [item(a, [site_of(tmp_path, "serverless.yml", a)], name="shop/prod/pay-x"),
+             item(b, [site_of(tmp_path, "serverless.yml", b)], name="shop/prod/pay_x")]
+    ws = Workspace(tmp_path)
+    ctx = rewrite_all(ws, items, S, make_store("secretsmanager", "eu-west-1"))
+    doc = yaml.safe_load(ws.pending["serverless.yml"])
+    assert doc["custom"]["leakstopSecrets"] == {"shop_prod_pay_x": "${ssm:/aws/reference/secretsmanager/shop/prod/pay-x}"}
+    assert doc["provider"]["environment"]["A"] == "${self:custom.leakstopSecrets.shop_prod_pay_x.stripe_key}"
+    assert [m.site.line for m in ctx.manual] == [6]

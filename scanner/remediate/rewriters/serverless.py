@@ -96,6 +96,9 @@ def rewrite_serverless(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> 
         steps = path_to(root, *loc) if loc else []
         span = in_scalar(text, steps[-1][2], 0, *loc) if steps else None
         ref = reference(ctx, item, version)
+        lab = label(item.secret_name)
+        if ctx.store.grouped and item.json_key and whole.setdefault(lab, item.secret_name) != item.secret_name:
+            ref = None  # two names with one label: custom.leakstopSecrets cannot hold both
         if span is None or ref is None or (steps and getattr(steps[-1][0], "flow_style", False)
                                            and steps[-1][2].style is None):
             ctx.manual.append(Manual(site, "not a one-line value of serverless.yml (or a JSON key a ${self:} path "
@@ -105,10 +108,10 @@ def rewrite_serverless(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> 
         bare = node.style is None and span == (0, len(node.value))
         repl.append((loc[0], loc[1], f'"{ref}"' if bare else ref))
         moved.append(item)
-        if ctx.store.grouped and item.json_key:
-            whole[label(item.secret_name)] = variable(ctx, item.secret_name, None, version)
     if not repl:
         return
+    whole = {lab: variable(ctx, name, None, version) for lab, name in whole.items()
+             if any(it.secret_name == name for it in moved)}
     custom = add_under(text, root, ["custom", CUSTOM], whole, nl) if whole else None
     if whole and custom is None:
         ctx.manual += [Manual(s, "custom: is not a block mapping: the secret cannot be declared there") for s, _ in pairs]
