@@ -154,8 +154,8 @@ def function_edits(ws: Workspace, ctx: Context, path: str, text: str, root: yaml
                          f"in iam-policy.json")
     _python_helper(ws, ctx, path, props)
     variables = ", ".join(sorted({k.value for _, _, k, _ in hits}))
-    read = ('lookup(os.environ["VAR_SECRET_ID"], os.environ.get("VAR_SECRET_KEY"))' if ctx.store.grouped
-            else 'parameter(os.environ["VAR_SECRET_ID"])')
+    key = ', os.environ.get("VAR_SECRET_KEY")' if ctx.store.grouped else ""
+    read = f'{ctx.store.helper_read}(os.environ["VAR_SECRET_ID"]{key})'
     ctx.notes.append(f"{path}: function {fn} reads {variables} through the AWS Parameters and Secrets Lambda "
                      f"Extension: its code must read VAR with the generated helper, which asks the extension, "
                      f"not os.environ[\"VAR\"]: Python {read}; JS/TS await resolve() of the "

@@ -34,12 +34,11 @@ _CONTAINERS = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetC
 _CLASS_WRAPPER = {"plain": "lazy_attribute", "dataclass": "dataclass_field", "pydantic": "pydantic_field"}
 
 
-def _lookup_call(env: str, item: Item, used: set[str]) -> str:
-    if item.json_key is None:
-        used.add("env_or_parameter")
-        return f"leakstop_env_or_parameter({q(env)}, {q(item.secret_name)})"
-    used.add("env_or_lookup")
-    return f"leakstop_env_or_lookup({q(env)}, {q(item.secret_name)}, {q(item.json_key)})"
+def _lookup_call(env: str, item: Item, used: set[str], read: str) -> str:
+    """``leakstop_env_or_<read>(env, name[, key])``: ``read`` is the store's helper function."""
+    used.add("env_or_" + read)
+    key = f", {q(item.json_key)}" if item.json_key is not None else ""
+    return f"leakstop_env_or_{read}({q(env)}, {q(item.secret_name)}{key})"
 
 
 def _uses_caching_lib(ws: Workspace) -> bool:
@@ -69,8 +68,9 @@ class _Source:
 class _Plan:
     """The edits for one file: text replacements, lazy constants, the helper names used."""
 
-    def __init__(self, src: _Source, info: pyscope.ModuleInfo) -> None:
+    def __init__(self, src: _Source, info: pyscope.ModuleInfo, read: str) -> None:
         self.src, self.info = src, info
+        self.read = read  # the store's helper function (lookup, parameter)
         self.repl: list[tuple[int, int, str]] = []
         self.used: set[str] = set()
         self.constants: dict[str, ast.stmt] = {}  # module constant name -> its statement
@@ -99,7 +99,7 @@ def _body(tok: tuple[int, int, str]) -> tuple[int, int, str, str]:
 
 
 def _literal_expr(text: str, tok: tuple[int, int, str], hits: list, env: Optional[str], used: set[str],
-                  envs: EnvNames, explicit: bool = False, uri_env: Optional[str] = None) -> Optional[str]:
+                  envs: EnvNames, read: str, explicit: bool = False, uri_env: Optional[str] = None) -> Optional[str]:
     """The expression replacing one string token: the lookup, concatenated with the literal's
     other parts; None for f-strings and bytes."""
     body_a, body_b, prefix, quote = _body(tok)
@@ -116,7 +116,7 @@ def _literal_expr(text: str, tok: tuple[int, int, str], hits: list, env: Optiona
     for va, vb, site, item in sorted(hits, key=lambda h: h[0]):
         if va > cur:
             parts.append(prefix + quote + text[cur:va] + quote)
-        parts.append(_lookup_call(envs.pick(env or item.env_name, item, explicit), item, used))
+        parts.append(_lookup_call(envs.pick(env or item.env_name, item, explicit), item, used, read))
         cur = vb
     if body_b > cur:
         parts.append(prefix + quote + text[cur:body_b] + quote)
@@ -134,14 +134,14 @@ def _place(plan: _Plan, node: ast.Constant, tok: tuple[int, int, str], hits: lis
     body_a, body_b, _, _ = _body(tok)
     whole = len(hits) == 1 and hits[0][0] == body_a and hits[0][1] == body_b  # the literal is the value
     if env_call and whole:
-        expr = _literal_expr(plan.src.text, tok, hits, env_call[1], plan.used, plan.envs, explicit=True)
+        expr = _literal_expr(plan.src.text, tok, hits, env_call[1], plan.used, plan.envs, plan.read, explicit=True)
         if expr is not None:
             plan.repl.append((*plan.src.span(env_call[0]), expr))
     else:
         target = pyscope.constant_target(where.statement)
         own = target[0].upper() if target and target[1] is node and plan.src.span(node) == tok[:2] else None
         env = own if whole else None  # NAME = "value": the variable is NAME
-        expr = _literal_expr(plan.src.text, tok, hits, env, plan.used, plan.envs, uri_env=own)
+        expr = _literal_expr(plan.src.text, tok, hits, env, plan.used, plan.envs, plan.read, uri_env=own)
         if expr is not None:
             plan.repl.append((tok[0], tok[1], expr))
             _join_implicit(plan, node)
@@ -303,7 +303,7 @@ def rewrite_python(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None
     src = _Source(text)
     spans = [(src.starts[t.start[0] - 1] + t.start[1], src.starts[t.end[0] - 1] + t.end[1], t.string) for t in toks]
     by_token = _sites_by_token(text, src.starts, spans, pairs, ctx)
-    plan = _Plan(src, pyscope.analyse(tree))
+    plan = _Plan(src, pyscope.analyse(tree), ctx.store.helper_read)
     plan.tokens = spans
     nodes = _string_nodes(src, tree)
     for tok, hits in by_token.items():

@@ -70,6 +70,10 @@ class SecretStore(Protocol):
     supports_resource_policy: bool
     region: Optional[str]
     eso_service: str  # the External Secrets Operator's AWS provider service (Kubernetes)
+    csi_object_type: str  # the Secrets Store CSI driver AWS provider's objectType (Kubernetes)
+    # The generated code helpers' function reading one value: "lookup" (name, key of a JSON
+    # document) or "parameter" (name); code calls env_or_<it>(ENV, name[, key]).
+    helper_read: str
 
     def check_name(self, name: str) -> None:
         """Raise LeakstopError when the service would refuse ``name``."""

@@ -91,6 +91,7 @@ class SecretsManagerStore:
                   "terraform-arn": _terraform_arn, "terraform-arn-data": _terraform_arn_data}
     eso_service = "SecretsManager"  # the External Secrets Operator's AWS provider service
     csi_object_type = "secretsmanager"  # the Secrets Store CSI driver AWS provider's objectType
+    helper_read = "lookup"  # the generated code helpers' function reading one value
 
     def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
         self.region = region

@@ -66,6 +66,7 @@ class SsmStore:
                   "terraform-arn": _terraform_arn, "terraform-arn-data": _terraform_data}
     eso_service = "ParameterStore"  # the External Secrets Operator's AWS provider service
     csi_object_type = "ssmparameter"  # the Secrets Store CSI driver AWS provider's objectType
+    helper_read = "parameter"  # the generated code helpers' function reading one value
 
     def __init__(self, region: Optional[str], client_factory: Callable = make_client, token_key: bytes = b"") -> None:
         # PutParameter takes no client token: token_key is accepted for the common constructor only.
