@@ -88,13 +88,14 @@ def plant() -> Plant:
         "private key": "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(pem_body) + "\n-----END RSA PRIVATE KEY-----",
         "jwt": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." + payload + "." + rand(43, B62 + "-_"),
         "db uri password": rand(18),
-        "generic password": rand(14, B62 + "!*@"),
+        # a symbol and a digit in it: a leading @ reads as a reference, letters alone as a word
+        "generic password": rand(6) + rand(1, "!*@") + rand(6, B62 + "!*@") + rand(1, string.digits),
         ".env secret": rand(32),
         # all letters would read as a word (DB_PASSWORD=postgres is not reported): one digit at least
         "short human password": rand(7, string.ascii_lowercase + string.digits) + rand(1, string.digits),
         "kubernetes secret value": rand(20),
         "github token in a yaml key name": ghp["yaml-key"],
-        "yaml value": rand(16),
+        "yaml value": rand(23) + rand(1, string.digits),  # long, with a digit: never read as a word
         "github token in a json key name": ghp["json-key"],
         "json value": rand(16),
         "github token in a properties key name": ghp["props-key"],
