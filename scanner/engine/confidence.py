@@ -109,9 +109,10 @@ class Evidence:
     @functools.cached_property
     def human_secret(self) -> bool:
         """A password (chosen by a person), by its key, its rule, or a value that holds one."""
-        if self.key:
-            return bool(_HUMAN_SECRET.search(self.key))
-        return self.rule.id in checksums.DECODERS or any(map(_HUMAN_SECRET.match, _id_words(self.rule)))
+        # The rule counts whatever the key: a URI's password is one under DATABASE_URL too.
+        if self.rule.id in checksums.DECODERS or any(map(_HUMAN_SECRET.match, _id_words(self.rule))):
+            return True
+        return bool(self.key and _HUMAN_SECRET.search(self.key))
 
     @functools.cached_property
     def example_path(self) -> bool:
