@@ -3,11 +3,14 @@ of files no detector wants (most source code) never imports them or compiles the
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 
 
+@functools.lru_cache(maxsize=4096)
 def basename(path: str) -> str:
+    # Remembered: every detector's name test asks for it (ten calls per file scanned).
     return posixpath.basename(path.replace("\\", "/"))
 
 
@@ -31,7 +34,8 @@ _CI_NAMES = re.compile(
 
 def wants_build_args(path: str) -> bool:
     name = basename(path).lower()
-    return name.endswith(_SCRIPT_EXT) or name in _SCRIPT_NAMES or wants_dockerfile(path) or bool(_CI_NAMES.search(path))
+    return (name.endswith(_SCRIPT_EXT) or name in _SCRIPT_NAMES or wants_dockerfile(path)
+            or name.endswith(YAML_EXT) and bool(_CI_NAMES.search(path)))  # (every CI name is YAML)
 
 
 def wants_commands(path: str) -> bool:
