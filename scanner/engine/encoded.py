@@ -55,12 +55,15 @@ def _text(data: bytes) -> bool:
 
 def _plausible(run: bytes) -> bool:
     """Encoded text mixes upper case, lower case and digits; identifiers, words and paths of the
-    same alphabet mostly do not (and are the bulk of the runs in source code). Base64 of upper
-    case text often has no digit (``YXdzIEFLSUFU…`` is ``aws AKIA…``): a run of letters alone
-    counts when its letters spell no words (CamelCase identifiers do)."""
+    same alphabet mostly do not (and are the bulk of the runs in source code). Hex is the
+    exception: long and not all digits. Base64 of upper case text often has no digit
+    (``YXdzIEFLSUFU…`` is ``aws AKIA…``): a run of letters alone counts when its letters spell no
+    words (CamelCase identifiers do)."""
+    if run.islower() or run.isupper():  # one case (tested first: most runs are snake_case names)
+        return len(run) >= 32 and _HEX.fullmatch(run) is not None
     if _HEX.fullmatch(run):
         return len(run) >= 32 and not run.isdigit()
-    if run.lower() == run or run.upper() == run:
+    if run.lower() == run:  # no letters at all
         return False
     return not run.isalpha() or not word_like(run, min_words=1)
 
@@ -85,15 +88,16 @@ def _decode(run: bytes) -> Optional[tuple[bytes, str]]:
 
 def _alphabet_runs(data: bytes) -> Iterator[tuple[int, int]]:
     classes = data.translate(_CLASSES)
-    i = classes.find(_SEED)
-    while i >= 0:
-        end = classes.find(b" ", i)
-        end = len(data) if end < 0 else end
-        if i == 0 or classes[i - 1] != 0x61:  # the start of a run, not inside a longer one
-            while end < len(data) and data[end] == 0x3D and end - i < MAX_RUN:  # "=" padding
-                end += 1
-            yield i, min(end, i + MAX_RUN)
-        i = classes.find(_SEED, end)
+    find, n = classes.find, len(data)
+    i = find(_SEED)
+    while i >= 0:  # at a run's start: the search goes on from the space that ended the last run
+        end = find(b" ", i)
+        if end < 0:
+            end = n
+        while end < n and data[end] == 0x3D and end - i < MAX_RUN:  # "=" padding
+            end += 1
+        yield i, min(end, i + MAX_RUN)
+        i = find(_SEED, end)
 
 
 def runs(data: bytes) -> Iterator[Run]:
@@ -102,7 +106,7 @@ def runs(data: bytes) -> Iterator[Run]:
         if seen >= MAX_RUNS:
             return
         run = data[start:end]
-        if not _plausible(run.rstrip(b"=")):
+        if not _plausible(run.rstrip(b"=") if run[-1] == 0x3D else run):
             continue
         got = _decode(run)
         if got is not None and _text(got[0]):

@@ -30,6 +30,7 @@ class FileRef:
     display: str  # as reported
     explicit: bool  # named on the command line: errors are fatal, ignores do not apply
     link: bool = False  # a symbolic link met in a walk: its target text is scanned, not followed
+    regular: bool = False  # a walk met it as a regular file (no stat needed before opening it)
 
 
 class _Ignore:
@@ -141,7 +142,42 @@ class FileSource(Plain):
                 return
             yield from self._emit(ref.display, target)
             return
+        if ref.regular:
+            data = self._read_regular(ref)
+            if data is not None:
+                yield from self._emit(ref.display, data)
+            return
         yield from self._file(ref.path, ref.explicit, ref.display)
+
+    def _read_regular(self, ref: FileRef) -> Optional[bytes]:
+        """A walked regular file's bytes, or None (counted) when it is too large or unreadable:
+        one open, fstat and read (a stat by name and a buffered file object cost as much again
+        on a tree of small files)."""
+        try:
+            # O_NONBLOCK: had the file become a FIFO since the walk, opening it would wait forever.
+            fd = os.open(ref.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        except OSError as exc:
+            self.stats.cannot_read(ref.display, exc)
+            return None
+        try:
+            st = os.fstat(fd)
+            size = st.st_size
+            if not stat.S_ISREG(st.st_mode):
+                self.stats.skipped["not a regular file"] += 1
+                return None
+            if size > self.max_file_size:
+                self.stats.skip_large(display_path(ref.display))
+                return None
+            parts = []
+            while got := os.read(fd, max(size, 1 << 16)):  # a file may grow while it is read
+                parts.append(got)
+                size = 1 << 16
+            return b"".join(parts)
+        except OSError as exc:
+            self.stats.cannot_read(ref.display, exc)
+            return None
+        finally:
+            os.close(fd)
 
     def _excluded(self, display: str, is_dir: bool) -> bool:
         if self._exclude is None:
@@ -194,7 +230,8 @@ class FileSource(Plain):
                 if is_dir:
                     subdirs.append((path, ign))
                 else:
-                    yield FileRef(path, display, False, link=entry.is_symlink())
+                    yield FileRef(path, display, False, link=entry.is_symlink(),
+                                  regular=entry.is_file(follow_symlinks=False))
             stack.extend(reversed(subdirs))
 
     def _file(self, path: str, explicit: bool, display: Optional[str] = None) -> Iterator[Chunk]:

@@ -104,3 +104,37 @@ def test_symlink_in_a_walk_is_its_target_text_not_followed(tmp_path: Path):
     chunks = {c.path: c.data for c in FileSource([str(tmp_path)], 10**6)}
     assert chunks == {str(tmp_path / "real/a.txt"): b"x", str(tmp_path / "to-file"): b"real/a.txt",
                       str(tmp_path / "to-dir"): b"real", str(tmp_path / "outside"): b"/etc/passwd"}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_in_a_walk_is_skipped_not_waited_on(tmp_path: Path):
+    tree(tmp_path, {"a.txt": "x"})
+    os.mkfifo(tmp_path / "pipe")
+    src = FileSource([str(tmp_path)], 10**6)
+    assert paths(src) == [str(tmp_path / "a.txt")]
+    assert src.stats.skipped == {"not a regular file": 1}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_file_replaced_by_a_pipe_after_the_walk_is_skipped_not_waited_on(tmp_path: Path):
+    tree(tmp_path, {"a.txt": "x", "b.txt": "y"})
+    src = FileSource([str(tmp_path)], 10**6)
+    refs = list(src.units())
+    assert all(r.regular for r in refs)
+    (tmp_path / "b.txt").unlink()
+    os.mkfifo(tmp_path / "b.txt")  # between the walk and the read
+    got = [c.data for r in refs for c in src.load(r)]
+    assert got == [b"x"] and src.stats.skipped == {"not a regular file": 1}
+
+
+def test_a_walked_file_is_read_whole_and_counted(tmp_path: Path):
+    body = os.urandom(200_000)  # more than one read's worth of a pipe, and binary
+    tree(tmp_path, {"blob.bin": body, "big.txt": "y" * 2000})
+    src = FileSource([str(tmp_path)], max_file_size=1500)
+    refs = list(src.units())
+    assert [r.regular for r in refs] == [True, True]
+    list(src.load(refs[0]))  # big.txt: over the limit, not read
+    assert src.stats.skipped == {"too large": 1}
+    src.max_file_size = 10**6
+    (chunk,) = src.load(refs[1])
+    assert src.stats.scanned == 1 and src.stats.bytes == len(body) and src.stats.decoded == {"binary": 1}
