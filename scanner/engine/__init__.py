@@ -87,11 +87,19 @@ class Engine:
         self.scan_rules = [r for r in self.rules if not r.detector]
         self.backend: Backend = make_backend(backend or config.backend, self.scan_rules, cache_dir())
         self._memo: dict = {}  # see _confirm
-        self._locator = None
+        self._locators: tuple = (None, None)
         self._ends = None
         if self.backend.name == "hyperscan":
-            keywords = sorted({kw for r in self.scan_rules if _windowed(r) for kw in r.keywords})
-            self._locator = make_locator(keywords, cache_dir())
+            # Two keyword passes, each made only for a buffer where one of its rules is a
+            # candidate: the generic rules' few keywords (secret, token, pass), wanted in most
+            # buffers, and the providers' (pat, oci, test_), whose hits are nearly all inside
+            # words no candidate rule wants (path, association, test_helper): on the rails tree
+            # 70 % of all keyword hits, each a call into Python.
+            self._locators = tuple(
+                make_locator(sorted({kw for r in self.scan_rules if _windowed(r) and r.generic == generic
+                                     for kw in r.keywords}), cache_dir())
+                for generic in (True, False)
+            )
             # Rules keyed on a character or two are confirmed before their matches' ends instead.
             located = {i: r for i, r in enumerate(self.scan_rules) if not (r.multiline or _windowed(r)) and _reach(r)}
             self._ends = make_end_locator(located, cache_dir())
@@ -136,7 +144,7 @@ class Engine:
             if skip_generic and rule.generic:
                 continue
             if index is None and not rule.multiline:
-                index = _KeywordIndex(data, self._locator, self._ends)
+                index = _KeywordIndex(data, self._locators, self._ends)
             last = -1  # windows may overlap: a match is reported once, as one finditer would
             for pos, endpos in _windows(rule, idx, data, index):
                 for start, end, key in self._confirm(rule, idx, data, pos, endpos):
@@ -442,12 +450,12 @@ class _KeywordIndex:
     """Where each keyword occurs in one buffer (case-insensitively): found once for all rules,
     which share keywords (secret, token, auth), in one Hyperscan pass when available."""
 
-    def __init__(self, data: bytes, locator=None, end_locator=None) -> None:
+    def __init__(self, data: bytes, locators: tuple = (None, None), end_locator=None) -> None:
         self.data = data
         self.budget = len(data) // 64 + 32  # past this many occurrences, scan everything
-        self._locator = locator
+        self._locators = locators  # (generic rules' keywords, other rules'): see Engine.__init__
         self._end_locator = end_locator
-        self._all: Optional[dict[str, list[int]]] = None
+        self._found: list[Optional[dict[str, list[int]]]] = [None, None]
         self._ends: Optional[dict[int, list[int]]] = None
         self._lowered: Optional[bytes] = None
 
@@ -465,10 +473,12 @@ class _KeywordIndex:
 
     def hits(self, rule: Rule) -> Optional[list[int]]:
         """Sorted offsets of the rule's keywords, or None when they are everywhere."""
-        if self._locator is not None:
-            if self._all is None:
-                self._all = self._locator.locate(self.data)
-            found = self._all
+        which = 0 if rule.generic else 1
+        locator = self._locators[which]
+        if locator is not None:
+            found = self._found[which]
+            if found is None:
+                found = self._found[which] = locator.locate(self.data)
             if len(found) < len(rule.keywords):  # usually: few keywords occur in one buffer
                 kws = _keyword_set(rule)
                 lists = [pos for kw, pos in found.items() if kw in kws]
