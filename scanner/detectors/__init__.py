@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from scanner.models import Match
 
+import collections
 import functools
 import importlib
 from typing import Callable, Iterable, Iterator, Optional, Sequence
@@ -30,6 +31,9 @@ class Emitter:
 
     def __init__(self, rules: Sequence) -> None:
         self.by_id = {r.id: r for r in rules if getattr(r, "detector", "")}
+        self._memo: dict = {}  # see remembered
+        # Work done, by kind, when set to a Counter (the engine's ``work``: tests count with it).
+        self.work: Optional[collections.Counter] = None
 
     def __bool__(self) -> bool:
         return bool(self.by_id)
@@ -43,6 +47,28 @@ class Emitter:
         if not rule.pattern.search(text[start:end].encode("latin-1")):
             return None
         return Match(rule, start, end, key)
+
+    def remembered(self, key: tuple, compute: Callable[[], tuple]) -> tuple:
+        """``compute()``, remembered under ``key`` (whose last item is the text it depends on) for
+        the rest of this scan: a history audit meets the same lines in version after version of a
+        file. The rules are this emitter's, so a result holds for every later scan it serves.
+        Long texts are not remembered (they rarely recur), and the memory is bounded."""
+        if len(key[-1]) > MEMO_TEXT:
+            return compute()
+        found = self._memo.get(key)
+        if found is None:
+            found = compute()
+            if len(self._memo) >= MEMO_ENTRIES:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+    def forget(self) -> None:
+        self._memo.clear()
+
+
+# Emitter.remembered: at most this many results, each for a text of at most MEMO_TEXT characters.
+MEMO_ENTRIES, MEMO_TEXT = 100_000, 4096
 
 
 # name -> (does it want a file of this name?, does it want these bytes? (None: always),

@@ -11,7 +11,7 @@ Known commands' password options (``curl -u user:pass``, ``mysql -pPASS``, ``mon
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 from scanner.detectors._common import assignment, decode
 from scanner.detectors.keys import SPACE, is_literal, judge, uri_passwords
@@ -62,7 +62,7 @@ _RUN_ASSIGN = re.compile(
 )
 
 
-def logical_lines(text: str) -> Iterator[tuple[str, list[int]]]:
+def logical_lines(text: str) -> Iterator[tuple[str, Sequence[int]]]:
     """Instructions with continuations joined; each with the text offset of every character."""
     escape = "\\"
     head = re.match(r"(?:\s*#\s*\w+\s*=.*\n)*", text, re.ASCII)
@@ -85,6 +85,8 @@ def logical_lines(text: str) -> Iterator[tuple[str, list[int]]]:
             body = line.rstrip(SPACE)[:-1]
             buf.append(body)
             offs.extend(range(pos, pos + len(body)))
+        elif not buf:  # one physical line (most): its offsets as a range, not a list
+            yield line, range(pos, pos + len(line))
         else:
             buf.append(line)
             offs.extend(range(pos, pos + len(line)))
@@ -97,7 +99,7 @@ def logical_lines(text: str) -> Iterator[tuple[str, list[int]]]:
         yield "".join(buf), offs
 
 
-def value_matches(line: str, offs: list[int], em, rule_id: str, key, s: int, e: int, strict: bool) -> Iterator:
+def value_matches(line: str, offs: Sequence[int], em, rule_id: str, key, s: int, e: int, strict: bool) -> Iterator:
     """Judge line[s:e] as the value of ``key`` and map any match back to text offsets."""
     for m in assignment(em, rule_id, line, key, s, e, strict):
         mapped = _map(m, offs)
@@ -105,23 +107,34 @@ def value_matches(line: str, offs: list[int], em, rule_id: str, key, s: int, e: 
             yield mapped
 
 
-def _map(m, offs: list[int]):
+def _map(m, offs: Sequence[int]):
     if m.end - 1 >= len(offs):
         return None
     # A value split by a continuation maps to the span from its first to its last character.
     return Match(m.rule, offs[m.start], offs[m.end - 1] + 1, m.key)
 
 
-def run_credentials(line: str, offs: list[int], at: int, em, rule_id: str) -> Iterator:
-    """Credentials typed inline in a shell command."""
+def run_credentials(line: str, offs: Sequence[int], at: int, em, rule_id: str) -> Iterator:
+    """Credentials typed inline in a shell command. A line's matches depend on its text alone:
+    they are remembered by it (``Emitter.remembered``), so a history audit judges a script's line
+    once, not in every version of the script."""
+    found = em.remembered((rule_id, at, line), lambda: tuple(_line_credentials(line, at, em, rule_id)))
+    for m in found:
+        mapped = _map(m, offs)
+        if mapped:
+            yield mapped
+
+
+def _line_credentials(line: str, at: int, em, rule_id: str) -> Iterator:
+    """:func:`run_credentials` on ``line[at:]``, as offsets into ``line``."""
+    if em.work is not None:
+        em.work["command lines"] += 1
     seen: set[tuple[int, int]] = set()
     for s, e in uri_passwords(line[at:]):
         seen.add((at + s, at + e))
         m = em.match("connection-uri-password", line, at + s, at + e, _uri_key(line, at + s))
         if m:
-            mapped = _map(m, offs)
-            if mapped:
-                yield mapped
+            yield m
     for cmd, opt, key in _RUN_PATTERNS:
         for r in _options(cmd, opt, line, at) if cmd else opt.finditer(line, at):
             s, e = r.span("pw")
@@ -130,9 +143,7 @@ def run_credentials(line: str, offs: list[int], at: int, em, rule_id: str) -> It
             seen.add((s, e))
             m = em.match(rule_id, line, s, e, key or r.group("key"))
             if m:
-                mapped = _map(m, offs)
-                if mapped:
-                    yield mapped
+                yield m
     claimed = Spans(seen)
     for a in _RUN_ASSIGN.finditer(line, at):
         s, e = a.span("val")
@@ -140,7 +151,7 @@ def run_credentials(line: str, offs: list[int], at: int, em, rule_id: str) -> It
             s, e = s + 1, e - 1
         if claimed.overlapping(s, e) is not None:
             continue
-        yield from value_matches(line, offs, em, rule_id, a.group("key"), s, e, False)
+        yield from assignment(em, rule_id, line, a.group("key"), s, e, False)
 
 
 def _options(cmd: "re.Pattern[str]", opt: "re.Pattern[str]", line: str, at: int) -> Iterator["re.Match[str]"]:

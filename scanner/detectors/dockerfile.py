@@ -10,7 +10,7 @@ does the same for scripts and CI files.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from scanner.detectors._common import assignment, decode, is_template_name
 from scanner.detectors.commands import logical_lines, run_credentials, value_matches
@@ -48,7 +48,7 @@ def detect(chunk, em) -> Iterator:
             yield from run_credentials(line, offs, args_at, em, RUN_RULE)
 
 
-def _env(line: str, offs: list[int], at: int, em, strict: bool) -> Iterator:
+def _env(line: str, offs: Sequence[int], at: int, em, strict: bool) -> Iterator:
     args = line[at:]
     first = re.match(r"[^ \t\r\n\x0b\x0c]*", args.lstrip(SPACE)).group()
     if "=" in first:

@@ -105,9 +105,6 @@ class Engine:
             self._ends = make_end_locator(located, cache_dir())
         self._multiline: Optional[tuple] = None  # see _multiline_candidates
         self._parsers = context.Parsers()  # grammars for syntax confirmation, loaded on first use
-        # Bytes looked at, by kind of work, when set to a Counter: how the linear-time check
-        # (tests/engine/test_linear.py) measures cost without a clock. Nothing else reads it.
-        self.work: Optional[collections.Counter] = None
         self._emitter = Emitter(self.rules)
         self._allow_regexes = [re.compile(rx.encode()) for rx in config.allowlist.regexes]
         self._stopwords = [s.encode() for s in config.allowlist.stopwords]
@@ -116,6 +113,23 @@ class Engine:
             import pathspec
 
             self._allow_paths = pathspec.GitIgnoreSpec.from_lines(list(config.allowlist.paths), backend="simple")
+
+    @property
+    def work(self) -> Optional[collections.Counter]:
+        """Bytes looked at (and detector lines judged), by kind of work, when set to a Counter:
+        how the linear-time check (tests/engine/test_linear.py) measures cost without a clock.
+        The detectors count into the same Counter (through the emitter). Nothing else reads it."""
+        return self._emitter.work
+
+    @work.setter
+    def work(self, counter: Optional[collections.Counter]) -> None:
+        self._emitter.work = counter
+
+    def forget(self) -> None:
+        """Drop what scans remembered (confirmed windows, detector lines): the next scan does all
+        its work, as the first one did (tests that count work or compare with a fresh scan)."""
+        self._memo.clear()
+        self._emitter.forget()
 
     # -- matching -------------------------------------------------------------------------
     def matches(self, chunk: Chunk) -> Iterator[Match]:

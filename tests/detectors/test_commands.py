@@ -87,3 +87,31 @@ def test_comment_lines_are_not_commands(find, comment):
 def test_dockerfile_run_lines_use_the_same_commands(find):
     text = f"FROM mongo:7\nRUN mongosh --username admin --password {PW} --eval 'db.stats()'\n"
     assert find("Dockerfile", text) == [("dockerfile-run-credential", "MONGO_PASSWORD", d(PW))]
+
+
+def test_a_script_line_is_judged_once_across_its_versions():
+    """Every version of a script goes to this detector whole (a history audit); a line's matches
+    are remembered by its text, so a new version costs only the lines it changed, and finds what
+    the first judgement found."""
+    from collections import Counter
+
+    from scanner.config import Config
+    from scanner.engine import Engine
+    from scanner.models import Chunk
+
+    engine = Engine(Config())
+    steps = [f"./run step{i} --verbose --retries {i}" for i in range(40)]
+    v1 = "\n".join(["#!/bin/sh", f"mysql -u root -p{PW} app", *steps]) + "\n"
+    v2 = v1.replace("step7 ", "step7b ")
+    engine.work = Counter()
+    first, prev = engine.scan_version(Chunk(path="scripts/deploy.sh", data=v1.encode()), None)
+    assert engine.work["command lines"] >= 41
+    engine.work = Counter()
+    second, _ = engine.scan_version(Chunk(path="scripts/deploy.sh", data=v2.encode()), prev)
+    assert engine.work["command lines"] == 1  # the changed line alone
+    engine.forget()
+    again, _ = engine.scan_version(Chunk(path="scripts/deploy.sh", data=v2.encode()), None)
+    assert engine.work["command lines"] >= 42  # forgotten: every line judged anew
+    key = sorted((f.rule_id, f.line, f.column, f.fingerprint) for f in first)
+    assert len(key) == 1 and key == sorted((f.rule_id, f.line, f.column, f.fingerprint) for f in second)
+    assert key == sorted((f.rule_id, f.line, f.column, f.fingerprint) for f in again)

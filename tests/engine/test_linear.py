@@ -36,7 +36,7 @@ def engine():
 
 def _work(engine: Engine, case: A.Case, size: int) -> int:
     engine.work = collections.Counter()
-    engine._memo.clear()  # remembered windows would make the second scan cheaper than linear
+    engine.forget()  # remembered windows and lines would make the second scan cheaper than linear
     try:
         engine.scan(Chunk(path=case.path, data=case.build(size)))
         work = sum(engine.work.values())
