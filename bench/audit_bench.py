@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _bytecode import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -87,6 +89,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--runs", type=int, default=1)
     a = ap.parse_args()
+    compile_package(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         repos = list(a.repos) + generated(Path(tmp) / "gen", a.generated)
         local = [run(["-j", str(a.workers), *repos], Path(tmp) / "c1") for _ in range(a.runs)]

@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from _bytecode import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS_SH = ROOT.parent / "shared" / "peers" / "tools.sh"
 DEFAULT_PEERS = ("betterleaks", "kingfisher", "gitleaks", "detect-secrets")
@@ -88,6 +90,7 @@ def main() -> int:
     ap.add_argument("--tools", default=",".join(DEFAULT_PEERS), help="comma-separated peers from tools.sh")
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
+    compile_package(ROOT)
     if not TOOLS_SH.is_file():
         print(f"{TOOLS_SH} not found: the peers live in ../shared/peers", file=sys.stderr)
         return 2

@@ -30,6 +30,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from _bytecode import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = Path(os.environ.get("PEERS_BENCH_DIR", ROOT.parent / "shared" / "peers"))
 TOOLS_SH = PEERS / "tools.sh"
@@ -117,6 +119,7 @@ def main() -> int:
     ap.add_argument("--leakstop-arg", action="append", default=[], metavar="ARG",
                     help="extra argument for leakstop history (repeatable), e.g. --leakstop-arg=--config=FILE")
     args = ap.parse_args()
+    compile_package(ROOT)
     LEAKSTOP_EXTRA.extend(args.leakstop_arg)
     if not shutil.which("/usr/bin/time"):
         raise SystemExit("needs GNU time at /usr/bin/time (apt-get install time)")

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _bytecode import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 LEAKSTOP = [sys.executable, "-m", "scanner"]
 
@@ -76,6 +78,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--gzip", action="store_true")
     args = ap.parse_args()
+    compile_package(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp) / "image.tar"
         size = pack(args.tree, archive, args.layers, args.gzip)

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _bytecode import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS_SH = Path(os.environ.get("PEERS_TOOLS", ROOT.parent / "shared" / "peers" / "tools.sh"))
 DEFAULT_PEERS = "betterleaks,gitleaks,detect-secrets,kingfisher"
@@ -109,10 +111,7 @@ def main() -> int:
     ap.add_argument("--leakstop", default=shutil.which("leakstop", path=str(Path(sys.executable).parent)) or "leakstop")
     args = ap.parse_args()
 
-    # A pip install byte-compiles the package; an editable install under PYTHONDONTWRITEBYTECODE
-    # never does, and then every hook run recompiles ~40 modules (~100+ ms). Compile them once.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "scanner")], check=False,
-                   stdout=subprocess.DEVNULL)
+    compile_package(ROOT)
     with tempfile.TemporaryDirectory(prefix="leakstop-staged-bench-") as td:
         tmp = Path(td)
         t0 = time.perf_counter()
