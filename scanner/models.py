@@ -212,7 +212,7 @@ class Redactor:
         self._values = sorted({v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in known} - {""},
                               key=len, reverse=True)
         self._anywhere = anywhere
-        self._pattern: Optional[re.Pattern] = None
+        self._patterns: dict[tuple[str, ...], re.Pattern] = {}  # by the values a text holds
         self._by_len: dict[int, set[str]] = {}
         self._lengths: list[int] = []
 
@@ -225,11 +225,20 @@ class Redactor:
 
     def _known(self, text: str) -> str:
         if len(self._values) <= 64:  # one regex: linear in the text, for any length of text
-            if self._pattern is None:
+            # Of the values the text holds (usually none: nothing to compile). Compiling costs
+            # a value's length in Python-level parsing, and a history audit's values (key blocks
+            # among them) meet every path they were ever at.
+            present = tuple(v for v in self._values if v in text)
+            if not present:
+                return text
+            pattern = self._patterns.get(present)
+            if pattern is None:
+                if len(self._patterns) >= 256:
+                    self._patterns.clear()
                 alts = [re.escape(v) if self._anywhere or len(v) >= 12 else rf"(?<![^\W_]){re.escape(v)}(?![^\W_])"
-                        for v in self._values]
-                self._pattern = re.compile("|".join(alts))
-            return self._pattern.sub(lambda m: mask(m.group()), text)
+                        for v in present]
+                pattern = self._patterns[present] = re.compile("|".join(alts))
+            return pattern.sub(lambda m: mask(m.group()), text)
         # Many values (one file with thousands of findings): look up each substring of each length
         # a value has, longest first, from the longest that fits: a short key name costs its own
         # length squared at most, not its length times the number of value lengths in the file.
