@@ -163,3 +163,19 @@ def test_identifiers_and_paths_are_left_alone():
     words |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "rules").iterdir()}
     changed = sorted(w for w in words if redact(w) != w)
     assert not changed, f"masked although not random: {changed[:20]}"
+
+
+def test_a_redactor_compiles_nothing_for_a_text_holding_none_of_its_values(monkeypatch):
+    """A history audit shows every path a value was ever at through one Redactor per value:
+    building a regex of the values (a key block is kilobytes of pattern to parse) is paid only
+    for a text that holds one."""
+    import scanner.models as models
+
+    value = "-----BEGIN KEY-----\n" + "QUJD" * 400 + "\n-----END KEY-----"
+    red = models.Redactor([value, "hunter2x"])
+    compiled = []
+    real = models.re.compile
+    monkeypatch.setattr(models.re, "compile", lambda *a, **k: compiled.append(a) or real(*a, **k))
+    assert red("src/app/settings.py") == "src/app/settings.py" and compiled == []
+    assert red("conf/hunter2x.txt") == "conf/" + models.mask("hunter2x") + ".txt" and len(compiled) == 1
+    assert red("conf/hunter2x.txt") == "conf/" + models.mask("hunter2x") + ".txt" and len(compiled) == 1  # reused
