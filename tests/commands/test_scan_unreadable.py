@@ -22,7 +22,7 @@ def denied(tmp_path: Path, monkeypatch) -> Path:
     (root / "locked" / "inner.py").write_text("x = 1\n")
     (root / "ok.py").write_text("x = 1\n")
     (root / "noread.py").write_text("x = 1\n")
-    real_scandir, real_open = os.scandir, open
+    real_scandir, real_open, real_os_open = os.scandir, open, os.open
 
     def scandir(path="."):
         if str(path).endswith("locked"):
@@ -34,7 +34,13 @@ def denied(tmp_path: Path, monkeypatch) -> Path:
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *a, **kw)
 
+    def fake_os_open(path, *a, **kw):  # a walked file is read with os.open
+        if str(path).endswith("noread.py"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_os_open(path, *a, **kw)
+
     monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "open", fake_os_open)
     monkeypatch.setattr(files_mod, "open", fake_open, raising=False)
     return root
 
