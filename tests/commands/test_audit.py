@@ -105,10 +105,11 @@ def test_local_audit_merges_every_repository_and_reports_the_broken_one(org, tmp
     r = audit("-f", "json", "-j", "2", *map(str, repos), cwd=tmp_path)
     assert r.returncode == 1, r.stderr[-500:]
     found = findings_of(r.stdout)
-    assert len({f[0] for f in found}) == N_REPOS + 1  # the broken one still reports what it could read
-    assert "broken: 1 blob(s) missing" in r.stderr
     doc = json.loads(r.stdout)
-    assert doc["stats"]["repositories"] == N_REPOS + 1 and doc["stats"]["repositories_failed"] == 0
+    # (stderr, masked like every output, says why a repository is missing: seen once in CI)
+    assert len({f[0] for f in found}) == N_REPOS + 1, r.stderr[-3000:]  # the broken one reports what it read
+    assert "broken: 1 blob(s) missing" in r.stderr
+    assert doc["stats"]["repositories"] == N_REPOS + 1 and doc["stats"]["repositories_failed"] == 0, r.stderr[-3000:]
     assert not any(k in r.stdout + r.stderr for k in keys)
 
 
