@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 
 import click
 
@@ -48,10 +47,9 @@ def version_text() -> str:
     """``leakstop 0.1.0 (rules: 855 built in, pack 1a2b3c4d5e6f)``: the pack digest changes with
     any rule, so two installs report the same findings only when both parts agree."""
     from scanner import __version__
-    from scanner.rules import builtin_rules_dir, files_digest, load_rules, rule_files
+    from scanner.rules import builtin_rules_dir, cached_rules, files_digest, rule_files
 
-    files = rule_files()
-    count = len(load_rules(files))
+    count = len(cached_rules(rule_files()))  # the scans' own cache: no YAML parsing once it exists
     digest = files_digest(sorted(builtin_rules_dir().glob("*.yaml")))[:12]
     return f"leakstop {__version__} (rules: {count} built in, pack {digest})"
 
@@ -109,6 +107,8 @@ def internal_error(exc: BaseException) -> int:
     its message). With ``LEAKSTOP_DEBUG=1`` the full traceback follows (the user asked for it)."""
     _say(f"leakstop: internal error: {describe_bug(exc)} (please report it; {DEBUG_ENV}=1 prints the traceback)")
     if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        import traceback  # here: every run would pay for its import (linecache, tokenize)
+
         sys.stderr.write(display_path("".join(traceback.format_exception(exc))))
     return EXIT_ERROR
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from scanner.display import display_path
+from scanner.lazyregex import lazy
 
 if TYPE_CHECKING:  # rules import models; models only name the type
     from scanner.rules import Rule
@@ -87,7 +88,7 @@ _MEMO_ENTRIES = 65536
 # Identity schemes: 1 stretched by Shannon bits alone; 2 (current) also judges random values by
 # their alphabet. Persisted identities that must outlive an upgrade record theirs (baselines).
 SCHEME = 2
-_HUMAN_PATTERN = re.compile(rb"[0-9]{4}|(.)\1\1")
+_HUMAN_PATTERN = lazy(rb"[0-9]{4}|(.)\1\1")
 
 
 def guessable(value: bytes, scheme: int = SCHEME) -> bool:
@@ -168,10 +169,10 @@ class Identity:
 # -- redaction --------------------------------------------------------------------------------
 # A run of token characters ('_', '-', '.', '/' and the rest separate runs, so key names and path
 # components are judged one word group at a time).
-_RUN = re.compile(r"[A-Za-z0-9+=]{16,}")
+_RUN = lazy(r"[A-Za-z0-9+=]{16,}")
 # Identifier pieces: camelCase words, ACRONYMS, numbers; in a random string most are 1-2 long.
-_PIECE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+|.")
-_HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
+_PIECE = lazy(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+|.")
+_HEX = lazy(r"[0-9a-f]+|[0-9A-F]+")
 TOKEN_RUN = 20  # characters: shorter runs are judged by their pieces alone
 
 

@@ -11,6 +11,7 @@ import pytest
 
 import scanner
 from scanner.errors import LeakstopError
+from scanner.lazyregex import LazyPattern
 from scanner.redos import exponential_hazard, hazard, polynomial_hazard
 from scanner.rules import parse_rule
 
@@ -84,7 +85,7 @@ def _module_regexes():
             items = value if isinstance(value, (list, tuple)) else [value]
             for i, item in enumerate(items):
                 for rx in item if isinstance(item, tuple) else (item,):
-                    if isinstance(rx, re.Pattern):
+                    if isinstance(rx, (re.Pattern, LazyPattern)):
                         yield f"{info.name}.{name}", rx
 
 

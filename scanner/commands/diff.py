@@ -99,10 +99,13 @@ def _settings(source, mode: str, config_path: Optional[Path], baseline: Optional
     from scanner.gitconfig import Settings
 
     if mode == "worktree" and getattr(source, "range", None) is None:
-        from scanner.baseline import load_baseline
         from scanner.config import load_config
 
-        return Settings(load_config(config_path, repo), load_baseline(baseline) if baseline else None), []
+        if baseline is None:  # the common hook: the baseline module is not imported
+            return Settings(load_config(config_path, repo)), []
+        from scanner.baseline import load_baseline
+
+        return Settings(load_config(config_path, repo), load_baseline(baseline)), []
     import tempfile
 
     from scanner.gitconfig import diff_settings

@@ -7,6 +7,8 @@ import functools
 import posixpath
 import re
 
+from scanner.lazyregex import lazy
+
 
 @functools.lru_cache(maxsize=4096)
 def basename(path: str) -> str:
@@ -25,7 +27,7 @@ def wants_dockerfile(path: str) -> bool:
 
 _SCRIPT_EXT = (".sh", ".bash", ".zsh", ".ps1", ".mk", ".make", ".bat", ".cmd", ".gradle", ".groovy")
 _SCRIPT_NAMES = ("makefile", "gnumakefile", "jenkinsfile", "justfile", "taskfile.yml", "taskfile.yaml")
-_CI_NAMES = re.compile(
+_CI_NAMES = lazy(
     r"(?i)(^|/)(\.gitlab-ci\.ya?ml|\.travis\.ya?ml|azure-pipelines\.ya?ml|bitbucket-pipelines\.ya?ml|"
     r"cloudbuild\.ya?ml|buildspec\.ya?ml|\.drone\.ya?ml|appveyor\.ya?ml|\.github/workflows/[^/]+\.ya?ml|"
     r"\.circleci/config\.ya?ml|docker-compose[^/]*\.ya?ml|compose[^/]*\.ya?ml)$"
@@ -44,7 +46,7 @@ def wants_commands(path: str) -> bool:
     return wants_build_args(path) and not wants_dockerfile(path) and not wants_compose(path)
 
 
-_COMPOSE = re.compile(r"^(docker-)?compose([._-][^/]*)?\.ya?ml$|^[^/]*[._-]compose\.ya?ml$", re.I)
+_COMPOSE = lazy(r"^(docker-)?compose([._-][^/]*)?\.ya?ml$|^[^/]*[._-]compose\.ya?ml$", re.I)
 
 
 def wants_compose(path: str) -> bool:
@@ -108,7 +110,7 @@ def config_kind(path: str) -> str:
 
 # Blanks on the YAML line are spaces and tabs: "^\s*" also crossed newlines, so every line start in
 # a run of blank lines re-read the whole run (quadratic).
-_K8S_KIND = re.compile(rb"(?im)^[ \t]*[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?secret[\"']?[ \t\r]*$|\"kind\"\s*:\s*\"Secret\"")
+_K8S_KIND = lazy(rb"(?im)^[ \t]*[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?secret[\"']?[ \t\r]*$|\"kind\"\s*:\s*\"Secret\"")
 
 
 def may_be_kubernetes(path: str) -> bool:

@@ -13,19 +13,22 @@ import collections
 import functools
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
 
 from scanner.config import Config
 from scanner.detectors import Emitter, detect, supersedes_generic, wanted
-from scanner.engine import confidence, context, delta, encoded
-from scanner.engine.backends import Backend, cache_dir, load_cached, make_backend, make_end_locator, make_locator
+from scanner.engine import confidence, delta, encoded
+from scanner.engine.backends import Backend, cache_dir, make_backend, make_end_locator, make_locator
 from scanner.engine.entropy import shannon
 from scanner.engine.filters import Candidate, Line, is_false_positive
 from scanner.engine.lines import Lines as _Lines
 from scanner.spans import Spans
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, Finding, Identity, Match, Redactor, mask
-from scanner.rules import Rule, files_digest, load_rules, parse_rule, rule_files
+from scanner.rules import Rule, cached_rules, parse_rule, rule_files
+
+if TYPE_CHECKING:
+    from scanner.engine import context
 
 # Same-line annotations that suppress a finding; the last two keep detect-secrets' and
 # gitleaks' annotations working for repositories migrating to leakstop.
@@ -43,15 +46,7 @@ class Version:
 
 def load_ruleset(config: Config) -> list[Rule]:
     """Built-in packs + configured packs + inline rules, minus disabled ones (cached on disk)."""
-    files = rule_files(config.rule_files)
-    key = f"{files_digest(files)}-{RULES_CACHE_FORMAT}"
-
-    def build() -> list[Rule]:
-        # A rule file's examples can be real-looking values: what goes to the on-disk cache keeps
-        # only what scanning needs (`rules check` reads the files themselves).
-        return [replace(r, examples=(), negative_examples=()) for r in load_rules(files)]
-
-    rules = list(load_cached(key, build, cache_dir()))  # type: ignore[arg-type]
+    rules = cached_rules(rule_files(config.rule_files))
     defined = {r.id: r.source for r in rules}
     where = str(config.source or "config")
     for raw in config.inline_rules:
@@ -104,7 +99,7 @@ class Engine:
             located = {i: r for i, r in enumerate(self.scan_rules) if not (r.multiline or _windowed(r)) and _reach(r)}
             self._ends = make_end_locator(located, cache_dir())
         self._multiline: Optional[tuple] = None  # see _multiline_candidates
-        self._parsers = context.Parsers()  # grammars for syntax confirmation, loaded on first use
+        self._parsers: Optional[context.Parsers] = None  # grammars for syntax confirmation, on first use
         self._emitter = Emitter(self.rules)
         self._allow_regexes = [re.compile(rx.encode()) for rx in config.allowlist.regexes]
         self._stopwords = [s.encode() for s in config.allowlist.stopwords]
@@ -346,12 +341,21 @@ class Engine:
             if match.rule.generic and not match.rule.detector:
                 # Last, and only for what the cheap filters left: the syntax around the value.
                 if syntax is None:
-                    syntax = context.Syntax(chunk.path, data, self._parsers, self._tally)
+                    syntax = self._syntax(chunk.path, data)
                 if not syntax.confirms(match.start, match.end, match.key):
                     continue
             out.append(match)
         self._tally("line search", lines.examined)
         return out
+
+    def _syntax(self, path: str, data: bytes) -> context.Syntax:
+        """The syntax judge for one file. Its module (and the key detectors it reads) is imported
+        here: most pre-commit changes hold no generic candidate and never pay for it."""
+        from scanner.engine import context
+
+        if self._parsers is None:
+            self._parsers = context.Parsers()
+        return context.Syntax(path, data, self._parsers, self._tally)
 
     def _findings(self, chunk: Chunk, kept: list[Match]) -> list[Finding]:
         data = chunk.data
@@ -430,10 +434,6 @@ class Engine:
         for chunk in chunks:
             yield from self.scan(chunk)
 
-
-# Part of the parsed-rules cache key: bump it when what load_ruleset's build() keeps changes, so a
-# cache written by older code is not read (one from before examples were dropped still held them).
-RULES_CACHE_FORMAT = "2"
 
 # What the confidence signals see of a value's line on either side of it (a URL's host after its
 # userinfo, the base64 run around a token inside encoded data).

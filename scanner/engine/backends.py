@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
@@ -28,9 +29,10 @@ class Backend(Protocol):
 def to_hyperscan(rule: Rule) -> bytes:
     """The rule's expression for the multi-pattern pass: its ``prefilter`` if it has one, else its
     regex with Python's named groups made plain (equivalent for matching)."""
-    import re
+    return _NAMED_GROUP.sub("(", rule.prefilter or rule.regex).encode()
 
-    return re.sub(r"\(\?P<\w+>", "(", rule.prefilter or rule.regex).encode()
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
 
 class KeywordBackend:
@@ -96,13 +98,13 @@ class HyperscanBackend:
 DB_FORMAT = b"2"
 
 
-def _cached_database(kind: str, exprs: Sequence[bytes], compile: Callable[[], object], cache_dir: Path | None):
-    """A Hyperscan block-mode database from the on-disk cache (keyed by its expressions, the
-    format and the Hyperscan version), else compiled and cached."""
+def _cached_database(kind: str, key_parts: Sequence[bytes], compile: Callable[[], object], cache_dir: Path | None):
+    """A Hyperscan block-mode database from the on-disk cache (keyed by its kind, what its
+    expressions are made from, the format and the Hyperscan version), else compiled and cached."""
     import hyperscan
 
     key = hashlib.sha256(
-        b"\0".join([kind.encode(), DB_FORMAT, str(hyperscan.__version__).encode(), *exprs])
+        b"\0".join([kind.encode(), DB_FORMAT, str(hyperscan.__version__).encode(), *key_parts])
     ).hexdigest()
     cache = cache_dir / f"{kind}-{key}.db" if cache_dir else None
     raw = _cache_read(cache)
@@ -176,9 +178,14 @@ class KeywordLocator:
         import hyperscan
 
         self.keywords = list(keywords)
-        exprs = [b"".join(b"\\x%02x" % c for c in kw.encode()) for kw in self.keywords]
-        flags = [hyperscan.HS_FLAG_CASELESS] * len(exprs)
-        self.db = _cached_database("kw", exprs, lambda: _compile_db(hyperscan, exprs, flags), cache_dir)
+
+        def compile():
+            exprs = [b"".join(b"\\x%02x" % c for c in kw.encode()) for kw in self.keywords]
+            return _compile_db(hyperscan, exprs, [hyperscan.HS_FLAG_CASELESS] * len(exprs))
+
+        # Keyed by the keywords: their expressions (every byte escaped) are built only to compile,
+        # not on every run (~2 ms for 1,500 keywords).
+        self.db = _cached_database("kw", [kw.encode() for kw in self.keywords], compile, cache_dir)
         self.scratch = hyperscan.Scratch(self.db)
 
     def locate(self, data: bytes) -> dict[str, list[int]]:

@@ -44,6 +44,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from scanner.lazyregex import lazy
+
 CHECKSUM, STRUCTURE = "checksum", "structure"
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -171,8 +173,8 @@ def aws_key_id(value: bytes) -> Optional[bool]:
     return True if account is not None and account <= MAX_ACCOUNT else None
 
 
-_PEM_BODY = re.compile(rb"-----BEGIN[^-]*-----(.*?)(?:-----END|$)", re.S)
-_PEM_HEADER = re.compile(rb"^[A-Za-z-]+:.*$", re.M)  # Proc-Type:, DEK-Info: in encrypted PKCS#1
+_PEM_BODY = lazy(rb"-----BEGIN[^-]*-----(.*?)(?:-----END|$)", re.S)
+_PEM_HEADER = lazy(rb"^[A-Za-z-]+:.*$", re.M)  # Proc-Type:, DEK-Info: in encrypted PKCS#1
 
 
 def pem_der(value: bytes) -> Optional[bool]:
@@ -339,7 +341,7 @@ def documented_example(rule_id: str, value: bytes, generic: bool = False) -> boo
 
 # A compact JWT: header and payload both start as base64 of '{"'. Provider rules whose tokens are
 # JWTs (keyword rules for Supabase-, Argo CD-, Turso-style tokens) get the JWT check by this shape.
-_JWT_SHAPE = re.compile(rb"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\Z")
+_JWT_SHAPE = lazy(rb"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\Z")
 JWT_CHECK = Check(STRUCTURE, jwt)
 
 

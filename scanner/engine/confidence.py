@@ -21,6 +21,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 from scanner.engine import checksums
 from scanner.engine.entropy import random_looking, shannon, word_like  # noqa: F401 (signals read them here)
+from scanner.lazyregex import lazy
 from scanner.models import Finding
 from scanner.rules import Rule, literal_prefix_length
 
@@ -44,13 +45,13 @@ EXAMPLE_DIRS = frozenset({
     "examples", "example", "samples", "sample", "demo", "demos", "docs", "doc", "documentation",
 })
 # Searched (not matched) so that no two repeats can take the same characters (see scanner.redos).
-_EXAMPLE_FILE = re.compile(
+_EXAMPLE_FILE = lazy(
     r"(?i)^test_.|.[_.-](?:tests?|spec)\.[^.]+$|^(?:conftest\.py|readme|changelog)(?:\.|$)"
     r"|.\.(?:md|markdown|mdx|rst|adoc|asciidoc)$|.\.(?:example|sample|template|dist)(?:\.[^.]+)?$"
     r"|(?:^|[._-])(?:examples?|samples?)(?:[._-]|$)"
 )
-_EXAMPLE_CLASS_FILE = re.compile(r"^.+(?:Test|Tests|Spec|IT)\.(?:java|kt|scala|groovy|cs|swift|php)$")
-_MINIFIED_FILE = re.compile(r"(?i)[.-]min\.(?:js|css|mjs)$")
+_EXAMPLE_CLASS_FILE = lazy(r"^.+(?:Test|Tests|Spec|IT)\.(?:java|kt|scala|groovy|cs|swift|php)$")
+_MINIFIED_FILE = lazy(r"(?i)[.-]min\.(?:js|css|mjs)$")
 MINIFIED_LINE = 1000  # characters: a line this long is generated code, not written by hand
 
 # Words that make up placeholder and fixture values (test-secret, supersecret, password123).
@@ -64,13 +65,13 @@ PLACEHOLDER_SHARE = 0.5  # of a value's letters covered by fixture words
 
 # A key that names a credential outright; key/token/auth/id are weaker (a cache key, a lexer
 # token, an auth flag). A rule's id is read as words (``1password`` is a provider, not a password).
-_STRONG_NAME = re.compile(
+_STRONG_NAME = lazy(
     r"(?i)pass(?:wd|word|phrase)|pwd|secret|private[_-]?key|api[_-]?key|apikey|access[_-]?key|credential"
 )
 # Values chosen by people rather than generated: words are normal there (hunter2, Winter2024!).
-_HUMAN_SECRET = re.compile(r"(?i)pass(?:wd|word|phrase)?|pwd|login")
+_HUMAN_SECRET = lazy(r"(?i)pass(?:wd|word|phrase)?|pwd|login")
 # Domains reserved for documentation (RFC 2606): credentials for them are examples.
-_RESERVED_HOST = re.compile(
+_RESERVED_HOST = lazy(
     rb"^@(?:[\w-]+\.)*(?:example\.(?:com|net|org)|[\w-]+\.(?:example|test|invalid))(?![\w.-])", re.I
 )
 
@@ -119,10 +120,10 @@ class Evidence:
         return is_example_path(self.path)
 
 
-_NON_SECRET_NAME = re.compile(
+_NON_SECRET_NAME = lazy(
     rb"(?i:(?:checksum|hash|digest|sha\d*|md5|etag|uuid|guid|fingerprint|nonce)s?$|(?:^|[_.-])ids?$)|[a-z]Ids?$"
 )
-_FIELD = re.compile(rb"([A-Za-z_][\w.-]*)[\"']?\s*(?:=>|:=|[:=])\s*[\"'`]?$")
+_FIELD = lazy(rb"([A-Za-z_][\w.-]*)[\"']?\s*(?:=>|:=|[:=])\s*[\"'`]?$")
 
 
 def field_name(before: bytes) -> bytes:

@@ -13,23 +13,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from dataclasses import dataclass
 from typing import Iterator, Optional
 from urllib.parse import unquote_to_bytes
 
 from scanner.engine.entropy import word_like
+from scanner.lazyregex import lazy
 
 MAX_DEPTH = 2
 MIN_RUN = 24  # characters: shorter encodings cannot hold a provider token's prefix and body
 MIN_DECODED = 16
 MAX_RUNS = 4096  # per chunk: a lockfile holds thousands of base64 hashes; none decodes to text
 MAX_RUN = 64 * 1024
-_HEX = re.compile(rb"[0-9A-Fa-f]+")
+_HEX = lazy(rb"[0-9A-Fa-f]+")
 # Percent-encoding: from a %XX escape on, escapes and unreserved characters (starting with the
 # literal "%" lets the regex engine skip to each "%" at C speed); the plain characters before
 # the first escape are taken into the run afterwards.
-_PCT = re.compile(rb"%[0-9A-Fa-f]{2}(?:[A-Za-z0-9._~+-]|%[0-9A-Fa-f]{2})*")
+_PCT = lazy(rb"%[0-9A-Fa-f]{2}(?:[A-Za-z0-9._~+-]|%[0-9A-Fa-f]{2})*")
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+-")
 _PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 # Finding runs: the alphabet mapped to "a", everything else to a space, then bytes.find (C

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 from scanner.engine import checksums
+from scanner.lazyregex import lazy
 from scanner.rules import Rule
 
 
@@ -55,14 +56,14 @@ class Candidate:
     at: int = 0  # where the value starts in ``line.text``
 
 
-_PLACEHOLDER_WORDS = re.compile(
+_PLACEHOLDER_WORDS = lazy(
     rb"(?i)(x{4,}|\*{4,}|#{4,}|\.{3}|changeme|change_me|change-me|replace_?me|your[_-]|<[^>]*>|placeholder|"
     rb"redacted|dummy|sample|fixme|todo|insert[_-]|enter[_-]?your|put[_-]?your|notreal|not[_-]real|"
     rb"fake[_-]?(key|token|secret|password)|(^|[^a-z0-9])fake([^a-z0-9]|$)|example|secret[_-]?here|token[_-]?here|key[_-]?here|"
     rb"password[_-]?here|^(test|testing|secret|password|passw0rd|pass|passwd|pwd|admin|root|none|null|nil|"
     rb"undefined|true|false|empty|default|string|value|token|apikey|api_key|key)$)"
 )
-_TEMPLATE = re.compile(
+_TEMPLATE = lazy(
     rb"(\$\{[^}]*\}|\{\{.*?\}\}|%\([^)]*\)[sd]|<%=?.*?%>|#\{[^}]*\}|\$\([^)]*\)|^\$[A-Za-z_][A-Za-z0-9_]*$|"
     rb"^%[A-Za-z_][A-Za-z0-9_]*%$|^@[A-Za-z_][A-Za-z0-9_]*@$|^\{[A-Za-z_][A-Za-z0-9_.]*\}$)"
 )
@@ -79,22 +80,22 @@ KNOWN_EXAMPLES = frozenset(
         b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==",  # RFC 7617's Basic credentials (Aladdin:open sesame)
     }
 )
-_UUID = re.compile(rb"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = lazy(rb"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Integrity strings as package managers write them (npm/yarn/pnpm sha512-…, go.sum h1:…,
 # poetry/uv/pip sha256:…): a digest, labelled as one, whatever file it is in.
-_INTEGRITY = re.compile(rb"^(sha1|sha256|sha384|sha512)[-:][A-Za-z0-9+/=]+$|^h1:[A-Za-z0-9+/=]+$")
+_INTEGRITY = lazy(rb"^(sha1|sha256|sha384|sha512)[-:][A-Za-z0-9+/=]+$|^h1:[A-Za-z0-9+/=]+$")
 # Hex digests: MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512.
-_HEX_DIGEST = re.compile(rb"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{56}|[0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$")
+_HEX_DIGEST = lazy(rb"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{56}|[0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$")
 # Field names that say the value is a digest of something, not the thing: detect-secrets'
 # hashed_secret, checksum/shasum/integrity fields, key_sha256. (Not salts: a key-derivation salt,
 # such as Rails' key_derivation_salt, is kept with the keys it derives.)
-_DIGEST_NAME = re.compile(
+_DIGEST_NAME = lazy(
     rb"(?i)(?:^|[^a-z0-9])(?:hashed|checksums?|shasum|digest|integrity|sha(?:1|224|256|384|512)|md5)(?:$|[^a-z0-9])"
     rb"|content[_-]?hash"
 )
 # In a lockfile, a hex digest is noise where the lockfile format puts one: after a checksum or
 # hash field, a git reference, or a URL fragment (yarn's resolved "…tgz#<sha1>").
-_CHECKSUM_POSITION = re.compile(rb"(?i)checksum|integrity|hash|shasum|sha\d*|digest|reference|resolved|#")
+_CHECKSUM_POSITION = lazy(rb"(?i)checksum|integrity|hash|shasum|sha\d*|digest|reference|resolved|#")
 _LOCKFILES = (
     "package-lock.json",
     "npm-shrinkwrap.json",
@@ -110,16 +111,16 @@ _LOCKFILES = (
     "pdm.lock",
     "packages.lock.json",
 )
-_REFERENCE = re.compile(
+_REFERENCE = lazy(
     rb"(os\.environ|os\.getenv|getenv\(|process\.env|ENV\[|ENV\.fetch|System\.getenv|Environment\.Get|"
     rb"\$_ENV|\$_SERVER|secrets\.|vault:|!Ref|Fn::|\{\{resolve:|arn:aws:secretsmanager:|arn:aws:ssm:)"
 )
 # References that embed a name-like tail a generic rule could take for a value.
-_REFERENCE_SPANS = re.compile(
+_REFERENCE_SPANS = lazy(
     rb"arn:aws[\w-]*:(?:secretsmanager|ssm|kms):[^\s\"'`,]+|\{\{resolve:(?:secretsmanager|ssm|ssm-secure):[^}]*\}\}"
 )
-_IDENTIFIER_PATH = re.compile(rb"^[A-Za-z_][A-Za-z_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\(\))?$|^[a-z_]+(\(\))?$|^[A-Z_]+$")
-_TEST_PATH = re.compile(r"(^|/)(fixtures?|testdata|test_data|__fixtures__|__mocks__|__snapshots__|mocks?)(/|$)")
+_IDENTIFIER_PATH = lazy(rb"^[A-Za-z_][A-Za-z_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\(\))?$|^[a-z_]+(\(\))?$|^[A-Z_]+$")
+_TEST_PATH = lazy(r"(^|/)(fixtures?|testdata|test_data|__fixtures__|__mocks__|__snapshots__|mocks?)(/|$)")
 
 
 def placeholder(c: Candidate) -> bool:
@@ -156,7 +157,7 @@ def lockfile_hash(c: Candidate) -> bool:
     return c.path.rsplit("/", 1)[-1] in _LOCKFILES and c.line.first_end(_CHECKSUM_POSITION) <= c.at
 
 
-_NAME = re.compile(rb"[A-Za-z0-9_.-]+")
+_NAME = lazy(rb"[A-Za-z0-9_.-]+")
 NAME_REACH = 256  # how far before a value its field's name is looked for
 
 
@@ -195,7 +196,7 @@ def filler(c: Candidate) -> bool:
 # (1234-1234-1234) or two interleaved sequences (1a2b3c4d-5e6f-…); a random value holds none of
 # them (an 8-long run has odds of about 1 in 10^11).
 SEQUENCE_RUN = 8
-_REPEATED_GROUP = re.compile(rb"([a-z0-9]{4,8})[-_.:]?\1[-_.:]?\1")
+_REPEATED_GROUP = lazy(rb"([a-z0-9]{4,8})[-_.:]?\1[-_.:]?\1")
 
 
 def _holds_filler(v: bytes) -> bool:
@@ -254,8 +255,8 @@ def _inside_reference(c: Candidate) -> bool:
     return i >= 0 and c.at + len(c.value) <= ends[i]
 
 
-_PROSE = re.compile(rb"[A-Za-z]{2,}\s+[#@]?[A-Za-z]{2,}")
-_CODE = re.compile(
+_PROSE = lazy(rb"[A-Za-z]{2,}\s+[#@]?[A-Za-z]{2,}")
+_CODE = lazy(
     rb"^(?:->|lambda\b|function\b|new |[:@][a-z_]+\b|[a-z_]+\(|\w+::|--[a-z]|\\[nrt]|#\{|\[[A-Z_]+\]|\.[a-z]+/)"
     # a keyword argument set to a language constant: ``Pass `override=True` to ...`` in prose
     rb"|^[A-Za-z_]\w*=(?:[Tt]rue|[Ff]alse|None|null|nil|undefined)$"
@@ -264,8 +265,8 @@ _CODE = re.compile(
 
 # Identifier words: camelCase or PascalCase words, no digits (apiKeySource, AWSSecretKey,
 # AssumeRoleForPodIdentity); and words joined by - or _ (no-password-required).
-_CAMEL_WORD = re.compile(rb"[A-Z]{2,}(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
-_JOINED_WORDS = re.compile(rb"^[A-Za-z]+(?:[-_][A-Za-z]+)+$")
+_CAMEL_WORD = lazy(rb"[A-Z]{2,}(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_JOINED_WORDS = lazy(rb"^[A-Za-z]+(?:[-_][A-Za-z]+)+$")
 _VOWELS = frozenset(b"aeiouyAEIOUY")
 
 
@@ -378,7 +379,7 @@ def encoded_fragment(c: Candidate) -> bool:
     return len(body) >= ENCODED_LINE and not text[:start].strip() and all(ch in _BASE64_CHARS or ch == 61 for ch in body)
 
 
-_NEXT_FIELD = re.compile(rb"&[A-Za-z_][\w.-]{0,40}=")
+_NEXT_FIELD = lazy(rb"&[A-Za-z_][\w.-]{0,40}=")
 
 
 def query_tail(c: Candidate) -> bool:
@@ -393,13 +394,13 @@ def query_tail(c: Candidate) -> bool:
 
 
 # A value that is the password of a URI's userinfo: the scheme and user before it, "@host" after.
-_USERINFO_BEFORE = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]{0,30}://(?P<user>[^\s:/?#@'\"<>`]{0,64}):$")
-_USERINFO_HOST = re.compile(rb"@(?P<host>[^\s/?#'\"<>`:@]{0,253})")
+_USERINFO_BEFORE = lazy(rb"[A-Za-z][A-Za-z0-9+.-]{0,30}://(?P<user>[^\s:/?#@'\"<>`]{0,64}):$")
+_USERINFO_HOST = lazy(rb"@(?P<host>[^\s/?#'\"<>`:@]{0,253})")
 USERINFO_REACH = 100  # scheme and user name, at most
 # A value that is HTTP Basic credentials: base64 of user:password after the scheme word.
-_BASIC_BEFORE = re.compile(rb"(?i)\bbasic\s{1,3}$")
+_BASIC_BEFORE = lazy(rb"(?i)\bbasic\s{1,3}$")
 # A value that is the second of a call's two string arguments, user then password (login calls).
-_PAIR_BEFORE = re.compile(rb"""\(\s{0,3}["'`](?P<user>[^"'`\r\n]{0,100})["'`]\s{0,3},\s{0,3}["'`]$""")
+_PAIR_BEFORE = lazy(rb"""\(\s{0,3}["'`](?P<user>[^"'`\r\n]{0,100})["'`]\s{0,3},\s{0,3}["'`]$""")
 PAIR_REACH = 120
 
 
@@ -409,27 +410,36 @@ def userinfo(c: Candidate) -> bool:
     password of ``scheme://user:password@host``, as Basic credentials (judged decoded; with no
     password the user part is the credential, an API key), or as ``login('user', 'password')``
     arguments (an e-mail user's domain is judged as the host)."""
-    # Imported here: detectors.keys imports scanner.engine (entropy), whose package imports this module.
-    from scanner.detectors.keys import decoded_text, placeholder_userinfo
-
     text = c.line.text
     if _BASIC_BEFORE.search(text, max(c.at - 12, 0), c.at):
-        plain = decoded_text(c.value.decode("latin-1"))
+        keys = _keys()
+        plain = keys.decoded_text(c.value.decode("latin-1"))
         user, sep, password = (plain or "").partition(":")
-        return bool(sep) and (placeholder_userinfo(user, password, "") if password else placeholder_userinfo("", user, ""))
+        return bool(sep) and (keys.placeholder_userinfo(user, password, "") if password
+                              else keys.placeholder_userinfo("", user, ""))
     pair = _PAIR_BEFORE.search(text, max(c.at - PAIR_REACH, 0), c.at)
     if pair is not None:
         user = pair.group("user").decode("latin-1")
-        return placeholder_userinfo(user, c.value.decode("latin-1"), user.rpartition("@")[2] if "@" in user else "")
+        return _keys().placeholder_userinfo(user, c.value.decode("latin-1"),
+                                            user.rpartition("@")[2] if "@" in user else "")
     host = _USERINFO_HOST.match(text, c.at + len(c.value))
     if host is None:
         return False
     before = _USERINFO_BEFORE.search(text, max(c.at - USERINFO_REACH, 0), c.at)
     if before is None:
         return False
-    return placeholder_userinfo(
+    return _keys().placeholder_userinfo(
         before.group("user").decode("latin-1"), c.value.decode("latin-1"), host.group("host").decode("latin-1")
     )
+
+
+def _keys():
+    """scanner.detectors.keys, imported when a value is found to be a user:password pair: it
+    imports scanner.engine (entropy), whose package imports this module, and most candidates (a
+    pre-commit change's token) never need its ~3 ms of import."""
+    from scanner.detectors import keys
+
+    return keys
 
 
 FILTERS: dict[str, Callable[[Candidate], bool]] = {

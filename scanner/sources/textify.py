@@ -18,8 +18,9 @@ what the engine reads.
 from __future__ import annotations
 
 import codecs
-import re
 from typing import Callable, Optional
+
+from scanner.lazyregex import lazy
 
 SNIFF = 8192  # bytes looked at to tell text from binary, as git does
 TEXT, BINARY = "text", "binary"
@@ -31,7 +32,7 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 )
 # Text may hold tabs, newlines, form feeds and an escape; other C0 controls (and NUL) are rare in
 # any real document and common in binary data decoded by mistake.
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_CONTROL = lazy("[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 MAX_CONTROL = 0.01  # share of such characters a decoded text may have
 # Unmarked UTF-16 must have a zero high byte in at least half its units (Latin script, markup,
 # code: nearly all); other scripts' text is found by its BOM, and tokens in it (ASCII) by the
@@ -44,7 +45,7 @@ _KEEP = bytes(b if 0x20 <= b <= 0x7E or b in (9, 10) else 0x20 for b in range(25
 # Byte classes to find UTF-16LE runs with bytes.find: "a" printable, "0" NUL, "-" anything else.
 _CLASS = bytes(0x61 if 0x20 <= b <= 0x7E or b == 9 else 0x30 if b == 0 else 0x2D for b in range(256))
 _WIDE = b"a0" * MIN_RUN
-_WIDE_TAIL = re.compile(rb"(?:a0)*")
+_WIDE_TAIL = lazy(rb"(?:a0)*")
 
 
 def sniff(data: bytes) -> str:

@@ -4,6 +4,7 @@ baseline, commit attribution, and one-line errors for bad input."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -247,3 +248,59 @@ def test_blob_over_the_size_limit_is_streamed_counted_and_named_in_both_modes(ru
         assert doc["stats"]["streamed"] == 1 and doc["stats"]["skipped"] == {}
         assert "(1 over the size limit, scanned in windows)" in r.err
         assert "1 file(s) over the 1KB size limit were scanned in windows (seed.sql)" in r.err
+
+
+# -- start-up: what the pre-commit hook imports ----------------------------------------------------
+
+# The hook starts a fresh interpreter on every commit, so its latency is mostly imports and setup.
+# Modules it must not load for a change that adds a provider token (each costs 1-10 ms, or far
+# more): syntax confirmation and the user:password judge (generic candidates only), baselines
+# (--baseline only), verification and remediation, other report formats, YAML (no configuration
+# file; rules come from the parsed-rules cache), worker pools, progress bars, tracebacks.
+HOOK_NEVER_IMPORTS = (
+    "scanner.engine.context", "scanner.detectors.keys", "scanner.baseline", "scanner.verify", "scanner.remediate",
+    "scanner.report.sarif", "scanner.report.html", "scanner.report.text", "tree_sitter_language_pack", "yaml",
+    "multiprocessing", "tqdm", "pathspec", "traceback", "boto3",
+)
+# Runs leakstop's main in a fresh interpreter and prints the imported modules last, on stderr.
+MODULES_DRIVER = """import sys
+from scanner.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    sys.stderr.write("\\nmodules: " + " ".join(sorted(sys.modules)) + "\\n")
+sys.exit(code)
+"""
+
+
+def imported_by(args: list[str], cwd: Path) -> tuple[set[str], subprocess.CompletedProcess]:
+    """The modules ``leakstop ARGS`` imported (run twice: the first run may build the caches)."""
+    import sys
+
+    cmd = [sys.executable, "-c", MODULES_DRIVER, *args]
+    subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    return set(proc.stderr.rsplit("modules: ", 1)[-1].split()), proc
+
+
+def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+def test_staged_hook_imports_only_what_the_change_needs(make_repo):
+    """A regression guard on the hook's start-up that needs no clock: a staged token is found
+    (the engine, the confidence signals and the JSON reporter all ran) without loading modules
+    the change does not need."""
+    import secrets
+
+    repo = make_repo()
+    (repo / "app.py").write_text("x = 1\n")
+    commit_all(repo)
+    key = "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+    (repo / "app.py").write_text(f"x = 1\naws_access_key_id = '{key}'\n")
+    git(repo, "add", "app.py")
+    modules, proc = imported_by(["diff", "--staged", "-f", "json"], repo)
+    found = json.loads(proc.stdout)["findings"]
+    assert proc.returncode == 1 and [f["rule_id"] for f in found] == ["aws-access-key-id"]
+    assert {"scanner.engine", "scanner.engine.confidence", "scanner.report.json"} <= modules
+    assert loaded(modules, HOOK_NEVER_IMPORTS) == []

@@ -89,7 +89,7 @@ def test_literals_bound_to_credential_names_are_reported(engine, path):
 def verdicts(engine, name: str, text: str, parsers=None) -> list[str]:
     """The syntax verdict of every generic candidate the regex rules find in ``text``."""
     data = text.encode()
-    syntax = context.Syntax(name, data, parsers or engine._parsers)
+    syntax = context.Syntax(name, data, parsers or context.Parsers())
     return [syntax.verdict(m.start, m.end, m.key) for m in engine.matches(Chunk(name, data)) if m.rule.generic]
 
 
