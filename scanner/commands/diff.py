@@ -46,8 +46,6 @@ def diff(revs: Optional[str], staged: bool, config_path, min_confidence, fmt, ou
     if staged == bool(revs):
         raise click.UsageError("give either --staged or a range (BASE..HEAD, or one commit)")
     from scanner.config import parse_size
-    from scanner.engine.confidence import judge
-    from scanner.pipeline import Outcome, check_complete, report, verify_step
 
     repo_path = Path(repo)
     if not os.path.isdir(repo_path):
@@ -59,6 +57,12 @@ def diff(revs: Optional[str], staged: bool, config_path, min_confidence, fmt, ou
 
     source: Any = make_source("staged", repo_path) if staged else make_source("range", repo_path, revs, merges=merges)
     with contextlib.ExitStack() as stack:
+        if staged:  # git diffs the index while the modules below load
+            stack.callback(source.close)
+            source.start()
+        from scanner.engine.confidence import judge
+        from scanner.pipeline import Outcome, check_complete, report, verify_step
+
         settings, notices = _settings(source, config_from or ("worktree" if staged else "base"), config_path, baseline,
                                       repo_path, stack)
         config = settings.config.with_options(max_file_size=size, backend=engine, min_confidence=min_confidence)

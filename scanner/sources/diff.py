@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
@@ -30,7 +31,7 @@ from scanner.display import display_path
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, CommitInfo, Finding
 from scanner.sources.base import Plain, Result, ScanStats
-from scanner.sources.git import (CatFile, failure, find_work_tree, git, not_a_repository,
+from scanner.sources.git import (CatFile, failure, find_work_tree, finish_git, git, not_a_repository, start_git,
                                 work_tree_git_dir)
 from scanner.sources.textify import BINARY, TEXT, sniff, textify
 from scanner.sources.windows import stream_chunks
@@ -324,6 +325,24 @@ class StagedSource(Plain):
         self.stats = ScanStats("staged")
         self._reader: Optional[CatFile] = None
         self._merge: Optional[list[str]] = None  # [index tree, HEAD, merged...] once known
+        self._diff: Optional[subprocess.Popen] = None  # the diff started by start(), not read yet
+
+    def start(self) -> None:
+        """Start git's diff and the blob reader now, so that git reads the index and HEAD's tree
+        while the scan's modules load (the hook calls this first); :meth:`units` reads them.
+        :meth:`close` ends them if the run stops before."""
+        if self._diff is None and self._reader is None:
+            self._diff = start_git(self.repo, self._diff_args())
+            self._reader = CatFile(self.repo)
+            self._reader.start()
+
+    def close(self) -> None:
+        if self._diff is not None:
+            self._diff.kill()
+            self._diff.communicate()
+            self._diff = None
+        if self._reader is not None:
+            self._reader.close()
 
     def _merge_args(self) -> list[str]:
         if self._merge is None:
@@ -338,9 +357,11 @@ class StagedSource(Plain):
     def changes(self, text: bool = False, paths: Sequence[bytes] = ()) -> list[FileChange]:
         """The staged changes (``text``: every file diffed as text whatever its attributes say;
         ``paths``: only those)."""
-        # No HEAD yet (unborn branch): git diff --cached compares with the empty tree itself.
-        args = ["diff", "--raw", "-p", "-U0", "-z", *_COMMON, *self._merge_args(), *(["--text"] if text else [])]
-        proc = git(self.repo, [*args, "--", *paths] if paths else args, pre=["--literal-pathspecs"] if paths else [])
+        if self._diff is not None and not (text or paths):
+            proc, self._diff = finish_git(self._diff), None
+        else:
+            args = self._diff_args(text)
+            proc = git(self.repo, [*args, "--", *paths] if paths else args, pre=["--literal-pathspecs"] if paths else [])
         if proc.returncode != 0:
             # Outside a repository git diff turns into --no-index and rejects --cached; ask git
             # only now, so the hook's normal path stays at two processes.
@@ -352,9 +373,13 @@ class StagedSource(Plain):
         raw, pos = parse_raw(out)
         return pair(raw, parse_patch(out[pos + 1 :]))  # a NUL separates raw records from the patch
 
+    def _diff_args(self, text: bool = False) -> list[str]:
+        # No HEAD yet (unborn branch): git diff --cached compares with the empty tree itself.
+        return ["diff", "--raw", "-p", "-U0", "-z", *_COMMON, *self._merge_args(), *(["--text"] if text else [])]
+
     def units(self) -> Iterator[FileChange]:
         """The staged changes, each file's once git's diff has told its added lines."""
-        self._reader = CatFile(self.repo)
+        self._reader = self._reader or CatFile(self.repo)
         try:
             changes = self.changes()
             # A third git process only when git called a text file binary.

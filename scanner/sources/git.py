@@ -33,6 +33,21 @@ def git(repo: Path | str, args: Sequence[str | bytes], pre: Sequence[str] = (), 
         raise LeakstopError("git is not installed or not on PATH") from None
 
 
+def start_git(repo: Path | str, args: Sequence[str]) -> subprocess.Popen:
+    """``git -C repo args`` started and left running: :func:`finish_git` takes its result, and what
+    git does meanwhile overlaps the caller's own work."""
+    try:
+        return subprocess.Popen(["git", "-C", str(repo), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        raise LeakstopError("git is not installed or not on PATH") from None
+
+
+def finish_git(proc: subprocess.Popen) -> subprocess.CompletedProcess:
+    """The finished process of :func:`start_git`, as :func:`git` returns it."""
+    out, err = proc.communicate()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
 def failure(proc: subprocess.CompletedProcess) -> str:
     """The line of git's stderr that says why it failed, without its ``fatal:`` prefix."""
     err = proc.stderr if isinstance(proc.stderr, bytes) else (proc.stderr or "").encode()
@@ -91,6 +106,11 @@ class CatFile:
                 assert self._proc.stdout is not None
                 grow_pipe(self._proc.stdout)
         return self._proc
+
+    def start(self) -> None:
+        """Start git now (it is otherwise started by the first request): its start-up then
+        overlaps the caller's work."""
+        self._start()
 
     def request(self, names: Sequence[str]) -> None:
         """Name objects whose answers :meth:`next` returns, in this order."""

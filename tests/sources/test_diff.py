@@ -107,6 +107,35 @@ def test_staged_paths_with_spaces_newlines_and_non_utf8(make_repo):
     assert got == sorted(["with space.txt", "new\nline.txt", "bad\\xffbyte.txt"])  # as every mode shows it
 
 
+def test_staged_started_early_reads_what_a_late_start_reads(make_repo, tmp_path):
+    """start() runs git's diff and the blob reader while the hook loads its modules: the chunks
+    are those of a source that starts git when read, and outside a repository the error too."""
+    repo = make_repo()
+    (repo / "app.py").write_text("x = 1\n")
+    commit_all(repo)
+    (repo / "app.py").write_text("x = 1\ny = 2\n")
+    (repo / "b.txt").write_text("new\n")
+    git(repo, "add", "-A")
+    early = StagedSource(repo)
+    early.start()
+    got = [(c.path, c.lines, c.data) for c in early]
+    assert got == [(c.path, c.lines, c.data) for c in StagedSource(repo)] and len(got) == 2
+    outside = StagedSource(tmp_path)
+    outside.start()
+    with pytest.raises(LeakstopError, match="not a git repository"):
+        list(outside)
+    outside.close()
+
+
+def test_close_ends_the_git_processes_of_a_source_never_read(make_repo):
+    """A run that stops before the scan (a configuration error) leaves no git running."""
+    src = StagedSource(make_repo())
+    src.start()
+    procs = [src._diff, src._reader._proc]
+    src.close()
+    assert [p.returncode is None for p in procs] == [False, False]
+
+
 def test_not_a_repository(tmp_path):
     with pytest.raises(LeakstopError, match="not a git repository"):
         list(StagedSource(tmp_path))
