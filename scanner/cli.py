@@ -6,6 +6,7 @@ pre-commit run pays for nothing it does not use.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -114,6 +115,10 @@ def internal_error(exc: BaseException) -> int:
 
 
 def entry() -> None:
+    # What is loaded by now (the interpreter, click, this module) lives until exit: frozen, the
+    # cyclic collector does not walk it again in each collection that start-up and exit trigger
+    # (~4% of the pre-commit hook's work). Only here: main() may run many times in one process.
+    gc.freeze()
     sys.exit(main())
 
 

@@ -90,13 +90,15 @@ class Engine:
             # buffers, and the providers' (pat, oci, test_), whose hits are nearly all inside
             # words no candidate rule wants (path, association, test_helper): on the rails tree
             # 70 % of all keyword hits, each a call into Python.
+            windowed = [_windowed(r) for r in self.scan_rules]  # asked once per rule here (~800)
             self._locators = tuple(
-                make_locator(sorted({kw for r in self.scan_rules if _windowed(r) and r.generic == generic
+                make_locator(sorted({kw for r, w in zip(self.scan_rules, windowed) if w and r.generic == generic
                                      for kw in r.keywords}), cache_dir())
                 for generic in (True, False)
             )
             # Rules keyed on a character or two are confirmed before their matches' ends instead.
-            located = {i: r for i, r in enumerate(self.scan_rules) if not (r.multiline or _windowed(r)) and _reach(r)}
+            located = {i: r for i, (r, w) in enumerate(zip(self.scan_rules, windowed))
+                       if not (r.multiline or w) and _reach(r)}
             self._ends = make_end_locator(located, cache_dir())
         self._multiline: Optional[tuple] = None  # see _multiline_candidates
         self._parsers: Optional[context.Parsers] = None  # grammars for syntax confirmation, on first use

@@ -34,7 +34,6 @@ from scanner.sources.base import Plain, Result, ScanStats
 from scanner.sources.git import (CatFile, failure, find_work_tree, finish_git, git, not_a_repository, start_git,
                                 work_tree_git_dir)
 from scanner.sources.textify import BINARY, TEXT, sniff, textify
-from scanner.sources.windows import stream_chunks
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 NULL_SHA = "0" * 40
@@ -239,6 +238,8 @@ def _streamed(ch: FileChange, where: str, reader: CatFile, stats: ScanStats,
     """A blob over the size limit, scanned in windows: a gate has no size to slip past. Its
     added lines are git's when it is text; decoded or binary content is reported whole (telling
     its new lines would mean holding the versions it replaced)."""
+    from scanner.sources.windows import stream_chunks  # here: only a blob over the limit is streamed
+
     nbytes = [0]
 
     def read(n: int) -> bytes:
