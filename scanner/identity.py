@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -93,6 +92,8 @@ def user_key_file(env: Mapping[str, str]) -> Optional[Path]:
 
 def user_identity(env: Mapping[str, str]) -> Identity:
     """This user's random key, created on first use; a run-only key when it cannot be stored."""
+    import secrets  # here: the hook's usual key (the repository's) needs no new one
+
     path = user_key_file(env)
     if path is None:
         return Identity.ephemeral()

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import math
 import re
-import secrets
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterable, Optional
 
@@ -126,6 +125,8 @@ class Identity:
     @classmethod
     def ephemeral(cls) -> "Identity":
         """A random key for this process only: identities that need not outlive it."""
+        import secrets  # here: a scan with a persistent key (the hook's) never needs it
+
         return cls(secrets.token_bytes(32), "ephemeral")
 
     def __reduce__(self):

@@ -13,12 +13,12 @@ import collections
 import functools
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
 
 from scanner.config import Config
 from scanner.detectors import Emitter, detect, supersedes_generic, wanted
 from scanner.engine import confidence, delta, encoded
-from scanner.engine.backends import Backend, cache_dir, make_backend, make_end_locator, make_locator
+from scanner.engine.backends import Backend, EndLocator, cache_dir, make_backend, make_end_locator, make_locator
 from scanner.engine.entropy import shannon
 from scanner.engine.filters import Candidate, Line, is_false_positive
 from scanner.engine.lines import Lines as _Lines
@@ -83,7 +83,7 @@ class Engine:
         self.backend: Backend = make_backend(backend or config.backend, self.scan_rules, cache_dir())
         self._memo: dict = {}  # see _confirm
         self._locators: tuple = (None, None)
-        self._ends = None
+        self._ends: Optional[EndLocator] | bool = None  # False: not built yet (see _end_locator)
         if self.backend.name == "hyperscan":
             # Two keyword passes, each made only for a buffer where one of its rules is a
             # candidate: the generic rules' few keywords (secret, token, pass), wanted in most
@@ -96,10 +96,7 @@ class Engine:
                                      for kw in r.keywords}), cache_dir())
                 for generic in (True, False)
             )
-            # Rules keyed on a character or two are confirmed before their matches' ends instead.
-            located = {i: r for i, (r, w) in enumerate(zip(self.scan_rules, windowed))
-                       if not (r.multiline or w) and _reach(r)}
-            self._ends = make_end_locator(located, cache_dir())
+            self._ends = False
         self._multiline: Optional[tuple] = None  # see _multiline_candidates
         self._parsers: Optional[context.Parsers] = None  # grammars for syntax confirmation, on first use
         self._emitter = Emitter(self.rules)
@@ -155,13 +152,22 @@ class Engine:
             if skip_generic and rule.generic:
                 continue
             if index is None and not rule.multiline:
-                index = _KeywordIndex(data, self._locators, self._ends)
+                index = _KeywordIndex(data, self._locators, self._end_locator)
             last = -1  # windows may overlap: a match is reported once, as one finditer would
             for pos, endpos in _windows(rule, idx, data, index):
                 for start, end, key in self._confirm(rule, idx, data, pos, endpos):
                     if start >= last:
                         last = end
                         yield Match(rule, start, end, key)
+
+    def _end_locator(self) -> Optional[EndLocator]:
+        """Rules keyed on a character or two are confirmed before their matches' ends instead
+        (backends.EndLocator), built when the first of them is a candidate: choosing them parses
+        each one's regex (_reach, ~2 ms), which a pre-commit change rarely needs."""
+        if self._ends is False:
+            located = {i: r for i, r in enumerate(self.scan_rules) if not (r.multiline or _windowed(r)) and _reach(r)}
+            self._ends = make_end_locator(located, cache_dir())
+        return self._ends or None
 
     def _confirm(self, rule: Rule, idx: int, data: bytes, pos: int, endpos: int) -> list[tuple[int, int, Optional[str]]]:
         """The rule's matches in ``data[pos:endpos]`` as (start, end, key) of the secret.
@@ -466,25 +472,28 @@ class _KeywordIndex:
     """Where each keyword occurs in one buffer (case-insensitively): found once for all rules,
     which share keywords (secret, token, auth), in one Hyperscan pass when available."""
 
-    def __init__(self, data: bytes, locators: tuple = (None, None), end_locator=None) -> None:
+    def __init__(self, data: bytes, locators: tuple = (None, None),
+                 end_locator: Optional[Callable[[], Optional[EndLocator]]] = None) -> None:
         self.data = data
         self.budget = len(data) // 64 + 32  # past this many occurrences, scan everything
         self._locators = locators  # (generic rules' keywords, other rules'): see Engine.__init__
-        self._end_locator = end_locator
+        self._end_locator = end_locator  # gives the EndLocator (built on first use), or None
         self._found: list[Optional[dict[str, list[int]]]] = [None, None]
         self._ends: Optional[dict[int, list[int]]] = None
+        self._located: frozenset[int] = frozenset()
         self._lowered: Optional[bytes] = None
 
     def ends(self, idx: int) -> Optional[list[int]]:
         """Ascending end offsets of rule ``idx``'s matches (see backends.EndLocator), or None when
         it is not located that way or matches nearly everywhere."""
-        if self._end_locator is None:
-            return None
         if self._ends is None:
-            self._ends = self._end_locator.ends(self.data)
+            locator = self._end_locator() if self._end_locator is not None else None
+            if locator is None:
+                return None
+            self._ends, self._located = locator.ends(self.data), locator.ids
         found = self._ends.get(idx)
         if found is None:
-            return [] if idx in self._end_locator.ids else None
+            return [] if idx in self._located else None
         return None if len(found) > self.budget else found
 
     def hits(self, rule: Rule) -> Optional[list[int]]:
