@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 from urllib.parse import quote
 
 from scanner import __version__
@@ -53,24 +53,24 @@ def result(f: Finding, rule_index: dict[str, int]) -> dict:
     msg = f"{f.description}: {f.masked}" + (f" assigned to {f.key}" if f.key else "")
     if f.commit:
         msg += f" (commit {f.commit.sha[:12]} by {f.commit.author}, {f.commit.date})"
-    res = {
+    properties: dict[str, Any] = {"provider": f.provider, **({"key": f.key} if f.key else {}), "confidence": f.confidence,
+                                  **({"confidence_signals": dict(f.signals)} if f.signals else {})}
+    res: dict[str, Any] = {
         "ruleId": f.rule_id,
         "level": LEVELS.get(f.severity, "error"),
         "message": {"text": msg},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(f.path)}, "region": region}}],
         "partialFingerprints": {FINGERPRINT_NAME: f.fingerprint},
         "rank": RANK.get(f.confidence, RANK["medium"]),
-        "properties": {"provider": f.provider, **({"key": f.key} if f.key else {}), "confidence": f.confidence,
-                       **({"confidence_signals": dict(f.signals)} if f.signals else {})},
+        "properties": properties,
     }
     if f.rule_id in rule_index:
         res["ruleIndex"] = rule_index[f.rule_id]
     if f.commit:
-        res["properties"]["commit"] = {"sha": f.commit.sha, "author": f.commit.author, "date": f.commit.date}
-    for k, v in f.extra.items():
-        res["properties"][k] = v
+        properties["commit"] = {"sha": f.commit.sha, "author": f.commit.author, "date": f.commit.date}
+    properties.update(f.extra)
     if f.verification is not None:
-        res["properties"]["verification"] = dict(f.verification)
+        properties["verification"] = dict(f.verification)
     return res
 
 
@@ -125,7 +125,7 @@ def _run(findings: Sequence[Finding], ctx, notices: Sequence, repository: Option
     descriptors = [_rule_descriptor(r) for r in rules if r.id in fired]
     descriptors += [_notice_descriptor(kind) for kind in dict.fromkeys(n.kind for n in notices)]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
-    run = {
+    run: dict[str, Any] = {
         "tool": {
             "driver": {
                 "name": "leakstop",

@@ -63,7 +63,9 @@ def verify_findings(findings: Sequence[Finding], settings: Settings, identity: I
                     verifiers: Optional[Mapping[str, Verifier]] = None) -> None:
     """Set ``verification`` on every finding (``{"status", "detail"}``)."""
     if verifiers is None:
-        from scanner.verify.registry import VERIFIERS as verifiers
+        from scanner.verify.registry import VERIFIERS
+
+        verifiers = VERIFIERS
     jobs, settled = plan(findings, verifiers)
     for f, result in settled:
         f.verification = result.as_dict()

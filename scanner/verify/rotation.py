@@ -46,10 +46,10 @@ def summarise(found: Sequence[Finding]) -> dict:
     """One status for a set of old values: verified if any of them is still accepted."""
     if not found:
         return {"status": UNKNOWN, "detail": "no value in the flagged version is recognised by a rule"}
-    worst = min(found, key=lambda f: PRECEDENCE.index(f.verification["status"]))
-    detail = ", ".join(sorted({f"{f.rule_id}: {f.verification['detail']}" for f in found
-                               if f.verification["status"] == worst.verification["status"]}))
-    return {"status": worst.verification["status"], "detail": detail}
+    results = [(f, f.verification or {"status": UNKNOWN, "detail": "not verified"}) for f in found]
+    status = min((v["status"] for _, v in results), key=PRECEDENCE.index)
+    detail = ", ".join(sorted({f"{f.rule_id}: {v['detail']}" for f, v in results if v["status"] == status}))
+    return {"status": status, "detail": detail}
 
 
 GONE = {"status": UNKNOWN, "detail": "the flagged version is no longer stored"}
