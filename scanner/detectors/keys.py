@@ -8,6 +8,7 @@ Pure functions over strings; every detector module uses them so that a Dockerfil
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from typing import Iterator, Optional
 from urllib.parse import unquote
@@ -106,6 +107,7 @@ def tokens(key: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=8192)  # a file's keys recur in its every version and in other files
 def credential_kind(key: str) -> Optional[str]:
     """``"strong"`` for names that always mean a credential, ``"weak"`` for ones that usually do
     (STRIPE_KEY, NPM_AUTH: reported only for values that look machine-generated), else None."""

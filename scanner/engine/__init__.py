@@ -329,12 +329,15 @@ class Engine:
     def _kept(self, chunk: Chunk, matches: Iterable[Match]) -> list[Match]:
         """The matches that pass the filters (and, for a diff, lie on changed lines), in offset
         order. Lines are visited in order, each once, however many matches it holds."""
+        ordered = sorted(matches, key=_start)
+        if not ordered:  # most passes over most versions of a file in a history audit
+            return []
         data = chunk.data
         lines = _Lines(data)
         out = []
         line, allowed = Line(b""), False
         syntax: Optional[context.Syntax] = None  # parsed on the first generic candidate
-        for match in sorted(matches, key=_start):
+        for match in ordered:
             if lines.seek(match.start):
                 line = Line(data[lines.start : lines.end])
                 allowed = any(p in line.text for p in ALLOW_PRAGMAS)
@@ -366,6 +369,8 @@ class Engine:
         return context.Syntax(path, data, self._parsers, self._tally)
 
     def _findings(self, chunk: Chunk, kept: list[Match]) -> list[Finding]:
+        if not kept:
+            return []
         data = chunk.data
         findings = []
         lines = _Lines(data)

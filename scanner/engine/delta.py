@@ -101,7 +101,10 @@ def compare(new: bytes, old: bytes) -> Optional[Changes]:
     if new == old:
         return Changes(n, n, n, (), ())
     start, end, old_start, old_end = _trim(new, 0, n, old, 0, len(old))
-    dirty = _widen(new, _changed(new, start, end, old, old_start, old_end), RADIUS)
+    changed = _changed(new, start, end, old, old_start, old_end, MAX_SHARE * n)
+    if changed is None:
+        return None
+    dirty = _widen(new, changed, RADIUS)
     regions = _widen(new, dirty, CONTEXT)
     if sum(b - a for a, b in regions) > MAX_SHARE * n:
         return None
@@ -124,8 +127,10 @@ def _trim(new: bytes, a: int, b: int, old: bytes, c: int, d: int) -> tuple[int, 
     return a2, b2, c + (a2 - a), d - (b - b2)
 
 
-def _changed(new: bytes, a: int, b: int, old: bytes, c: int, d: int) -> list[Span]:
-    """The spans of ``new[a:b]`` not aligned with ``old[c:d]`` (both whole lines, already trimmed).
+def _changed(new: bytes, a: int, b: int, old: bytes, c: int, d: int, limit: float) -> Optional[list[Span]]:
+    """The spans of ``new[a:b]`` not aligned with ``old[c:d]`` (both whole lines, already trimmed),
+    or None as soon as they hold more than ``limit`` bytes (the regions scanned around them would
+    too: the file is scanned whole, so aligning the rest is wasted).
 
     Aligning is patience-like: a line near the middle of the new text that occurs exactly once in
     the old text anchors both; each side is trimmed of its common lines and split again. A few
@@ -140,23 +145,35 @@ def _changed(new: bytes, a: int, b: int, old: bytes, c: int, d: int) -> list[Spa
         if a >= b or c >= d:
             if a < b or c < d:
                 out.append((a, b))
-            continue
-        if b - a <= SMALL_MIDDLE:
+                limit -= b - a
+        elif b - a <= SMALL_MIDDLE:
             out.append((a, b))  # comparing its lines would cost more than scanning them all
-            continue
-        anchor = _anchor(new, a, b, old, c, d) if splits < ANCHORS else None
-        if anchor is None:
-            out.extend(_changed_lines(new[a:b], old[c:d], a))
-            continue
-        splits += 1
-        la, lb, oa, ob = anchor
-        for part in ((a, max(la - 1, a), c, max(oa - 1, c)), (min(lb + 1, b), b, min(ob + 1, d), d)):
-            pa, pb, pc, pd = part
-            if pa < pb and pc < pd:
-                part = _trim(new, pa, pb, old, pc, pd) if new[pa:pb] != old[pc:pd] else None
-            if part is not None:
-                todo.append(part)
+            limit -= b - a
+        elif (anchor := _anchor(new, a, b, old, c, d) if splits < ANCHORS else None) is None:
+            spans = _changed_lines(new[a:b], old[c:d], a)
+            out.extend(spans)
+            limit -= sum(e - s for s, e in spans)
+        else:
+            splits += 1
+            todo.extend(_split(new, a, b, old, c, d, anchor))
+        if limit < 0:
+            return None
     out.sort()
+    return out
+
+
+def _split(new: bytes, a: int, b: int, old: bytes, c: int, d: int, anchor: tuple[int, int, int, int]
+           ) -> list[tuple[int, int, int, int]]:
+    """The parts of ``new[a:b]`` and ``old[c:d]`` before and after the anchor line, each less its
+    common leading and trailing lines; parts that are equal are dropped."""
+    out = []
+    la, lb, oa, ob = anchor
+    for part in ((a, max(la - 1, a), c, max(oa - 1, c)), (min(lb + 1, b), b, min(ob + 1, d), d)):
+        pa, pb, pc, pd = part
+        if pa < pb and pc < pd:
+            part = _trim(new, pa, pb, old, pc, pd) if new[pa:pb] != old[pc:pd] else None
+        if part is not None:
+            out.append(part)
     return out
 
 
