@@ -171,10 +171,12 @@ def _parse(text: str) -> Iterator[Entry]:
                 if bstripped and bindent <= col:
                     break
                 if bstripped:
-                    if first is None:
-                        first = boff + bindent
-                    last = boff + len(bline.rstrip(SPACE))
-                    parts.append(bstripped.rstrip(SPACE))
+                    body = bstripped.rstrip(SPACE)
+                    if body:  # a line of blanks and a stray carriage return holds no value
+                        if first is None:
+                            first = boff + bindent
+                        last = boff + len(bline.rstrip(SPACE))
+                    parts.append(body)
                 i += 1
             if first is not None:
                 sep = "\n" if rest.startswith("|") else " "
