@@ -7,7 +7,8 @@ Design (measured against the patch-based alternative in docs/history.md):
    resolutions and evil merges; everything else a merge carries was introduced by a parent).
    Raw diffs compare tree entries only, so this is cheap even on 100k commits.
 2. Each blob id seen for the first time is dispatched to a worker process (one per core) chosen
-   by its path, so a path's versions reach one worker, newest first. Each worker owns one
+   by its path and run (a path's versions in runs of ROUTE_RUN), so a run of a path's versions
+   reaches one worker, newest first. Each worker owns one
    long-lived ``git cat-file --batch`` and scans a version against the previous one of its path
    (``Engine.scan_version``: only changed lines are scanned, the rest carried over). Enumeration
    (main process) and reading/scanning (workers) run concurrently.
@@ -39,6 +40,8 @@ from scanner.sources.git import CatFile, RepoInfo, grow_pipe, open_repo, run_git
 GITLINK = "160000"
 BATCH = 256  # blobs per message to a worker: amortises queue pickling
 VERSION_BUDGET = 48 << 20  # bytes of earlier file versions each worker keeps to diff against
+# A path's versions go to the workers in runs of this many (HistorySource.route).
+ROUTE_RUN = 32
 
 
 @dataclass
@@ -322,8 +325,9 @@ def _commit_header(tok: bytes) -> tuple[str, int]:
 
 class VersionCache:
     """The last scanned version of each path, least recently used first out, bounded in bytes.
-    The parent sends every blob of a path to the same worker, so a file's versions arrive one
-    after another here and each is scanned as a delta against the one before."""
+    The parent sends a path's blobs to one worker in runs (HistorySource.route), so a file's
+    versions arrive one after another here and each is scanned as a delta against the one before
+    (a run's first, against the last version of the path this worker saw)."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
@@ -513,8 +517,8 @@ def _scan_answer(engine, versions: "VersionCache", stats: ScanStats, answer: tup
 
 class HistorySource:
     """The history as a source (scanner.sources.base): a unit is a blob introduced by the walked
-    commits, (hex id, path), each blob once; all versions of a path go to one worker (``route``),
-    newest first, where each is scanned as a delta of the previous one; the findings are then
+    commits, (hex id, path), each blob once; a path's versions go to the workers in runs
+    (``route``), newest first, where each is scanned as a delta of the previous one; the findings are then
     attributed to commits (:func:`attribute`)."""
 
     name = "history"
@@ -535,6 +539,7 @@ class HistorySource:
         self.found_in: set[bytes] = set()  # read by this run, holding findings
         self.where: dict[str, tuple[set[bytes], set[str]]] = {}
         self._reader: Optional[CatFile] = None
+        self._routed: dict[str, int] = {}  # path -> its versions routed so far
         self._notes_first()
 
     def _notes_first(self) -> None:
@@ -556,9 +561,16 @@ class HistorySource:
                 seen.add(raw)
                 yield hexid, decode_path(path)
 
-    @staticmethod
-    def route(unit: tuple[str, str]) -> int:
-        return zlib.crc32(unit[1].encode("utf-8", "surrogateescape"))
+    def route(self, unit: tuple[str, str]) -> int:
+        """The route of each unit, in enumeration order: a path's versions in runs of ROUTE_RUN, so
+        that one worker scans a run, each version as a delta of the one before. By path alone, the
+        most edited files decided the split: one of two workers got 60% of requests' history. A
+        run that starts on another worker is a delta of the last version of the path that worker
+        saw, or a whole scan: a little more work for an even split."""
+        path = unit[1]
+        n = self._routed.get(path, 0)
+        self._routed[path] = n + 1
+        return zlib.crc32(b"%d" % (n // ROUTE_RUN), zlib.crc32(path.encode("utf-8", "surrogateescape")))
 
     def load(self, unit: tuple[str, str]) -> Iterator[Chunk]:
         """One blob read on its own (the workers read theirs pipelined: :meth:`scan_batches`)."""

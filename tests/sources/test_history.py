@@ -431,3 +431,33 @@ def test_enumerate_scan_and_attribute_each_work_on_their_own(tmp_path):
     together = scan(r.path).findings
     assert [f.to_dict() for f in alone] == [f.to_dict() for f in together] and len(alone) == 2
     assert source.stats.scanned == 3 and source.stats.commits == 3
+
+
+def test_a_much_edited_file_is_spread_over_the_workers_in_runs(tmp_path, monkeypatch):
+    """A path's versions go to the workers in runs (HistorySource.route): the versions of one run
+    share a route, the path's next run takes its own. A run that starts on another worker is a
+    delta of an older version there, or a whole scan; the findings are those of one worker
+    scanning every version."""
+    from scanner.sources import history
+    from scanner.sources.history import HistorySource
+
+    monkeypatch.setattr(history, "ROUTE_RUN", 3)
+    r = Repo(tmp_path / "r")
+    body = [f"line_{i} = {i}" for i in range(200)]
+    for v in range(20):
+        body[(v * 37) % 200] = f"edited_{v} = {v}"
+        if v == 4:
+            body[50] = f"aws = '{KEY1}'"
+        if v == 11:
+            body[120] = f"aws2 = '{KEY2}'"
+        if v == 15:
+            body[50] = "aws = None"
+        r.commit(f"v{v}", **{"app.py": "\n".join(body) + "\n"})
+    source = HistorySource(r.path, small_engine(), HistoryOptions(), open_repo(r.path))
+    units = list(source.units())
+    routes = [source.route(u) for u in units]
+    assert len(units) == 20 and all(routes[i] == routes[i - i % 3] for i in range(20))
+    assert len({route % 2 for route in routes}) == 2  # both of two workers scan runs of it
+    one, two = (scan_history(r.path, small_engine(), HistoryOptions(jobs=j), open_repo(r.path)) for j in (1, 2))
+    assert [f.to_dict() for f in one.findings] == [f.to_dict() for f in two.findings]
+    assert {f.secret_hash for f in two.findings} == {hv(KEY1), hv(KEY2)}
