@@ -32,6 +32,7 @@ class Emitter:
     def __init__(self, rules: Sequence) -> None:
         self.by_id = {r.id: r for r in rules if getattr(r, "detector", "")}
         self._memo: dict = {}  # see remembered
+        self._nothing: dict[str, set[str]] = {}  # see nothing_in
         # Work done, by kind, when set to a Counter (the engine's ``work``: tests count with it).
         self.work: Optional[collections.Counter] = None
 
@@ -63,11 +64,25 @@ class Emitter:
             self._memo[key] = found
         return found
 
+    def nothing_in(self, kind: str) -> set[str]:
+        """The texts known to hold nothing for ``kind`` (a detector's name for what it judges, say
+        its lines): skipped in bulk, so that a history audit pays for a file's new lines only.
+        Texts are added with :meth:`holds_nothing`."""
+        return self._nothing.setdefault(kind, set())
+
+    def holds_nothing(self, kind: str, text: str) -> None:
+        if len(text) <= MEMO_TEXT:
+            known = self.nothing_in(kind)
+            if len(known) >= MEMO_ENTRIES:
+                known.clear()
+            known.add(text)
+
     def forget(self) -> None:
         self._memo.clear()
+        self._nothing.clear()
 
 
-# Emitter.remembered: at most this many results, each for a text of at most MEMO_TEXT characters.
+# Emitter.remembered and nothing_in: at most this many texts of at most MEMO_TEXT characters each.
 MEMO_ENTRIES, MEMO_TEXT = 100_000, 4096
 
 

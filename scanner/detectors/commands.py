@@ -11,6 +11,7 @@ Known commands' password options (``curl -u user:pass``, ``mysql -pPASS``, ``mon
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from typing import Iterator, Optional, Sequence
 
 from scanner.detectors._common import assignment, decode
@@ -194,9 +195,37 @@ def _uri_key(line: str, pw_start: int) -> str:
 _COMMENT = re.compile(r"\s*(?:#|//|::|rem\s)", re.ASCII | re.IGNORECASE)
 
 
+# A line ending in an escape character (then blanks) may continue on the next one.
+_CONTINUED = re.compile(r"[\\`][ \t\r\x0b\x0c]*$", re.MULTILINE)
+
+
 def detect(chunk, em) -> Iterator:
     if not wants_commands(chunk.path):
         return
-    for line, offs in logical_lines(decode(chunk.data)):
+    text = decode(chunk.data)
+    if _CONTINUED.search(text) is None:
+        yield from _single_lines(text, em)
+        return
+    for line, offs in logical_lines(text):
         if not _COMMENT.match(line):
             yield from run_credentials(line, offs, 0, em, RULE)
+
+
+def _single_lines(text: str, em) -> Iterator:
+    """:func:`detect` for a text none of whose lines continues (each line is a command): the
+    lines known to hold nothing (``Emitter.nothing_in``) are passed over in bulk, so that each
+    version of a script in a history audit costs about its new lines."""
+    lines = text.split("\n")
+    quiet = em.nothing_in(RULE)
+    todo = [i for i, raw in enumerate(lines) if raw not in quiet]
+    if not todo:
+        return
+    ends = list(accumulate(map(len, lines)))  # line i starts at ends[i] - len(line i) + i
+    for i in todo:
+        raw = lines[i]
+        start = ends[i] - len(raw) + i
+        line = raw[:-1] if raw.endswith("\r") else raw
+        found = () if _COMMENT.match(line) else tuple(run_credentials(line, range(start, start + len(line)), 0, em, RULE))
+        if not found:
+            em.holds_nothing(RULE, raw)
+        yield from found

@@ -115,3 +115,42 @@ def test_a_script_line_is_judged_once_across_its_versions():
     key = sorted((f.rule_id, f.line, f.column, f.fingerprint) for f in first)
     assert len(key) == 1 and key == sorted((f.rule_id, f.line, f.column, f.fingerprint) for f in second)
     assert key == sorted((f.rule_id, f.line, f.column, f.fingerprint) for f in again)
+
+
+def test_lines_known_to_hold_nothing_are_skipped_with_the_same_results():
+    """Versions of scripts (with and without continued lines, CRLF, comments) judged by one emitter
+    that remembers lines, which skips the lines known to hold nothing, find exactly what the
+    instruction-by-instruction reading finds with an emitter that remembers nothing."""
+    import random
+
+    from scanner.detectors import Emitter, commands
+    from scanner.models import Chunk
+    from scanner.rules import load_rules
+    from tests.detectors.fixture_eval import CONTEXT_RULES
+
+    rules = load_rules([CONTEXT_RULES])
+    shared = Emitter(rules)
+
+    def reference(text: str) -> list:
+        em = Emitter(rules)
+        return sorted((m.rule.id, m.start, m.end, m.key) for line, offs in commands.logical_lines(text)
+                      if not commands._COMMENT.match(line) for m in commands.run_credentials(line, offs, 0, em, RULE))
+
+    rnd = random.Random(5)
+    pool = [ex.split("\n", 1)[1].rstrip("\n") for r in rules if r.id == RULE for ex in r.examples]
+    pool += ["echo building", "make all", "# mysql -p" + PW, "export PATH=/usr/bin", "  - run: ./deploy.sh",
+             "curl -u admin:" + PW + " https://h", "deploy --token " + PW + " \\", "  --verbose", "", "do_it \\  "]
+    lines = rnd.sample(pool, 8)
+    found = 0
+    for _ in range(120):
+        at = rnd.randrange(len(lines) + 1)
+        if rnd.random() < 0.5 or not lines:
+            lines.insert(at, rnd.choice(pool))
+        else:
+            del lines[min(at, len(lines) - 1)]
+        text = ("\r\n" if rnd.random() < 0.2 else "\n").join(lines) + rnd.choice(["", "\n"])
+        got = sorted((m.rule.id, m.start, m.end, m.key) for m in commands.detect(Chunk(path="ci/deploy.sh", data=text.encode()), shared))
+        want = reference(text)
+        assert got == want
+        found += bool(want)
+    assert found > 60 and shared.nothing_in(RULE)  # credentials were there, and lines were skipped
