@@ -66,7 +66,7 @@ def _yaml(chunk, text: str, em, strict: bool) -> Iterator:
     entries = parse(text)
     docs = kubernetes.secret_docs(entries) if kubernetes.wants(chunk.path, chunk.data) else set()
     is_compose = compose.wants(chunk.path)
-    names = {}
+    names: dict = {}
     for e in entries:
         if e.item and e.key.lower() in ("name", "key", "parameterkey", "variable") and e.value:
             names.setdefault(e.item, e.value)

@@ -50,7 +50,8 @@ def detect(chunk, em) -> Iterator:
 
 def _env(line: str, offs: Sequence[int], at: int, em, strict: bool) -> Iterator:
     args = line[at:]
-    first = re.match(r"[^ \t\r\n\x0b\x0c]*", args.lstrip(SPACE)).group()
+    m = re.match(r"[^ \t\r\n\x0b\x0c]*", args.lstrip(SPACE))
+    first = m.group() if m else ""  # (it matches the empty string: there is always a match)
     if "=" in first:
         for p in _PAIR.finditer(line, at):
             s, e = p.span("val")

@@ -130,16 +130,21 @@ _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
+def _skip_blanks(text: str, i: int) -> int:
+    m = _WS.match(text, i)  # (it matches the empty string: there is always a match)
+    return m.end() if m else i
+
+
 def _node(text: str, i: int):
     """A JSON value at ``text[i:]`` -> (value, end). Objects become ``{key: (value, (start, end))}``
     and arrays lists of the same pairs, so that every value keeps where it was written."""
-    i = _WS.match(text, i).end()
+    i = _skip_blanks(text, i)
     c = text[i]
     if c not in "{[":
         return _DECODER.raw_decode(text, i)
     close = "}" if c == "{" else "]"
     items: list = []
-    i = _WS.match(text, i + 1).end()
+    i = _skip_blanks(text, i + 1)
     if text[i] == close:
         return ({} if c == "{" else []), i + 1
     while True:
@@ -147,17 +152,17 @@ def _node(text: str, i: int):
         if c == "{":
             if text[i] != '"':
                 raise ValueError("object key expected")
-            key, i = json.decoder.scanstring(text, i + 1)
-            i = _WS.match(text, i).end()
+            key, i = _DECODER.raw_decode(text, i)
+            i = _skip_blanks(text, i)
             if text[i] != ":":
                 raise ValueError("':' expected")
             i += 1
-        start = _WS.match(text, i).end()
+        start = _skip_blanks(text, i)
         value, i = _node(text, start)
         items.append((key, (value, (start, i))))
-        i = _WS.match(text, i).end()
+        i = _skip_blanks(text, i)
         if text[i] == ",":
-            i = _WS.match(text, i + 1).end()
+            i = _skip_blanks(text, i + 1)
             continue
         if text[i] != close:
             raise ValueError(f"'{close}' expected")

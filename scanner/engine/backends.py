@@ -12,7 +12,7 @@ import os
 import pickle
 import re
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from scanner.errors import LeakstopError
 from scanner.rules import Rule
@@ -98,13 +98,13 @@ class HyperscanBackend:
 DB_FORMAT = b"2"
 
 
-def _cached_database(kind: str, key_parts: Sequence[bytes], compile: Callable[[], object], cache_dir: Path | None):
+def _cached_database(kind: str, key_parts: Sequence[bytes], compile: Callable[[], Any], cache_dir: Path | None):
     """A Hyperscan block-mode database from the on-disk cache (keyed by its kind, what its
     expressions are made from, the format and the Hyperscan version), else compiled and cached."""
     import hyperscan
 
     key = hashlib.sha256(
-        b"\0".join([kind.encode(), DB_FORMAT, str(hyperscan.__version__).encode(), *key_parts])
+        b"\0".join([kind.encode(), DB_FORMAT, str(getattr(hyperscan, "__version__", "")).encode(), *key_parts])
     ).hexdigest()
     cache = cache_dir / f"{kind}-{key}.db" if cache_dir else None
     raw = _cache_read(cache)

@@ -227,7 +227,7 @@ MACAROON_EOS, MACAROON_IDENTIFIER, MACAROON_SIGNATURE = 0, 2, 6
 def macaroon_section(raw: bytes, pos: int) -> tuple[set[int], int]:
     """The field types of one macaroon v2 section (fields up to its end-of-section byte), and the
     position after it."""
-    types = set()
+    types: set[int] = set()
     while True:
         kind, pos = varint(raw, pos)
         if kind == MACAROON_EOS:

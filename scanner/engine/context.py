@@ -305,7 +305,7 @@ class Syntax:
             self._budget -= b - a
             if self._tally is not None:
                 self._tally("context", b - a)
-            tree = self._trees[key] = self._parsers.get(lang).parse(self.data[a:b])  # type: ignore[union-attr]
+            tree = self._trees[key] = self._parsers.get(lang).parse(self.data[a:b])
         return tree
 
     # -- judging --------------------------------------------------------------------------------
