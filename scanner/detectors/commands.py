@@ -28,7 +28,7 @@ RULE = "command-line-credential"
 # between); options without a command count anywhere. Looking for the option from each command
 # word with one lazy pattern (``curl[^;&|]*?-u...``) scanned the rest of the command again for
 # every word: the square of a long command's length.
-_RUN_PATTERNS = [
+_RUN_TABLE: list[tuple[Optional[str], str, Optional[str]]] = [
     (r"\bcurl\b", r"""\s(?:-u|--user)(?:\s+|=)?(?P<q>['"]?)[^\s:'"]*:(?P<pw>[^\s'"]+)(?P=q)""", "CURL_PASSWORD"),
     (r"\bwget\b", r"""\s--(?:http-|ftp-)?password(?:=|\s+)(?P<q>['"]?)(?P<pw>[^\s'"]+)(?P=q)""", "WGET_PASSWORD"),
     (r"\bmysql(?:dump|admin|import|sh)?\b", r"""\s-p(?P<q>['"]?)(?P<pw>[^\s'"-][^\s'"]*)(?P=q)""", "MYSQL_PASSWORD"),
@@ -55,7 +55,9 @@ _RUN_PATTERNS = [
     (None, r"""\s--?(?P<key>(?:[A-Za-z0-9]+-){0,4}[A-Za-z]{0,8}(?:password|passwd|passphrase|pass|pwd|token|secret|api-?key|access-key|secret-key|storepass|keypass))(?:\s+|=)(?P<q>['"]?)(?!(?:pass|env|file|fd):|\w+=)(?P<pw>[^\s'"-][^\s'"]*)(?P=q)""", None),
     (None, r"""\s--set(?:-string)?(?:\s+|=)(?P<q>['"]?)(?P<key>[\w.\[\]-]{1,100})=(?P<pw>[^\s'",]+)(?P=q)""", None),
 ]
-_RUN_PATTERNS = [(cmd and re.compile(cmd, re.ASCII), re.compile(opt, re.ASCII), key) for cmd, opt, key in _RUN_PATTERNS]
+_RUN_PATTERNS: list[tuple[Optional["re.Pattern[str]"], "re.Pattern[str]", Optional[str]]] = [
+    (re.compile(cmd, re.ASCII) if cmd else None, re.compile(opt, re.ASCII), key) for cmd, opt, key in _RUN_TABLE
+]
 _COMMAND_END = re.compile(r"[;&|\n]")
 URI_REACH = 2048  # how far before its password a URI's scheme is looked for
 _RUN_ASSIGN = re.compile(

@@ -178,7 +178,7 @@ def _parse(text: str) -> Iterator[Entry]:
                         last = boff + len(bline.rstrip(SPACE))
                     parts.append(body)
                 i += 1
-            if first is not None:
+            if first is not None and last is not None:  # (set together)
                 sep = "\n" if rest.startswith("|") else " "
                 yield Entry(doc, path, key, sep.join(parts), first, last, item_id, tag, False, True)
             continue

@@ -167,7 +167,7 @@ class Engine:
         if self._ends is False:
             located = {i: r for i, r in enumerate(self.scan_rules) if not (r.multiline or _windowed(r)) and _reach(r)}
             self._ends = make_end_locator(located, cache_dir())
-        return self._ends or None
+        return self._ends if isinstance(self._ends, EndLocator) else None
 
     def _confirm(self, rule: Rule, idx: int, data: bytes, pos: int, endpos: int) -> list[tuple[int, int, Optional[str]]]:
         """The rule's matches in ``data[pos:endpos]`` as (start, end, key) of the secret.
@@ -194,11 +194,12 @@ class Engine:
                     # Cut at the window's edge: what does the pattern match without the cut?
                     cacheable = False
                     start = m.start()
-                    m = rule.pattern.match(data, start, min(start + REMATCH_REACH, len(data)))
+                    whole = rule.pattern.match(data, start, min(start + REMATCH_REACH, len(data)))
                     if self.work is not None:
-                        self.work["rematch"] += (m.end() if m else endpos) - start
-                    if m is None:
+                        self.work["rematch"] += (whole.end() if whole else endpos) - start
+                    if whole is None:
                         continue
+                    m = whole
                 start, end = m.span("secret")
                 if start < 0 or start == end:
                     continue
@@ -260,12 +261,13 @@ class Engine:
         data = chunk.data
         targets, skip_generic = self._detectors_for(chunk)
         changes = delta.compare(data, prev.data) if prev is not None and chunk.lines is None else None
-        local = self._carry(prev, data, changes) if changes is not None else None
+        local = self._carry(prev, data, changes) if prev is not None and changes is not None else None
         if local is None:  # first version seen, or too much changed: the whole file
             kept = self._kept(chunk, self._regex(data, self.backend.candidates(data), skip_generic))
             local = [m for m in kept if not m.rule.multiline]
             others = [m for m in kept if m.rule.multiline]
         else:
+            assert changes is not None  # (local is carried over only from a comparison)
             fresh = []
             for a, b in changes.regions:
                 part = data[a:b]
@@ -573,7 +575,7 @@ def _reach(rule: Rule) -> int:
         try:
             import re._parser as parser  # Python 3.11+
         except ImportError:  # pragma: no cover
-            import sre_parse as parser  # type: ignore[no-redef]
+            import sre_parse as parser
         top = parser.parse(rule.regex).getwidth()[1]
         return top if top < MAX_REACH else 0
 
@@ -660,10 +662,6 @@ def _added_line(chunk: Chunk, match: Match, line: int, start: int) -> Optional[t
         if line >= last:
             return None
         line, start = line + 1, data.index(b"\n", start) + 1
-
-
-def _start(m: Match) -> int:
-    return m.start
 
 
 def _dedupe(kept: list[Match]) -> list[Match]:

@@ -168,8 +168,8 @@ def _split(new: bytes, a: int, b: int, old: bytes, c: int, d: int, anchor: tuple
     common leading and trailing lines; parts that are equal are dropped."""
     out = []
     la, lb, oa, ob = anchor
-    for part in ((a, max(la - 1, a), c, max(oa - 1, c)), (min(lb + 1, b), b, min(ob + 1, d), d)):
-        pa, pb, pc, pd = part
+    for pa, pb, pc, pd in ((a, max(la - 1, a), c, max(oa - 1, c)), (min(lb + 1, b), b, min(ob + 1, d), d)):
+        part: Optional[tuple[int, int, int, int]] = (pa, pb, pc, pd)
         if pa < pb and pc < pd:
             part = _trim(new, pa, pb, old, pc, pd) if new[pa:pb] != old[pc:pd] else None
         if part is not None:
