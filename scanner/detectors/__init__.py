@@ -33,6 +33,7 @@ class Emitter:
         self.by_id = {r.id: r for r in rules if getattr(r, "detector", "")}
         self._memo: dict = {}  # see remembered
         self._nothing: dict[str, set[str]] = {}  # see nothing_in
+        self._chars = 0  # what both hold, see _count
         # Work done, by kind, when set to a Counter (the engine's ``work``: tests count with it).
         self.work: Optional[collections.Counter] = None
 
@@ -59,8 +60,7 @@ class Emitter:
         found = self._memo.get(key)
         if found is None:
             found = compute()
-            if len(self._memo) >= MEMO_ENTRIES:
-                self._memo.clear()
+            self._count(len(key[-1]))
             self._memo[key] = found
         return found
 
@@ -72,18 +72,24 @@ class Emitter:
 
     def holds_nothing(self, kind: str, text: str) -> None:
         if len(text) <= MEMO_TEXT:
-            known = self.nothing_in(kind)
-            if len(known) >= MEMO_ENTRIES:
-                known.clear()
-            known.add(text)
+            self._count(len(text))
+            self.nothing_in(kind).add(text)
+
+    def _count(self, chars: int) -> None:
+        """Account for one more remembered text; past MEMO_CHARS, start afresh."""
+        self._chars += chars + MEMO_OVERHEAD
+        if self._chars > MEMO_CHARS:
+            self.forget()
 
     def forget(self) -> None:
         self._memo.clear()
         self._nothing.clear()
+        self._chars = 0
 
 
-# Emitter.remembered and nothing_in: at most this many texts of at most MEMO_TEXT characters each.
-MEMO_ENTRIES, MEMO_TEXT = 100_000, 4096
+# Emitter.remembered and nothing_in: texts of at most MEMO_TEXT characters, at most MEMO_CHARS
+# characters in all (counting MEMO_OVERHEAD for each text's entry): tens of MB at most.
+MEMO_TEXT, MEMO_CHARS, MEMO_OVERHEAD = 4096, 24 << 20, 128
 
 
 # name -> (does it want a file of this name?, does it want these bytes? (None: always),

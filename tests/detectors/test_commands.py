@@ -154,3 +154,20 @@ def test_lines_known_to_hold_nothing_are_skipped_with_the_same_results():
         assert got == want
         found += bool(want)
     assert found > 60 and shared.nothing_in(RULE)  # credentials were there, and lines were skipped
+
+
+def test_remembered_lines_are_bounded_in_memory(monkeypatch):
+    """What an emitter remembers (line results, lines holding nothing) is bounded by characters
+    in all: past the bound it starts afresh, and answers stay the same."""
+    import scanner.detectors as detectors
+    from scanner.detectors import Emitter
+    from scanner.rules import load_rules
+    from tests.detectors.fixture_eval import CONTEXT_RULES
+
+    monkeypatch.setattr(detectors, "MEMO_CHARS", 20_000)
+    em = Emitter(load_rules([CONTEXT_RULES]))
+    for i in range(3000):
+        em.holds_nothing(RULE, f"echo step {i}")
+        assert em.remembered((RULE, 0, f"make target{i}"), lambda: ("judged",)) == ("judged",)
+    remembered = len(em.nothing_in(RULE)) + len(em._memo)
+    assert 0 < remembered <= 20_000 // detectors.MEMO_OVERHEAD
