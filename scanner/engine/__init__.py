@@ -582,20 +582,24 @@ def _reach(rule: Rule) -> int:
     return _derived(rule, "_reach", longest)
 
 
-def _end_windows(data: bytes, ends: list[int], reach: int) -> Iterator[tuple[int, int]]:
-    """Windows that hold every match ending at one of ``ends``: from ``reach`` bytes before each
-    end to the end, merged up to MAX_WINDOW."""
+def _merged(spans: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Spans (ends never decreasing) joined where they overlap, each window up to MAX_WINDOW."""
     cur_a = cur_b = -1
-    for e in ends:
-        a = max(e - reach, 0)
-        if a <= cur_b and e - cur_a <= MAX_WINDOW:
-            cur_b = max(cur_b, e)
+    for a, b in spans:
+        if a <= cur_b and b - cur_a <= MAX_WINDOW:
+            cur_b = max(cur_b, b)
             continue
         if cur_b >= 0:
             yield cur_a, cur_b
-        cur_a, cur_b = a, e
+        cur_a, cur_b = a, b
     if cur_b >= 0:
         yield cur_a, cur_b
+
+
+def _end_windows(data: bytes, ends: list[int], reach: int) -> Iterator[tuple[int, int]]:
+    """Windows that hold every match ending at one of ``ends``: from ``reach`` bytes before each
+    end to the end, merged up to MAX_WINDOW."""
+    return _merged((max(e - reach, 0), e) for e in ends)
 
 
 def _windows(rule: Rule, idx: int, data: bytes, index: Optional[_KeywordIndex]) -> Iterator[tuple[int, int]]:
@@ -624,9 +628,15 @@ def _windows(rule: Rule, idx: int, data: bytes, index: Optional[_KeywordIndex]) 
     if hits is None:
         yield from _tiles(n)
         return
-    cur_a = cur_b = -1
+    yield from _merged(_keyword_spans(data, hits))
+
+
+def _keyword_spans(data: bytes, hits: list[int]) -> Iterator[tuple[int, int]]:
+    """The span around each keyword hit (ascending), but for hits inside the span before: the
+    ends never decrease, so that span is the window they would join."""
+    n, last = len(data), -1
     for h in hits:
-        if h < cur_b:
+        if h < last:
             continue
         # From the newline before the line (patterns may anchor on it: ``(?:^|\n)``), or a little
         # before the keyword on a long line (minified code) ...
@@ -639,14 +649,8 @@ def _windows(rule: Rule, idx: int, data: bytes, index: Optional[_KeywordIndex]) 
         if nl >= 0:
             nl = data.find(b"\n", nl + 1, b)
             b = b if nl < 0 else nl
-        if a <= cur_b and b - cur_a <= MAX_WINDOW:
-            cur_b = b
-            continue
-        if cur_b >= 0:
-            yield cur_a, cur_b
-        cur_a, cur_b = a, b
-    if cur_b >= 0:
-        yield cur_a, cur_b
+        last = b
+        yield a, b
 
 
 def _added_line(chunk: Chunk, match: Match, line: int, start: int) -> Optional[tuple[int, int]]:
