@@ -142,42 +142,7 @@ class FileSource(Plain):
                 return
             yield from self._emit(ref.display, target)
             return
-        if ref.regular:
-            data = self._read_regular(ref)
-            if data is not None:
-                yield from self._emit(ref.display, data)
-            return
-        yield from self._file(ref.path, ref.explicit, ref.display)
-
-    def _read_regular(self, ref: FileRef) -> Optional[bytes]:
-        """A walked regular file's bytes, or None (counted) when it is too large or unreadable:
-        one open, fstat and read (a stat by name and a buffered file object cost as much again
-        on a tree of small files)."""
-        try:
-            # O_NONBLOCK: had the file become a FIFO since the walk, opening it would wait forever.
-            fd = os.open(ref.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        except OSError as exc:
-            self.stats.cannot_read(ref.display, exc)
-            return None
-        try:
-            st = os.fstat(fd)
-            size = st.st_size
-            if not stat.S_ISREG(st.st_mode):
-                self.stats.skipped["not a regular file"] += 1
-                return None
-            if size > self.max_file_size:
-                self.stats.skip_large(display_path(ref.display))
-                return None
-            parts = []
-            while got := os.read(fd, max(size, 1 << 16)):  # a file may grow while it is read
-                parts.append(got)
-                size = 1 << 16
-            return b"".join(parts)
-        except OSError as exc:
-            self.stats.cannot_read(ref.display, exc)
-            return None
-        finally:
-            os.close(fd)
+        yield from self._file(ref.path, ref.explicit, ref.display, ref.regular)
 
     def _excluded(self, display: str, is_dir: bool) -> bool:
         if self._exclude is None:
@@ -234,35 +199,56 @@ class FileSource(Plain):
                                   regular=entry.is_file(follow_symlinks=False))
             stack.extend(reversed(subdirs))
 
-    def _file(self, path: str, explicit: bool, display: Optional[str] = None) -> Iterator[Chunk]:
+    def _file(self, path: str, explicit: bool, display: Optional[str] = None, regular: bool = False
+              ) -> Iterator[Chunk]:
+        """One file's chunk (or, named and over the size limit, its windows), or nothing (counted).
+        A file a walk met as regular is opened at once: one open, fstat and read (a stat by name
+        and a buffered file object cost as much again on a tree of small files); anything else
+        is stat'ed first, so a device or pipe is never opened."""
         display = display or path
+        if not regular:
+            try:
+                st = os.stat(path)
+            except OSError as exc:
+                self._unreadable(path, display, explicit, exc)
+                return
+            if not stat.S_ISREG(st.st_mode):
+                self.stats.skipped["not a regular file"] += 1
+                return
         try:
-            st = os.stat(path)
+            # O_NONBLOCK: had the file become a FIFO since the walk, opening it would wait forever.
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         except OSError as exc:
-            if explicit:
-                raise LeakstopError(f"{path}: {exc.strerror}") from None
-            self.stats.cannot_read(display, exc)
-            return
-        if not stat.S_ISREG(st.st_mode):
-            self.stats.skipped["not a regular file"] += 1
-            return
-        if st.st_size > self.max_file_size and not explicit:
-            self.stats.skip_large(display_path(display))
+            self._unreadable(path, display, explicit, exc)
             return
         try:
-            with open(path, "rb") as fh:
-                if st.st_size > self.max_file_size:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                self.stats.skipped["not a regular file"] += 1
+                return
+            if st.st_size > self.max_file_size:
+                if explicit:
                     # Named on the command line (the leakstop-files hook passes names): scanned,
                     # in windows, never skipped.
-                    yield from self._stream(display, fh.read)
-                    return
-                data = fh.read()
+                    with os.fdopen(fd, "rb", closefd=False) as fh:
+                        yield from self._stream(display, fh.read)
+                else:
+                    self.stats.skip_large(display_path(display))
+                return
+            data = _read_all(fd, st.st_size)
         except OSError as exc:
-            if explicit:
-                raise LeakstopError(f"{path}: {exc.strerror}") from None
-            self.stats.cannot_read(display, exc)
+            self._unreadable(path, display, explicit, exc)
             return
+        finally:
+            os.close(fd)
         yield from self._emit(display, data)
+
+    def _unreadable(self, path: str, display: str, explicit: bool, exc: OSError) -> None:
+        """A file named on the command line that cannot be read is an error; one met in a walk
+        is counted and reported."""
+        if explicit:
+            raise LeakstopError(f"{path}: {exc.strerror}") from None
+        self.stats.cannot_read(display, exc)
 
     def _emit(self, display: str, data: bytes) -> Iterator[Chunk]:
         # An archive's members are scanned (``a.zip!conf/app.env``), not its compressed bytes.
@@ -288,6 +274,15 @@ class FileSource(Plain):
         yield from chunks
         self.stats.count(kind, counted[0])
         self.stats.stream(display_path(display))
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """The rest of an open file: ``size`` bytes in one read, and whatever it grew by since."""
+    parts = []
+    while got := os.read(fd, max(size, 1 << 16)):
+        parts.append(got)
+        size = 1 << 16
+    return b"".join(parts)
 
 
 def _prepend(first: bytes, read: Callable[[int], bytes]) -> Callable[[int], bytes]:
