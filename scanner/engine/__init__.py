@@ -83,7 +83,6 @@ class Engine:
         self.backend: Backend = make_backend(backend or config.backend, self.scan_rules, cache_dir())
         self._memo: dict = {}  # see _confirm
         self._locators: tuple = (None, None)
-        self._ends: Optional[EndLocator] | bool = None  # False: not built yet (see _end_locator)
         if self.backend.name == "hyperscan":
             # Two keyword passes, each made only for a buffer where one of its rules is a
             # candidate: the generic rules' few keywords (secret, token, pass), wanted in most
@@ -96,7 +95,6 @@ class Engine:
                                      for kw in r.keywords}), cache_dir())
                 for generic in (True, False)
             )
-            self._ends = False
         self._multiline: Optional[tuple] = None  # see _multiline_candidates
         self._parsers: Optional[context.Parsers] = None  # grammars for syntax confirmation, on first use
         self._emitter = Emitter(self.rules)
@@ -164,10 +162,14 @@ class Engine:
         """Rules keyed on a character or two are confirmed before their matches' ends instead
         (backends.EndLocator), built when the first of them is a candidate: choosing them parses
         each one's regex (_reach, ~2 ms), which a pre-commit change rarely needs."""
-        if self._ends is False:
-            located = {i: r for i, r in enumerate(self.scan_rules) if not (r.multiline or _windowed(r)) and _reach(r)}
-            self._ends = make_end_locator(located, cache_dir())
-        return self._ends if isinstance(self._ends, EndLocator) else None
+        return self._built_end_locator
+
+    @functools.cached_property
+    def _built_end_locator(self) -> Optional[EndLocator]:
+        if self.backend.name != "hyperscan":
+            return None
+        located = {i: r for i, r in enumerate(self.scan_rules) if not (r.multiline or _windowed(r)) and _reach(r)}
+        return make_end_locator(located, cache_dir())
 
     def _confirm(self, rule: Rule, idx: int, data: bytes, pos: int, endpos: int) -> list[tuple[int, int, Optional[str]]]:
         """The rule's matches in ``data[pos:endpos]`` as (start, end, key) of the secret.
