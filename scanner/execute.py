@@ -6,7 +6,8 @@ Units of a source that may be split (``parallel``) are scanned here until they h
 ``serial_cpu`` seconds of CPU (None: straight to the workers), and the rest goes to one worker
 process per job, forked with a copy of the engine and the source. Units travel in batches; a
 source with a ``route(unit)`` sends the units of one route (history: one path's versions) to
-the same worker, others feed one shared queue. A worker scans its batches with the source's
+the same worker (a new route goes to the worker with the least outstanding work: :class:`Router`),
+others feed one shared queue. A worker scans its batches with the source's
 ``scan_batches`` when it has one (history: a pipelined reader and delta scanning), else by
 loading and scanning each unit. The units are enumerated while the workers scan, through bounded
 queues (an unbounded backlog would hold a whole history's list in memory). Results come back
@@ -19,7 +20,7 @@ from __future__ import annotations
 import itertools
 import queue
 import time
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
+from typing import Any, Callable, Hashable, Iterable, Iterator, Optional, Sequence, TypeVar
 
 from scanner.errors import LeakstopError, describe_bug
 from scanner.models import Finding
@@ -92,12 +93,12 @@ def run_units(source: Source, engine: Any, jobs: int = 1, bar: Any = None) -> li
 
 # -- the local pool -------------------------------------------------------------------------------
 
-def _worker(source: Source, engine: Any, inq: Any, outq: Any) -> None:
+def _worker(source: Source, engine: Any, inq: Any, outq: Any, index: int) -> None:
     try:
         batches = iter(inq.get, None)
         scan = getattr(source, "scan_batches", None)
         for report in (scan(engine, batches) if scan else scan_batches(source, engine, batches)):
-            outq.put(("report", *report))
+            outq.put(("report", index, *report))
         outq.put(("done",))
     except BaseException as exc:  # reported by the parent as one line, not a child traceback
         msg = exc.message if isinstance(exc, LeakstopError) else f"internal error: {describe_bug(exc)} (please report it)"
@@ -120,6 +121,28 @@ def scan_batches(source: Source, engine: Any, batches: Iterable[tuple[int, list]
         yield seq, len(batch), results, source.stats
 
 
+class Router:
+    """Which worker queue each route goes to: a route seen before keeps its queue; a new one goes
+    to the queue with the fewest units outstanding (sent or waiting to be sent, not yet reported
+    done). Routing by a hash of the route instead left one of two workers scanning a quarter of
+    requests' history alone after the other had finished: the few heavy routes fell where the
+    hash put them."""
+
+    def __init__(self, queues: int) -> None:
+        self.outstanding = [0] * queues
+        self.queues: dict[Hashable, int] = {}
+
+    def assign(self, route: Hashable) -> int:
+        k = self.queues.get(route)
+        if k is None:
+            k = self.queues[route] = min(range(len(self.outstanding)), key=self.outstanding.__getitem__)
+        self.outstanding[k] += 1
+        return k
+
+    def done(self, k: int, units: int) -> None:
+        self.outstanding[k] -= units
+
+
 class Pool:
     """Worker processes fed batches of units (see the module's docstring)."""
 
@@ -128,13 +151,14 @@ class Pool:
         self.batch_size: int = getattr(source, "batch", 32)
         import multiprocessing
 
-        self.route: Optional[Callable[[Any], int]] = getattr(source, "route", None)
+        self.route: Optional[Callable[[Any], Hashable]] = getattr(source, "route", None)
         self.counted: bool = getattr(source, "bar_total", False)  # the bar's total grows as units are sent
         ctx = multiprocessing.get_context("fork")
         queues = self.jobs if self.route is not None else 1
+        self.router = Router(queues)
         self.inqs = [ctx.Queue(maxsize=QUEUE_BATCHES * (self.jobs if queues == 1 else 1)) for _ in range(queues)]
         self.outq = ctx.Queue()
-        self.workers = [ctx.Process(target=_worker, args=(source, engine, self.inqs[i % queues], self.outq), daemon=True)
+        self.workers = [ctx.Process(target=_worker, args=(source, engine, self.inqs[i % queues], self.outq, i % queues), daemon=True)
                         for i in range(self.jobs)]
         self.pending: list[list] = [[] for _ in range(queues)]
         self.seq = itertools.count()
@@ -147,7 +171,7 @@ class Pool:
             w.start()
         try:
             for unit in units:
-                k = self.route(unit) % len(self.inqs) if self.route is not None else 0
+                k = self.router.assign(self.route(unit)) if self.route is not None else 0
                 self.pending[k].append(unit)
                 if len(self.pending[k]) >= self.batch_size:
                     self._flush(k)
@@ -196,7 +220,8 @@ class Pool:
         elif msg[0] == "error":
             raise LeakstopError(f"{self._name()}a scanning worker failed: {msg[1]}" if self._name() else msg[1])
         else:
-            _, seq, done, results, stats = msg
+            _, who, seq, done, results, stats = msg
+            self.router.done(who, done)
             self.source.stats.add(stats)
             if results:
                 self.reports.append((seq, results))

@@ -66,6 +66,15 @@ def test_a_route_keeps_its_units_on_one_worker():
     assert len(found) == 60 and all(len(pids) == 1 for pids in by_route.values())
 
 
+def test_a_new_route_goes_to_the_queue_with_the_least_outstanding_work():
+    router = X.Router(2)
+    assert [router.assign(r) for r in ("a", "a", "a", "b")] == [0, 0, 0, 1]  # b: queue 1 holds nothing
+    assert router.assign("c") == 1  # 3 units wait on queue 0, 1 on queue 1
+    router.done(0, 3)  # queue 0's worker reported its units
+    assert router.assign("d") == 0 and router.assign("a") == 0 and router.assign("b") == 1  # known routes stay
+    assert router.outstanding == [2, 3]
+
+
 def test_a_worker_failure_is_one_line_without_its_message():
     secret = fake_aws_key()
 

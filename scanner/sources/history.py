@@ -6,9 +6,9 @@ Design (measured against the patch-based alternative in docs/history.md):
    ids it introduced per path (merges: only what differs from *all* parents, i.e. conflict
    resolutions and evil merges; everything else a merge carries was introduced by a parent).
    Raw diffs compare tree entries only, so this is cheap even on 100k commits.
-2. Each blob id seen for the first time is dispatched to a worker process (one per core) chosen
-   by its path and run (a path's versions in runs of ROUTE_RUN), so a run of a path's versions
-   reaches one worker, newest first. Each worker owns one
+2. Each blob id seen for the first time is dispatched to a worker process (one per core) by its
+   path and run (a path's versions in runs of ROUTE_RUN; a new run goes to the worker with the
+   fewest blobs outstanding), so a run of a path's versions reaches one worker, newest first. Each worker owns one
    long-lived ``git cat-file --batch`` and scans a version against the previous one of its path
    (``Engine.scan_version``: only changed lines are scanned, the rest carried over). Enumeration
    (main process) and reading/scanning (workers) run concurrently.
@@ -24,7 +24,6 @@ import collections
 import os
 import subprocess
 import threading
-import zlib
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -561,7 +560,7 @@ class HistorySource:
                 seen.add(raw)
                 yield hexid, decode_path(path)
 
-    def route(self, unit: tuple[str, str]) -> int:
+    def route(self, unit: tuple[str, str]) -> tuple[str, int]:
         """The route of each unit, in enumeration order: a path's versions in runs of ROUTE_RUN, so
         that one worker scans a run, each version as a delta of the one before. By path alone, the
         most edited files decided the split: one of two workers got 60% of requests' history. A
@@ -570,7 +569,7 @@ class HistorySource:
         path = unit[1]
         n = self._routed.get(path, 0)
         self._routed[path] = n + 1
-        return zlib.crc32(b"%d" % (n // ROUTE_RUN), zlib.crc32(path.encode("utf-8", "surrogateescape")))
+        return path, n // ROUTE_RUN
 
     def load(self, unit: tuple[str, str]) -> Iterator[Chunk]:
         """One blob read on its own (the workers read theirs pipelined: :meth:`scan_batches`)."""
