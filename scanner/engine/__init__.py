@@ -24,6 +24,7 @@ from scanner.engine.filters import Candidate, Line, is_false_positive
 from scanner.engine.lines import Lines as _Lines
 from scanner.spans import Spans
 from scanner.errors import LeakstopError
+from scanner.globs import PathPatterns
 from scanner.models import Chunk, Finding, Identity, Match, Redactor, mask
 from scanner.rules import Rule, cached_rules, parse_rule, rule_files
 
@@ -100,11 +101,7 @@ class Engine:
         self._emitter = Emitter(self.rules)
         self._allow_regexes = [re.compile(rx.encode()) for rx in config.allowlist.regexes]
         self._stopwords = [s.encode() for s in config.allowlist.stopwords]
-        self._allow_paths = None
-        if config.allowlist.paths:
-            import pathspec
-
-            self._allow_paths = pathspec.GitIgnoreSpec.from_lines(list(config.allowlist.paths), backend="simple")
+        self._allow_paths = PathPatterns(config.allowlist.paths) if config.allowlist.paths else None
 
     @property
     def work(self) -> Optional[collections.Counter]:
@@ -328,7 +325,7 @@ class Engine:
     def _ignored(self, path: str) -> bool:
         # No file is exempt by its name (a baseline or a lockfile can hold a pasted token): the
         # filters judge values, and a baseline's salts and hashes are digests by shape.
-        return self._allow_paths is not None and self._allow_paths.match_file(path)
+        return self._allow_paths is not None and self._allow_paths.match(path)
 
     def _kept(self, chunk: Chunk, matches: Iterable[Match]) -> list[Match]:
         """The matches that pass the filters (and, for a diff, lie on changed lines), in offset

@@ -17,6 +17,7 @@ from typing import Callable, Iterator, Optional, Sequence
 
 from scanner.display import display_path
 from scanner.errors import LeakstopError
+from scanner.globs import PathPatterns
 from scanner.models import Chunk
 from scanner.sources.archives import Limits, expand
 from scanner.sources.git import find_work_tree
@@ -55,13 +56,13 @@ class _Ignore:
                 lines = fh.read().splitlines()
         except OSError:
             return self
-        import pathspec
-
         prefix = walk_prefix if walk_prefix is not None else directory.rstrip("/") + "/"
-        spec = pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+        spec = PathPatterns(lines)
         if named:
+            import pathspec
+
             kept = [p for p in spec.patterns if not (p.include and any(p.match_file(d) for d in named))]
-            spec = pathspec.GitIgnoreSpec(kept, backend="simple")
+            spec = PathPatterns.of(pathspec.GitIgnoreSpec(kept, backend="simple"))
         return _Ignore(self.specs + ((prefix, rel_prefix, spec),))
 
     def ignored(self, path: str, is_dir: bool) -> bool:
@@ -71,7 +72,7 @@ class _Ignore:
             rel = rel_prefix + path[len(walk_prefix):]
             if os.sep != "/":
                 rel = rel.replace(os.sep, "/")
-            verdict = spec.check_file(rel + "/" if is_dir else rel).include
+            verdict = spec.check(rel + "/" if is_dir else rel)
             if verdict is not None:
                 return verdict
         return False
@@ -96,11 +97,7 @@ class FileSource(Plain):
         self.stdin_name = stdin_name
         self.stats = ScanStats("files")
         self.parallel = "-" not in self.paths  # stdin is read once, here
-        self._exclude = None
-        if exclude:
-            import pathspec
-
-            self._exclude = pathspec.GitIgnoreSpec.from_lines(list(exclude), backend="simple")
+        self._exclude = PathPatterns(exclude) if exclude else None
         for p in self.paths:
             if p == "-":
                 continue
@@ -148,7 +145,7 @@ class FileSource(Plain):
         if self._exclude is None:
             return False
         rel = display[2:] if display.startswith("./") else display
-        return self._exclude.match_file(rel + ("/" if is_dir else ""))
+        return self._exclude.match(rel + ("/" if is_dir else ""))
 
     def _walk(self, root: str) -> Iterator[FileRef]:
         ignore = _Ignore()

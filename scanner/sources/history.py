@@ -31,6 +31,7 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from scanner.display import display_bytes
 from scanner.errors import LeakstopError
+from scanner.globs import PathPatterns
 from scanner.models import Chunk, CommitInfo, Finding, Redactor
 from scanner.sources.base import ScanStats
 from scanner.sources.textify import BINARY, TEXT, textify
@@ -413,11 +414,7 @@ class PathFilter:
 
     def __init__(self, engine) -> None:
         config = engine.config
-        self.exclude = None
-        if config.exclude:
-            import pathspec
-
-            self.exclude = pathspec.GitIgnoreSpec.from_lines(list(config.exclude))
+        self.exclude = PathPatterns(config.exclude) if config.exclude else None
         self.allow = getattr(engine, "_allow_paths", None)
         self.known: dict[bytes, bool] = {}
 
@@ -425,8 +422,8 @@ class PathFilter:
         ok = self.known.get(path)
         if ok is None:
             text = decode_path(path)
-            ok = not ((self.exclude is not None and self.exclude.match_file(text))
-                      or (self.allow is not None and self.allow.match_file(text)))
+            ok = not ((self.exclude is not None and self.exclude.match(text))
+                      or (self.allow is not None and self.allow.match(text)))
             self.known[path] = ok
         return ok
 

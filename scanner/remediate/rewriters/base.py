@@ -217,15 +217,14 @@ def _opens_block_scalar(text: str, starts: list[int], line: int) -> bool:
 
 def ignored(ws: Workspace, path: str) -> bool:
     """Is ``path`` ignored by git (work tree rules), counting pending .gitignore edits?"""
-    import pathspec
+    from scanner.globs import PathPatterns
 
     parts = PurePosixPath(path).parts
     for depth in range(len(parts)):
         directory = "/".join(parts[:depth]) or "."
         gi = ws.read(os.path.join(directory, ".gitignore") if directory != "." else ".gitignore")
         if gi:
-            spec = pathspec.GitIgnoreSpec.from_lines(gi.decode("utf-8", "replace").splitlines())
-            if spec.match_file("/".join(parts[depth:])):
+            if PathPatterns(gi.decode("utf-8", "replace").splitlines()).match("/".join(parts[depth:])):
                 return True
     return False
 
