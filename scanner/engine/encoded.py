@@ -58,14 +58,18 @@ def _plausible(run: bytes) -> bool:
     same alphabet mostly do not (and are the bulk of the runs in source code). Hex is the
     exception: long and not all digits. Base64 of upper case text often has no digit
     (``YXdzIEFLSUFU…`` is ``aws AKIA…``): a run of letters alone counts when its letters spell no
-    words (CamelCase identifiers do)."""
+    words (CamelCase identifiers do: :func:`_spelled`, asked only of runs that decode to text)."""
     if run.islower() or run.isupper():  # one case (tested first: most runs are snake_case names)
         return len(run) >= 32 and _HEX.fullmatch(run) is not None
     if _HEX.fullmatch(run):
         return len(run) >= 32 and not run.isdigit()
-    if run.lower() == run:  # no letters at all
-        return False
-    return not run.isalpha() or not word_like(run, min_words=1)
+    return run.lower() != run  # no letters at all: not encoded text
+
+
+def _spelled(run: bytes) -> bool:
+    """A run of letters alone that spells words: an identifier, not base64. Asked after decoding
+    (a word test costs more than a decode, and nearly every CamelCase name decodes to binary)."""
+    return run.isalpha() and word_like(run, min_words=1)
 
 
 def _decode(run: bytes) -> Optional[tuple[bytes, str]]:
@@ -86,31 +90,33 @@ def _decode(run: bytes) -> Optional[tuple[bytes, str]]:
         return None
 
 
-def _alphabet_runs(data: bytes) -> Iterator[tuple[int, int]]:
+def runs(data: bytes) -> Iterator[Run]:
+    """Encoded runs of ``data`` whose decoding is printable text."""
+    # One loop over the runs, the common rejection inline: source code holds tens of thousands
+    # of runs per megabyte (snake_case names, paths), and a generator and a call per run cost
+    # more than the tests themselves.
     classes = data.translate(_CLASSES)
     find, n = classes.find, len(data)
-    i = find(_SEED)
+    i, seen = find(_SEED), 0
     while i >= 0:  # at a run's start: the search goes on from the space that ended the last run
+        if seen >= MAX_RUNS:
+            return
+        seen += 1
         end = find(b" ", i)
         if end < 0:
             end = n
         while end < n and data[end] == 0x3D and end - i < MAX_RUN:  # "=" padding
             end += 1
-        yield i, min(end, i + MAX_RUN)
-        i = find(_SEED, end)
-
-
-def runs(data: bytes) -> Iterator[Run]:
-    """Encoded runs of ``data`` whose decoding is printable text."""
-    for seen, (start, end) in enumerate(_alphabet_runs(data)):
-        if seen >= MAX_RUNS:
-            return
-        run = data[start:end]
-        if not _plausible(run.rstrip(b"=") if run[-1] == 0x3D else run):
+        start, stop, i = i, min(end, i + MAX_RUN), find(_SEED, end)
+        run = data[start:stop]
+        if (run.islower() or run.isupper()) and stop - start < 32:
+            continue  # one case ("=" has none) and too short for hex: what _plausible says
+        body = run.rstrip(b"=") if run[-1] == 0x3D else run
+        if not _plausible(body):
             continue
         got = _decode(run)
-        if got is not None and _text(got[0]):
-            yield Run(start, end, got[0], got[1])
+        if got is not None and _text(got[0]) and not _spelled(body):
+            yield Run(start, stop, got[0], got[1])
     if b"%" in data:
         for m in _PCT.finditer(data):
             if m.group().count(b"%") >= 4:
