@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from scanner.display import display_path
+from scanner.errors import LeakstopError
 from scanner.lazyregex import lazy
 
 if TYPE_CHECKING:  # rules import models; models only name the type
@@ -166,6 +167,16 @@ class Identity:
         """Identity of a value whatever rule found it (remediation plans and journals)."""
         return hmac.new(self.key, b"value\0" + self._stretched(value), hashlib.sha256).hexdigest()
 
+    def identify(self, finding: "Finding") -> None:
+        """Set the finding's ``fingerprint`` and ``secret_hash`` from the value it holds. The
+        engine calls this when it makes a finding, or leaves it to the step that decides what is
+        reported (:func:`scanner.engine.confidence.judge`) for findings that cannot be reported
+        by their own signals: a weak value costs its stretch only when its finding is shown."""
+        if not finding.secret:
+            raise LeakstopError("internal error: a finding without its value in memory cannot be identified")
+        finding.fingerprint = self.fingerprint(finding.rule_id, finding.secret)
+        finding.secret_hash = self.value_hash(finding.secret)
+
 
 # -- redaction --------------------------------------------------------------------------------
 # A run of token characters ('_', '-', '.', '/' and the rest separate runs, so key names and path
@@ -314,6 +325,12 @@ class Finding:
     # ``--verify``: {"status": verified|invalid|unknown|error, "detail": ...} (scanner.verify);
     # the detail never holds the value.
     verification: Optional[dict] = None
+
+    @property
+    def identified(self) -> bool:
+        """Whether ``fingerprint`` and ``secret_hash`` are set: an engine told a reporting floor
+        leaves them empty on findings below it until they are judged (Identity.identify)."""
+        return bool(self.fingerprint)
 
     def to_dict(self) -> dict:
         d = {

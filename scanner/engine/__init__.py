@@ -71,11 +71,19 @@ def load_ruleset(config: Config) -> list[Rule]:
 
 class Engine:
     def __init__(self, config: Config, rules: Optional[Sequence[Rule]] = None, backend: Optional[str] = None,
-                 identity: Optional[Identity] = None):
+                 identity: Optional[Identity] = None, defer_below: Optional[str] = None):
         self.config = config
         # Fingerprints and value hashes are keyed (scanner.identity resolves a command's key); a
         # run-only key when none is given, so nothing persisted can be confirmed offline.
         self.identity = identity or Identity.ephemeral()
+        # ``defer_below`` (the reporting floor, a confidence level): findings whose own signals
+        # put them below it are left unidentified, since a weak value's identity costs a scrypt
+        # stretch (~10 ms) and most such findings are test fixtures that are only counted. Scan-
+        # wide signals only lower a level today, but confidence.judge identifies whatever it
+        # keeps, so nothing depends on that. Only for runs whose findings reach judge() with
+        # their values in memory (scan, diff); history workers drop values and group by
+        # fingerprint, so they identify everything (None).
+        self._identify_from = confidence.RANK[defer_below] if defer_below is not None else -1
         self.rules: list[Rule] = list(rules) if rules is not None else load_ruleset(config)
         if not self.rules:
             raise LeakstopError("no rules to scan with (all disabled?)")
@@ -405,27 +413,28 @@ class Engine:
                 before=data[max(lines.start, match.start - AROUND_VALUE) : match.start],
                 after=data[match.end : min(lines.end, match.end + AROUND_VALUE)],
             ))
-            findings.append(
-                Finding(
-                    rule_id=rule.id,
-                    provider=rule.provider,
-                    description=rule.summary,
-                    severity=rule.severity,
-                    category=rule.category,
-                    path=chunk.path,
-                    line=line,
-                    column=col,
-                    end_column=col + width,
-                    masked=mask(text),
-                    fingerprint=ident.fingerprint(rule.id, value),
-                    secret_hash=ident.value_hash(value),
-                    key=redact(match.key) if redact and match.key else match.key,
-                    commit=chunk.commit,
-                    secret=value,
-                    confidence=confidence.level(sum(signals.values())),
-                    signals=signals,
-                )
+            found = Finding(
+                rule_id=rule.id,
+                provider=rule.provider,
+                description=rule.summary,
+                severity=rule.severity,
+                category=rule.category,
+                path=chunk.path,
+                line=line,
+                column=col,
+                end_column=col + width,
+                masked=mask(text),
+                fingerprint="",  # set below, or by confidence.judge (see defer_below)
+                secret_hash="",
+                key=redact(match.key) if redact and match.key else match.key,
+                commit=chunk.commit,
+                secret=value,
+                confidence=confidence.level(sum(signals.values())),
+                signals=signals,
             )
+            if confidence.RANK[found.confidence] >= self._identify_from:
+                ident.identify(found)
+            findings.append(found)
         self._tally("line search", lines.examined)
         return findings
 

@@ -22,7 +22,8 @@ from typing import Callable, Iterable, Optional, Sequence
 from scanner.engine import checksums
 from scanner.engine.entropy import random_looking, shannon, word_like  # noqa: F401 (signals read them here)
 from scanner.lazyregex import lazy
-from scanner.models import Finding
+from scanner.errors import LeakstopError
+from scanner.models import Finding, Identity
 from scanner.rules import Rule, literal_prefix_length
 
 LEVELS = ("low", "medium", "high")
@@ -371,10 +372,7 @@ def rescore(findings: Iterable[Finding]) -> list[Finding]:
     """Apply the scan-wide signals (recomputed, so calling it again changes nothing) and set each
     finding's level from its signals."""
     findings = list(findings)
-    groups: dict[str, list[Finding]] = collections.defaultdict(list)
-    for f in findings:
-        groups[f.secret_hash or f.fingerprint].append(f)
-    for group in groups.values():
+    for group in _by_value(findings):
         locations = [(p, f.line) for f in group for p in occurrence_paths(f) if is_example_path(p)]
         seen = Occurrences(len({p for p, _ in set(locations)}), len(set(locations)))
         for f in group:
@@ -386,6 +384,27 @@ def rescore(findings: Iterable[Finding]) -> list[Finding]:
             f.signals = signals
             f.confidence = level(sum(signals.values()))
     return findings
+
+
+def _by_value(findings: list[Finding]) -> Iterable[list[Finding]]:
+    """The findings grouped by value: by value hash (else fingerprint), as identified. A finding
+    the engine left unidentified (below its reporting floor) is grouped by the value it holds,
+    with the identified findings holding the same value, whose hash is the one it would have: the
+    same groups as if every finding had been identified, without stretching a weak value."""
+    groups: dict[str | bytes, list[Finding]] = collections.defaultdict(list)
+    deferred = [f for f in findings if not f.identified]
+    named: dict[bytes, str] = {}
+    if deferred:
+        # An identified finding without its value (history, saved state) could hold one of theirs
+        # unseen: such lists are never mixed with deferred findings, and must not start to be.
+        if any(not f.secret for f in findings):
+            raise LeakstopError("internal error: findings without their values cannot be grouped with "
+                                "unidentified ones")
+        named = {f.secret: f.secret_hash or f.fingerprint for f in findings if f.identified}
+    for f in findings:
+        key: str | bytes = (f.secret_hash or f.fingerprint) if f.identified else named.get(f.secret, f.secret)
+        groups[key].append(f)
+    return groups.values()
 
 
 def at_least(findings: Iterable[Finding], minimum: str) -> tuple[list[Finding], int]:
@@ -400,6 +419,18 @@ def at_least(findings: Iterable[Finding], minimum: str) -> tuple[list[Finding], 
     return kept, below
 
 
-def judge(findings: Iterable[Finding], minimum: str = DEFAULT_MIN) -> tuple[list[Finding], int]:
-    """Scan-wide signals, then the findings at ``minimum`` or above (and how many were not)."""
-    return at_least(rescore(findings), minimum)
+def judge(findings: Iterable[Finding], minimum: str = DEFAULT_MIN,
+          identity: Optional[Identity] = None) -> tuple[list[Finding], int]:
+    """Scan-wide signals, then the findings at ``minimum`` or above (and how many were not).
+
+    What is reported is decided here, so here the kept findings that an engine left unidentified
+    (``Engine(defer_below=...)``) are identified under ``identity`` (the engine's): whatever the
+    scan-wide signals did to their levels, no reported finding has an empty fingerprint."""
+    kept, below = at_least(rescore(findings), minimum)
+    for f in kept:
+        if not f.identified:
+            if identity is None:
+                raise LeakstopError("internal error: a reported finding was left unidentified and no identity "
+                                    "was given to identify it")
+            identity.identify(f)
+    return kept, below

@@ -10,11 +10,13 @@ import string
 
 import pytest
 
+from scanner import models
 from scanner.config import Config
 from scanner.engine import Engine
 from scanner.engine import confidence as conf
 from scanner.engine.confidence import Evidence, assess, judge, level, rescore
-from scanner.models import Chunk, Finding
+from scanner.errors import LeakstopError
+from scanner.models import Chunk, Finding, guessable
 from scanner.rules import load_rules, rule_files
 from tests.conftest import ROOT
 from tests.engine.test_checksums import crc62_token, jwt_token, rand, tamper
@@ -356,6 +358,106 @@ def test_judge_counts_what_it_hides():
     assert [f.rule_id for f in kept] == ["aws-access-key-id"] and below == 1
     kept, below = judge(fs, "low")
     assert len(kept) == 2 and below == 0
+
+
+# -- identities left to the judging step (Engine(defer_below=...)) -------------------------------
+
+
+def weak_password() -> str:
+    """A password a person might choose (words and digits): guessable, so identifying it costs a
+    scrypt stretch; low in a test file, medium in application code."""
+    rng = random.SystemRandom()
+    while True:
+        v = (rng.choice(["Winter", "Summer", "Autumn", "Spring"])
+             + rng.choice(["garden", "dragon", "monkey", "purple", "orange", "castle"])
+             + str(rng.randrange(10, 100)) + rng.choice("!?#%"))
+        if guessable(v.encode()):
+            return v
+
+
+@pytest.fixture(scope="module")
+def deferring() -> Engine:
+    """An engine told the default reporting floor, under the same key as ENGINE (which identifies
+    every finding when it makes it)."""
+    return Engine(Config(), rules=list(RULES.values()), backend="keywords", identity=ENGINE.identity,
+                  defer_below=conf.DEFAULT_MIN)
+
+
+@pytest.fixture
+def stretches(monkeypatch) -> list[int]:
+    """One entry per scrypt call from here on."""
+    calls: list[int] = []
+    real = models.hashlib.scrypt
+    monkeypatch.setattr(models.hashlib, "scrypt", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    return calls
+
+
+def weak_findings(engine: Engine, paths: list[str], value: str) -> list[Finding]:
+    return [f for p in paths for f in engine.scan(Chunk(path=p, data=f'SECRET_KEY = "{value}"\n'.encode()))]
+
+
+def test_a_weak_value_below_the_floor_is_stretched_only_when_kept(deferring, stretches):
+    value = weak_password()
+    [f] = weak_findings(deferring, ["test/a_test.rb"], value)
+    assert f.confidence == "low" and not f.identified and f.fingerprint == f.secret_hash == ""
+    assert judge([f]) == ([], 1) and not f.identified
+    assert stretches == []  # nothing reported, nothing stretched
+    [kept], below = judge([f], "low", deferring.identity)
+    assert below == 0 and len(stretches) == 1
+    # (computed apart: an assertion's report shows the arguments of calls inside it)
+    ident = ENGINE.identity
+    fingerprint, value_hash = ident.fingerprint(kept.rule_id, value.encode()), ident.value_hash(value.encode())
+    assert (kept.fingerprint, kept.secret_hash) == (fingerprint, value_hash)
+
+
+def test_findings_above_the_floor_are_identified_when_made(deferring):
+    [f] = weak_findings(deferring, ["app/config.rb"], weak_password())
+    [eager] = weak_findings(ENGINE, ["app/config.rb"], f.secret.decode())
+    assert f.confidence == "medium" and (f.fingerprint, f.secret_hash) == (eager.fingerprint, eager.secret_hash) != ("", "")
+
+
+def test_unidentified_findings_share_a_fixture_with_identified_ones_of_their_value(deferring):
+    """The value in two test files (below the floor: unidentified) and in application code
+    (identified): one group, as if all were identified, so the application one is a fixture too."""
+    value = weak_password()
+    paths = ["app/config.rb", "test/a_test.rb", "test/b_test.rb"]
+    fs = weak_findings(deferring, paths, value)
+    assert [f.identified for f in fs] == [True, False, False]
+    eager = rescore(weak_findings(ENGINE, paths, value))
+    fs = rescore(fs)
+    assert all(f.signals.get("shared_fixture") == -3 and f.confidence == "low" for f in fs)
+    assert [(f.confidence, f.signals) for f in fs] == [(f.confidence, f.signals) for f in eager]
+    # Apart, each unidentified value is its own group: one test file is no shared fixture.
+    other = weak_findings(deferring, ["test/c_test.rb"], weak_password())
+    assert "shared_fixture" not in rescore(other)[0].signals
+
+
+def test_judge_identifies_what_a_scan_wide_signal_raises_past_the_floor(deferring, monkeypatch):
+    """Scan-wide signals only lower a level today; were one to raise a finding the engine left
+    unidentified, judge still identifies what it keeps: no reported finding lacks a fingerprint."""
+    value = weak_password()
+    fs = weak_findings(deferring, ["test/a_test.rb"], value)
+    monkeypatch.setitem(conf.SCAN_SIGNALS, "raises", lambda o: 5)
+    [kept], below = judge(fs, conf.DEFAULT_MIN, deferring.identity)
+    fingerprint = ENGINE.identity.fingerprint(kept.rule_id, value.encode())
+    assert kept.confidence == "high" and kept.fingerprint == fingerprint
+
+
+def test_judge_without_an_identity_fails_loudly_on_an_unidentified_finding(deferring):
+    fs = weak_findings(deferring, ["test/a_test.rb"], weak_password())
+    with pytest.raises(LeakstopError, match="internal error"):
+        judge(fs, "low")
+    assert not fs[0].identified
+
+
+def test_unidentified_findings_are_not_grouped_with_findings_that_lost_their_values(deferring):
+    """A history finding keeps only its hashes: whether it holds the same value as an unidentified
+    finding cannot be told, so such lists must never be judged together."""
+    value = weak_password()
+    [shown] = weak_findings(ENGINE, ["app/config.rb"], value)
+    shown.secret = b""
+    with pytest.raises(LeakstopError, match="internal error"):
+        rescore([shown, *weak_findings(deferring, ["test/a_test.rb"], value)])
 
 
 # -- the README's table is the registry ----------------------------------------------------------
