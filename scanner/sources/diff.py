@@ -491,11 +491,14 @@ class RangeSource(Plain):
 
 def first_occurrences(findings: Sequence[Finding]) -> list[Finding]:
     """Across a range, the same value at the same path and line (e.g. a line re-added by a later
-    commit's whitespace change) is reported once: at the first commit, which findings arrive in."""
-    seen: set[tuple[str, str, int]] = set()
+    commit's whitespace change) is reported once: at the first commit, which findings arrive in.
+    The same value means the same rule and value, which is what the fingerprint identifies; the
+    engine's findings hold their value, and one below the reporting floor has no fingerprint yet
+    (Engine(defer_below=...)) while another of the same value may have one."""
+    seen: set[tuple[str, bytes | str, str, int]] = set()
     out = []
     for f in findings:
-        key = (f.fingerprint, f.path, f.line)
+        key = (f.rule_id, f.secret or f.fingerprint, f.path, f.line)
         if key not in seen:
             seen.add(key)
             out.append(f)

@@ -9,15 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from scanner.config import Config
+from scanner.engine import Engine
 from scanner.errors import LeakstopError
+from scanner.models import Chunk, CommitInfo
 from scanner.sources.diff import (
     RangeSource,
     StagedSource,
+    first_occurrences,
     parse_patch,
     parse_raw,
     resolve_range,
 )
 from tests.conftest import git
+from tests.engine.test_confidence import weak_password
 
 KEY = "AKIAZ5QW2XHC7RJK3MNB"
 
@@ -462,3 +467,22 @@ def test_octopus_merge_reports_what_no_parent_had(make_repo):
     (repo / "two.py").write_text("two = 1\nadded = 1\n")
     merge = commit_all(repo, "octopus")
     assert [(c.path, c.lines) for c in RangeSource(repo, merge)] == [("two.py", frozenset({2}))]
+
+
+def test_first_occurrences_knows_a_value_with_or_without_its_fingerprint():
+    """A finding below the reporting floor has no fingerprint yet (Engine(defer_below=...)): the
+    same value at the same place in a later commit is still the same finding, whether that one
+    was identified or not, and two values at one place are two."""
+    engine = Engine(Config(), backend="keywords", defer_below="medium")
+    commits = iter(CommitInfo(f"{i:040x}", "a", "a@example.org", "2024-01-01T00:00:00+00:00") for i in range(3))
+
+    def found(value: str, minified: bool = False):
+        # A line of generated length lowers a generic finding below the floor (the minified signal).
+        rest = "  # " + "see notes " * 100 if minified else ""
+        [f] = engine.scan(Chunk(path="app/db.py", data=f'password = "{value}"{rest}\n'.encode(), commit=next(commits)))
+        return f
+
+    value = weak_password()
+    shown, hidden, other = found(value), found(value, minified=True), found(weak_password(), minified=True)
+    assert shown.identified and not hidden.identified and not other.identified
+    assert first_occurrences([shown, hidden, other]) == [shown, other]
