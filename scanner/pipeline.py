@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from scanner.config import Config
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, LeakstopError
-from scanner.models import Finding
+from scanner.models import Finding, Identity
 from scanner.report import ReportContext, Style, write_report
 
 if TYPE_CHECKING:
@@ -53,19 +53,20 @@ def scan_paths(paths: Sequence[str], config: Config, engine=None, jobs: Optional
     from scanner.sources.base import make_source
 
     source = make_source("files", paths, max_file_size=config.max_file_size, exclude=config.exclude)
-    ran = run_source(source, engine or Engine(config), jobs or os.cpu_count() or 1, progress, "leakstop scan",
-                     config.max_file_size)
-    outcome = judged(ran.findings, ran.stats, config.min_confidence)
+    engine = engine or Engine(config, defer_below=config.min_confidence)
+    ran = run_source(source, engine, jobs or os.cpu_count() or 1, progress, "leakstop scan", config.max_file_size)
+    outcome = judged(ran.findings, ran.stats, config.min_confidence, engine.identity)
     outcome.notes = ran.notes
     return outcome
 
 
-def judged(findings: Iterable[Finding], stats: dict, minimum: str) -> Outcome:
+def judged(findings: Iterable[Finding], stats: dict, minimum: str, identity: Optional[Identity] = None) -> Outcome:
     """Apply the scan-wide confidence signals and keep the findings at ``minimum`` confidence or
-    above; the stats count the others (``below_min_confidence``)."""
+    above; the stats count the others (``below_min_confidence``). ``identity``: the engine's, to
+    identify the kept findings it left unidentified (``Engine(defer_below=...)``)."""
     from scanner.engine.confidence import judge
 
-    kept, below = judge(findings, minimum)
+    kept, below = judge(findings, minimum, identity)
     if below:
         stats = {**stats, "below_min_confidence": below}
     return Outcome(kept, stats)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
 from scanner.commands.common import engine_option, next_steps, output_options, summary, verify_choice, verify_options
+
+if TYPE_CHECKING:
+    from scanner.models import Identity
 
 
 @click.command()
@@ -68,7 +71,7 @@ def diff(revs: Optional[str], staged: bool, config_path, min_confidence, fmt, ou
         config = settings.config.with_options(max_file_size=size, backend=engine, min_confidence=min_confidence)
         source.max_file_size = config.max_file_size
         findings, rules, identity = _scan(source, config, repo_path)
-    findings, below = judge(findings, config.min_confidence)
+    findings, below = judge(findings, config.min_confidence, identity)
     if settings.baseline is not None and findings:
         from scanner.sources.git import toplevel
 
@@ -123,7 +126,7 @@ def _settings(source, mode: str, config_path: Optional[Path], baseline: Optional
     return diff_settings(mode, toplevel(repo), base, head, config_path, baseline, reader, workdir)
 
 
-def _scan(source, config, repo: Path) -> tuple[list, list, Optional[object]]:
+def _scan(source, config, repo: Path) -> tuple[list, list, Optional["Identity"]]:
     """Findings, the rules and the fingerprint identity used. The engine (and the identity) is
     built only when there is something to scan: a commit that stages no text change costs two git
     processes and no rule loading."""
@@ -133,7 +136,8 @@ def _scan(source, config, repo: Path) -> tuple[list, list, Optional[object]]:
         from scanner.engine import Engine
         from scanner.identity import resolve_identity
 
-        return Engine(config, identity=resolve_identity(config, repo))
+        # Findings below the floor are only counted: judge() identifies (stretches) only those it keeps.
+        return Engine(config, identity=resolve_identity(config, repo), defer_below=config.min_confidence)
 
     engine = LazyEngine(build)
     findings = execute(source, engine)

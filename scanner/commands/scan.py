@@ -40,7 +40,8 @@ def scan(paths, config_path, min_confidence, fmt, output, baseline, exclude, max
     )
     from scanner.identity import resolve_identity
 
-    eng = Engine(config, identity=resolve_identity(config, start))
+    # Findings below the floor are only counted: scan_paths identifies (stretches) only those it reports.
+    eng = Engine(config, identity=resolve_identity(config, start), defer_below=config.min_confidence)
     from scanner.progress import bar_delay
 
     outcome = scan_paths(paths, config, eng, jobs, progress=bar_delay(progress, quiet))

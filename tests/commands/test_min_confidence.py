@@ -4,13 +4,16 @@ baseline, pragmas and allowlists keep working at every level."""
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
 
+from scanner import models
+from scanner.models import Identity
 from tests.conftest import git
 from tests.fakes import checksummed
-from tests.engine.test_confidence import random_token
+from tests.engine.test_confidence import random_token, weak_password
 from tests.sources.history_helpers import Repo
 
 
@@ -123,11 +126,67 @@ def test_pragma_and_allowlist_still_drop_high_findings(run_cli, tree):
     no_values(r, values)
 
 
-def test_diff_staged_honours_min_confidence(run_cli, make_repo):
+@pytest.fixture
+def stretch_key(monkeypatch) -> tuple[Identity, list[int]]:
+    """A fingerprint key for the run (as an Identity that identifies eagerly) and one entry per
+    scrypt call from here on."""
+    key = secrets.token_hex(16)
+    monkeypatch.setenv("LEAKSTOP_FINGERPRINT_KEY", key)
+    calls: list[int] = []
+    real = models.hashlib.scrypt
+    monkeypatch.setattr(models.hashlib, "scrypt", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    return Identity(key.encode(), "env"), calls
+
+
+def weak_fixture_is_stretched_only_when_reported(run_cli, stretch_key, args: list[str], cwd: Path, value: str,
+                                                 name: str) -> None:
+    """At the default floor the weak test password is counted, never stretched; at ``low`` it is
+    reported with the fingerprint an identity computing it when found gives."""
+    identity, stretches = stretch_key
+    stretches.clear()
+    r = run_cli(*args, "-f", "json", cwd=cwd)
+    assert not any(f["path"].endswith(name) for f in findings(r))
+    assert json.loads(r.out)["stats"]["below_min_confidence"] >= 1
+    assert stretches == [], "a finding that is not reported was stretched"
+    r = run_cli(*args, "-f", "json", "--min-confidence", "low", cwd=cwd)
+    assert stretches, "a reported weak value was not stretched"
+    [f] = [f for f in findings(r) if f["path"].endswith(name)]
+    expected = identity.fingerprint(f["rule_id"], value.encode())
+    assert f["confidence"] == "low" and f["fingerprint"] == expected
+    no_values(r, [value])
+
+
+def committed_repo(make_repo) -> tuple[Path, str]:
+    """A repository with one commit (a README), and that commit's id."""
     repo = make_repo()
     (repo / "README.md").write_text("# x\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "init")
+    return repo, git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_scan_stretches_weak_values_only_for_reported_findings(run_cli, tree, stretch_key):
+    root, values = tree
+    value = weak_password()
+    (root / "tests" / "test_login.py").write_text(f'password = "{value}"\n')
+    weak_fixture_is_stretched_only_when_reported(run_cli, stretch_key, ["scan", "-j1", str(root)], root, value,
+                                                 "test_login.py")
+
+
+def test_diff_stretches_weak_values_only_for_reported_findings(run_cli, make_repo, stretch_key):
+    repo, base = committed_repo(make_repo)
+    value = weak_password()
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_login.py").write_text(f'password = "{value}"\n')
+    git(repo, "add", "-A")
+    weak_fixture_is_stretched_only_when_reported(run_cli, stretch_key, ["diff", "--staged"], repo, value, "test_login.py")
+    git(repo, "commit", "-q", "-m", "tests")
+    weak_fixture_is_stretched_only_when_reported(run_cli, stretch_key, ["diff", f"{base}..HEAD"], repo, value,
+                                                 "test_login.py")
+
+
+def test_diff_staged_honours_min_confidence(run_cli, make_repo):
+    repo, _ = committed_repo(make_repo)
     fake = broken(checksummed("ghp_"))  # never issued: in a test file, a made-up example (low)
     (repo / "tests").mkdir()
     (repo / "tests" / "test_client.py").write_text(f'TOKEN = "{fake}"\n')
@@ -141,11 +200,7 @@ def test_diff_staged_honours_min_confidence(run_cli, make_repo):
 
 
 def test_diff_range_sees_a_fixture_shared_by_the_change(run_cli, make_repo):
-    repo = make_repo()
-    (repo / "README.md").write_text("# x\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "init")
-    base = git(repo, "rev-parse", "HEAD").strip()
+    repo, base = committed_repo(make_repo)
     value = random_password()
     for name in ("test_a.py", "test_b.py"):
         (repo / name).write_text(f'SECRET_KEY = "{value}"\n')
