@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Optional, Sequence
 
 from scanner.engine import checksums
-from scanner.engine.entropy import random_looking, shannon, word_like  # noqa: F401 (signals read them here)
+from scanner.engine.entropy import random_looking, shannon, spelled, word_like  # noqa: F401 (signals read them here)
 from scanner.lazyregex import lazy
 from scanner.errors import LeakstopError
 from scanner.models import Finding, Identity
@@ -100,7 +100,7 @@ class Evidence:
 
     @functools.cached_property
     def word_like(self) -> bool:
-        return word_like(self.plain)
+        return spelled(self.plain)
 
     @functools.cached_property
     def random(self) -> bool:

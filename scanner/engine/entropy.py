@@ -37,20 +37,54 @@ _COMMON_PAIRS = frozenset(p.encode() for p in COMMON_PAIRS)
 def word_like(text: bytes, min_words: int = 2) -> bool:
     """Made of two or more words or identifier parts (``FlowEntryToken``, ``no-password``,
     ``kafka:GetClusterPolicy``) rather than random characters: letters nearly throughout, and
-    their letter pairs those of words (under 1% of random 8-32 character values pass)."""
+    their letter pairs those of words (about 1% of random 12-24 character values pass: see
+    :func:`spelled` for a test that random values pass once in a thousand at most)."""
+    counted = _pair_counts(text, min_words)
+    return counted is not None and counted[1] >= WORD_PAIRS * counted[0]
+
+
+# A pair of random letters is one of COMMON_PAIRS this often: the rate random text reaches them at.
+RANDOM_PAIR_SHARE = len(COMMON_PAIRS) / 26**2
+WORD_EVIDENCE = 1e-3  # spelled: the chance random letters give as many common pairs, at most
+
+
+def spelled(text: bytes, min_words: int = 2) -> bool:
+    """:func:`word_like`, and with more common letter pairs than random letters reach but once in
+    a thousand (a binomial tail at RANDOM_PAIR_SHARE). With few pairs, chance alone makes 4 of 5
+    common: word_like judged 0.6-0.75% of random 12-24 character keys words, and the confidence
+    signal that reads such a value as code, not a credential, sank them. ``FlowEntryToken`` (10
+    of 11 common) stays words. Only that signal asks this: a single word (``password`` in
+    ``password123``, 6 of 7) is weaker evidence by nature and stays a word where one word counts,
+    and identities keep word_like (which values are stretched is persisted)."""
+    counted = _pair_counts(text, min_words)
+    if counted is None:
+        return False
+    pairs, common = counted
+    return common >= WORD_PAIRS * pairs and _chance(pairs, common) <= WORD_EVIDENCE
+
+
+def _chance(pairs: int, common: int) -> float:
+    """The chance that ``pairs`` random letter pairs hold ``common`` or more common ones."""
+    p = RANDOM_PAIR_SHARE
+    return sum(math.comb(pairs, k) * p**k * (1 - p) ** (pairs - k) for k in range(common, pairs + 1))
+
+
+def _pair_counts(text: bytes, min_words: int) -> "tuple[int, int] | None":
+    """(letter pairs inside the text's word runs, how many are common), or None when the text is
+    not even a candidate: too few letters, hex, fewer than ``min_words`` runs of 3+ letters, or
+    too few pairs to judge."""
     # Counted with bytes.translate (C loops): the encoded-run scan asks this of every CamelCase
     # identifier of 24+ letters in a tree.
     letters = len(text) - len(text.translate(None, _LETTERS))
     if letters < 6 or letters < 0.7 * len(text) or not text.translate(None, _HEX_OR_SEP):
-        return False  # hex digits spell few words (cafebabe:deadbeef is a key's shape)
+        return None  # hex digits spell few words (cafebabe:deadbeef is a key's shape)
     runs = [r.lower() for r in _RUN.findall(text) if not (r.isupper() and len(r) <= ACRONYM)]
     if sum(len(r) >= 3 for r in runs) < min_words:  # one word (hunter2) is not an identifier
-        return False
+        return None
     pairs = sum(len(run) - 1 for run in runs)
     if pairs < MIN_PAIRS:
-        return False
-    common = sum(run[i : i + 2] in _COMMON_PAIRS for run in runs for i in range(len(run) - 1))
-    return common >= WORD_PAIRS * pairs
+        return None
+    return pairs, sum(run[i : i + 2] in _COMMON_PAIRS for run in runs for i in range(len(run) - 1))
 
 
 _CLASSES = (  # character class -> its size

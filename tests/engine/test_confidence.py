@@ -14,6 +14,7 @@ from scanner import models
 from scanner.config import Config
 from scanner.engine import Engine
 from scanner.engine import confidence as conf
+from scanner.engine import entropy
 from scanner.engine.confidence import Evidence, assess, judge, level, rescore
 from scanner.errors import LeakstopError
 from scanner.models import Chunk, Finding, guessable
@@ -120,6 +121,25 @@ def test_not_word_like(value):
 def test_word_like_is_rare_for_random_values():
     hits = sum(conf.word_like(random_token(n).encode()) for n in (8, 12, 16, 24, 32) for _ in range(400))
     assert hits <= 20  # under 1% of 2,000
+
+
+def test_the_words_signal_almost_never_sinks_a_random_key():
+    # A seeded draw (the same 6,000 keys every run): word_like called 0.6-0.75% of random 12-24
+    # character keys words, and the signal took -3 off keys of every rule it judges (an AWS
+    # secret access key among them); the signal asks spelled, which chance passes under 0.1%.
+    rng = random.Random(20261130)
+    alphabet = string.ascii_letters + string.digits
+    keys = [("".join(rng.choice(alphabet) for _ in range(n))) for n in (12, 16, 20, 24, 32, 40) for _ in range(1000)]
+    sunk = [k for k in keys if conf.word_like_value(ev("generic-token-alnum", k, key="token")) == -3]
+    assert len(sunk) <= 6  # 0.1%
+    assert sum(conf.word_like(k.encode()) for k in keys) > 3 * len(sunk) + 10  # what the old test let through
+
+
+@pytest.mark.parametrize("value, common, pairs", [("FlowEntryToken", 10, 11), ("password", 6, 7)])
+def test_spelled_weighs_the_evidence_of_few_pairs(value, common, pairs):
+    assert conf.word_like(value.encode(), min_words=1)
+    assert entropy._pair_counts(value.encode(), 1) == (pairs, common)
+    assert entropy.spelled(value.encode(), min_words=1) == (value == "FlowEntryToken")  # 6 of 7: chance 0.2%
 
 
 def test_word_like_spares_passwords_and_prefixed_tokens():
