@@ -28,10 +28,13 @@ from scanner.sources.base import Result, ScanStats, Source
 
 # CPU seconds a splittable source scans in this process before the rest of its units go to
 # worker processes. Forking the workers costs a few milliseconds and each file about a tenth more
-# CPU (the units and the findings cross processes); a run done within this never pays it (the
-# pre-commit case, a handful of files), and a tree past it has both cores busy early: the rails
-# tree (39 MB) took 1.06 s with a 0.5 s budget and 0.87 s with 0.05 s, at 5 % more CPU.
-SERIAL_CPU_SECONDS = 0.1
+# CPU (the units and the findings cross processes, and each worker compiles the rules' regexes
+# it meets for itself); a run done within this never pays it (the pre-commit case, a handful of
+# files), and a tree past it has both cores busy early. On two cores, medians of 9-11 runs: the
+# rails tree (39 MB) took 1.06 s with a 0.5 s budget, 0.73 s with 0.1 s and 0.71 s with 0.04 s
+# (2% more CPU); the requests tree 0.261 s with 0.1 s and 0.250 s with 0.04 s; twelve named
+# files (94 KB) finish within it either way.
+SERIAL_CPU_SECONDS = 0.04
 QUEUE_BATCHES = 8  # batches waiting per worker queue
 
 
