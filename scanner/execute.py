@@ -78,8 +78,10 @@ def run_units(source: Source, engine: Any, jobs: int = 1, bar: Any = None) -> li
     units = iter(source.units())
     results: list[Result] = []
     keep = getattr(source, "origin", None)  # what of a unit its result keeps (default: the unit)
-    pool = source.parallel and can_fork()
     budget: Optional[float] = getattr(source, "serial_cpu", SERIAL_CPU_SECONDS)
+    # Whether this system can fork is asked when the pool is wanted: the question imports
+    # multiprocessing, which a run done within its budget (a handful of files) never needs.
+    pool = source.parallel and (budget is not None or can_fork())
     if not pool or budget is not None:
         began, budget = time.process_time(), budget or 0.0
         for unit in units:
@@ -88,7 +90,9 @@ def run_units(source: Source, engine: Any, jobs: int = 1, bar: Any = None) -> li
                 results.append((keep(unit) if keep else unit, found))
             bar.update(1)
             if pool and jobs > 1 and time.process_time() - began > budget:
-                break  # the rest of the units feed the workers while they scan
+                pool = can_fork()
+                if pool:
+                    break  # the rest of the units feed the workers while they scan
         else:
             return results
     return results + Pool(source, engine, jobs, bar).run(units)

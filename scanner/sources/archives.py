@@ -12,12 +12,7 @@ counted (zip bombs), as are archives nested deeper than the limit.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
-import tarfile
-import zipfile
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
 
@@ -79,6 +74,12 @@ def members(data: bytes, limits: Limits, skip: Callable[[str], None], depth: int
         skip("archive nested too deep")
         return
     budget = budget or _Budget(limits.total)
+    # The format modules are imported here, by the first archive met: every scan reads this
+    # module, few meet an archive (tarfile, zipfile and the compressors cost ~4 ms of start-up).
+    import lzma
+    import tarfile
+    import zipfile
+
     try:
         for name, body in _READERS[kind](data, limits, skip, budget):
             if _unsafe(name):
@@ -119,6 +120,8 @@ def _read_bounded(fh, limits: Limits, skip, budget: _Budget) -> Optional[bytes]:
 
 
 def _zip(data: bytes, limits: Limits, skip, budget: _Budget) -> Iterator[tuple[str, bytes]]:
+    import zipfile
+
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         for info in zf.infolist():
             if info.is_dir():
@@ -139,6 +142,8 @@ def _zip(data: bytes, limits: Limits, skip, budget: _Budget) -> Iterator[tuple[s
 
 
 def _tar(data: bytes, limits: Limits, skip, budget: _Budget) -> Iterator[tuple[str, bytes]]:
+    import tarfile
+
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
         for m in tar:
             if m.issym() or m.islnk():
@@ -170,10 +175,28 @@ def _compressed(opener: Callable) -> Callable:
     return read
 
 
+def _gzip():
+    import gzip
+
+    return gzip
+
+
+def _bz2():
+    import bz2
+
+    return bz2
+
+
+def _lzma():
+    import lzma
+
+    return lzma
+
+
 _READERS = {
     ZIP: _zip,
     TAR: _tar,
-    GZIP: _compressed(lambda f: gzip.GzipFile(fileobj=f)),
-    BZIP2: _compressed(lambda f: bz2.BZ2File(f)),
-    XZ: _compressed(lambda f: lzma.LZMAFile(f)),
+    GZIP: _compressed(lambda f: _gzip().GzipFile(fileobj=f)),
+    BZIP2: _compressed(lambda f: _bz2().BZ2File(f)),
+    XZ: _compressed(lambda f: _lzma().LZMAFile(f)),
 }

@@ -244,3 +244,25 @@ def test_report_fingerprints_are_keyed_and_stable_across_clones(run_cli, make_re
     monkeypatch.setenv("LEAKSTOP_FINGERPRINT_KEY", "an organisation-wide key")
     c = report(repo)
     assert c["fingerprint_key"]["source"] == "env" and c["findings"][0]["fingerprint"] != fp
+
+
+def test_a_few_named_files_import_neither_the_pool_nor_the_archive_formats(leaky: Path, tmp_path: Path):
+    """A start-up guard that needs no clock (the leakstop-files hook scans a handful of named
+    files): nothing forks, no archive is met, so neither multiprocessing nor the archive formats
+    are imported; a zip among them brings zipfile in."""
+    import io
+    import zipfile
+
+    from tests.commands.test_diff import imported_by, loaded
+
+    never = ("multiprocessing", "tarfile", "zipfile", "gzip", "bz2", "lzma")
+    modules, proc = imported_by(["scan", "app.py", "-f", "json"], leaky)
+    assert proc.returncode == 1 and json.loads(proc.stdout)["findings"]
+    assert loaded(modules, never) == []
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("conf/app.py", (leaky / "app.py").read_text())
+    (leaky / "bundle.zip").write_bytes(buf.getvalue())
+    modules, proc = imported_by(["scan", "bundle.zip", "-f", "json"], leaky)
+    assert proc.returncode == 1 and json.loads(proc.stdout)["findings"][0]["path"] == "bundle.zip!conf/app.py"
+    assert "zipfile" in modules and "multiprocessing" not in modules
