@@ -36,9 +36,10 @@ def image(path: Path, config_path, min_confidence, fmt, output, baseline, squash
     config = load_config(config_path, Path.cwd())
     size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
     config = config.with_options(max_file_size=size, min_confidence=min_confidence)
-    eng = Engine(config, identity=resolve_identity(config, Path.cwd()))
+    # Findings below the floor are only counted: judged() identifies (stretches) only those it keeps.
+    eng = Engine(config, identity=resolve_identity(config, Path.cwd()), defer_below=config.min_confidence)
     ran = run_source(make_source("image", path, config.max_file_size, squashed), eng)
-    outcome = judged(ran.findings, ran.stats, config.min_confidence)
+    outcome = judged(ran.findings, ran.stats, config.min_confidence, eng.identity)
     outcome.findings = apply_baseline(outcome.findings, baseline)
     verify_step(outcome, verify_choice(verify, only_verified, verify_timeout), eng.identity, config)
     rc = report(outcome, "image", fmt, output, eng.rules, identity=eng.identity, style=style)

@@ -185,6 +185,17 @@ def test_diff_stretches_weak_values_only_for_reported_findings(run_cli, make_rep
                                                  "test_login.py")
 
 
+def test_image_stretches_weak_values_only_for_reported_findings(run_cli, tmp_path, stretch_key):
+    from tests.sources.image_builder import config_doc, docker_save, layer_tar
+
+    value = weak_password()
+    layers = [layer_tar({"app/tests/test_login.py": f'password = "{value}"\n'.encode()})]
+    archive = tmp_path / "app.tar"
+    docker_save(archive, layers, config_doc(layers, env=["PATH=/usr/bin"], history=["COPY app/ /app/"]))
+    weak_fixture_is_stretched_only_when_reported(run_cli, stretch_key, ["image", str(archive)], tmp_path, value,
+                                                 "test_login.py")
+
+
 def test_diff_staged_honours_min_confidence(run_cli, make_repo):
     repo, _ = committed_repo(make_repo)
     fake = broken(checksummed("ghp_"))  # never issued: in a test file, a made-up example (low)
