@@ -11,7 +11,7 @@ rules (the last matching pattern decides, negation, directory marks) stay its ow
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 # A pattern's regex names the group that marks a directory match; joined, the names would clash
 # (the joined regex only answers whether any pattern matches: no group is read).
@@ -21,22 +21,19 @@ _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 class PathPatterns:
     """Patterns in gitignore syntax, matched against /-separated paths relative to their base."""
 
-    def __init__(self, lines: Iterable[str]) -> None:
-        import pathspec  # here: a scan with no .gitignore, exclude or allowlist never imports it
+    def __init__(self, lines: Iterable[str] = (), spec: Any = None) -> None:
+        """From lines in gitignore syntax, or around an already built GitIgnoreSpec."""
+        if spec is None:
+            import pathspec  # here: a scan with no .gitignore, exclude or allowlist never imports it
 
-        self.spec = pathspec.GitIgnoreSpec.from_lines(list(lines), backend="simple")
-        self._any = _any_of(self.spec.patterns)
-
-    @classmethod
-    def of(cls, spec) -> "PathPatterns":
-        """Around an already built GitIgnoreSpec (e.g. a filtered list of another's patterns)."""
-        self = cls.__new__(cls)
+            spec = pathspec.GitIgnoreSpec.from_lines(list(lines), backend="simple")
         self.spec, self._any = spec, _any_of(spec.patterns)
-        return self
 
-    @property
-    def patterns(self) -> list:
-        return list(self.spec.patterns)
+    def keeping(self, keep: Callable[[Any], bool]) -> "PathPatterns":
+        """These patterns but those ``keep`` refuses (it is given each pathspec pattern)."""
+        import pathspec
+
+        return PathPatterns(spec=pathspec.GitIgnoreSpec([p for p in self.spec.patterns if keep(p)], backend="simple"))
 
     def check(self, path: str) -> Optional[bool]:
         """True: the path is matched (ignored, excluded); False: re-included by a negated

@@ -175,28 +175,29 @@ def _compressed(opener: Callable) -> Callable:
     return read
 
 
-def _gzip():
+# Openers of the compressed single-file formats, each importing its module when first used.
+def _gzip(fileobj):
     import gzip
 
-    return gzip
+    return gzip.GzipFile(fileobj=fileobj)
 
 
-def _bz2():
+def _bz2(fileobj):
     import bz2
 
-    return bz2
+    return bz2.BZ2File(fileobj)
 
 
-def _lzma():
+def _lzma(fileobj):
     import lzma
 
-    return lzma
+    return lzma.LZMAFile(fileobj)
 
 
 _READERS = {
     ZIP: _zip,
     TAR: _tar,
-    GZIP: _compressed(lambda f: _gzip().GzipFile(fileobj=f)),
-    BZIP2: _compressed(lambda f: _bz2().BZ2File(f)),
-    XZ: _compressed(lambda f: _lzma().LZMAFile(f)),
+    GZIP: _compressed(_gzip),
+    BZIP2: _compressed(_bz2),
+    XZ: _compressed(_lzma),
 }

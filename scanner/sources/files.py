@@ -59,10 +59,7 @@ class _Ignore:
         prefix = walk_prefix if walk_prefix is not None else directory.rstrip("/") + "/"
         spec = PathPatterns(lines)
         if named:
-            import pathspec
-
-            kept = [p for p in spec.patterns if not (p.include and any(p.match_file(d) for d in named))]
-            spec = PathPatterns.of(pathspec.GitIgnoreSpec(kept, backend="simple"))
+            spec = spec.keeping(lambda p: not (p.include and any(p.match_file(d) for d in named)))
         return _Ignore(self.specs + ((prefix, rel_prefix, spec),))
 
     def ignored(self, path: str, is_dir: bool) -> bool:
