@@ -3,8 +3,10 @@ traversal names and links skipped and counted."""
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 import tarfile
 import zipfile
 
@@ -48,7 +50,7 @@ def test_nested_members_are_named_through_every_level():
 
 
 def test_compressed_single_files_are_their_content():
-    for data in (gzip.compress(b"dump\n"),):
+    for data in (gzip.compress(b"dump\n"), bz2.compress(b"dump\n"), lzma.compress(b"dump\n")):
         assert listed(data)[0] == {"": b"dump\n"}
     assert list(expand("db.sql.gz", gzip.compress(b"dump\n"), Limits(MB), print)) == [("db.sql.gz", b"dump\n", True)]
 
