@@ -92,9 +92,9 @@ def _decode(run: bytes) -> Optional[tuple[bytes, str]]:
 
 def runs(data: bytes) -> Iterator[Run]:
     """Encoded runs of ``data`` whose decoding is printable text."""
-    # One loop over the runs, the common rejection inline: source code holds tens of thousands
-    # of runs per megabyte (snake_case names, paths), and a generator and a call per run cost
-    # more than the tests themselves.
+    # The runs are found with bytes.find on the text mapped to run characters and spaces: source
+    # code holds tens of thousands of them per megabyte (snake_case names, paths), nearly all
+    # rejected by _plausible's first test.
     classes = data.translate(_CLASSES)
     find, n = classes.find, len(data)
     i, seen = find(_SEED), 0
@@ -109,8 +109,6 @@ def runs(data: bytes) -> Iterator[Run]:
             end += 1
         start, stop, i = i, min(end, i + MAX_RUN), find(_SEED, end)
         run = data[start:stop]
-        if (run.islower() or run.isupper()) and stop - start < 32:
-            continue  # one case ("=" has none) and too short for hex: what _plausible says
         body = run.rstrip(b"=") if run[-1] == 0x3D else run
         if not _plausible(body):
             continue
