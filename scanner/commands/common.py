@@ -109,6 +109,17 @@ def verify_choice(verify: bool, only_verified: bool, timeout: float):
     return VerifyOptions(verify, only_verified, timeout)
 
 
+def judging_engine(config, root: Path):
+    """The engine of a command that reports what its confidence floor keeps (scan, diff, image):
+    keyed by the command's fingerprint key (scanner.identity, found from ``root``), and leaving
+    the findings below --min-confidence unidentified, since they are only counted: judge()
+    identifies, and so stretches a weak value for, only the findings it keeps."""
+    from scanner.engine import Engine
+    from scanner.identity import resolve_identity
+
+    return Engine(config, identity=resolve_identity(config, root), defer_below=config.min_confidence)
+
+
 def summary(outcome, quiet: bool = False) -> None:
     """One line on stderr: how many findings, how much was scanned and what was skipped."""
     if quiet:

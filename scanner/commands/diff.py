@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
-from scanner.commands.common import engine_option, next_steps, output_options, summary, verify_choice, verify_options
+from scanner.commands.common import engine_option, judging_engine, next_steps, output_options, summary, verify_choice, verify_options
 
 if TYPE_CHECKING:
     from scanner.models import Identity
@@ -132,14 +132,7 @@ def _scan(source, config, repo: Path) -> tuple[list, list, Optional["Identity"]]
     processes and no rule loading."""
     from scanner.execute import LazyEngine, execute
 
-    def build():
-        from scanner.engine import Engine
-        from scanner.identity import resolve_identity
-
-        # Findings below the floor are only counted: judge() identifies (stretches) only those it keeps.
-        return Engine(config, identity=resolve_identity(config, repo), defer_below=config.min_confidence)
-
-    engine = LazyEngine(build)
+    engine = LazyEngine(lambda: judging_engine(config, repo))
     findings = execute(source, engine)
     if engine.built is None:
         return [], [], None

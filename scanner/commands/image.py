@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scanner.commands.common import next_steps, output_options, summary, verify_choice, verify_options
+from scanner.commands.common import judging_engine, next_steps, output_options, summary, verify_choice, verify_options
 
 
 @click.command()
@@ -28,16 +28,13 @@ def image(path: Path, config_path, min_confidence, fmt, output, baseline, squash
       leakstop image ./oci-layout-dir
     """
     from scanner.config import load_config, parse_size
-    from scanner.engine import Engine
-    from scanner.identity import resolve_identity
     from scanner.pipeline import apply_baseline, check_complete, judged, report, run_source, verify_step
     from scanner.sources.base import make_source
 
     config = load_config(config_path, Path.cwd())
     size = parse_size(max_file_size, "--max-file-size") if max_file_size else None
     config = config.with_options(max_file_size=size, min_confidence=min_confidence)
-    # Findings below the floor are only counted: judged() identifies (stretches) only those it keeps.
-    eng = Engine(config, identity=resolve_identity(config, Path.cwd()), defer_below=config.min_confidence)
+    eng = judging_engine(config, Path.cwd())
     ran = run_source(make_source("image", path, config.max_file_size, squashed), eng)
     outcome = judged(ran.findings, ran.stats, config.min_confidence, eng.identity)
     outcome.findings = apply_baseline(outcome.findings, baseline)

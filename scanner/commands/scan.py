@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scanner.commands.common import engine_option, MAX_JOBS, next_steps, output_options, summary, verify_choice, verify_options
+from scanner.commands.common import engine_option, judging_engine, MAX_JOBS, next_steps, output_options, summary, verify_choice, verify_options
 
 
 @click.command()
@@ -26,7 +26,6 @@ def scan(paths, config_path, min_confidence, fmt, output, baseline, exclude, max
          verify, only_verified, verify_timeout, quiet, style) -> int:
     """Scan files and directories for secrets (exit 1 when any is found)."""
     from scanner.config import load_config, parse_size
-    from scanner.engine import Engine
     from scanner.pipeline import apply_baseline, check_complete, report, scan_paths, verify_step
 
     paths = list(paths) or ["."]
@@ -38,10 +37,7 @@ def scan(paths, config_path, min_confidence, fmt, output, baseline, exclude, max
         max_file_size=size, exclude=tuple(config.exclude) + tuple(exclude) if exclude else None, backend=engine,
         min_confidence=min_confidence,
     )
-    from scanner.identity import resolve_identity
-
-    # Findings below the floor are only counted: scan_paths identifies (stretches) only those it reports.
-    eng = Engine(config, identity=resolve_identity(config, start), defer_below=config.min_confidence)
+    eng = judging_engine(config, start)
     from scanner.progress import bar_delay
 
     outcome = scan_paths(paths, config, eng, jobs, progress=bar_delay(progress, quiet))

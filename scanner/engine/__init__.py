@@ -81,8 +81,8 @@ class Engine:
         # stretch (~10 ms) and most such findings are test fixtures that are only counted. Scan-
         # wide signals only lower a level today, but confidence.judge identifies whatever it
         # keeps, so nothing depends on that. Only for runs whose findings reach judge() with
-        # their values in memory (scan, diff); history workers drop values and group by
-        # fingerprint, so they identify everything (None).
+        # their values in memory (scanner.commands.common.judging_engine: scan, diff, image);
+        # history workers drop values and group by fingerprint, so they identify everything.
         self._identify_from = confidence.RANK[defer_below] if defer_below is not None else -1
         self.rules: list[Rule] = list(rules) if rules is not None else load_ruleset(config)
         if not self.rules:

@@ -392,9 +392,8 @@ def _by_value(findings: list[Finding]) -> Iterable[list[Finding]]:
     with the identified findings holding the same value, whose hash is the one it would have: the
     same groups as if every finding had been identified, without stretching a weak value."""
     groups: dict[str | bytes, list[Finding]] = collections.defaultdict(list)
-    deferred = [f for f in findings if not f.identified]
     named: dict[bytes, str] = {}
-    if deferred:
+    if not all(f.identified for f in findings):
         # An identified finding without its value (history, saved state) could hold one of theirs
         # unseen: such lists are never mixed with deferred findings, and must not start to be.
         if any(not f.secret for f in findings):
