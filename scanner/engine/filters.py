@@ -123,12 +123,40 @@ _IDENTIFIER_PATH = lazy(rb"^[A-Za-z_][A-Za-z_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\(\))
 _TEST_PATH = lazy(r"(^|/)(fixtures?|testdata|test_data|__fixtures__|__mocks__|__snapshots__|mocks?)(/|$)")
 
 
+# Past this length, chance alone spells a marker: a 1,600-character private key body holds
+# "xxxx", "todo" or "dummy" in some mix of case about once in 300 keys.
+LONG_VALUE = 64
+
+
 def placeholder(c: Candidate) -> bool:
     # A token whose provider checksum verifies was issued, whatever letters chance put in it
     # (a random GitHub token can hold "tODo" or "FaKe").
-    if not _PLACEHOLDER_WORDS.search(c.value):
+    v = c.value
+    if len(v) <= LONG_VALUE:
+        hit = _PLACEHOLDER_WORDS.search(v) is not None
+    else:
+        hit = any(_written_as_word(v, m.start(), m.end()) for m in _PLACEHOLDER_WORDS.finditer(v))
+    return hit and checksums.verdict(c.rule.id, c.value) != (checksums.CHECKSUM, True)
+
+
+def _written_as_word(v: bytes, start: int, end: int) -> bool:
+    """Whether a marker found in a long value was written by a person: cased as a word (lower,
+    UPPER or Title), and either too long for chance or set off on both sides by punctuation, the
+    value's edge or a camelCase step. Random base64 mixes case and runs letters together."""
+    word = v[start:end]
+    if not word[:1].isalnum():  # "...", "****", "<your key>": never formed by base64 or hex
+        return True
+    if not (word.islower() or word.isupper() or word.istitle()):
         return False
-    return checksums.verdict(c.rule.id, c.value) != (checksums.CHECKSUM, True)
+    # Chance that base64 spells these letters, in any case, somewhere in the value: each letter
+    # is 1 in 32. Below 1 in 100,000 ("EXAMPLE" and "XXXXXXXX" in a 1,600-character body), the
+    # marker was written, however it is cased or joined.
+    if len(v) * 32.0 ** -len(word) < 1e-5:
+        return True
+    before, after = v[start - 1:start], v[end:end + 1]
+    left = not before.isalnum() or (word[:1].isupper() and (before.islower() or before.isdigit()))
+    right = not after.isalnum() or not word[-1:].isalnum() or (after.isupper() and not word.isupper()) or after.isdigit()
+    return left and right
 
 
 def template(c: Candidate) -> bool:

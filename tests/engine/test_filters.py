@@ -341,3 +341,46 @@ def test_userinfo_keeps_real_login_call_passwords():
     pw = S.fake_secret(13, 12)
     assert not F.userinfo(cand(pw, line=f"server.login('alerts@corp.net', '{pw}')"))
     assert not F.userinfo(cand("hunter22", line="ftp.login('backup', 'hunter22')"))
+
+
+LONG = "MIIEowIBAAKCAQEA7bq9Lm2Xw9Tb3Nc7Kp1Rt5Vy0Qf4Gh8Jk2Zs6Dn1Pu3We5Ra9Yc0Bv7Hx2Mi4Lo8Ft6Ke1Sg3"
+
+
+@pytest.mark.parametrize("value", [LONG + "\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", LONG + "...", "MIIE" + "X" * 80,
+                                   LONG + "/your_private_key_here", "replace-with-your-real-dummy-token-" + LONG,
+                                   LONG + "MyDummyKeyForDocs", "TODO:" + LONG])
+def test_marker_written_as_a_word_marks_a_long_value(value):
+    assert len(value) > F.LONG_VALUE
+    assert F.placeholder(cand(value))
+
+
+@pytest.mark.parametrize("marker", ["xXxx", "duMmY", "tOdO", "XXXX", "Todo", "todo"])
+def test_letters_chance_put_inside_a_long_random_value_are_not_a_marker(marker):
+    """A private key body is long enough to hold any 4 letters somewhere; cased at random, or set
+    inside random characters without a break, they are chance."""
+    value = LONG[:40] + marker + "q" + LONG[40:]
+    assert not F.placeholder(cand(value))
+
+
+def test_chance_markers_do_not_hide_random_private_keys():
+    """The cause of a once-in-300 miss: random key bodies holding "xXxx" or "duMmY"."""
+    import random
+    import string
+
+    from scanner.config import Config
+    from scanner.engine import Engine
+    from scanner.models import Chunk
+    from scanner.rules import load_rules, rule_files
+
+    pem = [r for r in load_rules(rule_files()) if r.id == "private-key-rsa"]
+    eng = Engine(Config(), rules=pem, backend="keywords")
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + "+/"
+    missed = 0
+    for _ in range(400):
+        body = "\n".join("".join(rng.choice(alphabet) for _ in range(64)) for _ in range(25))
+        for word in ("xXxx", "duMmY", "tODo"):  # what chance does put in some keys
+            at = rng.randrange(len(body) - 10)
+            text = f"-----BEGIN RSA PRIVATE KEY-----\n{body[:at]}{word}{body[at:]}\n-----END RSA PRIVATE KEY-----\n"
+            missed += len(eng.scan(Chunk(path="deploy/id_rsa", data=text.encode()))) != 1
+    assert missed == 0
