@@ -707,11 +707,13 @@ def _rank(m: Match) -> tuple:
     """Specific before generic, longer spans first, then position. On the very same span, a rule
     whose provider the key names (a JWT in ``HYGRAPH_TOKEN`` for hygraph-token) goes before a
     format-only rule (jwt) or one whose key names another service: it knows whose credential
-    it is, and its rotation guidance is the one that applies; so does any provider's rule before a
-    rule that knows only the syntax around the value (generic-* providers: a token as the default of
-    an environment lookup is the provider's token)."""
+    it is, and its rotation guidance is the one that applies; then a rule that knows the value by
+    its literal prefix (``sk_live_``) before one that knows it by the structure around it (an
+    ``Authorization: Bearer`` header holding a Stripe key is the Stripe key); then any provider's
+    rule before a rule that knows only the syntax around the value (generic-* providers: a token
+    as the default of an environment lookup is the provider's token)."""
     return (m.rule.generic, -(m.end - m.start), m.start, not (m.key and m.rule.provider in m.key.lower()),
-            m.rule.provider.startswith("generic-"))
+            not confidence.prefixed(m.rule), m.rule.provider.startswith("generic-"))
 
 
 def _add_generic(generic: list[Match], out: list[Match]) -> None:

@@ -221,15 +221,20 @@ def structure_invalid(e: Evidence) -> int:
     return _made_up(e, -4, -1) if e.verdict == (checksums.STRUCTURE, False) else 0
 
 
+def prefixed(rule: Rule) -> bool:
+    """A provider rule whose values start with the provider's literal prefix (ghp_, AKIA, sk_live_)."""
+    return not rule.generic and _prefix(rule.regex) >= 2
+
+
 def token_format(e: Evidence) -> int:
     """A provider rule whose value starts with the provider's literal prefix (ghp_, AKIA, sk_live_)."""
-    return 2 if not e.rule.generic and _prefix(e.rule.regex) >= 2 else 0
+    return 2 if prefixed(e.rule) else 0
 
 
 def named_format(e: Evidence) -> int:
     """A provider rule without a literal prefix: a value shape plus the provider's name or a
     structure around it (keyword-context rules, URL userinfo, Basic headers)."""
-    return 1 if not e.rule.generic and _prefix(e.rule.regex) < 2 else 0
+    return 1 if not e.rule.generic and not prefixed(e.rule) else 0
 
 
 def random_value(e: Evidence) -> int:
@@ -242,7 +247,7 @@ def word_like_value(e: Evidence) -> int:
     identifier parts: code (``FlowEntryToken``, ``kafka:GetClusterPolicy``), not a credential.
     Passwords are chosen by people and are not judged by this, nor are values with a provider's
     prefix (the prefix is the evidence; made-up bodies are caught by checksums)."""
-    if e.human_secret or (not e.rule.generic and _prefix(e.rule.regex) >= 2):
+    if e.human_secret or prefixed(e.rule):
         return 0
     return -3 if e.word_like else 0
 
@@ -288,7 +293,7 @@ def non_secret_name(e: Evidence) -> int:
     ...Id): such fields hold public values that look random. A provider's prefixed token is
     judged by its format instead (``aws_access_key_id = AKIA…``), and a provider rule that names
     the field itself, or reports an id, has decided the field holds a credential."""
-    if not e.rule.generic and (e.key or _prefix(e.rule.regex) >= 2 or "id" in _id_words(e.rule)):
+    if prefixed(e.rule) or (not e.rule.generic and (e.key or "id" in _id_words(e.rule))):
         return 0  # the rule itself chose that name, or it reports an id (wolfram-app-id)
     name = e.key.encode() if e.key else field_name(e.before)
     return -3 if _NON_SECRET_NAME.search(name) else 0

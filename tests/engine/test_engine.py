@@ -183,8 +183,10 @@ def test_remembered_windows_give_the_same_findings_at_new_offsets():
 def _pairwise_dedupe(kept):
     """The specification _dedupe keeps: each match against every winner so far, in rank order."""
     named = lambda m: bool(m.key) and m.rule.provider in m.key.lower()  # noqa: E731
+    from scanner.engine.confidence import prefixed
+
     ranked = sorted(kept, key=lambda m: (m.rule.generic, -(m.end - m.start), m.start, not named(m),
-                                         m.rule.provider.startswith("generic-")))
+                                         not prefixed(m.rule), m.rule.provider.startswith("generic-")))
     out = []
     for m in ranked:
         for i, w in enumerate(out):
@@ -252,6 +254,18 @@ def test_on_the_same_span_a_providers_rule_beats_one_that_knows_only_the_syntax(
     e = Engine(Config(), rules=load_rules(rule_files()))
     for line in (f"key = os.environ.get('PAYMENTS_API_KEY', '{token}')\n", f"const key = process.env.PAYMENTS_API_KEY || '{token}';\n"):
         assert [f.rule_id for f in scan(e, line)] == ["stripe-live-secret-key"]
+
+
+def test_on_the_same_span_a_token_prefix_beats_the_structure_around_the_value():
+    """A Stripe key sent as a bearer token is found by stripe-live-secret-key (its prefix) and by
+    http-auth-bearer (the header) on the very same span: it is the Stripe key, judged as one. As a
+    bearer token its prefix's letters (``live``) could make the value read as words, and sink it
+    below the reporting floor (a remediation test lost such a key about once in 200 runs)."""
+    e = Engine(Config(), rules=load_rules(rule_files()))
+    for body in ("JDRySempTa2cRoc40Alzq7L6", "q8Zk2Lm5Xw9Tb3Nc7Kp1Rt5V"):
+        line = f'HEADERS = {{"Authorization": "Bearer sk_live_{body}"}}\n'
+        [f] = scan(e, line)
+        assert f.rule_id == "stripe-live-secret-key" and f.confidence in ("medium", "high")
 
 
 def test_a_token_in_a_comment_arn_does_not_hide_the_same_token_in_code():
