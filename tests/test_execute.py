@@ -56,6 +56,27 @@ def test_inline_and_pool_give_the_same_findings_in_units_order():
     assert {f.path.split("-")[1] for f in two[1:]} - {str(os.getpid())}  # scanned in other processes
 
 
+def test_a_shared_queues_batches_grow_with_the_run_and_a_routes_keep_their_size():
+    from scanner.progress import progress_bar
+
+    bar = progress_bar(None, "", "")
+    shared, routed = X.Pool(Toy(1, {}), small_engine(), 2, bar), X.Pool(Toy(1, {}, route=True), small_engine(), 2, bar)
+    sizes = []
+    for sent in (0, 100, 600, 1000, 100_000):
+        shared.dispatched = routed.dispatched = sent
+        sizes.append((shared._size(), routed._size()))
+    base = shared.batch_size
+    assert sizes[0] == sizes[1] == (base, base)  # a small tree: small batches, spread over workers
+    assert [a for a, _ in sizes] == sorted(a for a, _ in sizes) and sizes[-1] == (base * X.GROWTH, base)
+
+
+def test_grown_batches_give_the_same_findings_in_units_order():
+    engine, keys = small_engine(), _keys(3000)
+    one = X.execute(Toy(3000, keys), engine, jobs=1)
+    two = X.execute(Toy(3000, keys, serial_cpu=0.0), engine, jobs=2)
+    assert _shape(one) == _shape(two) and len(one) == len(keys)
+
+
 def test_a_route_keeps_its_units_on_one_worker():
     keys = {i: fake_aws_key() for i in range(60)}
     found = X.execute(Toy(60, keys, serial_cpu=None, route=True), small_engine(), jobs=3)
