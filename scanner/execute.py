@@ -84,6 +84,8 @@ def run_units(source: Source, engine: Any, jobs: int = 1, bar: Any = None) -> li
     # Whether this system can fork is asked when the pool is wanted: the question imports
     # multiprocessing, which a run done within its budget (a handful of files) never needs.
     pool = source.parallel and (budget is not None or can_fork())
+    if not pool and hasattr(source, "scan_batches"):
+        return _scan_batches_here(source, engine, units, bar)
     if not pool or budget is not None:
         began, budget = time.process_time(), budget or 0.0
         for unit in units:
@@ -98,6 +100,19 @@ def run_units(source: Source, engine: Any, jobs: int = 1, bar: Any = None) -> li
         else:
             return results
     return results + Pool(source, engine, jobs, bar).run(units)
+
+
+def _scan_batches_here(source: Source, engine: Any, units: Iterator[Any], bar: Any) -> list[Result]:
+    """A source that scans its own batches (history: pipelined reads, each version as a delta of
+    the one before), run in this process where there is no fork: the same scan as in a worker."""
+    size = getattr(source, "batch", 32)
+    batches = ((seq, batch) for seq, batch in enumerate(iter(lambda: list(itertools.islice(units, size)), [])))
+    results: list[Result] = []
+    for _, done, found, stats in source.scan_batches(engine, batches):  # type: ignore[attr-defined]
+        results.extend(found)
+        source.stats.add(stats)
+        bar.update(done)
+    return results
 
 
 # -- the local pool -------------------------------------------------------------------------------

@@ -87,6 +87,30 @@ def test_versions_of_a_long_file_are_attributed_like_whole_files(tmp_path):
         assert f.extra["removed_commit"]["sha"] == removed
 
 
+def test_without_fork_the_history_is_scanned_in_process_with_the_same_findings(tmp_path, monkeypatch):
+    """Where processes cannot fork (Windows), the history's batches are scanned in this process,
+    as a worker scans them: each version as a delta, values attributed by blob. (It failed with a
+    TypeError: each unit went through the one-unit path, and its result was keyed by the unit.)"""
+    from scanner import execute
+
+    body = [f"line_{i} = compute({i})" for i in range(300)]
+    r = Repo(tmp_path / "r")
+    r.commit("base", **{"big.py": "\n".join(body) + "\n", "a.env": f"KEY={KEY2}\n"})
+    body[150] = f"aws = '{KEY1}'"
+    r.commit("add", **{"big.py": "\n".join(body) + "\n"})
+    body[10] = "top = edited"
+    r.commit("edit", **{"big.py": "\n".join(body) + "\n"})
+
+    def shape(res):
+        return sorted((f.secret_hash, f.commit.sha, f.path, f.line, f.extra["commits"]) for f in res.findings)
+
+    forked = scan_history(r.path, small_engine(), HistoryOptions(jobs=2), open_repo(r.path))
+    monkeypatch.setattr(execute, "can_fork", lambda: False)
+    alone = scan_history(r.path, small_engine(), HistoryOptions(jobs=2), open_repo(r.path))
+    assert shape(alone) == shape(forked) and {f.secret_hash for f in alone.findings} == {hv(KEY1), hv(KEY2)}
+    assert alone.stats.scanned == forked.stats.scanned == 4 and alone.stats.commits == 3
+
+
 def test_each_unique_blob_is_read_once(tmp_path):
     r = Repo(tmp_path / "r")
     r.commit("one", **{"a.py": f"k = '{KEY1}'\n", "same.py": f"k = '{KEY1}'\n"})  # one blob, two paths
