@@ -17,7 +17,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Optional
 
 from scanner.display import display_path
 from scanner.errors import LeakstopError
@@ -54,6 +54,12 @@ class Baseline:
 
     def __post_init__(self) -> None:
         self._identity = Identity(self.salt.encode(), "baseline", _SCHEMES.get(self.version, SCHEME))
+
+    @property
+    def identity(self) -> Identity:
+        """The key its entries are hashed under (from version 2): scanning under it lets a weak
+        value's stretch serve both its finding and its entry."""
+        return self._identity
 
     def entry_hash(self, rule_id: str, value: bytes) -> str:
         if self.version == 1:
@@ -185,8 +191,8 @@ def parse_baseline(doc: object, path: Path) -> Baseline:
     return Baseline(salt=doc["salt"], entries=entries, base_dir=path.resolve().parent, version=version)
 
 
-def create_baseline(findings: Sequence[Finding], path: Path) -> Baseline:
-    """A baseline accepting ``findings``, reusing the salt of an existing file at ``path``."""
+def new_baseline(path: Path) -> Baseline:
+    """An empty baseline to be written at ``path``, reusing the salt of an existing file there."""
     path = Path(path)
     salt = None
     if os.path.isfile(path):
@@ -194,9 +200,7 @@ def create_baseline(findings: Sequence[Finding], path: Path) -> Baseline:
             salt = load_baseline(path).salt
         except LeakstopError:
             salt = None  # unreadable old file: start afresh
-    bl = Baseline.new(path.resolve().parent, salt)
-    bl.add(findings)
-    return bl
+    return Baseline.new(path.resolve().parent, salt)
 
 
 # -- detect-secrets import -------------------------------------------------------------------------
@@ -238,7 +242,7 @@ def import_detect_secrets(ds_path: Path, out_path: Path, root: Path, engine) -> 
     from scanner.models import Chunk
 
     results = read_detect_secrets(ds_path)
-    bl = create_baseline([], out_path)
+    bl = new_baseline(out_path)
     imported, unmatched, missing = 0, [], []
     for name, items in sorted(results.items()):
         file = root / name

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.baseline import VERSION, Baseline, create_baseline, entry_hash_v1, load_baseline
+from scanner.baseline import VERSION, Baseline, entry_hash_v1, load_baseline, new_baseline
 from scanner.errors import LeakstopError
 from scanner.models import Finding, Identity
 from tests.conftest import git
@@ -90,7 +90,8 @@ def test_format_is_sorted_one_entry_per_line(tmp_path):
         return Finding(rule, "p", "d", "high", "generic", path, 1, 1, 2, "x…", "fp", "h", secret=value)
 
     out = tmp_path / ".leakstop-baseline.json"
-    bl = create_baseline([f("b.env", "r2", b"v2"), f("a.env", "r1", b"v1"), f("a.env", "r1", b"v1")], out)
+    bl = new_baseline(out)
+    bl.add([f("b.env", "r2", b"v2"), f("a.env", "r1", b"v1"), f("a.env", "r1", b"v1")])
     bl.save(out)
     lines = out.read_text().splitlines()
     rows = [json.loads(line.strip().rstrip(",")) for line in lines if line.strip().startswith('{"path"')]
@@ -173,6 +174,26 @@ def test_entries_are_keyed_and_stretched_for_short_values(run_cli, tmp_path):
     [pw] = [e for e in bl.entries if e.path == ".env"]
     assert pw.hash != entry_hash_v1(bl.salt, pw.rule_id, PW.encode())
     assert pw.hash == Identity(bl.salt.encode()).digest(pw.rule_id, PW.encode())
+
+
+def test_create_and_check_stretch_a_weak_value_once(run_cli, tmp_path, monkeypatch):
+    """The scan runs under the baseline's key, so the one stretch of a short password serves its
+    finding and its entry (it was stretched twice: under the scan's key, then the baseline's)."""
+    import hashlib
+
+    from scanner import models
+
+    proj = _project(tmp_path)
+    weak = "Winter2024!"
+    (proj / "db.env").write_text(f"DB_PASSWORD={weak}\n")
+    calls: list[bytes] = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(models.hashlib, "scrypt", lambda value, **kw: calls.append(value) or real(value, **kw))
+    assert run_cli("baseline", "create", ".", *ENGINE, cwd=proj).code == 0
+    assert len(calls) == 1 and calls[0] == weak.encode()
+    calls.clear()
+    assert run_cli("baseline", "check", ".", *ENGINE, cwd=proj).code == 0  # nothing stale
+    assert len(calls) == 1
 
 
 def test_version_1_baselines_are_still_read_and_upgraded_on_create(run_cli, tmp_path):

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import click
 
 from scanner.commands.common import engine_option, writable
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS
+
+if TYPE_CHECKING:
+    from scanner.baseline import Baseline
 
 _CONFIG = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                        help="Configuration file (default: .leakstop.yaml at the repository root).")
@@ -21,17 +24,19 @@ def _default_file(path: str) -> Path:
     return (p if os.path.isdir(p) else Path.cwd()) / ".leakstop-baseline.json"
 
 
-def _scan(path: str, config_path: Optional[Path], engine: Optional[str]):
+def _scan(path: str, config_path: Optional[Path], engine: Optional[str], bl: "Baseline"):
     from scanner.config import load_config
     from scanner.engine import Engine
     from scanner.pipeline import scan_paths
 
     # Every finding, whatever its confidence: a baseline accepts today's state, so a later run at
     # a lower --min-confidence (or after signals change) does not resurface accepted values.
-    # Baseline entries are hashed under the baseline's own salt: the engine's fingerprints are not
-    # kept, so its run-only key is enough.
+    # The findings are identified under the baseline's own key, in this process (the workers
+    # leave all but high-confidence ones unidentified): a weak value is then stretched once, for
+    # its finding and its entry alike (Identity remembers it), not once in a worker under a key
+    # of its own and again here for the entry.
     config = load_config(config_path, Path(path)).with_options(backend=engine, min_confidence="low")
-    return scan_paths([path], config, Engine(config)).findings
+    return scan_paths([path], config, Engine(config, identity=bl.identity, defer_below="high")).findings
 
 
 @click.group()
@@ -47,11 +52,11 @@ def baseline() -> None:
 @engine_option
 def create(path: str, output: Optional[Path], config_path: Optional[Path], engine: Optional[str]) -> int:
     """Scan PATH and write every finding to the baseline (values are never stored)."""
-    from scanner.baseline import create_baseline
+    from scanner.baseline import new_baseline
 
     out = output or _default_file(path)
-    findings = _scan(path, config_path, engine)
-    bl = create_baseline(findings, out)
+    bl = new_baseline(out)
+    bl.add(_scan(path, config_path, engine, bl))
     bl.save(out)
     click.echo(f"leakstop: {len(bl.entries)} accepted finding(s) written to {out}", err=True)
     return EXIT_CLEAN
@@ -70,7 +75,7 @@ def check(path: str, baseline_file: Optional[Path], prune: bool, config_path: Op
 
     file = baseline_file or _default_file(path)
     bl = load_baseline(file)
-    stale = bl.stale(_scan(path, config_path, engine))
+    stale = bl.stale(_scan(path, config_path, engine, bl))
     for e in stale:
         click.echo(f"stale\t{e.path}\t{e.rule_id}\t{e.hash[:12]}")
     if prune and stale:
