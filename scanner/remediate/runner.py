@@ -58,7 +58,9 @@ def _findings(req: Request, base: Path) -> tuple[list[Finding], list[str]]:
         found, skipped = findings_from_report(req.from_report, base, load_ruleset(req.config), req.identity,
                                               Path(req.path))
     else:
-        found = scan_paths([req.path], req.config, Engine(req.config, identity=req.identity)).findings
+        # Findings below --min-confidence are not remediated: their weak values are not stretched.
+        engine = Engine(req.config, identity=req.identity, defer_below=req.config.min_confidence)
+        found = scan_paths([req.path], req.config, engine).findings
     return [f for f in found if f.secret and not f.path.startswith("<") and not _ours(f, base, req.settings)], skipped
 
 

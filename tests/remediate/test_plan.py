@@ -168,6 +168,25 @@ def test_settings_are_validated_with_file_and_key(tmp_path):
         load_settings(Config(), "shop", "prod", rotate_after_days=10)
 
 
+def test_a_weak_fixture_below_the_floor_is_never_stretched(remediate, sample_repo, git_commit, monkeypatch):
+    """Like scan and diff, remediation identifies (and stretches a weak value for) only the
+    findings it acts on: a fixture password in a test file, low confidence, costs no scrypt."""
+    from scanner import models
+
+    (sample_repo / "tests").mkdir(exist_ok=True)
+    (sample_repo / "tests" / "test_login.py").write_text('DB_PASSWORD = "password123"\n')
+    git_commit(sample_repo, "a test fixture")
+    calls: list[bytes] = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(models.hashlib, "scrypt", lambda value, **kw: calls.append(value) or real(value, **kw))
+    r = remediate(sample_repo, "-f", "json")
+    assert r.code == 0, r.err
+    assert b"password123" not in calls
+    (sample_repo / ".leakstop.yaml").write_text("min_confidence: low\n")
+    assert remediate(sample_repo, "-f", "json").code == 0
+    assert b"password123" in calls  # acted on at min_confidence low: identified, so stretched
+
+
 def test_from_report_rereads_and_verifies_values(run_cli, remediate, sample_repo, tmp_path):
     report = tmp_path / "report.json"
     assert run_cli("scan", ".", "--engine", "keywords", "-f", "json", "-o", str(report), cwd=sample_repo).code == 1
