@@ -8,7 +8,7 @@ import hmac
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional, overload
 
 from scanner.display import display_path
 from scanner.errors import LeakstopError
@@ -229,6 +229,11 @@ class Redactor:
         self._by_len: dict[int, set[str]] = {}
         self._lengths: list[int] = []
 
+    # Text in, text out; None (an absent key name, say) passes through.
+    @overload
+    def __call__(self, text: str) -> str: ...
+    @overload
+    def __call__(self, text: None) -> None: ...
     def __call__(self, text: Optional[str]) -> Optional[str]:
         if not text:
             return text
