@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from scanner.errors import LeakstopError
 from scanner.fsutil import atomic_write
@@ -28,6 +28,10 @@ from scanner.remediate.journal import JOURNAL_NAME, Journal
 from scanner.remediate.layout import connection_fields
 from scanner.remediate.plan import Edit, Plan, sha256
 from scanner.remediate.records import fill_arns
+from scanner.remediate.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: the caller makes the store
+    from scanner.remediate.stores.base import SecretStore
 
 _AUX_KINDS = ("helper", "env-example", "gitignore")  # value-free side files, written last
 
@@ -51,7 +55,7 @@ class _Run:
     """One apply: what every step reads, and the result it adds to."""
 
     plan: Plan
-    store: object
+    store: SecretStore
     base: Path
     journal: Journal
     repo_root: Optional[Path]
@@ -67,7 +71,7 @@ class _Run:
 
 def apply_plan(
     plan: Plan,
-    store,
+    store: SecretStore,
     base: Path,
     rotation_text: dict,
     repo_root: Optional[Path],
@@ -231,7 +235,7 @@ def _flag(run: _Run) -> None:
             run.step(f"rotate:{name}")
 
 
-def write_artifacts(journal: Journal, out_dir: Path, base: Path, s, store, rotation_text: dict,
+def write_artifacts(journal: Journal, out_dir: Path, base: Path, s: Settings, store: SecretStore, rotation_text: dict,
                     kms_key_arn: Optional[str]) -> list[str]:
     """Step 6: the artifacts, from everything the journal knows (earlier runs included)."""
     items = list(journal.items.values())
@@ -256,7 +260,7 @@ def write_artifacts(journal: Journal, out_dir: Path, base: Path, s, store, rotat
     return written
 
 
-def _ecs_snippet(journal: Journal, items: list[dict], store) -> dict:
+def _ecs_snippet(journal: Journal, items: list[dict], store: SecretStore) -> dict:
     arns = {(m["secret_name"], m["json_key"]): m.get("arn") for m in items}
     secrets = [{"name": e["name"], "valueFrom": store.reference("ecs", e["secret_name"], e["json_key"],
                                                                arns.get((e["secret_name"], e["json_key"])))}

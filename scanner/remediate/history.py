@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from scanner.remediate import rotation
 from scanner.remediate.records import Item
+
+if TYPE_CHECKING:  # annotations only
+    from scanner.remediate.stores.base import SecretStore
 
 REPLACEMENT = "***REMOVED***"
 
@@ -36,7 +39,7 @@ def annotate(items: Sequence[Item], base: Path, repo_root: Optional[Path]) -> No
         it.in_git_history, it.first_commit = rotation.git_history(repo_root, [r for r in rels if r], it.value)
 
 
-def purge_steps(store, values: Sequence[tuple[str, Optional[str]]]) -> list[str]:
+def purge_steps(store: SecretStore, values: Sequence[tuple[str, Optional[str]]]) -> list[str]:
     """The procedure for the (secret name, key) pairs found in history, as shell lines to read and
     run by hand. Each value is fetched from the store into a 0600 file outside the repository;
     a multi-line value (a key block) is replaced line by line."""

@@ -15,16 +15,19 @@ import re
 from urllib.parse import unquote_to_bytes
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
 from scanner.errors import LeakstopError
 from scanner.fsutil import read_json
 from scanner.models import Finding, Identity, Redactor, mask
 from scanner.remediate.layout import (URI_USERINFO, Credential, connection_at, connection_beside, credentials, role_for,
                                       service_for)
-from scanner.remediate.rewriters import rewrite_all, stored_value
+from scanner.remediate.rewriters import Grant, rewrite_all, stored_value
 from scanner.remediate.records import Edit, Item, Manual, Site, Workspace, sha256
 from scanner.remediate.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: planning is handed its store
+    from scanner.remediate.stores.base import SecretStore
 
 __all__ = ["Edit", "Item", "Manual", "Plan", "Site", "Workspace", "build_items", "make_plan", "sha256"]
 
@@ -81,10 +84,10 @@ class Plan:
     manual: list[Manual]
     notes: list[str]
     root: str  # directory that holds the output artifacts
-    store: object = None  # the SecretStore the plan was made for
+    store: SecretStore  # the store the plan was made for
     ecs: list[dict] = field(default_factory=list)  # Dockerfile ENV wiring for the ECS snippet
     skipped: list[str] = field(default_factory=list)  # report findings outside PATH: "path:line (rule)"
-    grants: list = field(default_factory=list)  # rewriters.Grant: which consumer file reads which secret
+    grants: list[Grant] = field(default_factory=list)  # which consumer file reads which secret
 
     def secrets(self) -> dict[str, list[Item]]:
         out: dict[str, list[Item]] = {}
@@ -136,7 +139,7 @@ class Plan:
                 for g in self.grants]
 
 
-def _secret_name(settings: Settings, store, it: Item, service: str) -> str:
+def _secret_name(settings: Settings, store: SecretStore, it: Item, service: str) -> str:
     name = settings.template_for(store).format(project=settings.project, env=settings.env, group=it.group,
                                                 service=service, key=it.role)
     store.check_name(name)
@@ -164,8 +167,9 @@ def uri_password(line: str, f: Finding) -> Optional[bytes]:
     return raw if raw != f.secret else None
 
 
-def build_items(findings: Sequence[Finding], settings: Settings, store, read_line, identity: Identity,
-                known: Optional[dict] = None, stored: Optional[Callable[[Site, bytes], Optional[bytes]]] = None,
+def build_items(findings: Sequence[Finding], settings: Settings, store: SecretStore,
+                read_line: Callable[[str, int], str], identity: Identity, known: Optional[dict] = None,
+                stored: Optional[Callable[[Site, bytes], Optional[bytes]]] = None,
                 read_lines: Optional[Callable[[str], list[str]]] = None) -> list[Item]:
     """Group findings by value; name each value's secret and key. ``read_line(path, n)`` -> text.
     ``known`` (value hash -> (name, key), from the journal) keeps names stable across a resume.
@@ -219,7 +223,7 @@ def build_items(findings: Sequence[Finding], settings: Settings, store, read_lin
     return items
 
 
-def _name(creds: list[Credential], settings: Settings, store, known: dict) -> None:
+def _name(creds: list[Credential], settings: Settings, store: SecretStore, known: dict) -> None:
     """Give each credential a secret (``service``, else ``service-2``...) whose keys are its
     roles; names from the journal (``known``: value hash -> (name, key)) are kept."""
     taken: dict[str, dict[str, str]] = {}  # secret/parameter name -> key -> value hash
@@ -331,7 +335,7 @@ def _value_at(file: Path, path: str, line: int, col: int, end: int, texts: dict)
     return text[start + col - 1 : start + end - 1].encode("utf-8")
 
 
-def make_plan(findings: Sequence[Finding], settings: Settings, store, base: Path, identity: Identity,
+def make_plan(findings: Sequence[Finding], settings: Settings, store: SecretStore, base: Path, identity: Identity,
               known: Optional[dict] = None) -> Plan:
     cache: dict[str, list[str]] = {}
 

@@ -7,7 +7,11 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
+
+if TYPE_CHECKING:  # annotations only
+    from scanner.models import Identity
+    from scanner.remediate.stores.base import Remote, SecretStore
 
 
 MAX_COMMITS_PER_PATH = 2000  # bounds the history check on huge repositories
@@ -150,7 +154,7 @@ def render_json(doc: dict) -> bytes:
     return (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode()
 
 
-def status(store, identity) -> list[dict]:
+def status(store: SecretStore, identity: Identity) -> list[dict]:
     """Each flagged secret: per key, whether its value changed since it was flagged (compared by
     keyed hash: a new version holding the same JSON is not a rotation); rotation versions left
     pending; scheduled rotation; when the value was last read."""
@@ -170,7 +174,7 @@ def _overdue(rot: dict) -> bool:
     return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)) < datetime.now(timezone.utc)
 
 
-def _status_row(store, identity, r) -> dict:
+def _status_row(store: SecretStore, identity: Identity, r: Remote) -> dict:
     hashes = {k[len(HASH_TAG) + 1:]: v for k, v in r.tags.items() if k.startswith(HASH_TAG + ":")}
     if HASH_TAG in r.tags:
         hashes[""] = r.tags[HASH_TAG]

@@ -129,7 +129,10 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     aws.check_credentials(s.region, factory)
     kms_arn = aws.resolve_kms_key(s.kms_key_id, s.region, factory) if s.kms_key_id else None
     for fn in sorted({f for it in plan.items if (f := s.rotation_lambda_for(it.service, it.group))}):
-        aws.check_rotation_lambda(fn, store.rotation_principal, s.region, factory)
+        principal = store.rotation_principal
+        if principal is None:  # a store without scheduled rotation: load_settings refuses rotation Lambdas
+            raise LeakstopError(f"--rotation-lambda-arn needs a store with scheduled rotation; '{s.backend}' has none")
+        aws.check_rotation_lambda(fn, principal, s.region, factory)
     if s.read_roles:  # the caller keeps reading what it stores (read-back, re-runs, rotation status)
         plan.settings = replace(s, read_roles=tuple(s.read_roles) + (aws.caller_principal(s.region, factory),))
     rotation_text = {r.id: r.rotation for r in load_ruleset(req.config)}
@@ -153,9 +156,11 @@ def _remaining(req: Request, plan: Plan, repo_root: Optional[Path]) -> list[str]
 def _check_reviewed(plan: Plan, reviewed: Path) -> None:
     try:
         doc = read_json(reviewed)
-        files = {f["path"]: f["before_sha256"] for f in doc["files"]}
+        files = {f["path"]: f["before_sha256"] for f in doc["files"]} if isinstance(doc, dict) else None
     except (OSError, ValueError, KeyError, TypeError):
-        raise LeakstopError(f"{reviewed}: not a plan saved by `leakstop remediate --save-plan`") from None
+        files = None
+    if files is None:
+        raise LeakstopError(f"{reviewed}: not a plan saved by `leakstop remediate --save-plan`")
     red = plan.redactor()  # the saved plan shows paths as to_dict does
     now = {red(e.path): e.before_sha for e in plan.edits}
     for path, sha in sorted(files.items()):
@@ -212,7 +217,8 @@ def print_plan(plan: Plan, base: Path, values: list[bytes], out: TextIO, applyin
         out.write(f"manual: {red(m.site.path)}:{m.site.line}: {m.reason} (the value is still stored and flagged)\n")
     for n in plan.notes:
         out.write(f"note: {red(n)}\n")
-    in_hist = sorted({(it.secret_name, it.json_key) for it in plan.items if it.in_git_history})
+    in_hist = sorted({(it.secret_name, it.json_key) for it in plan.items if it.in_git_history},
+                     key=lambda v: (v[0], v[1] or ""))  # a one-value store's items have no key
     if in_hist:
         out.write(f"\n# {len(in_hist)} value(s) are in the git history of the repository holding PATH; "
                   f"after rotating them, purge it:\n")

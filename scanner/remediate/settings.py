@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, replace
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from scanner.config import Config
 from scanner.errors import LeakstopError
+
+if TYPE_CHECKING:  # annotations only: the store registry is imported where it is used (load_settings)
+    from scanner.remediate.stores.base import SecretStore
 
 KEYS = ("backend", "region", "kms_key_id", "output_dir", "cache_ttl", "services", "rotation_lambdas", "owner", "tags",
         "read_roles", "lambda_env", "kubernetes")  # + each store's template_setting
@@ -58,7 +61,7 @@ class Settings:
     def rotation_lambdas_used(self) -> bool:
         return bool(self.rotation_lambda_arn or self.rotation_lambdas)
 
-    def template_for(self, store) -> str:
+    def template_for(self, store: SecretStore) -> str:
         """The name template of ``store`` (its ``template_setting``), else the store's default."""
         return getattr(self, store.template_setting, None) or store.default_template
 
@@ -76,7 +79,7 @@ def _check_template(value: Any, where: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _check_store_template(value: Any, where: str, cls: type) -> str:
+def _check_store_template(value: Any, where: str, cls: type[SecretStore]) -> str:
     """A template with only the store's fields, whose names the store accepts."""
     t = _check_template(value, where, cls.template_fields)
     sample = t.format(**{f: "x" for f in cls.template_fields})

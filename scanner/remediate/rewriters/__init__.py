@@ -6,7 +6,7 @@ into. A new platform is one module plus one line here."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 from urllib.parse import unquote_to_bytes
 
 from scanner.remediate.records import Item, Manual, Site, Workspace
@@ -15,6 +15,9 @@ from scanner.remediate.rewriters import (cloudformation, compose, config, docker
                                          terraform)
 from scanner.remediate.rewriters.base import Context, Grant, Pairs, Rewriter
 from scanner.remediate.settings import Settings
+
+if TYPE_CHECKING:
+    from scanner.remediate.stores.base import SecretStore
 
 REWRITERS: dict[str, Rewriter] = {
     "python": python.REWRITER,
@@ -56,7 +59,7 @@ def _encoded(site: Site, item: Item) -> bool:
             and unquote_to_bytes(site.literal) == item.value)
 
 
-def rewrite_all(ws: Workspace, items: list[Item], settings: Settings, store) -> Context:
+def rewrite_all(ws: Workspace, items: list[Item], settings: Settings, store: SecretStore) -> Context:
     """Rewrite every file holding a planned value; the context carries manual steps, notes,
     ECS wiring and IAM grants."""
     ctx = Context(settings=settings, store=store, region=settings.region or "us-east-1")

@@ -16,11 +16,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Callable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 
 from scanner.remediate.layout import URI_TAIL, URI_USERINFO
 from scanner.remediate.records import Item, Manual, Site, Workspace
 from scanner.remediate.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: rewriters never import a store module
+    from scanner.remediate.stores.base import SecretStore
 
 Pairs = list[tuple[Site, Item]]
 
@@ -38,7 +41,7 @@ class Grant:
 @dataclass
 class Context:
     settings: Settings
-    store: object  # the SecretStore (scanner.remediate.stores.base)
+    store: SecretStore
     region: str
     manual: list[Manual] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

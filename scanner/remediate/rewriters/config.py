@@ -5,16 +5,19 @@ replace at run time. The fallback for structured files no platform rewriter clai
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from scanner.remediate import helper_templates as H
 from scanner.remediate.records import Item, Workspace
 from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, replace_values
 
+if TYPE_CHECKING:  # annotations only
+    from scanner.remediate.stores.base import SecretStore
+
 _CONFIG_EXT = (".yaml", ".yml", ".json", ".ini", ".cfg", ".conf", ".toml", ".properties", ".xml", ".template")
 
 
-def placeholder(store, item: Item) -> str:
+def placeholder(store: SecretStore, item: Item) -> str:
     return H.placeholder(store.kind, item.secret_name, item.json_key)
 
 

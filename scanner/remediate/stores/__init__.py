@@ -11,7 +11,7 @@ from scanner.remediate.stores.base import Remote, SecretStore
 from scanner.remediate.stores.secretsmanager import SecretsManagerStore
 from scanner.remediate.stores.ssm import SsmStore
 
-STORES: dict[str, type] = {
+STORES: dict[str, type[SecretStore]] = {
     "secretsmanager": SecretsManagerStore,
     "ssm": SsmStore,
 }
@@ -19,7 +19,7 @@ STORES: dict[str, type] = {
 __all__ = ["STORES", "Remote", "SecretStore", "make_store", "store_class"]
 
 
-def store_class(kind: str) -> type:
+def store_class(kind: str) -> type[SecretStore]:
     cls = STORES.get(kind)
     if cls is None:
         raise LeakstopError(f"unknown backend '{kind}' (choose from {', '.join(sorted(STORES))})")

@@ -75,6 +75,10 @@ class SecretStore(Protocol):
     # document) or "parameter" (name); code calls env_or_<it>(ENV, name[, key]).
     helper_read: str
 
+    def __init__(self, region: Optional[str], client_factory: Callable = ..., token_key: bytes = b"") -> None:
+        """A store for ``region``; ``client_factory(service, region)`` makes its AWS client on first
+        use, ``token_key`` keys its idempotency tokens (the registry builds stores this way)."""
+
     def check_name(self, name: str) -> None:
         """Raise LeakstopError when the service would refuse ``name``."""
 

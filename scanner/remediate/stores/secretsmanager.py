@@ -79,9 +79,9 @@ class SecretsManagerStore:
     grouped = True
     template_setting = "name_template"
     default_template = "{project}/{env}/{service}"
-    template_fields = ("project", "env", "service", "group")
+    template_fields: tuple[str, ...] = ("project", "env", "service", "group")
     supports_rotation = True
-    rotation_principal = "secretsmanager.amazonaws.com"
+    rotation_principal: Optional[str] = "secretsmanager.amazonaws.com"
     default_key = "aws/secretsmanager"
     emits_iac = True
     supports_resource_policy = True
@@ -115,8 +115,8 @@ class SecretsManagerStore:
         # Secrets Manager appends "-" and 6 random characters to every secret's ARN.
         return f"arn:aws:secretsmanager:{region}:{account}:secret:{name}-??????"
 
-    def read_statements(self, resources: list[str], region: str, kms_key_arn: Optional[str]) -> list[dict]:
-        out = [{"Sid": "LeakstopReadSecrets", "Effect": "Allow",
+    def read_statements(self, resources: list, region: str, kms_key_arn: Optional[object]) -> list[dict]:
+        out: list[dict] = [{"Sid": "LeakstopReadSecrets", "Effect": "Allow",
                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
                 "Resource": unique(resources)}]
         if kms_key_arn:

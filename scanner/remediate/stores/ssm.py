@@ -55,9 +55,9 @@ class SsmStore:
     grouped = False
     template_setting = "ssm_name_template"
     default_template = "/{project}/{env}/{service}/{key}"
-    template_fields = ("project", "env", "service", "group", "key")
+    template_fields: tuple[str, ...] = ("project", "env", "service", "group", "key")
     supports_rotation = False
-    rotation_principal = None
+    rotation_principal: Optional[str] = None
     default_key = "aws/ssm"
     emits_iac = False  # a parameter is created with its value: code would have to hold it
     supports_resource_policy = False
@@ -91,8 +91,8 @@ class SsmStore:
     def resource_pattern(self, name: str, region: str = "*", account: str = "*") -> str:
         return f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
 
-    def read_statements(self, resources: list[str], region: str, kms_key_arn: Optional[str]) -> list[dict]:
-        out = [{"Sid": "LeakstopReadParameters", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+    def read_statements(self, resources: list, region: str, kms_key_arn: Optional[object]) -> list[dict]:
+        out: list[dict] = [{"Sid": "LeakstopReadParameters", "Effect": "Allow", "Action": ["ssm:GetParameter"],
                 "Resource": unique(resources)}]
         if kms_key_arn:
             out.append({"Sid": "LeakstopDecryptViaService", "Effect": "Allow", "Action": "kms:Decrypt",
