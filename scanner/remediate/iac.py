@@ -16,17 +16,22 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.errors import LeakstopError
 from scanner.fsutil import atomic_write
 from scanner.remediate.rotation import tags_for
 from scanner.remediate.stores.base import Expr
 
+if TYPE_CHECKING:  # annotations only: the runner imports this module when --emit asks
+    from scanner.remediate.plan import Plan
+    from scanner.remediate.settings import Settings
+
 MANAGED_TAG = "leakstop:managed-by"
 KINDS = ("terraform", "cloudformation")
 
 
-def secret_tags(plan, key_id: str) -> dict[str, dict]:
+def secret_tags(plan: Plan, key_id: str) -> dict[str, dict]:
     """Every secret's tags as code declares them (no flagged version: nothing is stored yet)."""
     out = {}
     for name, items in plan.secrets().items():
@@ -37,7 +42,7 @@ def secret_tags(plan, key_id: str) -> dict[str, dict]:
     return out
 
 
-def emit(plan, kind: str, out_dir: Path, key_id: str) -> list[Path]:
+def emit(plan: Plan, kind: str, out_dir: Path, key_id: str) -> list[Path]:
     if not getattr(plan.store, "emits_iac", False):
         raise LeakstopError(f"--emit needs a store that code can declare without its value; '{plan.settings.backend}' "
                             f"cannot (an SSM parameter is created with its value)")
@@ -76,7 +81,7 @@ def _hcl_map(d: dict, indent: str) -> str:
     return "{\n" + body + indent + "}"
 
 
-def _terraform(plan, tags: dict[str, dict]) -> str:
+def _terraform(plan: Plan, tags: dict[str, dict]) -> str:
     s = plan.settings
     out = ["# Written by leakstop remediate --emit terraform. No value is declared here (no",
            "# aws_secretsmanager_secret_version): `leakstop remediate --apply` puts the values after",
@@ -91,7 +96,7 @@ def _terraform(plan, tags: dict[str, dict]) -> str:
     return "\n".join(out + _tf_read_policy(plan, refs, key_ref))
 
 
-def _tf_key(s) -> list[str]:
+def _tf_key(s: Settings) -> list[str]:
     """A customer-managed key, rotated yearly by KMS, and its alias."""
     return ['resource "aws_kms_key" "leakstop" {',
             f"  description             = {_hcl(f'leakstop: secrets of {s.project}/{s.env}')}",
@@ -105,7 +110,7 @@ def _tf_key(s) -> list[str]:
             "}", ""]
 
 
-def _tf_secret(plan, name: str, tags: dict, key_ref: str) -> list[str]:
+def _tf_secret(plan: Plan, name: str, tags: dict, key_ref: str) -> list[str]:
     r, store = _ident(name), plan.store
     out = _tf_block(*store.iac_secret("terraform", name, Expr(key_ref), tags), r)
     if plan.settings.read_roles:
@@ -130,7 +135,7 @@ def _tf_block(rtype: str, args: dict, label: str) -> list[str]:
             + [f"  {k.ljust(width)} = {_tf_value(v, '  ')}" for k, v in args.items()] + ["}", ""])
 
 
-def _tf_read_policy(plan, refs: list, key_ref: str) -> list[str]:
+def _tf_read_policy(plan: Plan, refs: list, key_ref: str) -> list[str]:
     """The runtime role's policy: the store's read statements on exactly these secrets (and the
     key, through the store's service only), ARNs interpolated by Terraform."""
     s = plan.settings
@@ -160,7 +165,7 @@ def _cfn_tags(tags: dict) -> list[dict]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
-def _cloudformation(plan, tags: dict[str, dict]) -> str:
+def _cloudformation(plan: Plan, tags: dict[str, dict]) -> str:
     s = plan.settings
     res: dict = {}
     keep = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}

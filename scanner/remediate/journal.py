@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Optional, TypeGuard, TypeVar
 
 from scanner.errors import LeakstopError
 from scanner.fsutil import atomic_write, read_json
@@ -19,13 +19,14 @@ from scanner.fsutil import atomic_write, read_json
 JOURNAL_NAME = "journal.json"
 # Version 1 held unkeyed SHA-256 value hashes.
 VERSION = 2
+_C = TypeVar("_C", list, dict)  # the containers a journal holds
 
 
-def _is(value, kind, of=None) -> bool:
+def _is(value: object, kind: type[_C], of: Optional[type] = None) -> TypeGuard[_C]:
     """``value`` is a ``kind`` (list or dict) whose elements (values) are all ``of``."""
     if not isinstance(value, kind):
         return False
-    return of is None or all(isinstance(v, of) for v in (value.values() if kind is dict else value))
+    return of is None or all(isinstance(v, of) for v in (value.values() if isinstance(value, dict) else value))
 
 
 def _malformed(doc: dict) -> str:
