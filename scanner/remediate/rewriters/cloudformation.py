@@ -12,7 +12,7 @@ from typing import Optional
 
 import yaml
 
-from scanner.remediate.records import Item, Manual, Workspace
+from scanner.remediate.records import Manual, Workspace
 from scanner.remediate.rewriters import cfn_ecs, lambda_env
 from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, splice, text_or_manual, value_edits
 
@@ -21,9 +21,6 @@ _CFN = re.compile(r"AWSTemplateFormatVersion|Transform:\s*['\"]?AWS::Serverless|
 
 
 def rewrite_cloudformation(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
-    def ph(item: Item) -> str:
-        return ctx.store.reference("cloudformation", item.secret_name, item.json_key)
-
     dec = text_or_manual(ws, path, pairs, ctx)
     if dec is None:
         return
@@ -32,15 +29,18 @@ def rewrite_cloudformation(ws: Workspace, path: str, pairs: Pairs, ctx: Context)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
         root = None
-    edits, rest = [], pairs
+    edits: list[tuple[int, int, str]] = []
+    rest = pairs
     if root is not None:
         edits, rest = lambda_env.lambda_edits(ws, ctx, path, text, root, rest, nl)
         more, rest = cfn_ecs.task_edits(ctx, path, text, root, rest, nl)
         edits += more
-    ok = [(s, it) for s, it in rest if ph(it) is not None]
+    refs = {it.value_hash: ref for _, it in rest
+            if (ref := ctx.store.reference("cloudformation", it.secret_name, it.json_key)) is not None}
+    ok = [(s, it) for s, it in rest if it.value_hash in refs]
     ctx.manual += [Manual(s, f"{ctx.store.title} has no CloudFormation dynamic reference: replace by hand")
-                   for s, it in rest if ph(it) is None]
-    edits += value_edits(text, path, ok, ctx, ph)
+                   for s, it in rest if it.value_hash not in refs]
+    edits += value_edits(text, path, ok, ctx, lambda it: refs[it.value_hash])
     if edits:
         ws.write(path, splice(text, edits).encode("utf-8"), "cloudformation",
                  "literal -> {{resolve:...}} dynamic reference; Lambda environment -> Parameters and Secrets "
@@ -48,8 +48,10 @@ def rewrite_cloudformation(ws: Workspace, path: str, pairs: Pairs, ctx: Context)
 
 
 def claims(path: str, data: Optional[bytes]) -> bool:
+    if not data:
+        return False
     ext = os.path.splitext(path.lower())[1]
-    return bool(data) and ext in (".yaml", ".yml", ".json", ".template") and bool(
+    return ext in (".yaml", ".yml", ".json", ".template") and bool(
         _CFN.search(data.decode("utf-8", "replace")))
 
 

@@ -107,7 +107,7 @@ def env_site(root: yaml.Node, text: str, loc: tuple[int, int]) -> Optional[tuple
     if in_scalar(text, node, 0, *loc) != (0, len(node.value)) or steps[4][2].flow_style:
         return None
     key = next(k for k, v in steps[4][2].value if v is node)
-    return keys[1], steps[2][2], key, node
+    return str(keys[1]), steps[2][2], key, node  # the function's logical id (a key under Resources)
 
 
 def _variables(key: yaml.Node, value: yaml.Node, item: Item, nl: str) -> tuple[int, int, str]:
@@ -125,8 +125,8 @@ def _read_permission(ctx: Context, text: str, root: yaml.Node, fn: str, props: y
     where the function is declared and the role must be given the statements elsewhere)."""
     res = get(root, "Resources")
     if text_of(get(res, fn), "Type") == "AWS::Serverless::Function":
-        policies = [ctx.store.reference("sam-policy", n, None, arn_marker(n)) for n in names]
-        if not all(policies):
+        policies = [p for n in names if (p := ctx.store.reference("sam-policy", n, None, arn_marker(n)))]
+        if len(policies) < len(names):
             return None, False
         edit = add_under(text, root, ["Resources", fn, "Properties", "Policies"], [json.loads(p) for p in policies], nl)
         return edit, edit is not None  # Policies given as one name: no list to add to
@@ -137,7 +137,7 @@ def function_edits(ws: Workspace, ctx: Context, path: str, text: str, root: yaml
                    hits: list[tuple[Site, Item, yaml.Node, yaml.Node]], nl: str) -> Optional[list]:
     """The edits moving function ``fn``'s variables to the extension, or None when one of them
     cannot be made (the caller keeps dynamic references)."""
-    edits = [_variables(key, value, item, nl) for _, item, key, value in hits]
+    edits: list[Optional[tuple[int, int, str]]] = [_variables(key, value, item, nl) for _, item, key, value in hits]
     base = ["Resources", fn, "Properties"]
     if get(get(get(props, "Environment"), "Variables"), "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT") is None:
         edits.append(add_under(text, root, base + ["Environment", "Variables"],
@@ -145,7 +145,8 @@ def function_edits(ws: Workspace, ctx: Context, path: str, text: str, root: yaml
     edits.append(add_under(text, root, base + ["Layers"], [layer_ref(props)], nl))
     names = sorted({it.secret_name for _, it, _, _ in hits})
     grant, possible = _read_permission(ctx, text, root, fn, props, names, nl)
-    if None in edits or not possible:
+    done = [e for e in edits if e is not None]
+    if len(done) < len(edits) or not possible:
         return None
     items = [it for _, it, _, _ in hits]
     ctx.grant(path, f"function {fn}", items, attached=grant is not None)
@@ -160,7 +161,7 @@ def function_edits(ws: Workspace, ctx: Context, path: str, text: str, root: yaml
                      f"Extension: its code must read VAR with the generated helper, which asks the extension, "
                      f"not os.environ[\"VAR\"]: Python {read}; JS/TS await resolve() of the "
                      f"{{{{leakstop:...}}}} placeholder naming the same secret and key")
-    return edits + ([grant] if grant else [])
+    return done + ([grant] if grant else [])
 
 
 def _python_helper(ws: Workspace, ctx: Context, path: str, props: yaml.Node) -> None:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import PurePosixPath
-from typing import Optional
+from typing import Optional, Sequence
 
-from scanner.remediate.records import Item, Manual, Workspace
+from scanner.remediate.records import Item, Manual, Site, Workspace
 from scanner.remediate.rewriters import terraform_ecs
 from scanner.remediate.rewriters.base import Context, Pairs, Rewriter, lines_or_manual, locate, splice
 
@@ -77,7 +77,10 @@ def rewrite_terraform(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> N
         return
     text, nl, starts, lines = f
     where = blocks_at(lines)
-    repl, used, creds, ecs = [], {}, [], {}
+    repl: list[tuple[int, int, str]] = []
+    used: dict[str, Item] = {}  # by secret name
+    creds: list[Site] = []  # provider credentials, removed
+    ecs: dict[str, list[terraform_ecs.Hit]] = {}  # by task definition block header
     for site, item in pairs:
         loc = locate(text, starts, site, item)
         enclosing = where[site.line - 1] if site.line <= len(where) else []
@@ -93,13 +96,13 @@ def rewrite_terraform(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> N
             ctx.manual.append(Manual(site, "a variable default (or a value outside any block) takes no expression: "
                                            "remove it and use the data source in leakstop_secrets.tf where it is used"))
         else:
-            q = _quoted_span(text, *loc)
-            whole = q is not None and q == (loc[0] - 1, loc[1] + 1)
-            repl.append((q[0], q[1], expr) if whole else (loc[0], loc[1], "${" + expr + "}"))
+            whole = _quoted_span(text, *loc) == (loc[0] - 1, loc[1] + 1)  # the string is the value
+            repl.append((loc[0] - 1, loc[1] + 1, expr) if whole else (loc[0], loc[1], "${" + expr + "}"))
             used[item.secret_name] = item
     for site in sorted(creds, key=lambda s: -s.line):
-        indent = re.match(r"\s*", lines[site.line - 1]).group(0)
-        key = lines[site.line - 1].split("=")[0].strip()
+        line = lines[site.line - 1]
+        indent = line[: len(line) - len(line.lstrip())]
+        key = line.split("=")[0].strip()
         a, b = starts[site.line - 1], starts[site.line] if site.line < len(starts) else len(text)
         repl.append((a, b, f"{indent}# leakstop: {key} removed: the AWS provider uses the standard credential chain "
                            f"(AWS_PROFILE, environment, SSO, instance or task role){nl}"))
@@ -117,14 +120,14 @@ def rewrite_terraform(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> N
 
 
 def _ecs_edits(ctx: Context, path: str, lines: list[str], starts: list[int], text_len: int, where: list,
-               ecs: dict, nl: str, repl: list) -> list[str]:
+               ecs: dict[str, list[terraform_ecs.Hit]], nl: str, repl: list[tuple[int, int, str]]) -> list[str]:
     """Task definitions' environment values -> secrets (edits added to ``repl``); the blocks
     leakstop_secrets.tf needs for them (ARN data sources, the execution roles' policies)."""
     blocks = []
     for header, hits in sorted(ecs.items()):
         repl += terraform_ecs.edits(ctx, lines, starts, text_len, hits, nl)
         items = [h.item for h in hits]
-        blocks += [ctx.store.reference("terraform-arn-data", it.secret_name, None) for it in items]
+        blocks += [_arn_data(ctx, it.secret_name) for it in items]
         task, role = header.split(" ")[-1], terraform_ecs.role(lines, where, header)
         if role:
             blocks.append(terraform_ecs.role_policy(ctx, task, role, items))
@@ -135,7 +138,13 @@ def _ecs_edits(ctx: Context, path: str, lines: list[str], starts: list[int], tex
     return blocks
 
 
-def _write_data_blocks(ws: Workspace, path: str, ctx: Context, items: list[Item], more: list[str] = ()) -> None:
+def _arn_data(ctx: Context, name: str) -> str:
+    block = ctx.store.reference("terraform-arn-data", name, None)
+    assert block is not None, "a store with Terraform ARN expressions declares their data source too"
+    return block
+
+
+def _write_data_blocks(ws: Workspace, path: str, ctx: Context, items: list[Item], more: Sequence[str] = ()) -> None:
     directory = str(PurePosixPath(path).parent)
     target = os.path.join(directory, DATA_FILE) if directory != "." else DATA_FILE
     cur = (ws.read(target) or b"").decode("utf-8", "replace")

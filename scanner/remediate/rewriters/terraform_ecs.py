@@ -48,8 +48,8 @@ def _entry_lines(lines: list[str], n: int, value: str) -> Optional[tuple[int, in
     if m:
         return (n, n, m.group(2)) if m.group(3) == value else None
     for first in (n - 2, n - 1):  # { name value } or { value name }
-        parts = [_part(line) for line in lines[max(first, 0) : first + 4]] if first >= 0 else []
-        if len(parts) == 4 and None not in parts and parts[0][0] == "{" and parts[3][0] == "}":
+        parts = [p for line in lines[first : first + 4] if (p := _part(line)) is not None] if first >= 0 else []
+        if len(parts) == 4 and parts[0][0] == "{" and parts[3][0] == "}":
             fields = dict(parts[1:3])
             if fields.get("value") == value and fields.get("name") and n - first in (1, 2):
                 return first, first + 3, fields["name"]
@@ -96,15 +96,19 @@ def value_from(ctx: Context, item: Item) -> Optional[str]:
     return ctx.store.reference("ecs", item.secret_name, item.json_key, "${" + arn + "}") if arn else None
 
 
-def edits(ctx: Context, lines: list[str], starts: list[int], text_len: int, hits: list[Hit], nl: str) -> list:
+def edits(ctx: Context, lines: list[str], starts: list[int], text_len: int, hits: list[Hit],
+          nl: str) -> list[tuple[int, int, str]]:
     """The edits: entry lines removed, ``secrets`` entries added after each environment list."""
-    out = []
+    out: list[tuple[int, int, str]] = []
     by_list: dict[int, list[Hit]] = {}
     for h in hits:
         by_list.setdefault(h.opens, []).append(h)
     for opens, group in by_list.items():
-        indent = _OPEN.match(lines[opens]).group(1)
-        inner = re.match(r"[ \t]*", lines[group[0].first]).group(0)
+        opened = _OPEN.match(lines[opens])
+        assert opened is not None, "entry() found the list at this line"
+        indent = opened.group(1)
+        entry_line = lines[group[0].first]
+        inner = entry_line[: len(entry_line) - len(entry_line.lstrip(" \t"))]
         seen, rendered = set(), []
         for h in sorted(group, key=lambda h: h.first):
             end = starts[h.last + 1] if h.last + 1 < len(starts) else text_len
@@ -129,10 +133,16 @@ def role(lines: list[str], where: list[list[str]], header: str) -> Optional[str]
     return None
 
 
+def _arn(ctx: Context, name: str) -> str:
+    arn = ctx.store.reference("terraform-arn", name, None)
+    assert arn is not None, "only values value_from wired reach here: the store has ARN expressions"
+    return arn
+
+
 def role_policy(ctx: Context, task: str, role_label: str, items: list[Item]) -> str:
     """An aws_iam_role_policy letting the execution role read the secrets (jsonencode of the
     store's statements, the ARNs from the data sources)."""
-    arns = ["${" + ctx.store.reference("terraform-arn", n, None) + "}" for n in sorted({i.secret_name for i in items})]
+    arns = ["${" + _arn(ctx, n) + "}" for n in sorted({i.secret_name for i in items})]
     doc = {"Version": "2012-10-17", "Statement": ctx.store.read_statements(arns, ctx.region, None)}
     label = re.sub(r"[^A-Za-z0-9_]", "_", f"leakstop_read_{task}")
     return (f'resource "aws_iam_role_policy" "{label}" {{\n'
