@@ -70,12 +70,13 @@ def task_edits(ctx: Context, path: str, text: str, root: yaml.Node, pairs: list,
     for task, containers in per_task.items():
         mine = [_container_edits(ctx, text, c, k, e, [h[:3] for h in hits], nl) for c, k, e, hits in containers.values()]
         items = [h[0] for *_, hits in containers.values() for h in hits]
-        if None in mine:
+        done = [m for m in mine if m is not None]
+        if len(done) < len(mine):
             rest += [(h[3], h[0]) for *_, hits in containers.values() for h in hits]
             ctx.notes.append(f"{path}: task definition {task}: its containers are not block YAML: its values became "
                              f"dynamic references, resolved into the task definition in plain text")
             continue
-        edits += [e for m in mine for e in m]
+        edits += [e for m in done for e in m]
         role_ref = get(get(get(res, task), "Properties"), "ExecutionRoleArn")
         names = sorted({it.secret_name for it in items})
         grant = role_policy(ctx, text, root, role_ref, f"leakstop-read-{task}", names, nl)

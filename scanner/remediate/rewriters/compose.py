@@ -77,17 +77,20 @@ def rewrite_compose(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> Non
     if parsed is None:
         return
     text, nl, starts, root = parsed
-    repl, env, moved = [], {}, []
+    repl: list[tuple[int, int, str]] = []
+    env: dict[str, Item] = {}
+    moved: list[Item] = []
     for site, item in sorted(pairs, key=lambda p: (p[0].line, p[0].column)):
         loc = locate(text, starts, site, item)
         steps = path_to(root, *loc) if loc and root is not None else []
-        span = in_scalar(text, steps[-1][2], 0, *loc) if steps else None
-        if span is None or not ctx.store.reference("shell", item.secret_name, item.json_key, None):
+        span = in_scalar(text, steps[-1][2], 0, *loc) if loc and steps else None
+        if loc is None or span is None or not ctx.store.reference("shell", item.secret_name, item.json_key, None):
             ctx.manual.append(Manual(site, "not a one-line value in the compose file: replace by hand"))
             continue
         node = steps[-1][2]
         body = node.value
-        after_eq = _ENV_ITEM.match(body).end() if isinstance(steps[-1][1], int) and _ENV_ITEM.match(body) else 0
+        entry = _ENV_ITEM.match(body) if isinstance(steps[-1][1], int) else None  # a list entry: VAR=value
+        after_eq = entry.end() if entry else 0
         whole = span == (after_eq, len(body))
         var = _var_name(steps, body, whole, item)
         while var in env and env[var].value_hash != item.value_hash:

@@ -30,8 +30,8 @@ def value_from(ctx: Context, item: Item) -> Optional[str]:
 
 
 def _indent_of(text: str, pos: int) -> str:
-    line_start = text.rfind("\n", 0, pos) + 1
-    return re.match(r"[ \t]*", text[line_start:]).group(0)
+    line = text[text.rfind("\n", 0, pos) + 1 :]
+    return line[: len(line) - len(line.lstrip(" \t"))]
 
 
 def _drop_elements(seq: yaml.SequenceNode, gone: set[int]) -> list[tuple[int, int, str]]:
@@ -119,8 +119,9 @@ def rewrite_ecs(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
 
 
 def claims(path: str, data: Optional[bytes]) -> bool:
-    return os.path.splitext(path.lower())[1] == ".json" and bool(data) and bool(
-        _TASKDEF.search(data.decode("utf-8", "replace")))
+    if not data:
+        return False
+    return os.path.splitext(path.lower())[1] == ".json" and bool(_TASKDEF.search(data.decode("utf-8", "replace")))
 
 
 REWRITER = Rewriter(claims, rewrite_ecs)

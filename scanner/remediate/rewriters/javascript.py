@@ -108,12 +108,12 @@ def _place(f: _File, lit: jslex.Literal, hits: list) -> None:
         expr = _expr(text, lit, hits, lambda it: f.envs.pick(env, it, bool(default_env)))
         f.repl.append((ls + prop.start("key"), lit.end, f"get {prop.group('key')}() {{ return {expr}; }}"))
         return
-    if deferred and decl and _DECL_AFTER.match(after):
+    if deferred and decl and (tail := _DECL_AFTER.match(after)):
         name = decl.group("name")
         expr = _expr(text, lit, hits, lambda it: f.envs.pick(default_env or _env_name(name), it, bool(default_env)))
         ann = decl.group("ann") or (": string" if f.kind.typescript else "")
         bang = "!" if f.kind.typescript else ""
-        end = lit.end + _DECL_AFTER.match(after).end()
+        end = lit.end + tail.end()
         comment = re.search(r"//[^\n]*$", text[lit.end : end])
         f.names.add("leakstopOnLoad")
         f.deferred_names.append(name)
@@ -223,7 +223,7 @@ def rewrite_js(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
     for site, item in pairs:
         loc = locate(text, f.starts, site, item)
         lit = _literal_of(lits, *loc) if loc else None
-        if lit is None:
+        if loc is None or lit is None:
             ctx.manual.append(Manual(site, "value is not inside a string literal"))
             continue
         by_lit.setdefault(lits.index(lit), []).append((loc[0], loc[1], site, item))

@@ -130,7 +130,9 @@ def entry_point(ws: Workspace, path: str) -> Optional[str]:
     no such file."""
     root, pkg = package_root(ws, path)
     cands: list[str] = []
-    scripts = pkg.get("scripts") if isinstance(pkg.get("scripts"), dict) else {}
+    scripts = pkg.get("scripts")
+    if not isinstance(scripts, dict):
+        scripts = {}
     for name in ("start", "dev", "serve"):
         m = _RUNNER.search(str(scripts.get(name, "")))
         if m:

@@ -67,7 +67,7 @@ def provider_class(ctx: Context, name: str, namespace: Optional[str], targets: l
 def pod_spec(doc: yaml.Node) -> Optional[yaml.Node]:
     kind = text_of(doc, "kind")
     keys = {"Pod": ["spec"], "CronJob": ["spec", "jobTemplate", "spec", "template", "spec"]}.get(
-        kind, ["spec", "template", "spec"])
+        kind or "", ["spec", "template", "spec"])  # no kind: a workload's pod template
     node = doc
     for k in keys:
         node = get(node, k)
@@ -106,7 +106,8 @@ def mount_edits(text: str, doc: yaml.Node, classes: list[str], nl: str,
     edits.append(add_under(text, spec, ["volumes"], [
         {"name": _volume(k), "csi": {"driver": DRIVER, "readOnly": True, "volumeAttributes": {"secretProviderClass": k}}}
         for k in volumes], nl))
-    return (None if None in edits else edits), volumes
+    done = [e for e in edits if e is not None]
+    return (done if len(done) == len(edits) else None), volumes
 
 
 def _volume(cls: str) -> str:

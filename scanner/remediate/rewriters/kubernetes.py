@@ -126,7 +126,8 @@ def external_secret(ctx: Context, name: str, namespace: Optional[str], targets: 
     spec: dict = {"refreshInterval": "1h", "secretStoreRef": store_ref(ctx),
                   "target": {"name": name, "creationPolicy": "Owner"}}
     if plain:
-        spec["data"] = [{"secretKey": t.key, "remoteRef": remote_ref(ctx, t.parts[0])} for t in targets]
+        spec["data"] = [{"secretKey": t.key, "remoteRef": remote_ref(ctx, p)}
+                        for t in targets for p in t.parts if isinstance(p, Item)]  # plain: one Item each
     else:
         refs: dict[str, str] = {}  # value hash -> internal key
         data = []
@@ -197,11 +198,10 @@ def _secret_targets(text: str, d: Doc, hits: list) -> Optional[list[Target]]:
             value = v.value if section == "stringData" else (_b64(v.value.encode()) or b"").decode()
             if section == "data" and not value and v.value:
                 return None  # binary data cannot be kept through a text template
-            spans = [(in_scalar(text, v, d.a, a, b), it) for _, it, a, b, _ in mine]
-            if any(s is None for s, _ in spans):
+            spans = [(s[0], s[1], it) for _, it, a, b, _ in mine if (s := in_scalar(text, v, d.a, a, b)) is not None]
+            if len(spans) < len(mine):
                 return None
-            targets.append(Target(k.value, _parts(value, [(s[0], s[1], it) for s, it in spans]),
-                                  [m[0] for m in mine]))
+            targets.append(Target(k.value, _parts(value, spans), [m[0] for m in mine]))
     return targets
 
 
@@ -238,10 +238,10 @@ def _env_entries(text: str, d: Doc, hits: list) -> Optional[list[tuple[int, int,
         entry, scalar = group[0][4][-1][0], group[0][4][-1][2]
         name = text_of(entry, "name")
         key_node = next(k for k, v in entry.value if v is scalar)
-        spans = [(in_scalar(text, scalar, d.a, a, b), it) for _, it, a, b, _ in group]
-        if not name or any(s is None for s, _ in spans):
+        spans = [(s[0], s[1], it) for _, it, a, b, _ in group if (s := in_scalar(text, scalar, d.a, a, b)) is not None]
+        if not name or len(spans) < len(group):
             return None
-        parts = _parts(scalar.value, [(s[0], s[1], it) for s, it in spans])
+        parts = _parts(scalar.value, spans)
         out.append((d.a + key_node.start_mark.index, d.a + scalar.end_mark.index, name, parts, [g[0] for g in group],
                     group[0][4][-4][2]))
     return out
@@ -262,18 +262,24 @@ def rewrite_kubernetes(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> 
     for site, item in pairs:
         loc = locate(text, starts, site, item)
         d = next((i for i, d in enumerate(docs) if loc and d.node is not None and d.a <= loc[0] < d.b), None)
-        steps = path_to(docs[d].node, loc[0] - docs[d].a, loc[1] - docs[d].a) if d is not None else []
-        if not steps:
+        steps = path_to(docs[d].node, loc[0] - docs[d].a, loc[1] - docs[d].a) if loc and d is not None else []
+        if loc is None or d is None or not steps:
             ctx.manual.append(Manual(site, "value not found in a manifest's YAML values (file changed?)"))
             continue
         per_doc.setdefault(d, []).append((site, item, loc[0], loc[1], steps))
-    repl, extra, moved, mounts, replaced = [], [], [], {}, []
+    repl: list[tuple[int, int, str]] = []
+    extra: list[dict] = []  # documents to append
+    moved: list[Item] = []
+    mounts: dict[int, dict[int, list[str]]] = {}
+    replaced: list[str] = []  # the Secrets' names
     for i, hits in sorted(per_doc.items()):
         done = _rewrite_doc(ctx, text, docs[i], hits, nl, repl, extra, mounts)
         if done:
             moved += [h[1] for h in hits]
             if text_of(docs[i].node, "kind") == "Secret":
-                replaced.append(text_of(docs[i].node, "metadata", "name"))
+                name = text_of(docs[i].node, "metadata", "name")
+                assert name, "a Secret is rewritten only when it has a name (_secret_doc)"
+                replaced.append(name)
         else:
             kind = text_of(docs[i].node, "kind") or "document"
             csi = " (with the CSI driver: whole values only, no kept literal keys)" if ctx.settings.kubernetes == "csi" else ""
@@ -298,8 +304,8 @@ def rewrite_kubernetes(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> 
     ctx.grant(path, "the External Secrets Operator's IAM role (IRSA / Pod Identity)", moved)
 
 
-def _rewrite_doc(ctx: Context, text: str, d: Doc, hits: list, nl: str, repl: list, extra: list,
-                 mounts: dict) -> bool:
+def _rewrite_doc(ctx: Context, text: str, d: Doc, hits: list, nl: str, repl: list[tuple[int, int, str]],
+                 extra: list[dict], mounts: dict[int, dict[int, list[str]]]) -> bool:
     """One document's edits (``repl``), new documents (``extra``) and, for the CSI driver, the
     classes its containers now read (``mounts``: document start -> container id -> classes)."""
     kind = text_of(d.node, "kind")
@@ -331,7 +337,7 @@ def _rewrite_doc(ctx: Context, text: str, d: Doc, hits: list, nl: str, repl: lis
     return True
 
 
-def _csi_mounts(text: str, docs: list[Doc], replaced: list[str], mounts: dict, nl: str,
+def _csi_mounts(text: str, docs: list[Doc], replaced: list[str], mounts: dict[int, dict[int, list[str]]], nl: str,
                 ctx: Context, path: str) -> list[tuple[int, int, str]]:
     """The CSI volumes and mounts every workload of the file needs: for the Secrets replaced by a
     SecretProviderClass, and for its own rewritten env entries."""

@@ -31,7 +31,8 @@ def rewrite_npmrc(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> None:
         return
     text, nl, starts, lines = f
     hosts = {m.group(1) for m in map(_LINE.match, lines) if m and m.group(1)}
-    repl, used = [], {}
+    repl: list[tuple[int, int, str]] = []
+    used: dict[str, Item] = {}  # variable -> the value it carries
     for site, item in pairs:
         loc = locate(text, starts, site, item)
         m = _LINE.match(lines[site.line - 1]) if site.line <= len(lines) else None

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Union
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# A node that opens a scope of its own: one of _FUNCS or _COMPS.
+_Scope = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+               ast.GeneratorExp]
 
 
 @dataclass
@@ -32,7 +35,7 @@ class ModuleInfo:
     import_time_loads: dict[str, list[ast.Name]]  # the subset read at import (not inside a function)
 
 
-def _bound_in(node: ast.AST) -> set[str]:
+def _bound_in(node: _Scope) -> set[str]:
     """Names a function / lambda / comprehension scope binds itself (params, stores, imports),
     minus those it declares global; nested scopes are not entered."""
     names: set[str] = set()

@@ -21,7 +21,7 @@ import os
 import re
 import tokenize
 from pathlib import PurePosixPath
-from typing import Optional
+from typing import Optional, Union
 
 from scanner.remediate import helper_templates as H
 from scanner.remediate.records import Item, Manual, Site, Workspace
@@ -61,7 +61,9 @@ class _Source:
         line = self.lines[lineno - 1]
         return self.starts[lineno - 1] + len(line.encode("utf-8")[:col].decode("utf-8", "replace"))
 
-    def span(self, node: ast.AST) -> tuple[int, int]:
+    def span(self, node: ast.expr) -> tuple[int, int]:
+        # ast.parse gives every expression its end (typeshed allows None for nodes built by hand)
+        assert node.end_lineno is not None and node.end_col_offset is not None
         return self.pos(node.lineno, node.col_offset), self.pos(node.end_lineno, node.end_col_offset)
 
 
@@ -73,7 +75,7 @@ class _Plan:
         self.read = read  # the store's helper function (lookup, parameter)
         self.repl: list[tuple[int, int, str]] = []
         self.used: set[str] = set()
-        self.constants: dict[str, ast.stmt] = {}  # module constant name -> its statement
+        self.constants: dict[str, Union[ast.Assign, ast.AnnAssign]] = {}  # module constant name -> its statement
         self.wrapped: set[int] = set()  # id() of class-body statements already wrapped
         self.notes: list[str] = []
         self.tokens: list[tuple[int, int, str]] = []  # every string token's span
@@ -94,6 +96,7 @@ def _body(tok: tuple[int, int, str]) -> tuple[int, int, str, str]:
     """A string token's body span, prefix (r, u, f, b…) and quote."""
     a, b, s = tok
     m = _STR_PREFIX.match(s)
+    assert m is not None, "a STRING token starts with its prefix and quote"
     prefix, quote = m.group(1), m.group(2)
     return a + len(prefix) + len(quote), b - len(quote), prefix, quote
 
@@ -177,6 +180,7 @@ def _make_lazy(plan: _Plan, where: pyscope.Where) -> None:
     target = pyscope.constant_target(stmt)
     top_level = any(stmt is st for st in plan.info.tree.body)  # not inside an if/try block
     if target and top_level and _constant_ok(plan, target[0]):
+        assert isinstance(stmt, (ast.Assign, ast.AnnAssign)), "constant_target found NAME = value"
         plan.constants.setdefault(target[0], stmt)
         return
     if target and isinstance(owner, ast.ClassDef) and not _class_local_reads(owner, target[1]):
@@ -216,7 +220,7 @@ def _apply_constants(plan: _Plan, nl: str) -> None:
     """Each lazy constant: its statement becomes ``def _leakstop_NAME(): return …``; the module's
     own reads call the getter; ``__getattr__`` serves ``module.NAME``."""
     for name, stmt in sorted(plan.constants.items()):
-        value = pyscope.constant_target(stmt)[1]
+        value = stmt.value  # what constant_target found
         a = plan.src.pos(stmt.lineno, stmt.col_offset)
         before_eq = stmt.annotation if isinstance(stmt, ast.AnnAssign) else stmt.targets[0]
         b = plan.src.text.index("=", plan.src.span(before_eq)[1]) + 1

@@ -90,16 +90,18 @@ def rewrite_serverless(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> 
         return
     text, nl, starts, root = parsed
     version = major_version(root)
-    repl, moved, whole = [], [], {}
+    repl: list[tuple[int, int, str]] = []
+    moved: list[Item] = []
+    whole: dict[str, str] = {}  # label in custom.leakstopSecrets -> the secret name it reads whole
     for site, item in pairs:
         loc = locate(text, starts, site, item)
         steps = path_to(root, *loc) if loc else []
-        span = in_scalar(text, steps[-1][2], 0, *loc) if steps else None
+        span = in_scalar(text, steps[-1][2], 0, *loc) if loc and steps else None
         ref = reference(ctx, item, version)
         lab = label(item.secret_name)
         if ctx.store.grouped and item.json_key and whole.setdefault(lab, item.secret_name) != item.secret_name:
             ref = None  # two names with one label: custom.leakstopSecrets cannot hold both
-        if span is None or ref is None or (steps and getattr(steps[-1][0], "flow_style", False)
+        if loc is None or span is None or ref is None or (steps and getattr(steps[-1][0], "flow_style", False)
                                            and steps[-1][2].style is None):
             ctx.manual.append(Manual(site, "not a one-line value of serverless.yml (or a JSON key a ${self:} path "
                                            "cannot name): replace by hand"))
@@ -110,10 +112,10 @@ def rewrite_serverless(ws: Workspace, path: str, pairs: Pairs, ctx: Context) -> 
         moved.append(item)
     if not repl:
         return
-    whole = {lab: variable(ctx, name, None, version) for lab, name in whole.items()
-             if any(it.secret_name == name for it in moved)}
-    custom = add_under(text, root, ["custom", CUSTOM], whole, nl) if whole else None
-    if whole and custom is None:
+    declared = {lab: variable(ctx, name, None, version) for lab, name in whole.items()
+                if any(it.secret_name == name for it in moved)}
+    custom = add_under(text, root, ["custom", CUSTOM], declared, nl) if declared else None
+    if declared and custom is None:
         ctx.manual += [Manual(s, "custom: is not a block mapping: the secret cannot be declared there") for s, _ in pairs]
         return
     grant = _grant(ctx, path, text, root, version, moved, nl)
