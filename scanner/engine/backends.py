@@ -177,6 +177,7 @@ class KeywordLocator:
     def __init__(self, keywords: Sequence[str], cache_dir: Path | None) -> None:
         import hyperscan
 
+        self._hs = hyperscan
         self.keywords = list(keywords)
 
         def compile():
@@ -188,6 +189,14 @@ class KeywordLocator:
         self.db = _cached_database("kw", [kw.encode() for kw in self.keywords], compile, cache_dir)
         self.scratch = hyperscan.Scratch(self.db)
 
+    def occurs(self, data: bytes) -> bool:
+        """Whether any keyword occurs in ``data``: the scan stops at the first."""
+        try:
+            self.db.scan(data, match_event_handler=_stop, scratch=self.scratch)
+        except self._hs.ScanTerminated:
+            return True
+        return False
+
     def locate(self, data: bytes) -> dict[str, list[int]]:
         """keyword -> start offsets (ascending)."""
         found: dict[int, list[int]] = {}
@@ -198,6 +207,10 @@ class KeywordLocator:
         self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
         kws = self.keywords
         return {kws[i]: [e - len(kws[i]) for e in ends] for i, ends in found.items()}
+
+
+def _stop(*_match: object) -> bool:
+    return True  # a handler's true result ends the scan (hyperscan raises ScanTerminated)
 
 
 class EndLocator:

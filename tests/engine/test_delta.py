@@ -213,3 +213,39 @@ def test_an_empty_span_marks_the_lines_on_both_sides_of_the_join():
     at = data.index(b"three")
     [(a, b)] = delta._widen(data, [(at, at)], 1)
     assert data[a:b] == b"two\nthree\nfour"
+
+
+@pytest.mark.parametrize("backend", ["hyperscan", "keywords"])
+def test_the_multiline_pass_is_skipped_only_while_no_keyword_could_be_there(backend, monkeypatch):
+    """A version whose predecessor held none of the multi-line rules' keywords, and whose changed
+    lines hold none either, cannot match those rules: their pass over the whole file is skipped.
+    A key block pasted into such a file, or a file that holds a keyword, is scanned as before."""
+    engine = Engine(Config(), backend=backend)
+    alone = Engine(Config(), identity=engine.identity, backend=backend)
+    passes: list[int] = []
+    real = engine._multiline_candidates
+    monkeypatch.setattr(engine, "_multiline_candidates", lambda data: passes.append(1) or real(data))
+    [key] = [r for r in RULES if r.id == "private-key-rsa"][0].examples[:1]
+    lines = _lines(300)
+
+    def version(prev, lines):
+        chunk = Chunk(path="src/app.py", data=b"\n".join(lines))
+        got, new = engine.scan_version(chunk, prev)
+        alone.forget()
+        assert _key(got) == _key(alone.scan(chunk))
+        return got, new
+
+    _, prev = version(None, lines)  # a whole scan: whether it holds a keyword is not known yet
+    lines[10] = b"first = edit(1)"
+    _, prev = version(prev, lines)  # the whole file is looked at once: no keyword
+    assert prev.multiline_free is True
+    for i in range(20, 60, 10):  # edits elsewhere: only the changed lines are looked at
+        lines[i] = f"edit = {i}".encode()
+        _, prev = version(prev, lines)
+    assert passes == [] and prev.multiline_free is True
+    lines[150:150] = [ln.encode() for ln in key.split("\n")]  # a key pasted in
+    got, prev = version(prev, lines)
+    assert [f.rule_id for f in got] == ["private-key-rsa"] and prev.multiline_free is False and passes == [1]
+    lines[200] = b"later = edit(2)"  # a file holding a keyword keeps its pass
+    got, prev = version(prev, lines)
+    assert [f.rule_id for f in got] == ["private-key-rsa"] and passes == [1, 1]
