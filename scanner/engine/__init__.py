@@ -278,7 +278,7 @@ class Engine:
             others = [m for m in kept if m.rule.multiline]
             free: Optional[bool] = None
         else:
-            assert changes is not None  # (local is carried over only from a comparison)
+            assert changes is not None and prev is not None  # (carried over only from a comparison)
             fresh = []
             for a, b in changes.regions:
                 part = data[a:b]
