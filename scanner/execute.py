@@ -37,6 +37,7 @@ from scanner.sources.base import Result, ScanStats, Source
 # files (94 KB) finish within it either way.
 SERIAL_CPU_SECONDS = 0.04
 QUEUE_BATCHES = 8  # batches waiting per worker queue
+BATCH = 32  # units per batch, unless the source says (``batch``)
 GROWTH = 4  # a shared queue's batches grow to this many times the source's batch size (Pool._size)
 
 
@@ -105,7 +106,7 @@ def run_units(source: Source, engine: Any, jobs: int = 1, bar: Any = None) -> li
 def _scan_batches_here(source: Source, engine: Any, units: Iterator[Any], bar: Any) -> list[Result]:
     """A source that scans its own batches (history: pipelined reads, each version as a delta of
     the one before), run in this process where there is no fork: the same scan as in a worker."""
-    size = getattr(source, "batch", 32)
+    size = getattr(source, "batch", BATCH)
     batches = ((seq, batch) for seq, batch in enumerate(iter(lambda: list(itertools.islice(units, size)), [])))
     results: list[Result] = []
     for _, done, found, stats in source.scan_batches(engine, batches):  # type: ignore[attr-defined]
@@ -172,7 +173,7 @@ class Pool:
 
     def __init__(self, source: Source, engine: Any, jobs: int, bar: Any) -> None:
         self.source, self.jobs, self.bar = source, max(jobs, 1), bar
-        self.batch_size: int = getattr(source, "batch", 32)
+        self.batch_size: int = getattr(source, "batch", BATCH)
         import multiprocessing
 
         self.route: Optional[Callable[[Any], Hashable]] = getattr(source, "route", None)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequen
 from scanner.config import Config
 from scanner.detectors import Emitter, detect, supersedes_generic, wanted
 from scanner.engine import confidence, delta, encoded
-from scanner.engine.backends import Backend, EndLocator, cache_dir, make_backend, make_end_locator, make_locator
+from scanner.engine.backends import (Backend, EndLocator, KeywordBackend, cache_dir, make_backend, make_end_locator,
+                                     make_locator)
 from scanner.engine.entropy import shannon
 from scanner.engine.filters import Candidate, Line, is_false_positive
 from scanner.engine.lines import Lines as _Lines
@@ -350,8 +351,8 @@ class Engine:
         locator = make_locator(keywords, cache_dir()) if self.backend.name == "hyperscan" else None
         if locator is not None:
             return locator.occurs
-        encoded = [k.encode() for k in keywords]
-        return lambda data: (lambda low: any(k in low for k in encoded))(data.lower())
+        plain = KeywordBackend(rules)  # without Hyperscan: the keywords backend's own test
+        return lambda data: bool(plain.candidates(data))
 
     def _multiline_candidates(self, data: bytes) -> list[int]:
         """Which multi-line rules may match ``data`` (indexes into ``scan_rules``): one pass of a

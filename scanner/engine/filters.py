@@ -136,7 +136,7 @@ def placeholder(c: Candidate) -> bool:
         hit = _PLACEHOLDER_WORDS.search(v) is not None
     else:
         hit = any(_written_as_word(v, m.start(), m.end()) for m in _PLACEHOLDER_WORDS.finditer(v))
-    return hit and checksums.verdict(c.rule.id, c.value) != (checksums.CHECKSUM, True)
+    return hit and checksums.verdict(c.rule.id, v) != (checksums.CHECKSUM, True)
 
 
 def _written_as_word(v: bytes, start: int, end: int) -> bool:
