@@ -130,8 +130,7 @@ def run(req: Request, out: TextIO, hook: Optional[Callable[[str], None]] = None,
     kms_arn = aws.resolve_kms_key(s.kms_key_id, s.region, factory) if s.kms_key_id else None
     for fn in sorted({f for it in plan.items if (f := s.rotation_lambda_for(it.service, it.group))}):
         principal = store.rotation_principal
-        if principal is None:  # a store without scheduled rotation: load_settings refuses rotation Lambdas
-            raise LeakstopError(f"--rotation-lambda-arn needs a store with scheduled rotation; '{s.backend}' has none")
+        assert principal is not None, "load_settings refuses rotation Lambdas for a store without scheduled rotation"
         aws.check_rotation_lambda(fn, principal, s.region, factory)
     if s.read_roles:  # the caller keeps reading what it stores (read-back, re-runs, rotation status)
         plan.settings = replace(s, read_roles=tuple(s.read_roles) + (aws.caller_principal(s.region, factory),))

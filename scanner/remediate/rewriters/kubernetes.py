@@ -198,8 +198,8 @@ def _secret_targets(text: str, d: Doc, hits: list) -> Optional[list[Target]]:
             value = v.value if section == "stringData" else (_b64(v.value.encode()) or b"").decode()
             if section == "data" and not value and v.value:
                 return None  # binary data cannot be kept through a text template
-            spans = [(s[0], s[1], it) for _, it, a, b, _ in mine if (s := in_scalar(text, v, d.a, a, b)) is not None]
-            if len(spans) < len(mine):
+            spans = _spans_in(text, v, d, mine)
+            if spans is None:
                 return None
             targets.append(Target(k.value, _parts(value, spans), [m[0] for m in mine]))
     return targets
@@ -225,6 +225,13 @@ def _secret_doc(ctx: Context, text: str, d: Doc, hits: list, nl: str) -> Optiona
     return head + dump(doc, nl)
 
 
+def _spans_in(text: str, scalar: yaml.Node, d: Doc, hits: list) -> Optional[list[tuple[int, int, Item]]]:
+    """Where each hit's value lies inside ``scalar``'s value, with its item; None when one of them
+    cannot be placed there (the whole entry is then left to the user)."""
+    spans = [(s[0], s[1], it) for _, it, a, b, _ in hits if (s := in_scalar(text, scalar, d.a, a, b)) is not None]
+    return spans if len(spans) == len(hits) else None
+
+
 def _env_entries(text: str, d: Doc, hits: list) -> Optional[list[tuple[int, int, str, list[Part], list[Site], yaml.Node]]]:
     """For a workload: (key span of `value: ...`, env name, parts, sites, container) per env entry."""
     by_entry: dict[int, list] = {}
@@ -238,8 +245,8 @@ def _env_entries(text: str, d: Doc, hits: list) -> Optional[list[tuple[int, int,
         entry, scalar = group[0][4][-1][0], group[0][4][-1][2]
         name = text_of(entry, "name")
         key_node = next(k for k, v in entry.value if v is scalar)
-        spans = [(s[0], s[1], it) for _, it, a, b, _ in group if (s := in_scalar(text, scalar, d.a, a, b)) is not None]
-        if not name or len(spans) < len(group):
+        spans = _spans_in(text, scalar, d, group)
+        if not name or spans is None:
             return None
         parts = _parts(scalar.value, spans)
         out.append((d.a + key_node.start_mark.index, d.a + scalar.end_mark.index, name, parts, [g[0] for g in group],
