@@ -98,6 +98,21 @@ def test_rules_check_cli(run_cli, tmp_path: Path):
     assert r.code == 2 and "invalid YAML" in r.err and "Traceback" not in r.err
 
 
+def test_a_prefilter_must_match_inside_each_match_not_only_somewhere():
+    """The engine confirms a located rule only near where its prefilter matched: an example
+    whose prefilter match lies outside the rule's match is a problem (``demo`` before the value
+    satisfies a search of the whole example, not one of the match)."""
+    from scanner.rulecheck import check_rules
+    from scanner.rules import parse_rule
+
+    def problems(prefilter: str) -> list[str]:
+        rule = parse_rule({**GOOD, "examples": ["demo: t = dmo_k3j4h5g6f7d8s9a0q1w2"], "prefilter": prefilter}, "t.yaml")
+        return [p.message for p in check_rules([rule])]
+
+    assert problems(r"dmo_[a-z0-9]{4}") == []
+    assert problems(r"demo") == ["example 1 (demo…) is not matched by the prefilter"]
+
+
 def test_rules_list_cli(run_cli):
     r = run_cli("rules", "list")
     assert r.code == 0

@@ -9,11 +9,12 @@ assigned to credential-like keys.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import functools
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from scanner.config import Config
 from scanner.detectors import Emitter, detect, supersedes_generic, wanted
@@ -93,7 +94,12 @@ class Engine:
             raise LeakstopError("no rules to scan with (all disabled?)")
         # Context rules are reported by their detectors, not by the regex pass.
         self.scan_rules = [r for r in self.rules if not r.detector]
-        self.backend: Backend = make_backend(backend or config.backend, self.scan_rules, cache_dir())
+        windowed = [_windowed(r) for r in self.scan_rules]  # asked once per rule here (~800)
+        # The generic rules' keywords (token, auth, pass) are words of ordinary code: of their
+        # keyword windows only those near where their multi-pattern expression matched are
+        # confirmed (_windows), a few in ten on the rails tree.
+        located = [i for i, (r, w) in enumerate(zip(self.scan_rules, windowed)) if w and r.generic]
+        self.backend: Backend = make_backend(backend or config.backend, self.scan_rules, cache_dir(), located)
         self._memo: dict = {}  # see _confirm
         self._locators: tuple = (None, None)
         if self.backend.name == "hyperscan":
@@ -102,7 +108,6 @@ class Engine:
             # buffers, and the providers' (pat, oci, test_), whose hits are nearly all inside
             # words no candidate rule wants (path, association, test_helper): on the rails tree
             # 70 % of all keyword hits, each a call into Python.
-            windowed = [_windowed(r) for r in self.scan_rules]  # asked once per rule here (~800)
             self._locators = tuple(
                 make_locator(sorted({kw for r, w in zip(self.scan_rules, windowed) if w and r.generic == generic
                                      for kw in r.keywords}), cache_dir())
@@ -151,9 +156,11 @@ class Engine:
         targets = wanted(chunk) if self._emitter else []
         return targets, bool(targets) and supersedes_generic(chunk)
 
-    def _regex(self, data: bytes, candidates: Iterable[int], skip_generic: bool) -> Iterator[Match]:
-        """Confirm the candidate rules (indexes into ``scan_rules``) in ``data``."""
+    def _regex(self, data: bytes, candidates: Mapping[int, list[int]], skip_generic: bool) -> Iterator[Match]:
+        """Confirm the candidate rules (indexes into ``scan_rules``, with what the backend says
+        of where their matches end) in ``data``."""
         index: Optional[_KeywordIndex] = None
+        located = self.backend.located
         for idx in sorted(candidates):
             rule = self.scan_rules[idx]
             if skip_generic and rule.generic:
@@ -161,7 +168,8 @@ class Engine:
             if index is None and not rule.multiline:
                 index = _KeywordIndex(data, self._locators, self._end_locator)
             last = -1  # windows may overlap: a match is reported once, as one finditer would
-            for pos, endpos in _windows(rule, idx, data, index):
+            ends = candidates[idx] if idx in located else None
+            for pos, endpos in _windows(rule, idx, data, index, ends):
                 for start, end, key in self._confirm(rule, idx, data, pos, endpos):
                     if start >= last:
                         last = end
@@ -283,7 +291,7 @@ class Engine:
             fresh = []
             for a, b in changes.regions:
                 part = data[a:b]
-                cands = [i for i in self.backend.candidates(part) if not self.scan_rules[i].multiline]
+                cands = {i: e for i, e in self.backend.candidates(part).items() if not self.scan_rules[i].multiline}
                 for m in self._regex(part, cands, skip_generic):
                     if changes.is_dirty(m.start + a, m.end + a):
                         fresh.append(Match(m.rule, m.start + a, m.end + a, m.key))
@@ -354,15 +362,15 @@ class Engine:
         plain = KeywordBackend(rules)  # without Hyperscan: the keywords backend's own test
         return lambda data: bool(plain.candidates(data))
 
-    def _multiline_candidates(self, data: bytes) -> list[int]:
+    def _multiline_candidates(self, data: bytes) -> dict[int, list[int]]:
         """Which multi-line rules may match ``data`` (indexes into ``scan_rules``): one pass of a
-        small database of just those rules, built on first use."""
+        small database of just those rules, built on first use. (None of them is located.)"""
         if self._multiline is None:
             idxs = [i for i, r in enumerate(self.scan_rules) if r.multiline]
             backend = make_backend(self.backend.name, [self.scan_rules[i] for i in idxs], cache_dir()) if idxs else None
             self._multiline = (idxs, backend)
         idxs, backend = self._multiline
-        return [idxs[i] for i in backend.candidates(data)] if backend is not None else []
+        return {idxs[i]: [] for i in backend.candidates(data)} if backend is not None else {}
 
     def _ignored(self, path: str) -> bool:
         # No file is exempt by its name (a baseline or a lockfile can hold a pasted token): the
@@ -644,7 +652,8 @@ def _end_windows(data: bytes, ends: list[int], reach: int) -> Iterator[tuple[int
     return _merged((max(e - reach, 0), e) for e in ends)
 
 
-def _windows(rule: Rule, idx: int, data: bytes, index: Optional[_KeywordIndex]) -> Iterator[tuple[int, int]]:
+def _windows(rule: Rule, idx: int, data: bytes, index: Optional[_KeywordIndex],
+             ends: Optional[list[int]] = None) -> Iterator[tuple[int, int]]:
     """Where to confirm ``rule`` with ``re``: around each occurrence of one of its keywords, from
     its line's start (at most WINDOW_BEFORE back) to the end of the next line (``<password>\n
     value``; at most WINDOW_AFTER on), merged up to MAX_WINDOW; tiles of the buffer when a keyword
@@ -657,6 +666,12 @@ def _windows(rule: Rule, idx: int, data: bytes, index: Optional[_KeywordIndex]) 
     costs what those lines cost. ``finditer(data, pos, endpos)`` still sees the bytes before
     ``pos`` for ``\\b``; a match that ends at a window's edge inside a line is re-matched without
     the cut (a long base64 line must not yield a token cut in half).
+
+    With ``ends`` (every offset where the rule's multi-pattern expression, its prefilter or its
+    regex, ends a match: backends.Backend.located) a keyword window is confirmed only when one of
+    them lies in it or less than the rule's longest match after it (a tile likewise). The
+    expression matches inside every match of the rule (rulecheck holds each prefilter to that),
+    so a match starting in the window puts an end there: between its start and its end.
     """
     n = len(data)
     if rule.multiline:
@@ -666,11 +681,22 @@ def _windows(rule: Rule, idx: int, data: bytes, index: Optional[_KeywordIndex]) 
         ends = index.ends(idx) if index is not None else None
         yield from _tiles(n) if ends is None else _end_windows(data, ends, _reach(rule))
         return
+    reach = _reach(rule) if ends is not None else 0
+
+    def near(spans: Iterable[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+        return (s for s in spans if _ends_between(ends, s[0], s[1] + reach)) if ends is not None and reach else spans
+
     hits = index.hits(rule) if index is not None else None
     if hits is None:
-        yield from _tiles(n)
+        yield from near(_tiles(n))
         return
-    yield from _merged(_keyword_spans(data, hits))
+    yield from _merged(near(_keyword_spans(data, hits)))
+
+
+def _ends_between(ends: list[int], a: int, b: int) -> bool:
+    """Whether one of ``ends`` (ascending) lies in [a, b]."""
+    k = bisect.bisect_left(ends, a)
+    return k < len(ends) and ends[k] <= b
 
 
 def _keyword_spans(data: bytes, hits: list[int]) -> Iterator[tuple[int, int]]:

@@ -12,7 +12,7 @@ import os
 import pickle
 import re
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Collection, Protocol, Sequence
 
 from scanner.errors import LeakstopError
 from scanner.rules import Rule
@@ -20,9 +20,12 @@ from scanner.rules import Rule
 
 class Backend(Protocol):
     name: str
+    located: frozenset[int]  # the rules whose every match end candidates() reports
 
-    def candidates(self, data: bytes) -> set[int]:
-        """Indexes of rules that may match ``data`` (a superset of those that do)."""
+    def candidates(self, data: bytes) -> dict[int, list[int]]:
+        """Indexes of rules that may match ``data`` (a superset of those that do), each with the
+        end offsets of its multi-pattern matches: for a rule in ``located`` every one (a superset
+        of the offsets where its expression matches, ascending), for the others nothing to go by."""
         ...
 
 
@@ -39,56 +42,67 @@ class KeywordBackend:
     """Fallback without Hyperscan: a rule is a candidate when one of its keywords occurs."""
 
     name = "keywords"
+    located: frozenset[int] = frozenset()  # a keyword says nothing about where a match ends
 
-    def __init__(self, rules: Sequence[Rule], cache_dir: Path | None = None) -> None:
+    def __init__(self, rules: Sequence[Rule], cache_dir: Path | None = None, located: Collection[int] = ()) -> None:
         self._always = {i for i, r in enumerate(rules) if not r.keywords}
         self._by_keyword: dict[bytes, list[int]] = {}
         for i, rule in enumerate(rules):
             for kw in rule.keywords:
                 self._by_keyword.setdefault(kw.encode(), []).append(i)
 
-    def candidates(self, data: bytes) -> set[int]:
+    def candidates(self, data: bytes) -> dict[int, list[int]]:
         lowered = data.lower()
         out = set(self._always)
         for kw, idxs in self._by_keyword.items():
             if kw in lowered:
                 out.update(idxs)
-        return out
+        return {i: [] for i in out}
 
 
 class HyperscanBackend:
     """All rules in one Hyperscan block-mode database, one pass per buffer.
 
     Patterns that Hyperscan cannot compile exactly are compiled in prefilter mode (a superset
-    of matches), which is still correct because every hit is confirmed with ``re``. Each pattern
-    is single-match: the engine needs to know which rules fired, not where (reporting every end
-    offset made the database take minutes to compile and the scan 10x slower).
+    of matches), which is still correct because every hit is confirmed with ``re``. A pattern is
+    single-match, but for the few ``located`` rules: the engine needs to know which rules fired,
+    not where (reporting every end offset of every rule made the database take minutes to
+    compile and the scan 10x slower). A located rule's ends tell the engine which of its keyword
+    windows can hold a match: for the generic rules, whose keywords (token, auth, pass) are
+    words of ordinary code, a few in ten on the rails tree.
     """
 
     name = "hyperscan"
 
-    def __init__(self, rules: Sequence[Rule], cache_dir: Path | None) -> None:
+    def __init__(self, rules: Sequence[Rule], cache_dir: Path | None, located: Collection[int] = ()) -> None:
         import hyperscan
 
         self._hs = hyperscan
-        self.db = _cached_database("hs", [to_hyperscan(r) for r in rules], lambda: self._compile(rules), cache_dir)
+        self.located = frozenset(located)
+        exprs = [to_hyperscan(r) for r in rules]
+        single = hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH
+        flags = [hyperscan.HS_FLAG_ALLOWEMPTY if i in self.located else single for i in range(len(exprs))]
+        marks = [b"located:" + b",".join(b"%d" % i for i in sorted(self.located))] if self.located else []
+        self.db = _cached_database("hs", exprs + marks, lambda: self._compile(rules, exprs, flags), cache_dir)
         self.scratch = hyperscan.Scratch(self.db)
 
-    def _compile(self, rules: Sequence[Rule]):
-        hs = self._hs
-        exprs = [to_hyperscan(r) for r in rules]
+    def _compile(self, rules: Sequence[Rule], exprs: list[bytes], flags: list[int]):
         try:
-            return _compile_each(hs, exprs, hs.HS_FLAG_ALLOWEMPTY | hs.HS_FLAG_SINGLEMATCH)
+            return _compile_each(self._hs, exprs, flags)
         except ValueError as e:
             from scanner.errors import LeakstopError
 
             raise LeakstopError(f"rule '{rules[int(str(e))].id}': regex cannot be compiled by Hyperscan") from None
 
-    def candidates(self, data: bytes) -> set[int]:
-        hits: set[int] = set()
+    def candidates(self, data: bytes) -> dict[int, list[int]]:
+        hits: dict[int, list[int]] = {}
 
-        def on_match(idx: int, _from: int, _to: int, _flags: int, _ctx: object) -> None:
-            hits.add(idx)
+        def on_match(idx: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            ends = hits.get(idx)
+            if ends is None:
+                hits[idx] = [to]
+            else:  # a located rule (the others report once)
+                ends.append(to)
 
         self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
         return hits
@@ -119,11 +133,11 @@ def _cached_database(kind: str, key_parts: Sequence[bytes], compile: Callable[[]
     return db
 
 
-def _compile_each(hs, exprs: list[bytes], flag: int):
-    """A database of ``exprs``, each exact where Hyperscan can compile it and in prefilter mode
-    (a superset of its matches, confirmed with ``re`` anyway) where not. ValueError(index) names
-    an expression that compiles neither way."""
-    flags = [flag] * len(exprs)
+def _compile_each(hs, exprs: list[bytes], flags: Sequence[int]):
+    """A database of ``exprs`` (with their ``flags``), each exact where Hyperscan can compile it
+    and in prefilter mode (a superset of its matches, confirmed with ``re`` anyway) where not.
+    ValueError(index) names an expression that compiles neither way."""
+    flags = list(flags)
     try:
         return _compile_db(hs, exprs, flags)
     except hs.error:
@@ -226,7 +240,7 @@ class EndLocator:
         self._ids = list(rules)
         self.ids = frozenset(self._ids)
         exprs = [to_hyperscan(rules[i]) for i in self._ids]
-        self.db = _cached_database("ends", exprs, lambda: _compile_each(hyperscan, exprs, 0), cache_dir)
+        self.db = _cached_database("ends", exprs, lambda: _compile_each(hyperscan, exprs, [0] * len(exprs)), cache_dir)
         self.scratch = hyperscan.Scratch(self.db)
 
     def ends(self, data: bytes) -> dict[int, list[int]]:
@@ -263,7 +277,7 @@ BACKENDS: dict[str, Callable[..., Backend]] = {
 }
 
 
-def make_backend(name: str, rules: Sequence[Rule], cache_dir: Path | None) -> Backend:
+def make_backend(name: str, rules: Sequence[Rule], cache_dir: Path | None, located: Collection[int] = ()) -> Backend:
     """``auto`` prefers Hyperscan and falls back to keywords when it cannot be imported."""
     if name == "auto":
         try:
@@ -276,7 +290,7 @@ def make_backend(name: str, rules: Sequence[Rule], cache_dir: Path | None) -> Ba
         raise LeakstopError(f"unknown engine backend '{name}' (choose from auto, {', '.join(BACKENDS)})")
     if not rules:  # nothing to compile
         name = "keywords"
-    return BACKENDS[name](rules, cache_dir)
+    return BACKENDS[name](rules, cache_dir, located)
 
 
 def cache_dir() -> Path | None:

@@ -7,7 +7,7 @@ import json
 
 from scanner.config import Config
 from scanner.engine import Engine
-from scanner.engine.backends import HyperscanBackend
+from scanner.engine.backends import HyperscanBackend, KeywordBackend
 from scanner.models import Chunk
 from scanner.rules import load_rules, rule_files
 from tests.conftest import IDENTITY, SHARED
@@ -70,12 +70,25 @@ def test_cached_database_is_loaded_not_recompiled(tmp_path, monkeypatch):
     aws = [r for r in RULES if r.id == "aws-access-key-id"]
     HyperscanBackend(aws, tmp_path)
 
-    def no_compile(self, rules):
+    def no_compile(self, *args):
         raise AssertionError("recompiled despite a cache entry")
 
     monkeypatch.setattr(HyperscanBackend, "_compile", no_compile)
     b = HyperscanBackend(aws, tmp_path)
-    assert b.candidates(b"k = AKIAZ5QW2XHC7RJK3MNB") == {0}
+    assert list(b.candidates(b"k = AKIAZ5QW2XHC7RJK3MNB")) == [0]
+
+
+def test_located_rules_report_every_end_and_the_others_one(tmp_path):
+    """A located rule's every match end comes back (the engine confirms it only near them); the
+    others report once. Which rules are located is part of the cache key: a database cached
+    without them would report one end, and the engine would skip windows holding matches."""
+    aws = [r for r in RULES if r.id == "aws-access-key-id"]
+    data = b"a = AKIAZ5QW2XHC7RJK3MNB\nb = AKIAQ7RJK3MNBZ5QW2XH\n"
+    ends = [data.index(b"MNB\n") + 3, len(data) - 1]
+    assert [len(e) for e in HyperscanBackend(aws, tmp_path).candidates(data).values()] == [1]
+    located = HyperscanBackend(aws, tmp_path, located=[0])
+    assert located.located == {0} and located.candidates(data) == {0: ends}
+    assert KeywordBackend(aws).located == frozenset()
 
 
 def test_backends_registry_is_what_the_engine_and_the_cli_read(monkeypatch, run_cli, tmp_path):
@@ -87,8 +100,8 @@ def test_backends_registry_is_what_the_engine_and_the_cli_read(monkeypatch, run_
         name = "counting"
         built = 0
 
-        def __init__(self, rules, cache_dir=None):
-            super().__init__(rules, cache_dir)
+        def __init__(self, rules, cache_dir=None, located=()):
+            super().__init__(rules, cache_dir, located)
             Counting.built += 1
 
     monkeypatch.setitem(backends.BACKENDS, "counting", Counting)

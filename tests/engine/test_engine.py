@@ -383,3 +383,37 @@ def test_rules_keyed_on_a_character_are_confirmed_before_their_matches_ends():
     tiled = Engine(Config(), identity=IDENTITY, backend="keywords")  # no end locator: whole buffer
     again = [f for f in tiled.scan(Chunk(path="data.txt", data=data)) if f.rule_id == rule]
     assert [(f.line, f.secret) for f in again] == [(f.line, f.secret) for f in found]
+
+
+@pytest.mark.parametrize("noise", [
+    # keywords on every line: more hits than the index keeps, the buffer is confirmed in tiles
+    "".join(f"author_{i} = Author.find({i})  # the token of {i} is tokenizer.encode(text)\n" for i in range(3000)),
+    # a keyword every few lines: confirmed in windows around each
+    "".join(f"x_{i} = compute({i})\ny_{i} = x_{i} + 1\nauthor_{i} = Author.find({i})\n" for i in range(2000)),
+], ids=["tiles", "windows"])
+def test_generic_rules_are_confirmed_only_near_their_hyperscan_matches(noise):
+    """The generic rules' keywords are words of ordinary code (``author``, ``tokenizer``): of their
+    keyword windows the engine confirms only those holding (or just before) an end of the rule's
+    multi-pattern match, and finds what confirming every window finds, a key whose ``=`` is on
+    the next line included (its prefilter must match there too)."""
+    import collections
+
+    pytest.importorskip("hyperscan")
+    engine = Engine(Config(), identity=IDENTITY, backend="hyperscan")
+    assert engine.backend.located  # the generic rules
+    leaks = ['api_token = "Xq9vLm2K4vN8qR2tXw7pZ3aB"\n', 'client_secret\n  = "Hk4Rt8Vn2Qx6Lm9Pz3Ws7Jd1"\n',
+             'db_password = "Zebra-Orbit-7731-Kite"\n']
+    data = (noise + leaks[0] + noise + leaks[1] + noise + leaks[2]).encode()
+
+    def scanned(located: frozenset) -> tuple[list, int]:
+        engine.backend.located = located
+        engine.forget()
+        engine.work = collections.Counter()
+        found = engine.scan(Chunk(path="app.py", data=data))
+        return sorted((f.rule_id, f.line, f.secret) for f in found), engine.work["confirm"]
+
+    located = engine.backend.located
+    near, near_work = scanned(located)
+    every, every_work = scanned(frozenset())
+    assert near == every and len(near) == 3
+    assert near_work < every_work // 10
