@@ -112,8 +112,8 @@ class Identity:
 
     ``fingerprint``/``value_hash`` are HMAC-SHA256 under ``key`` of the value, stretched first
     with scrypt (salted by the key) when the value is :func:`guessable`, so that neither a
-    precomputed table nor a fast dictionary attack confirms a weak password. Stretched values are
-    remembered for the life of the object (a history audit meets the same value in many
+    precomputed table nor a fast dictionary attack confirms a weak password. Values and what they
+    stretch to are remembered for the life of the object (a history audit meets the same value in many
     versions). Built once per command (:mod:`scanner.identity` resolves the key) and passed down;
     it pickles without its memo.
     """
@@ -143,12 +143,16 @@ class Identity:
         return hmac.new(self.key, b"leakstop subkey\0" + purpose.encode(), hashlib.sha256).digest()
 
     def _stretched(self, value: bytes) -> bytes:
-        if not guessable(value, self.scheme):
-            return b"f" + value
+        # Remembered whether stretched or not: judging guessable (entropy, word and pattern
+        # tests) cost most of an identity, and a value is identified twice per finding
+        # (fingerprint, value hash) and again in each version of its file a history meets.
         got = self._memo.get(value)
         if got is None:
-            salt = hmac.new(self.key, b"leakstop scrypt salt", hashlib.sha256).digest()
-            got = b"s" + hashlib.scrypt(value, salt=salt, dklen=32, maxmem=1 << 26, **SCRYPT_COST)
+            if not guessable(value, self.scheme):
+                got = b"f" + value
+            else:
+                salt = hmac.new(self.key, b"leakstop scrypt salt", hashlib.sha256).digest()
+                got = b"s" + hashlib.scrypt(value, salt=salt, dklen=32, maxmem=1 << 26, **SCRYPT_COST)
             if len(self._memo) >= _MEMO_ENTRIES:
                 self._memo.clear()
             self._memo[value] = got

@@ -72,6 +72,23 @@ def test_guessable_values_are_stretched_with_scrypt_once_per_run(monkeypatch):
     assert len(calls) == 1  # a long random value is hashed directly
 
 
+def test_whether_a_value_is_guessable_is_judged_once_per_run(monkeypatch):
+    """The judgement (entropy, words, patterns) cost most of an identity: a value met again (the
+    fingerprint and value hash of one finding, the next version of its file) is not judged again,
+    and is identified as before."""
+    ident = Identity(b"k")
+    strong = rand(40).encode()
+    expected = hmac.new(b"k", b"fingerprint\0r\0f" + strong, hashlib.sha256).hexdigest()[:32]
+    judged = []
+    real = models.guessable
+    monkeypatch.setattr(models, "guessable", lambda *a, **kw: judged.append(a[0]) or real(*a, **kw))
+    for _ in range(3):
+        assert ident.fingerprint("r", strong) == expected
+        ident.value_hash(strong)
+        ident.fingerprint("r", b"hunter22")
+    assert sorted(judged) == sorted([strong, b"hunter22"])
+
+
 def test_random_keys_are_not_stretched_but_words_and_short_values_are(monkeypatch):
     """A random key of 16+ characters (95+ bits over its alphabet) is hashed directly, so a file
     of many distinct keys costs microseconds each, not 10 ms; passwords and passphrases made of
