@@ -101,6 +101,7 @@ class Engine:
         located = [i for i, (r, w) in enumerate(zip(self.scan_rules, windowed)) if w and r.generic]
         self.backend: Backend = make_backend(backend or config.backend, self.scan_rules, cache_dir(), located)
         self._memo: dict = {}  # see _confirm
+        self._assessed: dict = {}  # see _assess
         self._locators: tuple = (None, None)
         if self.backend.name == "hyperscan":
             # Two keyword passes, each made only for a buffer where one of its rules is a
@@ -135,6 +136,7 @@ class Engine:
         """Drop what scans remembered (confirmed windows, detector lines): the next scan does all
         its work, as the first one did (tests that count work or compare with a fresh scan)."""
         self._memo.clear()
+        self._assessed.clear()
         self._emitter.forget()
 
     # -- matching -------------------------------------------------------------------------
@@ -231,6 +233,19 @@ class Engine:
                 self._memo.clear()
             self._memo[memo_key] = [(s - pos, e - pos, k) for s, e, k in out]
         return out
+
+    def _assess(self, e: confidence.Evidence) -> dict[str, int]:
+        """confidence.assess, remembered by what it reads: a history audit meets the same value
+        on the same line of the same file in version after version (the signals cost more than
+        the rest of a finding)."""
+        memo_key = (e.rule.id, e.value, e.path, e.key, e.line_length, e.before, e.after)
+        signals = self._assessed.get(memo_key)
+        if signals is None:
+            signals = confidence.assess(e)
+            if len(self._assessed) >= MEMO_ENTRIES:
+                self._assessed.clear()
+            self._assessed[memo_key] = signals
+        return dict(signals)
 
     # -- the pipeline -----------------------------------------------------------------------
     def scan(self, chunk: Chunk, depth: int = 0) -> list[Finding]:
@@ -450,7 +465,7 @@ class Engine:
                 col += chunk.first_column - 1
             line += chunk.first_line - 1
             rule = match.rule
-            signals = confidence.assess(confidence.Evidence(
+            signals = self._assess(confidence.Evidence(
                 rule, value, chunk.path, match.key, line_length=lines.end - lines.start,
                 before=data[max(lines.start, match.start - AROUND_VALUE) : match.start],
                 after=data[match.end : min(lines.end, match.end + AROUND_VALUE)],

@@ -417,3 +417,23 @@ def test_generic_rules_are_confirmed_only_near_their_hyperscan_matches(noise):
     every, every_work = scanned(frozenset())
     assert near == every and len(near) == 3
     assert near_work < every_work // 10
+
+
+def test_signals_are_assessed_once_per_value_line_and_path(engine, monkeypatch):
+    """A history audit meets a value on the same line of the same file in version after version:
+    its signals are assessed once and given to each finding (its own copy); a different line,
+    path or value is assessed anew."""
+    from scanner.engine import confidence
+
+    assessed = []
+    real = confidence.assess
+    monkeypatch.setattr(confidence, "assess", lambda e: assessed.append(e.path) or real(e))
+    text = f"key = '{KEY}'\n"
+    first = scan(engine, text)
+    again = scan(engine, "# moved down\n" + text)
+    assert [f.signals for f in first] == [f.signals for f in again] and assessed == ["app.py"]
+    again[0].signals["mutated"] = 1
+    assert "mutated" not in scan(engine, text)[0].signals
+    scan(engine, f"key = '{KEY}'  # prod\n")
+    scan(engine, text, path="tests/app.py")
+    assert assessed == ["app.py", "app.py", "tests/app.py"]
