@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional, Protocol, Sequence
 
 from scanner.models import Chunk, Finding
+from scanner.sources.textify import TEXT
 
 TOO_LARGE_NAMES = 5  # paths named in the note about what was skipped for its size
 STREAMED_NAMES = 5  # paths named in the note about what was scanned in windows
@@ -54,8 +55,6 @@ class ScanStats:
 
     def count(self, kind: str, size: int) -> None:
         """One file or blob read and scanned, decoded from ``kind`` (textify's)."""
-        from scanner.sources.textify import TEXT
-
         if kind != TEXT:
             self.decoded[kind] += 1
         self.scanned += 1
