@@ -60,20 +60,25 @@ class Changes:
 
 def _prefix(x: bytes, i: int, y: bytes, j: int, n: int) -> int:
     """Common prefix of ``x[i:i+n]`` and ``y[j:j+n]``: slices compared in growing steps
-    (``memcmp``), then the differing step halved down to the byte."""
+    (``memcmp``), then the differing step halved down to the byte. (Plain comparisons instead of
+    min(): a history compares ~300k version pairs, each in a dozen steps.)"""
     k, step = 0, _FIRST_STEP
     while k < n:
-        e = min(k + step, n)
+        e = k + step
+        if e > n:
+            e = n
         if x[i + k : i + e] != y[j + k : j + e]:
-            size = e - k  # the first difference is in [k, k + size)
-            while size > 1:
-                half = size // 2
-                if x[i + k : i + k + half] == y[j + k : j + k + half]:
-                    k, size = k + half, size - half
+            lo, hi = k, e  # the first difference is in [lo, hi)
+            while hi - lo > 1:
+                mid = (lo + hi) >> 1
+                if x[i + lo : i + mid] == y[j + lo : j + mid]:
+                    lo = mid
                 else:
-                    size = half
-            return k
-        k, step = e, min(step * 2, _MAX_STEP)
+                    hi = mid
+            return lo
+        k = e
+        if step < _MAX_STEP:
+            step <<= 1
     return n
 
 
@@ -81,17 +86,21 @@ def _suffix(x: bytes, xe: int, y: bytes, ye: int, n: int) -> int:
     """Common suffix of ``x[:xe]`` and ``y[:ye]``, at most ``n`` bytes long."""
     k, step = 0, _FIRST_STEP
     while k < n:
-        e = min(k + step, n)
+        e = k + step
+        if e > n:
+            e = n
         if x[xe - e : xe - k] != y[ye - e : ye - k]:
-            size = e - k
-            while size > 1:
-                half = size // 2
-                if x[xe - k - half : xe - k] == y[ye - k - half : ye - k]:
-                    k, size = k + half, size - half
+            lo, hi = k, e  # the suffix is at least lo and less than hi bytes long
+            while hi - lo > 1:
+                mid = (lo + hi) >> 1
+                if x[xe - mid : xe - lo] == y[ye - mid : ye - lo]:
+                    lo = mid
                 else:
-                    size = half
-            return k
-        k, step = e, min(step * 2, _MAX_STEP)
+                    hi = mid
+            return lo
+        k = e
+        if step < _MAX_STEP:
+            step <<= 1
     return max(n, 0)
 
 
