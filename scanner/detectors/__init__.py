@@ -94,8 +94,9 @@ MEMO_TEXT, MEMO_CHARS, MEMO_OVERHEAD = 4096, 24 << 20, 128
 
 # name -> (does it want a file of this name?, does it want these bytes? (None: always),
 # "module:function"). The name tests are cheap and remembered per path (a history audit sees the
-# same paths version after version); a detector module is imported only when a file it wants
-# turns up.
+# same paths version after version), and not asked at all of a name names.unwanted rules out
+# (a name test must want only what that allows); a detector module is imported only when a file
+# it wants turns up.
 DETECTORS: dict[str, tuple[Callable[[str], bool], Optional[Callable[[bytes], bool]], str]] = {
     "dockerfile": (names.wants_dockerfile, None, "scanner.detectors.dockerfile:detect"),
     "build-args": (names.wants_build_args, lambda d: b"--build-arg" in d, "scanner.detectors.dockerfile:detect_build_args"),
@@ -121,6 +122,8 @@ def _function(target: str) -> Callable[..., Iterable]:
 
 @functools.lru_cache(maxsize=8192)
 def _by_name(path: str) -> tuple[tuple[Optional[Callable[[bytes], bool]], str], ...]:
+    if names.unwanted(path):  # most source files, told by their extension
+        return ()
     return tuple((wants_data, target) for wants_name, wants_data, target in DETECTORS.values() if wants_name(path))
 
 
