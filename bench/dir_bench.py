@@ -7,8 +7,9 @@
 
 Peers come from ../shared/peers (install them with ../shared/peers/setup_peers.sh; their exact
 command lines are in ../shared/peers/tools.sh). Each command runs as a whole process under
-``/usr/bin/time -v`` (peak RSS) and ``time.perf_counter`` (wall), after one warm-up run; the
-table shows medians and the ratio of leakstop to each peer. Run on demand, not in CI.
+``/usr/bin/time -v`` (peak RSS) and ``time.perf_counter`` (wall), after one warm-up run, every tool
+once per round in turn; the table shows medians and the ratio of leakstop to each peer. Run on
+demand, not in CI.
 """
 
 from __future__ import annotations
@@ -69,15 +70,21 @@ def run_once(cmd: str, cwd: str) -> tuple[float, int, int]:
     return wall, int(m.group(1)) if m else 0, proc.returncode
 
 
-def measure(tool: str, cmd: str, cwd: str, runs: int) -> Timing:
-    run_once(cmd, cwd)  # warm-up: caches, compiled rule databases
-    t = Timing(tool, [], [], [])
+def measure(cmds: dict[str, str], cwd: str, runs: int) -> list[Timing]:
+    """Every tool once per round, in turn (after one warm-up each: caches, compiled rule
+    databases), so that the machine's drift during the run falls on all tools alike; timing each
+    tool's runs in one block gave whichever ran later the quieter (or busier) minutes."""
+    for cmd in cmds.values():
+        run_once(cmd, cwd)
+    timings = {tool: Timing(tool, [], [], []) for tool in cmds}
     for _ in range(runs):
-        wall, peak, rc = run_once(cmd, cwd)
-        t.walls.append(wall)
-        t.peaks_kb.append(peak)
-        t.exit_codes.append(rc)
-    return t
+        for tool, cmd in cmds.items():
+            wall, peak, rc = run_once(cmd, cwd)
+            t = timings[tool]
+            t.walls.append(wall)
+            t.peaks_kb.append(peak)
+            t.exit_codes.append(rc)
+    return list(timings.values())
 
 
 def tree_bytes(path: Path) -> int:
@@ -97,13 +104,14 @@ def main() -> int:
     target = str(Path(args.target).resolve())
     cwd = os.getcwd()
     out_dir = tempfile.mkdtemp(prefix="leakstop-bench-")
-    rows = [measure("leakstop", leakstop_cmd(target, f"{out_dir}/leakstop.json"), cwd, args.runs)]
+    cmds = {"leakstop": leakstop_cmd(target, f"{out_dir}/leakstop.json")}
     for tool in filter(None, args.tools.split(",")):
         cmd = peer_cmd(tool, "dir", target, f"{out_dir}/{tool}.json")
         if cmd is None:
             print(f"-- {tool}: no dir mode", file=sys.stderr)
             continue
-        rows.append(measure(tool, cmd, cwd, args.runs))
+        cmds[tool] = cmd
+    rows = measure(cmds, cwd, args.runs)
     size = tree_bytes(Path(target))
     ours = rows[0].wall
     print(f"target={target} runs={args.runs} (medians) size={size / 1e6:.1f} MB")

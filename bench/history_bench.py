@@ -5,7 +5,7 @@ usage: bench/history_bench.py [--tools leakstop,gitleaks,betterleaks,kingfisher]
 
 REPO is a local git repository (used in place, read only) or a URL / path to clone from (cloned
 once into --work, default /tmp/leakstop-history-bench). Every tool runs the same repository in
-the same session, one after another, under ``/usr/bin/time -v``: wall time and peak RSS (the
+the same session, each once per round in turn, under ``/usr/bin/time -v``: wall time and peak RSS (the
 largest single process, as GNU time reports it) are printed with each peer's time as a ratio of
 leakstop's. Peers come from ../shared/peers (install them with setup_peers.sh; their exact
 command lines are the ``cmd_*_hist`` functions of tools.sh). No network verification is used.
@@ -131,8 +131,13 @@ def main() -> int:
                                  text=True).stdout.strip()
         with tempfile.TemporaryDirectory(prefix="hbench-") as tmp:
             results = {}
+            # Every tool once per round, in turn: the machine's drift falls on all of them alike.
+            timed_runs: dict[str, list[Run]] = {tool: [] for tool in tools}
+            for _ in range(args.runs):
+                for tool in tools:
+                    timed_runs[tool].append(timed(tool, repo, Path(tmp)))
             for tool in tools:
-                runs = [timed(tool, repo, Path(tmp)) for _ in range(args.runs)]
+                runs = timed_runs[tool]
                 wall = statistics.median(r.wall for r in runs)
                 rss = max(r.rss_mb for r in runs)
                 results[tool] = (wall, rss, runs[-1].findings, runs[-1].code)

@@ -2,7 +2,7 @@
 """Pre-commit hook speed: ``leakstop diff --staged`` against the peers' staged modes, same run.
 
 Builds a scratch repository with N files (default 10,000) in one commit, stages one change
-holding a secret, then times every tool several times (wall clock, time.perf_counter around
+holding a secret, then times every tool several times, once per round in turn (wall clock, time.perf_counter around
 ``sh -c "exec CMD >OUT 2>ERR"``, so process start-up counts, as it does in a real hook) and
 prints medians and the ratio to leakstop. Peak RSS comes from /usr/bin/time -v when present.
 
@@ -128,15 +128,21 @@ def main() -> int:
                 print(f"  ({name}: no staged mode or not installed, skipped)")
         results = {}
         print(f"load average before timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-        for name, cmd in tools.items():
+        for cmd in tools.values():
             time_once(cmd, repo, tmp)  # warm-up: page cache, compiled-rule caches
-            times, codes = [], set()
-            for _ in range(args.runs):
+        # Every tool once per round, in turn: the machine's drift falls on all of them alike.
+        times: dict[str, list[float]] = {name: [] for name in tools}
+        codes: dict[str, set[int]] = {name: set() for name in tools}
+        for _ in range(args.runs):
+            for name, cmd in tools.items():
                 t, rc, _ = time_once(cmd, repo, tmp)
-                times.append(t)
-                codes.add(rc)
+                times[name].append(t)
+                codes[name].add(rc)
+        for name, cmd in tools.items():
+            Path(out).unlink(missing_ok=True)
+            time_once(cmd, repo, tmp)  # its own report, to count
             found = count_findings(name, Path(out), tmp)
-            results[name] = (statistics.median(times), min(times), peak_rss(cmd, repo, tmp), codes, found)
+            results[name] = (statistics.median(times[name]), min(times[name]), peak_rss(cmd, repo, tmp), codes[name], found)
             Path(out).unlink(missing_ok=True)
         base = results["leakstop"][0]
         print(f"\n{'tool':16} {'median ms':>10} {'min ms':>8} {'peak RSS MB':>12} {'x leakstop':>11} {'findings':>9}  exit codes")
