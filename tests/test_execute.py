@@ -89,13 +89,16 @@ def test_a_route_keeps_its_units_on_one_worker():
     assert len(found) == 60 and all(len(pids) == 1 for pids in by_route.values())
 
 
-def test_a_new_route_goes_to_the_queue_with_the_least_outstanding_work():
-    router = X.Router(2)
-    assert [router.assign(r) for r in ("a", "a", "a", "b")] == [0, 0, 0, 1]  # b: queue 1 holds nothing
-    assert router.assign("c") == 1  # 3 units wait on queue 0, 1 on queue 1
-    router.done(0, 3)  # queue 0's worker reported its units
-    assert router.assign("d") == 0 and router.assign("a") == 0 and router.assign("b") == 1  # known routes stay
-    assert router.outstanding == [2, 3]
+def test_the_backlog_gives_a_queue_its_routes_whole_and_oldest_first():
+    backlog = X.Backlog(2)
+    for unit in ("a1", "b1", "a2", "c1", "b2", "a3"):  # enumeration order: routes interleaved
+        backlog.add(unit[0], unit)
+    assert backlog.take(0, 4) == ["a1", "a2", "a3", "b1"]  # a whole, then b in part
+    backlog.add("a", "a4")  # a and b are queue 0's now: their later units follow
+    backlog.add("d", "d1")
+    assert backlog.take(1, 10) == ["c1", "d1"]  # queue 1: nobody's routes, oldest first
+    assert not backlog.waiting(1) and backlog.waiting(0)
+    assert backlog.take(0, 10) == ["b2", "a4"] and backlog.size == 0
 
 
 def test_a_worker_failure_is_one_line_without_its_message():

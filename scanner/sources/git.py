@@ -79,30 +79,36 @@ class CatFile:
     """One long-lived ``git cat-file --batch`` process (never one ``git show`` per object).
 
     Two ways to use it. One object at a time: :meth:`read` (the diff sources; a blob over the
-    limit can be streamed in pieces with :meth:`piece`). Pipelined (``buffered``, the history
-    workers): :meth:`request` names many objects, one thread keeps naming while another takes
-    the answers in order with :meth:`next`, so git never waits for the scanner nor the other way.
+    limit can be streamed in pieces with :meth:`piece`). Pipelined (the history workers):
+    :meth:`request` names many objects, one thread keeps naming while another takes the answers
+    in order with :meth:`next`, so git never waits for the scanner nor the other way.
+
+    Both ways, names reach git when requested and git writes each answer as it has it (no
+    ``--buffer``): an answer never waits in a buffer for more names. So the history's parent can
+    give a worker only a few batches at a time, and git answers all of them. (With ``--buffer``
+    and a 1 MB buffer of names, requests' workers got their first blob only when its whole log
+    had been read, and answers held by git would wait for names the parent holds back.)
     """
 
-    def __init__(self, repo: Path | str, buffered: bool = False) -> None:
+    def __init__(self, repo: Path | str, pipelined: bool = False) -> None:
         self._repo = str(repo)
-        self._buffered = buffered
+        self._pipelined = pipelined
         self._proc: Optional[subprocess.Popen] = None
         self._left = 0  # bytes of the current object not read yet (and its trailing newline)
-        if buffered:  # started here, not by whichever of the two threads comes first
+        if pipelined:  # started here, not by whichever of the two threads comes first
             self._start()
 
     def _start(self) -> subprocess.Popen:
         if self._proc is None:
             try:
                 self._proc = subprocess.Popen(
-                    ["git", "-C", self._repo, "cat-file", "--batch", *(["--buffer"] if self._buffered else [])],
+                    ["git", "-C", self._repo, "cat-file", "--batch"],
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                    bufsize=(1 << 20) if self._buffered else -1,
+                    bufsize=(1 << 20) if self._pipelined else -1,
                 )
             except FileNotFoundError:
                 raise LeakstopError("git is not installed or not on PATH") from None
-            if self._buffered:
+            if self._pipelined:
                 assert self._proc.stdout is not None
                 grow_pipe(self._proc.stdout)
         return self._proc
@@ -117,8 +123,7 @@ class CatFile:
         stdin = self._start().stdin
         assert stdin is not None
         stdin.write(b"".join(name.encode() + b"\n" for name in names))
-        if not self._buffered:
-            stdin.flush()
+        stdin.flush()
 
     def end_requests(self) -> None:
         """No more names: git finishes the ones pending and exits."""

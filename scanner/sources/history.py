@@ -7,8 +7,10 @@ Design (measured against the patch-based alternative in docs/history.md):
    resolutions and evil merges; everything else a merge carries was introduced by a parent).
    Raw diffs compare tree entries only, so this is cheap even on 100k commits.
 2. Each blob id seen for the first time is dispatched to a worker process (one per core) by its
-   path and run (a path's versions in runs of ROUTE_RUN; a new run goes to the worker with the
-   fewest blobs outstanding), so a run of a path's versions reaches one worker, newest first. Each worker owns one
+   path and run (a path's versions in runs of ROUTE_RUN): the executor holds the blobs the workers
+   have not been given yet by run, and gives a worker with room the runs it already has, then the
+   oldest new ones, whole, so a run of a path's versions reaches one worker back to back, newest
+   first (scanner.execute.Backlog). Each worker owns one
    long-lived ``git cat-file --batch`` and scans a version against the previous one of its path
    (``Engine.scan_version``: only changed lines are scanned, the rest carried over). Enumeration
    (main process) and reading/scanning (workers) run concurrently.
@@ -42,8 +44,9 @@ BATCH = 256  # blobs per message to a worker: amortises queue pickling
 VERSION_BUDGET = 48 << 20  # bytes of earlier file versions each worker keeps to diff against
 # A path's versions go to the workers in runs of this many (HistorySource.route). Each new run
 # costs a whole scan and a cold delta chain in the other worker's cat-file: at 32, rails' history
-# took ~1 s more CPU than at 256 (26.5 s), while requests' two workers stay within 10 % of each
-# other (the Router sends new routes to the worker with less outstanding work).
+# took ~1 s more CPU than at 256 (26.5 s). Since runs are given whole to a worker with room
+# (scanner.execute.Backlog), 1024 or unbounded runs measured the same as 256 on rails (12.6-12.8 s,
+# within noise) and no better on requests.
 ROUTE_RUN = 256
 
 
@@ -475,7 +478,7 @@ def scan_blobs(repo: str, engine, batches: Iterable[tuple[int, list]], baseline_
     through one pipelined cat-file (a thread names them as they arrive) and scanned against the
     previous version of their path; every BATCH blobs, a report (0, how many, results, its share
     of the statistics). A result is (hex id, findings), or (hex id, None) for a missing blob."""
-    reader = CatFile(repo, buffered=True)
+    reader = CatFile(repo, pipelined=True)
     pending: collections.deque = collections.deque()
     threading.Thread(target=_feed, args=(reader, batches, pending), daemon=True).start()
     versions = VersionCache(VERSION_BUDGET)

@@ -37,7 +37,7 @@ def test_cat_file_pipelined_answers_in_request_order(make_repo):
     repo = make_repo()
     bodies = [f"v{i}\n".encode() * (i + 1) for i in range(50)]
     names = [_blob(repo, b) for b in bodies]
-    reader = CatFile(repo, buffered=True)
+    reader = CatFile(repo, pipelined=True)
     reader.request(names[:25])
     reader.request(["0" * 40, *names[25:]])
     reader.end_requests()
