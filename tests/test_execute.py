@@ -89,6 +89,13 @@ def test_a_route_keeps_its_units_on_one_worker():
     assert len(found) == 60 and all(len(pids) == 1 for pids in by_route.values())
 
 
+def test_a_full_backlog_makes_the_enumeration_wait_and_loses_nothing(monkeypatch):
+    monkeypatch.setattr(X, "BACKLOG_UNITS", 40)  # the units outrun the workers at once
+    keys = _keys(700)
+    found = X.execute(Toy(700, keys, serial_cpu=None, route=True), small_engine(), jobs=2)
+    assert len(found) == len(keys)  # (counts, never the made-up keys themselves)
+
+
 def test_the_backlog_gives_a_queue_its_routes_whole_and_oldest_first():
     backlog = X.Backlog(2)
     for unit in ("a1", "b1", "a2", "c1", "b2", "a3"):  # enumeration order: routes interleaved
@@ -99,6 +106,21 @@ def test_the_backlog_gives_a_queue_its_routes_whole_and_oldest_first():
     assert backlog.take(1, 10) == ["c1", "d1"]  # queue 1: nobody's routes, oldest first
     assert not backlog.waiting(1) and backlog.waiting(0)
     assert backlog.take(0, 10) == ["b2", "a4"] and backlog.size == 0
+
+
+@pytest.mark.parametrize("route", [False, True])
+def test_a_worker_that_dies_is_one_line_not_a_hang(route):
+    parent = os.getpid()
+
+    class Dying(Toy):
+        def load(self, unit):
+            if unit == 40 and os.getpid() != parent:
+                os._exit(3)  # killed mid-run (out of memory, a signal): no message to the parent
+            yield from super().load(unit)
+
+    with pytest.raises(LeakstopError) as info:
+        X.execute(Dying(400, {}, serial_cpu=None, route=route), small_engine(), jobs=2)
+    assert "died unexpectedly" in info.value.message
 
 
 def test_a_worker_failure_is_one_line_without_its_message():
