@@ -7,9 +7,9 @@ Units of a source that may be split (``parallel``) are scanned here until they h
 process per job, forked with a copy of the engine and the source. Units travel in batches (those
 of a shared queue grow as the run goes: :meth:`Pool._size`); a
 source with a ``route(unit)`` sends the units of one route (history: a run of one path's
-versions) to the same worker, back to back: its units wait in a :class:`Backlog` by route until a
-worker has fewer than ROUTED_BATCHES batches outstanding; others feed one shared queue. A worker scans its batches with the source's
-``scan_batches`` when it has one (history: a pipelined reader and delta scanning), else by
+versions) to the same worker, back to back: its units wait in a :class:`Backlog` by route until
+a worker has fewer than ROUTED_BATCHES batches outstanding; others feed one shared queue. A
+worker scans its batches with the source's ``scan_batches`` when it has one (history: a pipelined reader and delta scanning), else by
 loading and scanning each unit. The units are enumerated while the workers scan, through bounded
 queues (a routed source's backlog holds at most BACKLOG_UNITS). Results come back with their
 batch's number and are put in that order: units' order for a shared queue, so a split run reports
@@ -158,8 +158,8 @@ def scan_batches(source: Source, engine: Any, batches: Iterable[tuple[int, list]
 
 class Backlog:
     """Units of a routed source enumerated ahead of the workers, held by route until a worker
-    queue has room. A route goes to the first queue with room once it is taken (later units of
-    it follow to that queue); a queue is given its own routes' units first, oldest route first,
+    queue has room. A route belongs to the queue that first takes it (later units of it follow
+    to that queue); a queue is given its own routes' units first, oldest route first,
     then the oldest routes nobody has taken, whole routes at a time.
 
     So a path's versions reach a worker back to back rather than in log order among every other
@@ -232,7 +232,7 @@ class Pool:
         self.outq = ctx.Queue()
         self.workers = [ctx.Process(target=_worker, args=(source, engine, self.inqs[i % queues], self.outq, i % queues), daemon=True)
                         for i in range(self.jobs)]
-        self.pending: list[list] = [[] for _ in range(queues)]
+        self.pending: list = []  # the shared queue's next batch
         self.seq = itertools.count()
         self.dispatched = 0
         self.finished = 0
@@ -246,10 +246,10 @@ class Pool:
                 self._run_routed(units)
             else:
                 for unit in units:
-                    self.pending[0].append(unit)
-                    if len(self.pending[0]) >= self._size():
-                        self._flush(0)
-                self._flush(0)
+                    self.pending.append(unit)
+                    if len(self.pending) >= self._size():
+                        self._flush()
+                self._flush()
             for i in range(self.jobs):
                 self._send(self.inqs[i % len(self.inqs)], None)
             self._drain(block=True)
@@ -262,7 +262,7 @@ class Pool:
         """Units into the backlog as fast as the source gives them (up to BACKLOG_UNITS held),
         batches out of it as the queues have room."""
         assert self.backlog is not None and self.route is not None
-        backlog, route, size = self.backlog, self.route, self.batch_size
+        backlog, route, size = self.backlog, self.route, self._size()
         for n, unit in enumerate(units, 1):
             backlog.add(route(unit), unit)
             if n % size == 0:
@@ -285,7 +285,7 @@ class Pool:
                 if not ready:
                     break
                 k = min(ready, key=outstanding.__getitem__)
-                batch = backlog.take(k, self.batch_size)
+                batch = backlog.take(k, self._size())
                 self.inqs[k].put((next(self.seq), batch))
                 outstanding[k] += len(batch)
                 self.dispatched += len(batch)
@@ -310,11 +310,12 @@ class Pool:
             return self.batch_size
         return min(self.batch_size * GROWTH, max(self.batch_size, self.dispatched // (4 * self.jobs)))
 
-    def _flush(self, k: int) -> None:
-        if self.pending[k]:
-            self._send(self.inqs[k], (next(self.seq), self.pending[k]))
-            self.dispatched += len(self.pending[k])
-            self.pending[k] = []
+    def _flush(self) -> None:
+        if self.pending:
+            self._send(self.inqs[0], (next(self.seq), self.pending))
+            self.outstanding[0] += len(self.pending)
+            self.dispatched += len(self.pending)
+            self.pending = []
         self._drain(block=False)  # keep the bar moving, and the results queue short
 
     def _send(self, inq: Any, item: Any) -> None:
@@ -351,7 +352,7 @@ class Pool:
             if results:
                 self.reports.append((seq, results))
             if self.counted and hasattr(self.bar, "set_postfix_str"):  # a tqdm bar, not a silent one
-                held = sum(map(len, self.pending)) + (self.backlog.size if self.backlog is not None else 0)
+                held = len(self.pending) + (self.backlog.size if self.backlog is not None else 0)
                 self.bar.total = max(self.dispatched + held, self.bar.n + done)
                 if self.source.stats.commits:
                     self.bar.set_postfix_str(f"{self.source.stats.commits} commits", refresh=False)
